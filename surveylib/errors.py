@@ -1,0 +1,67 @@
+"""Exceptions and warnings raised by surveylib.
+
+Every user-facing failure is a :class:`SurveyDesignError` (a ``ValueError``) or a subclass, and
+every message names the column, stratum or value at fault and says what to do about it.
+Warnings are typed so that a replication script can escalate them with ``warnings.simplefilter``.
+"""
+
+from __future__ import annotations
+
+
+class SurveyDesignError(ValueError):
+    """Invalid survey design, data or estimator arguments."""
+
+
+class ColumnError(SurveyDesignError, KeyError):
+    """A named column is absent or of the wrong kind."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class WeightError(SurveyDesignError):
+    """Weights are missing, non-finite or non-positive."""
+
+
+class LonelyPSUError(SurveyDesignError):
+    """A stratum has a single PSU and ``lonely_psu='fail'``."""
+
+
+class WeightingError(SurveyDesignError):
+    """Post-stratification, raking, calibration or trimming cannot be carried out."""
+
+
+class ConvergenceError(WeightingError):
+    """An iterative weighting step did not converge."""
+
+
+class ReplicateError(SurveyDesignError):
+    """Replicate weights or replicate settings are invalid."""
+
+
+class CodebookError(SurveyDesignError):
+    """A codebook or a data file disagrees with its codebook."""
+
+
+class ReconstructionError(SurveyDesignError):
+    """Published constraints cannot be met by any integer microdata."""
+
+
+class PlanningError(SurveyDesignError):
+    """A sample-size, allocation or power request is invalid or infeasible."""
+
+
+class SurveyWarning(UserWarning):
+    """Base class of surveylib warnings."""
+
+
+class SingletonWarning(SurveyWarning):
+    """A stratum with one PSU was handled by a lonely-PSU rule."""
+
+
+class ConvergenceWarning(SurveyWarning):
+    """An iterative step stopped at its tolerance or iteration limit."""
+
+
+class AssumptionWarning(SurveyWarning):
+    """A default or an assumption was used where the data said nothing."""
