@@ -1,0 +1,431 @@
+"""The survey design object.
+
+A :class:`SurveyDesign` couples a data frame with how it was sampled: strata, clusters at one
+or more stages, sampling weights (or probabilities) and finite-population corrections, plus the
+rule for strata with a single PSU.  It is immutable: :meth:`subset` and the weighting methods
+return new designs.  Conventions follow R ``survey``'s ``svydesign``; see ``docs/conventions.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import estimators as _est
+from ._validation import (
+    LONELY_PSU_RULES,
+    as_list,
+    as_pandas,
+    boolean_mask,
+    check_columns,
+    check_option,
+    check_weights,
+    design_key,
+    numeric_column,
+)
+from .errors import AssumptionWarning, LonelyPSUError, SingletonWarning, SurveyDesignError
+from .variance.taylor import Scores, Stage, taylor_vcov
+
+
+def _factorize_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes 0..K-1 of the distinct (a, b) pairs, ordered by a then b."""
+    key = a.astype(np.int64) * (int(b.max()) + 1 if len(b) else 1) + b
+    _, codes = np.unique(key, return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def _first_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The value of the first row of each group (``values`` constant within groups)."""
+    first = np.full(n_groups, -1, dtype=np.int64)
+    order = np.arange(len(group))[::-1]
+    first[group[order]] = order
+    return values[first]
+
+
+class SurveyDesign:
+    """A probability sample with its design, for design-based estimation.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        One row per respondent.  It is not modified.
+    strata : str, optional
+        Stratum column (first stage).
+    psu : str or list of str, optional
+        Cluster id column; a list gives the units of successive stages (R ``ids=~a+b``).
+        ``None`` means each row is its own PSU.
+    weights : str, optional
+        Sampling-weight column (inverse inclusion probabilities).
+    probs : str, optional
+        Inclusion-probability column, an alternative to ``weights``.
+    fpc : str or list of str, optional
+        Finite-population correction, one column per stage: population counts (number of
+        PSUs in the stratum) or, when every value is <= 1, sampling fractions (as R).
+    nest : bool
+        Relabel PSU ids within strata (R ``nest=TRUE``) when ids repeat across strata.
+    lonely_psu : {"fail", "remove", "adjust", "average", "certainty"}
+        Treatment of strata with one PSU (R ``options(survey.lonely.psu=)``).
+
+    Examples
+    --------
+    >>> import pandas as pd, surveylib as sl
+    >>> df = pd.DataFrame({"h": [1, 1, 2, 2, 2], "y": [1.0, 3.0, 2.0, 4.0, 6.0],
+    ...                    "w": [2.0, 2.0, 3.0, 3.0, 3.0]})
+    >>> d = sl.SurveyDesign(df, strata="h", weights="w")
+    >>> round(float(d.mean("y").estimate.iloc[0]), 4)
+    3.3846
+    """
+
+    _frozen = False
+
+    def __init__(
+        self,
+        data,
+        *,
+        strata=None,
+        psu=None,
+        weights=None,
+        probs=None,
+        fpc=None,
+        nest: bool = False,
+        lonely_psu: str = "fail",
+    ):
+        df = as_pandas(data)
+        check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
+        if weights is not None and probs is not None:
+            raise SurveyDesignError("give weights= or probs=, not both.")
+        psu_cols = as_list(psu)
+        fpc_cols = as_list(fpc)
+        strata_col = strata
+        if isinstance(strata, (list, tuple)):
+            if len(strata) != 1:
+                raise SurveyDesignError(
+                    "strata= takes one column (first-stage strata); combine several columns "
+                    "into one first, e.g. df['h'] = df['a'].astype(str) + ':' + df['b'].astype(str)."
+                )
+            strata_col = strata[0]
+        check_columns(df, [c for c in [strata_col] if c is not None], role="strata")
+        check_columns(df, psu_cols, role="psu")
+        check_columns(df, [c for c in [weights, probs] if c is not None], role="weights")
+        check_columns(df, fpc_cols, role="fpc")
+        if fpc_cols and psu_cols and len(fpc_cols) != len(psu_cols):
+            raise SurveyDesignError(
+                f"fpc= names {len(fpc_cols)} column(s) but psu= has {len(psu_cols)} stage(s); "
+                "give one fpc column per stage, or none."
+            )
+        if fpc_cols and not psu_cols and len(fpc_cols) != 1:
+            raise SurveyDesignError("without psu= the design has one stage: give one fpc column.")
+
+        n = len(df)
+        if n == 0:
+            raise SurveyDesignError("the data has no rows.")
+        self._data = df.copy(deep=False)
+        self._strata_col = strata_col
+        self._psu_cols = tuple(psu_cols)
+        self._fpc_cols = tuple(fpc_cols)
+        self._nest = bool(nest)
+        self._lonely_psu = lonely_psu
+        self._stages = self._build_stages(df, strata_col, psu_cols, fpc_cols, nest)
+        self._multistage = bool(fpc_cols) and len(self._stages) > 1
+
+        if weights is not None:
+            w = numeric_column(df, weights, role="weights")
+            check_weights(w, col=weights)
+            self._weight_source = f"weights {weights!r}"
+        elif probs is not None:
+            p = numeric_column(df, probs, role="probs")
+            check_weights(p, col=probs, kind="probs")
+            if (p > 1).any():
+                raise SurveyDesignError(
+                    f"probs column {probs!r} has values above 1 (max {p.max():g}); "
+                    "inclusion probabilities lie in (0, 1] — did you mean weights=?"
+                )
+            w = 1.0 / p
+            self._weight_source = f"probs {probs!r}"
+        elif fpc_cols:
+            w = np.ones(n)
+            for st in self._stages[: len(fpc_cols)]:
+                ratio = st.popsize / st.n_units
+                w = w * ratio[st.unit_stratum][st.unit]
+            self._weight_source = "weights from fpc"
+        else:
+            warnings.warn(
+                "no weights, probs or fpc given: assuming equal probability (weight 1 for "
+                "every row), as R svydesign does.",
+                AssumptionWarning,
+                stacklevel=2,
+            )
+            w = np.ones(n)
+            self._weight_source = "equal weights"
+        self._weights = w
+        self._active = np.ones(n, dtype=bool)
+        self._adjustments: tuple = ()
+        self._check_lonely()
+        self._frozen = True
+
+    # ----- construction helpers ------------------------------------------------------------
+    def _build_stages(self, df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
+        n = len(df)
+        if strata_col is not None:
+            strat = design_key(df, strata_col, role="strata")
+            strat_labels = np.asarray(pd.unique(df[strata_col].sort_values()), dtype=object)
+        else:
+            strat = np.zeros(n, dtype=np.int64)
+            strat_labels = np.array(["(all)"], dtype=object)
+        fpc_values = [numeric_column(df, c, role="fpc", allow_na=False) for c in fpc_cols]
+        if fpc_values:
+            allv = np.concatenate(fpc_values)
+            if (allv <= 0).any():
+                raise SurveyDesignError(
+                    f"fpc column(s) {list(fpc_cols)} have values <= 0; give population counts "
+                    "or sampling fractions in (0, 1]."
+                )
+            as_fraction = not (allv > 1).any()
+        stages = []
+        parent_unit = None
+        for s in range(max(1, len(psu_cols))):
+            if psu_cols:
+                ids = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})")
+            else:
+                ids = np.arange(n, dtype=np.int64)
+            if s == 0:
+                stratum = strat
+                if psu_cols and not nest:
+                    unit = ids
+                    n_units_all = int(ids.max()) + 1
+                    n_strata_per = np.bincount(
+                        np.unique(ids * (int(strat.max()) + 1) + strat)
+                        // (int(strat.max()) + 1),
+                        minlength=n_units_all,
+                    )
+                    if (n_strata_per > 1).any():
+                        vals = pd.unique(df[psu_cols[0]].to_numpy()[np.isin(ids, np.flatnonzero(n_strata_per > 1))])
+                        raise SurveyDesignError(
+                            f"PSU ids in column {psu_cols[0]!r} repeat across strata "
+                            f"(e.g. {list(vals[:5])}); if ids are only unique within a stratum, "
+                            "use nest=True."
+                        )
+                else:
+                    unit = _factorize_pairs(strat, ids)
+                labels = strat_labels
+            else:
+                stratum = parent_unit
+                unit = _factorize_pairs(parent_unit, ids)
+                labels = np.asarray(
+                    pd.unique(df[psu_cols[s - 1]].to_numpy()), dtype=object
+                )  # replaced below with the parent's id per stratum
+            n_units_total = int(unit.max()) + 1
+            n_strata_total = int(stratum.max()) + 1
+            unit_stratum = _first_per_group(stratum, unit, n_units_total)
+            n_units = np.bincount(unit_stratum, minlength=n_strata_total)
+            if s > 0:
+                labels = _first_per_group(df[psu_cols[s - 1]].to_numpy(dtype=object), stratum, n_strata_total)
+            popsize = np.full(n_strata_total, np.inf)
+            if fpc_values and s < len(fpc_values):
+                v = fpc_values[s]
+                vmin = np.full(n_strata_total, np.inf)
+                vmax = np.full(n_strata_total, -np.inf)
+                np.minimum.at(vmin, stratum, v)
+                np.maximum.at(vmax, stratum, v)
+                varies = np.flatnonzero(vmax - vmin > 1e-9 * np.abs(vmax))
+                if len(varies):
+                    raise SurveyDesignError(
+                        f"fpc column {fpc_cols[s]!r} varies within stratum "
+                        f"{labels[varies[0]]!r} (stage {s + 1}); the fpc must be constant "
+                        "within each stratum."
+                    )
+                popsize = n_units / vmax if as_fraction else vmax
+                too_small = np.flatnonzero(popsize < n_units - 1e-9)
+                if len(too_small):
+                    h = too_small[0]
+                    raise SurveyDesignError(
+                        f"fpc column {fpc_cols[s]!r} gives a population of {popsize[h]:g} units in "
+                        f"stratum {labels[h]!r} (stage {s + 1}) but {n_units[h]} were sampled; "
+                        "the fpc must be the population count (>= the sample) or the sampling fraction."
+                    )
+            stages.append(Stage(unit, unit_stratum, n_units, popsize, np.asarray(labels, dtype=object)))
+            parent_unit = unit
+        return tuple(stages)
+
+    def _check_lonely(self) -> None:
+        used = self._stages if self._multistage else self._stages[:1]
+        for s, st in enumerate(used):
+            lonely = st.lonely_strata()
+            if not len(lonely):
+                continue
+            names = [str(x) for x in st.stratum_labels[lonely][:10]]
+            where = f"stratum {self._strata_col!r}" if s == 0 else f"stage {s + 1} (within PSUs)"
+            if self._lonely_psu == "fail":
+                raise LonelyPSUError(
+                    f"{len(lonely)} stratum/strata of {where} have only one PSU: {names}"
+                    f"{' ...' if len(lonely) > 10 else ''}. Choose lonely_psu='adjust' (centre at "
+                    "the grand mean), 'average', 'remove' or 'certainty', or merge the stratum "
+                    "with a neighbour."
+                )
+            warnings.warn(
+                f"{len(lonely)} stratum/strata of {where} have one PSU ({names}); "
+                f"handled by lonely_psu={self._lonely_psu!r}.",
+                SingletonWarning,
+                stacklevel=3,
+            )
+
+    # ----- immutability --------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if self._frozen:
+            raise AttributeError("SurveyDesign is immutable; methods return new designs.")
+        object.__setattr__(self, name, value)
+
+    def _replace(self, **changes) -> SurveyDesign:
+        new = copy.copy(self)
+        for k, v in changes.items():
+            object.__setattr__(new, k, v)
+        return new
+
+    # ----- public attributes -----------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The respondent data (a copy-on-write copy; changing it does not change the design)."""
+        return self._data.copy(deep=False)
+
+    @property
+    def weights(self) -> pd.Series:
+        """Current sampling weights, zero for rows outside a subset."""
+        return pd.Series(self._weights * self._active, index=self._data.index, name="weight")
+
+    @property
+    def lonely_psu(self) -> str:
+        return self._lonely_psu
+
+    @property
+    def n_strata(self) -> int:
+        return self._stages[0].n_strata
+
+    @property
+    def n_psu(self) -> int:
+        return self._stages[0].n_psu
+
+    @property
+    def adjustments(self) -> tuple:
+        """Ordered record of the weighting steps applied to this design."""
+        return self._adjustments
+
+    def degf(self) -> int:
+        """Design degrees of freedom: PSUs minus strata among rows in the design (R ``degf``)."""
+        st = self._stages[0]
+        units = np.unique(st.unit[self._active])
+        return int(len(units) - len(np.unique(st.unit_stratum[units])))
+
+    def __len__(self) -> int:
+        return int(self._active.sum())
+
+    def describe(self) -> str:
+        """One line saying how inference is done (used in every result's footer)."""
+        st = self._stages[0]
+        kind = []
+        kind.append(f"{st.n_strata} strata" if self._strata_col else "unstratified")
+        if self._psu_cols:
+            kind.append(f"{st.n_psu} PSUs ({'+'.join(self._psu_cols)})")
+            if len(self._psu_cols) > 1:
+                kind.append(f"{len(self._psu_cols)} stages" + (" with fpc at each" if self._multistage else ", ultimate-cluster variance"))
+        else:
+            kind.append("element sampling")
+        kind.append(self._weight_source)
+        kind.append("fpc " + "+".join(self._fpc_cols) if self._fpc_cols else "with replacement (no fpc)")
+        kind.append(f"lonely_psu={self._lonely_psu!r}")
+        if self._adjustments:
+            kind.append("weights adjusted: " + ", ".join(a.describe() for a in self._adjustments))
+        if not self._active.all():
+            kind.append(f"subset of {int(self._active.sum())} of {len(self._active)} rows")
+        return "Taylor linearisation; " + "; ".join(kind)
+
+    def __repr__(self) -> str:
+        return f"<SurveyDesign: {len(self)} rows; {self.describe()}>"
+
+    # ----- domains --------------------------------------------------------------------------
+    def subset(self, mask) -> SurveyDesign:
+        """Restrict estimation to a domain while keeping the full design for variances.
+
+        Parameters
+        ----------
+        mask : bool array or Series, or str
+            Rows to keep, or a ``DataFrame.eval`` expression such as ``"age >= 18"``.
+
+        Notes
+        -----
+        As R ``subset.survey.design``: rows outside the domain keep their strata and PSUs
+        (with zero weight), so standard errors are those of a domain estimate.
+        """
+        m = boolean_mask(mask, len(self._active), self._data)
+        active = self._active & m
+        if not active.any():
+            raise SurveyDesignError("the subset contains no rows.")
+        return self._replace(_active=active)
+
+    # ----- variance --------------------------------------------------------------------------
+    def _estimation_weights(self) -> np.ndarray:
+        return np.where(self._active, self._weights, 0.0)
+
+    def _vcov(self, scores: Scores) -> np.ndarray:
+        """Covariance of cells from their weighted linearised scores (one engine for all)."""
+        if self._adjustments:
+            x = scores.dense()
+            for adj in self._adjustments:
+                x = adj.residualize(x)
+            scores = Scores.from_dense(x)
+        return taylor_vcov(
+            scores,
+            self._stages,
+            lonely_psu=self._lonely_psu,
+            active=self._active,
+            multistage=self._multistage,
+        )
+
+    def _domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
+        """R ``degf`` of each cell's domain (PSUs minus strata with rows in the domain)."""
+        st = self._stages[0]
+        c = cells[valid]
+        u = st.unit[valid]
+        pairs = np.unique(c * st.n_psu + u)
+        cell_of_pair = pairs // st.n_psu
+        unit_of_pair = pairs % st.n_psu
+        n_units = np.bincount(cell_of_pair, minlength=k)
+        sp = np.unique(cell_of_pair * st.n_strata + st.unit_stratum[unit_of_pair])
+        n_strata = np.bincount(sp // st.n_strata, minlength=k)
+        return (n_units - n_strata).astype(float)
+
+    # ----- estimators ------------------------------------------------------------------------
+    def mean(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True):
+        """Weighted mean(s) with Taylor-linearised standard errors (R ``svymean``/``svyby``).
+
+        See :func:`surveylib.estimators.mean`.
+        """
+        return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
+
+    def total(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True):
+        """Estimated population total(s) (R ``svytotal``). See :func:`surveylib.estimators.total`."""
+        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
+
+    def proportion(self, variables, *, by=None, na_rm: bool = False, ci_method: str = "logit",
+                   deff: bool | str = True):
+        """Shares of every level of categorical variable(s).
+
+        See :func:`surveylib.estimators.proportion`.
+        """
+        return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method, deff=deff)
+
+    def ratio(self, numerator, denominator, *, by=None, na_rm: bool = False,
+              deff: bool | str = True):
+        """Ratio of two totals (R ``svyratio``). See :func:`surveylib.estimators.ratio`."""
+        return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
+
+    def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
+                 qrule: str = "math", level: float = 0.95, df=None):
+        """Quantiles with Woodruff intervals (R ``svyquantile``).
+
+        See :func:`surveylib.estimators.quantile`.
+        """
+        return _est.quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule, level=level,
+                             df=df)

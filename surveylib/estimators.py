@@ -1,0 +1,607 @@
+"""Design-based estimators (Taylor linearisation).
+
+Every estimator here is a ratio of weighted totals or a total, computed for *cells*
+(domain x variable x level) in one vectorised pass:
+
+* ``mean``: ``sum(w y) / sum(w)`` within the domain, scores ``w (y - mean) / sum(w)``
+  (R ``svymean``);
+* ``proportion``: the mean of the indicator of each level (R ``svymean(~factor)``);
+* ``ratio``: ``sum(w y) / sum(w x)``, scores ``w (y - R x) / sum(w x)`` (R ``svyratio``);
+* ``total``: ``sum(w y)``, scores ``w y`` (R ``svytotal``);
+* ``quantile``: the weighted quantile with a Woodruff interval (R ``svyquantile``).
+
+Domains zero-extend the scores outside the domain, so the whole design enters every
+variance (R ``svyby`` / ``subset``).  The scores go to the design's single variance engine.
+
+Design effects (``deff=True``, R's default ``deff=TRUE``) compare with simple random sampling
+*without* replacement of the same number of respondents from a population of size
+``sum(w)``; ``deff="replace"`` compares with sampling with replacement (Stata's ``deft``
+squared uses the latter).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._validation import as_list, check_columns, check_level, check_option, numeric_column
+from .errors import ColumnError, SurveyDesignError, SurveyWarning
+from .results import Estimate, critical_value
+from .variance.taylor import Scores
+
+CI_METHODS = ("logit", "xlogit", "wald", "mean", "asin", "beta", "wilson")
+QRULES = ("math", "school")
+
+
+# ----- cells ---------------------------------------------------------------------------------
+def _domains(design, by) -> tuple[np.ndarray, pd.DataFrame, list]:
+    """Domain code of every row (-1 outside any domain) and the domain key table."""
+    by_cols = as_list(by)
+    n = len(design._data)
+    if not by_cols:
+        return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0]), []
+    check_columns(design._data, by_cols, role="by")
+    frame = design._data[by_cols]
+    g = frame.groupby(by_cols, sort=True, dropna=True, observed=True).ngroup().to_numpy()
+    g = np.where(np.isnan(g.astype(float)), -1, g).astype(np.int64) if g.dtype.kind == "f" else g.astype(np.int64)
+    inside = g >= 0
+    # only domains with rows in the (sub)design, as R svyby
+    present = np.unique(g[inside & design._active])
+    if len(present) == 0:
+        raise SurveyDesignError(f"no rows of the design have values of {by_cols}.")
+    remap = np.full(int(g.max()) + 1, -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    g = np.where(inside, remap[np.where(inside, g, 0)], -1)
+    first = np.full(len(present), -1, dtype=np.int64)
+    rows = np.flatnonzero(g >= 0)[::-1]
+    first[g[rows]] = rows
+    keys = frame.iloc[first].reset_index(drop=True)
+    return g, keys, by_cols
+
+
+def _variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric values of ``var`` and its validity mask (non-missing)."""
+    y = numeric_column(design._data, var, role="analysis")
+    ok = ~np.isnan(y)
+    if not na_rm and not ok[design._active].all():
+        bad = int((~ok & design._active).sum())
+        raise SurveyDesignError(
+            f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+            "estimate over respondents with a value (the design is kept for variances)."
+        )
+    return np.where(ok, y, 0.0), ok
+
+
+def _check_na_rm(na_rm) -> None:
+    if na_rm not in (True, False, "complete"):
+        raise SurveyDesignError(f"na_rm={na_rm!r} must be True, False or 'complete'.")
+
+
+def _numeric_columns(design, variables, na_rm) -> dict:
+    """Values and validity of each variable; ``na_rm='complete'`` keeps rows valid on all."""
+    _check_na_rm(na_rm)
+    variables = as_list(variables)
+    check_columns(design._data, variables, role="analysis")
+    out = {v: _variable_values(design, v, na_rm=bool(na_rm)) for v in variables}
+    if na_rm == "complete":
+        joint = np.logical_and.reduce([ok for _, ok in out.values()])
+        out = {v: (y, joint) for v, (y, _) in out.items()}
+    return out
+
+
+def _levels(design, var, *, na_rm: bool) -> tuple[np.ndarray, list, np.ndarray]:
+    """Level codes of a categorical variable (-1 = missing), its levels, validity mask."""
+    s = design._data[var]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        levels = list(s.cat.categories)
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes, uniq = pd.factorize(s, sort=True)
+        levels = list(uniq)
+        codes = codes.astype(np.int64)
+    if len(levels) > 200:
+        raise ColumnError(
+            f"variable {var!r} has {len(levels)} distinct values; proportion() is for "
+            "categorical variables — use mean() for a numeric one, or recode it into groups."
+        )
+    ok = codes >= 0
+    if not na_rm and not ok[design._active].all():
+        bad = int((~ok & design._active).sum())
+        raise SurveyDesignError(
+            f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+            "estimate shares among respondents with a value."
+        )
+    return codes, levels, ok
+
+
+class _Cells:
+    """Accumulates blocks of a ratio-of-totals estimator, then computes everything at once."""
+
+    def __init__(self, design, g: np.ndarray, n_domains: int):
+        self.design = design
+        self.w = design._estimation_weights()
+        self.g = g
+        self.D = n_domains
+        self.blocks = []  # (valid, cells, y, x)
+        self.keys = []  # per block: list of (domain, variable, level) in cell order
+        self.k = 0
+
+    def add(self, valid, y, x, variable, levels=(None,), level_index=None):
+        """Add cells (domain x level) for one variable; ``level_index`` gives each row's level."""
+        valid = valid & (self.g >= 0) & (self.w > 0)
+        L = len(levels)
+        base = self.k
+        if level_index is None:
+            cells = base + np.where(valid, self.g, 0) * L
+            self.blocks.append((valid, cells, y, x))
+        else:
+            for j in range(L):
+                cells = base + np.where(valid, self.g, 0) * L + j
+                self.blocks.append((valid, cells, (level_index == j).astype(float), x))
+        self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
+        self.k += self.D * L
+
+    def compute(self, kind: str, deff):
+        k, w = self.k, self.w
+        num, den, wsum, nobs = (np.zeros(k) for _ in range(4))
+        for valid, cells, y, x in self.blocks:
+            wv = np.where(valid, w, 0.0)
+            num += np.bincount(cells, wv * y, minlength=k)
+            den += np.bincount(cells, wv * x, minlength=k)
+            wsum += np.bincount(cells, wv, minlength=k)
+            nobs += np.bincount(cells, valid.astype(float), minlength=k)
+        empty = nobs == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                est = num
+            else:
+                if np.any((den == 0) & ~empty):
+                    raise SurveyDesignError("a denominator total is zero in some domain; the ratio is undefined.")
+                est = num / den
+        blocks = []
+        resid_ss = np.zeros(k)
+        for valid, cells, y, x in self.blocks:
+            wv = np.where(valid, w, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if kind == "total":
+                    vals = wv * y
+                    ybar = num / wsum
+                    e = np.where(valid, y - ybar[cells], 0.0)
+                else:
+                    e = np.where(valid, y - est[cells] * x, 0.0)
+                    vals = wv * e / den[cells]
+            blocks.append((np.where(valid, vals, 0.0), cells))
+            resid_ss += np.bincount(cells, wv * e * e, minlength=k)
+        scores = Scores(tuple(blocks), k)
+        v = self.design._vcov(scores)
+        deffs = self._deff(kind, deff, v, resid_ss, wsum, den, nobs)
+        return est, v, nobs, deffs, scores
+
+    @staticmethod
+    def _deff(kind, deff, v, resid_ss, wsum, den, nobs):
+        if deff is False:
+            return np.full(len(wsum), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = resid_ss / wsum * nobs / (nobs - 1)
+            if kind == "total":
+                mult = wsum**2
+            else:
+                mult = (wsum / den) ** 2
+            if deff == "replace":
+                vsrs = s2 * mult / nobs
+            else:
+                if np.any(wsum < nobs):
+                    warnings.warn(
+                        "the weights sum to less than the sample size in some domain, so the "
+                        "without-replacement design effect is undefined (NaN); are the weights "
+                        "scaled to the population? Use deff='replace'.",
+                        SurveyWarning,
+                        stacklevel=4,
+                    )
+                vsrs = np.where(wsum < nobs, np.nan, s2 * mult * (wsum - nobs) / (wsum * nobs))
+            return np.diag(v) / vsrs
+
+
+def _key_frame(keys_list, domain_keys: pd.DataFrame, by_cols: list) -> pd.DataFrame:
+    d = np.array([k[0] for k in keys_list], dtype=np.int64)
+    out = domain_keys.iloc[d].reset_index(drop=True) if by_cols else pd.DataFrame(index=range(len(d)))
+    out["variable"] = [k[1] for k in keys_list]
+    out["level"] = pd.Series([k[2] for k in keys_list], dtype=object)
+    return out
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return not isinstance(s.dtype, pd.CategoricalDtype) and (
+        pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    )
+
+
+def _check_deff(deff):
+    if deff not in (True, False, "replace"):
+        raise SurveyDesignError(f"deff={deff!r} must be True, False or 'replace'.")
+
+
+def _finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_method="wald",
+            interval_factory=None, domain_df=False):
+    est, v, nobs, deffs, _ = cells.compute(kind, deff)
+    keys = _key_frame(cells.keys, domain_keys, by_cols)
+    if domain_df:
+        dfs = _cell_domain_df(design, cells)
+    else:
+        dfs = np.full(len(est), float(design.degf()))
+    interval = interval_factory(est, v, dfs) if interval_factory else None
+    return Estimate(
+        statistic=statistic,
+        keys=keys,
+        values=est,
+        vcov_matrix=v,
+        n=nobs,
+        deff_values=deffs,
+        dfs=dfs,
+        by=tuple(by_cols),
+        inference=_footer(design, ci_method),
+        ci_method=ci_method,
+        interval=interval,
+    )
+
+
+def _cell_domain_df(design, cells) -> np.ndarray:
+    k = cells.k
+    dfs = np.zeros(k)
+    for valid, c, _, _ in cells.blocks:
+        d = design._domain_df(valid, c, k)
+        touched = np.bincount(c[valid], minlength=k) > 0
+        dfs = np.where(touched, d, dfs)
+    return dfs
+
+
+def _footer(design, ci_method: str) -> str:
+    text = design.describe() + f"; df = {design.degf()} (PSUs - strata)"
+    if ci_method != "wald":
+        text += f"; proportion intervals: {ci_method}"
+    return text
+
+
+# ----- public estimators -----------------------------------------------------------------------
+def mean(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
+    """Weighted means with Taylor-linearised standard errors.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+    variables : str or list of str
+        Numeric column(s).
+    by : str or list of str, optional
+        Domain column(s); every domain is estimated in one pass with the full design.
+    na_rm : bool or "complete"
+        ``True`` drops rows with a missing value of *that variable* (the design is kept, as R
+        ``na.rm=TRUE``); ``"complete"`` drops rows missing on *any* of the variables, which is
+        what R does for a formula with several variables.
+    deff : True, False or "replace"
+        Design effect vs SRS without (True, R's default) or with replacement.
+
+    Notes
+    -----
+    ``ybar = sum(w y)/sum(w)``; linearised score ``w (y - ybar)/sum(w)``; variance from the
+    design's engine (R ``svymean``, ``svyby(..., svymean, covmat=TRUE)``).  Intervals use t with
+    the design's degrees of freedom (PSUs minus strata).
+
+    Examples
+    --------
+    >>> import pandas as pd, surveylib as sl
+    >>> df = pd.DataFrame({"h": [1, 1, 2, 2], "y": [1.0, 3.0, 2.0, 6.0], "w": [1.0, 1, 2, 2]})
+    >>> r = sl.SurveyDesign(df, strata="h", weights="w").mean("y")
+    >>> float(r.estimate.iloc[0])
+    3.5
+    """
+    _check_deff(deff)
+    g, dkeys, by_cols = _domains(design, by)
+    cells = _Cells(design, g, len(dkeys))
+    columns = _numeric_columns(design, variables, na_rm)
+    for var, (y, ok) in columns.items():
+        cells.add(ok, y, np.ones_like(y), var)
+    return _finish(design, "mean", cells, "ratio", deff, by_cols, dkeys)
+
+
+def total(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
+    """Estimated population totals ``sum(w y)`` (R ``svytotal``); options as :func:`mean`.
+
+    Notes
+    -----
+    Scores are ``w y`` (zero outside the domain).  The design effect compares with SRS of
+    ``n`` from a population of ``sum(w)`` (R ``svytotal(deff=TRUE)``).
+    """
+    _check_deff(deff)
+    g, dkeys, by_cols = _domains(design, by)
+    cells = _Cells(design, g, len(dkeys))
+    _check_na_rm(na_rm)
+    variables = as_list(variables)
+    check_columns(design._data, variables, role="analysis")
+    numeric = [v for v in variables if _is_numeric(design._data[v])]
+    columns = _numeric_columns(design, numeric, na_rm)
+    for var in variables:
+        if var in columns:
+            y, ok = columns[var]
+            cells.add(ok, y, np.ones_like(y), var)
+        else:
+            codes, levels, ok = _levels(design, var, na_rm=bool(na_rm))
+            cells.add(ok, None, np.ones(len(codes)), var, levels=levels, level_index=codes)
+    return _finish(design, "total", cells, "total", deff, by_cols, dkeys)
+
+
+def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
+    """Ratio of totals ``sum(w y)/sum(w x)`` (R ``svyratio``).
+
+    ``numerator`` and ``denominator`` are column names or equal-length lists (paired).
+    With ``na_rm=True`` rows missing either variable are dropped from that ratio.
+    The ``variable`` of each row is ``"num/den"``.
+    """
+    _check_deff(deff)
+    nums, dens = as_list(numerator), as_list(denominator)
+    if len(dens) == 1 and len(nums) > 1:
+        dens = dens * len(nums)
+    if len(nums) != len(dens):
+        raise SurveyDesignError(
+            f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}."
+        )
+    g, dkeys, by_cols = _domains(design, by)
+    cells = _Cells(design, g, len(dkeys))
+    for a, b in zip(nums, dens, strict=True):
+        check_columns(design._data, [a, b], role="analysis")
+        y, oky = _variable_values(design, a, na_rm=na_rm)
+        x, okx = _variable_values(design, b, na_rm=na_rm)
+        cells.add(oky & okx, y, x, f"{a}/{b}")
+    return _finish(design, "ratio", cells, "ratio", deff, by_cols, dkeys)
+
+
+def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: str = "logit",
+               deff=True) -> Estimate:
+    """Shares of every level of categorical variable(s), with their covariance.
+
+    Parameters
+    ----------
+    ci_method : {"logit", "xlogit", "wald", "mean", "asin", "beta", "wilson"}
+        Interval for each share, as R ``svyciprop`` (``"logit"`` default; ``"mean"`` is an
+        alias of ``"wald"``; ``"beta"`` is Korn–Graubard).  ``"wilson"`` is the Wilson score
+        interval at the effective sample size ``p(1-p)/v`` with a t quantile (not in R).
+        Intervals with ``ci_method`` other than Wald use the degrees of freedom of the domain
+        (R ``svyby(..., svyciprop)``), Wald intervals the design's.
+
+    Notes
+    -----
+    Levels are a categorical's categories (unused levels give 0) or the sorted distinct
+    values.  Each share is the mean of a level indicator (R ``svymean(~factor(x))``).
+    """
+    _check_deff(deff)
+    check_option(ci_method, CI_METHODS, name="ci_method")
+    g, dkeys, by_cols = _domains(design, by)
+    cells = _Cells(design, g, len(dkeys))
+    for var in as_list(variables):
+        check_columns(design._data, [var], role="analysis")
+        codes, levels, ok = _levels(design, var, na_rm=na_rm)
+        cells.add(ok, None, np.ones(len(codes)), var, levels=levels, level_index=codes)
+    method = "wald" if ci_method == "mean" else ci_method
+    factory = None if method == "wald" else (lambda est, v, dfs: _prop_interval(method, est, v, cells))
+    return _finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
+                   interval_factory=factory, domain_df=method != "wald")
+
+
+def _prop_interval(method, est, v, cells):
+    se = np.sqrt(np.clip(np.diag(v), 0, None))
+    n_rows = np.zeros(cells.k)
+    for valid, c, _, _ in cells.blocks:
+        n_rows += np.bincount(c[valid], minlength=cells.k)
+
+    def interval(level, dfs):
+        check_level(level)
+        alpha = 1 - level
+        q = critical_value(level, dfs)
+        p = est
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if method in ("logit", "xlogit"):
+                eta = np.log(p / (1 - p))
+                half = q * se / (p * (1 - p))
+                return _expit(eta - half), _expit(eta + half)
+            if method == "asin":
+                a = np.arcsin(np.sqrt(p))
+                half = q * se / (2 * np.sqrt(p * (1 - p)))
+                return np.sin(a - half) ** 2, np.sin(a + half) ** 2
+            if method == "beta":
+                # R svyciprop(method="beta") uses the design's df and nrow(design) - 1
+                n_eff = p * (1 - p) / se**2
+                ratio = stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, dfs)
+                n_eff = n_eff * ratio**2
+                low = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+                high = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+                return low, high
+            if method == "wilson":
+                n_eff = p * (1 - p) / se**2
+                z2 = q**2
+                centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+                half = q / (1 + z2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
+                return centre - half, centre + half
+        raise SurveyDesignError(f"unknown ci_method {method!r}")
+
+    return interval
+
+
+def _expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ----- quantiles -------------------------------------------------------------------------------
+def _weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule):
+    """Quantiles within each group of data sorted by (group, x); R ``qs`` + ``qrule_*``.
+
+    Returns an (n_groups x len(probs)) array.  Cumulative weights are summed in extended
+    precision and rounded to double, as R's ``cumsum``.
+    """
+    cum = np.cumsum(w_sorted.astype(np.longdouble))
+    starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
+    ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
+    before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], np.longdouble(0))
+    within = (cum - np.repeat(before, ends - starts)).astype(np.float64)  # cumulative within group
+    totals = within[ends - 1]
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim == 1:
+        probs = np.broadcast_to(probs, (n_groups, len(probs)))
+    target = probs * totals[:, None]  # p * sum(w), double as in R
+    out = np.empty(probs.shape)
+    for j in range(probs.shape[1]):  # loop over requested probabilities only
+        # last position within the group with cumw <= p*W (R's `last`, 1 if none)
+        key = group_sorted.astype(np.float64)
+        pos = np.empty(n_groups, dtype=np.int64)
+        # cumulative weights are increasing within a group: searchsorted per group via offsets
+        t = target[:, j]
+        idx = _search_groups(within, starts, ends, t)
+        pos[:] = np.maximum(idx, starts)
+        nxt = np.minimum(pos + 1, ends - 1)
+        wlow = probs[:, j] - within[pos] / totals
+        qlow, qup = x_sorted[pos], x_sorted[nxt]
+        exact = wlow == 0
+        if qrule == "math":
+            out[:, j] = np.where(exact, qlow, qup)
+        else:  # school
+            out[:, j] = np.where(exact, (qlow + qup) / 2, qup)
+        del key
+    return out
+
+
+def _search_groups(within, starts, ends, targets):
+    """For each group, the last index i in [start, end) with within[i] <= target (start-1 if none)."""
+    # shift each group's cumulative weights by a large offset so one global search serves all
+    scale = np.maximum(within[ends - 1], 1.0) * 4.0
+    offset = np.cumsum(np.concatenate([[0.0], scale[:-1]]))
+    shifted = within + np.repeat(offset, ends - starts)
+    # exactness matters: compare within the group instead of on shifted values
+    idx = np.searchsorted(shifted, targets + offset, side="right") - 1
+    idx = np.clip(idx, starts - 1, ends - 1)
+    # repair floating error of the shift: step until within[idx] <= target < within[idx+1]
+    for _ in range(3):
+        over = (idx >= starts) & (within[np.maximum(idx, 0)] > targets)
+        idx = np.where(over, idx - 1, idx)
+        nxt_ok = (idx + 1 < ends) & (within[np.minimum(idx + 1, len(within) - 1)] <= targets)
+        idx = np.where(nxt_ok, idx + 1, idx)
+    return idx
+
+
+def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
+             qrule: str = "math", level: float = 0.95, df=None) -> Estimate:
+    """Weighted quantiles with Woodruff confidence intervals (R ``svyquantile``, survey 4.x).
+
+    Parameters
+    ----------
+    probs : sequence of float
+        Quantile probabilities in (0, 1).
+    qrule : {"math", "school"}
+        ``"math"`` (R's default): the smallest x with cumulative weight share >= p (the
+        inverse of the weighted CDF); ``"school"`` averages the two order statistics at an
+        exact hit.
+
+    Notes
+    -----
+    The interval inverts a Wald interval for the CDF at the estimate (Woodruff 1952; R
+    ``interval.type="mean"``, the default of survey 4.1): ``p_hat = mean(x <= q)`` with its
+    design-based SE, ``[p_hat -/+ t se]`` mapped back through the same quantile rule.  The
+    reported SE is the interval's length over ``2 t`` (R's convention).  With ``by=``, each
+    domain uses its own degrees of freedom, as R ``svyby(..., svyquantile)``; ``df=`` overrides
+    them for every cell (R's ``df`` argument), ``df=float("inf")`` gives normal quantiles.
+    """
+    check_option(qrule, QRULES, name="qrule")
+    check_level(level)
+    probs = np.atleast_1d(np.asarray(probs, dtype=float))
+    if ((probs <= 0) | (probs >= 1)).any():
+        raise SurveyDesignError(f"probs={probs.tolist()} must lie strictly between 0 and 1.")
+    g, dkeys, by_cols = _domains(design, by)
+    D = len(dkeys)
+    w_all = design._estimation_weights()
+    keys, est_all, n_all, dfs_all = [], [], [], []
+    ind_cells = _Cells(design, g, D)
+    per_var = []
+    for var, (y, ok) in _numeric_columns(design, variables, na_rm).items():
+        valid = ok & (g >= 0) & (w_all > 0)
+        order = np.lexsort((y, np.where(valid, g, D)))  # stable: by group, then x
+        order = order[valid[order]]
+        gs, xs, ws = g[order], y[order], w_all[order]
+        if np.any(np.bincount(gs, minlength=D) == 0):
+            raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
+        q = _weighted_quantiles(xs, ws, gs, D, probs, qrule)  # D x P
+        per_var.append((var, valid, xs, ws, gs, q))
+        for j, p in enumerate(probs):
+            ind = (y <= q[np.where(valid, g, 0), j]).astype(float)
+            ind_cells.add(valid, ind, np.ones_like(ind), var, levels=(float(p),))
+    # the cells of ind_cells are ordered (variable, prob, domain); reorder to (domain, var, prob)
+    phat, v, nobs, _, _ = ind_cells.compute("ratio", False)
+    dom_df = _cell_domain_df(design, ind_cells)
+    se_p = np.sqrt(np.clip(np.diag(v), 0, None))
+    P = len(probs)
+
+    def cell(vi, j, d):
+        return (vi * P + j) * D + d
+
+    rows = []
+    for d in range(D):
+        for vi, (var, *_rest) in enumerate(per_var):
+            for j, p in enumerate(probs):
+                rows.append((d, vi, j))
+    idx = np.array([cell(vi, j, d) for d, vi, j in rows], dtype=np.int64)
+    qhat = np.array([per_var[vi][5][d, j] for d, vi, j in rows])
+    keys = [(d, per_var[vi][0], float(probs[j])) for d, vi, j in rows]
+    dfs = dom_df[idx] if df is None else np.full(len(idx), float(df))
+    n_cells = nobs[idx]
+
+    def bounds(lvl, dfs_use):
+        qc = critical_value(lvl, dfs_use)
+        plow = phat[idx] - qc * se_p[idx]
+        pup = phat[idx] + qc * se_p[idx]
+        low = np.full(len(idx), np.nan)
+        high = np.full(len(idx), np.nan)
+        for vi, (_var, _valid, xs, ws, gs, _q) in enumerate(per_var):
+            sel = np.array([r[1] == vi for r in rows])
+            doms = np.array([r[0] for r in rows])[sel]
+            pl = np.full((D, 1), np.nan)
+            pu = np.full((D, 1), np.nan)
+            # one probability at a time per variable, vectorised over domains
+            for jj in range(P):
+                s2 = sel & (np.array([r[2] for r in rows]) == jj)
+                dd = np.array([r[0] for r in rows])[s2]
+                pl[:, 0] = 0.5
+                pu[:, 0] = 0.5
+                pl[dd, 0] = np.clip(plow[s2], 1e-300, 1 - 1e-16)
+                pu[dd, 0] = np.clip(pup[s2], 1e-300, 1 - 1e-16)
+                lo = _weighted_quantiles(xs, ws, gs, D, pl, qrule)[dd, 0]
+                hi = _weighted_quantiles(xs, ws, gs, D, pu, qrule)[dd, 0]
+                lo = np.where((plow[s2] < 0) | np.isnan(plow[s2]), np.nan, lo)
+                hi = np.where((pup[s2] > 1) | np.isnan(pup[s2]), np.nan, hi)
+                low[s2] = lo
+                high[s2] = hi
+            del doms
+        return low, high
+
+    low, high = bounds(level, dfs)
+    qc = critical_value(level, dfs)
+    se = (high - low) / (2 * qc)
+    if np.isnan(se).any():
+        warnings.warn(
+            "a Woodruff interval ran past the range of the data for some quantile (R gives NaN "
+            "there too); its SE is reported as NaN.",
+            SurveyWarning,
+            stacklevel=2,
+        )
+    vcov = np.diag(se**2)
+    key_frame = _key_frame(keys, dkeys, by_cols)
+    return Estimate(
+        statistic="quantile",
+        keys=key_frame,
+        values=qhat,
+        vcov_matrix=vcov,
+        n=n_cells,
+        deff_values=np.full(len(qhat), np.nan),
+        dfs=dfs,
+        by=tuple(by_cols),
+        inference=_footer(design, "wald") + f"; Woodruff intervals, qrule={qrule!r}",
+        interval=bounds,
+    )

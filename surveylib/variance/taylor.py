@@ -1,0 +1,223 @@
+"""The Taylor-linearisation variance engine.
+
+Every estimator hands this module its *linearised scores* (influence values already multiplied
+by the sampling weight, as R ``survey`` passes ``x * pweights / psum`` to ``svyrecvar``); the
+engine returns their design-based covariance matrix.  No estimator carries its own formula.
+
+For stage ``s`` with strata ``h``, units ``j`` and unit totals ``T_j`` of the scores::
+
+    V_s = sum_h  c_h  sum_{j in h} (T_j - Tbar_h)(T_j - Tbar_h)'
+    c_h = m_h * f_h * n_h / (n_h - 1),    f_h = 1 - n_h / N_h   (1 without an fpc)
+
+and the variance is ``V_1 + V_2 + ...`` where later stages enter only when an fpc is given at
+every stage (R ``multistage``); ``m_h`` is the product of the sampling fractions ``n/N`` of the
+stages above.  Strata with ``f_h < 1e-7`` (certainty strata) contribute nothing.  Strata with a
+single unit follow the lonely-PSU rule of the design, exactly as R ``survey``'s ``onestrat``:
+
+* ``remove`` / ``certainty``: the stratum contributes nothing;
+* ``adjust``: the lone unit's total is taken as a deviation from zero (the scores of a mean are
+  centred at the overall estimate, so this is the deviation from the grand mean), scaled by f;
+* ``average``: the stratum is dropped and the sum over the others is multiplied by
+  (strata present) / (strata with two or more units);
+* ``fail``: an error naming the stratum (raised when the design is built).
+
+Unit totals are computed with ``numpy.bincount`` over (unit, cell) codes, so a score matrix
+with one non-zero per row and cell block (a domain estimate) is never expanded to n x K.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import LonelyPSUError
+
+CERTAINTY_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One sampling stage: units nested in strata, with the strata's sizes.
+
+    Attributes
+    ----------
+    unit : (n,) int64 codes 0..P-1 of each row's unit at this stage (globally unique).
+    unit_stratum : (P,) stratum code of each unit.
+    n_units : (H,) number of sampled units in each stratum (in the full design).
+    popsize : (H,) population units per stratum, ``inf`` where no fpc was given.
+    stratum_labels : (H,) labels for messages.
+    """
+
+    unit: np.ndarray
+    unit_stratum: np.ndarray
+    n_units: np.ndarray
+    popsize: np.ndarray
+    stratum_labels: np.ndarray
+
+    @property
+    def n_strata(self) -> int:
+        return len(self.n_units)
+
+    @property
+    def n_psu(self) -> int:
+        return len(self.unit_stratum)
+
+    @property
+    def fraction_complement(self) -> np.ndarray:
+        """f_h = 1 - n_h/N_h (1 where the population is infinite)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(np.isinf(self.popsize), 1.0, (self.popsize - self.n_units) / self.popsize)
+        return f
+
+    def lonely_strata(self) -> np.ndarray:
+        """Codes of strata with one unit that are not certainty strata."""
+        return np.flatnonzero((self.n_units == 1) & (self.fraction_complement >= CERTAINTY_TOL))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Linearised scores of K cells, stored as blocks of (row values, row cell codes).
+
+    Each block contributes ``values[i]`` to cell ``cells[i]`` of row ``i``; a dense n x K matrix
+    is the special case of K blocks with constant cell codes.
+    """
+
+    blocks: tuple  # of (values (n,), cells (n,) int64)
+    k: int
+
+    @classmethod
+    def from_dense(cls, x: np.ndarray) -> Scores:
+        x = np.asarray(x, dtype=np.float64)
+        n, k = x.shape
+        return cls(tuple((x[:, j], np.full(n, j, dtype=np.int64)) for j in range(k)), k)
+
+    def dense(self) -> np.ndarray:
+        n = len(self.blocks[0][0]) if self.blocks else 0
+        out = np.zeros((n, self.k))
+        rows = np.arange(n)
+        for values, cells in self.blocks:
+            np.add.at(out, (rows, cells), values)
+        return out
+
+    def unit_totals(self, unit: np.ndarray, n_units: int) -> np.ndarray:
+        """(n_units x K) totals of the scores within each unit."""
+        k = self.k
+        out = np.zeros(n_units * k)
+        for values, cells in self.blocks:
+            out += np.bincount(unit * k + cells, weights=values, minlength=n_units * k)
+        return out.reshape(n_units, k)
+
+
+def _rowsum(x: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum the rows of ``x`` (m x K) within ``group`` codes: (n_groups x K)."""
+    k = x.shape[1]
+    flat = np.bincount(
+        (group[:, None] * k + np.arange(k)[None, :]).ravel(), weights=x.ravel(),
+        minlength=n_groups * k,
+    )
+    return flat.reshape(n_groups, k)
+
+
+def _stage_variance(
+    totals: np.ndarray,
+    stage: Stage,
+    mult: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    present: np.ndarray,
+    lonely_psu: str,
+) -> np.ndarray:
+    """Covariance contribution of one stage from its unit totals (P x K).
+
+    ``group`` maps each stratum to the unit of the stage above (the recursion unit of R's
+    ``multistage``), used by the ``average`` rule; ``present`` flags strata with rows in the
+    (sub)design.
+    """
+    n_h = stage.n_units.astype(np.float64)
+    f = stage.fraction_complement
+    lonely = stage.n_units == 1
+    certain = f < CERTAINTY_TOL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(lonely, f, f * n_h / np.where(lonely, 1.0, n_h - 1.0))
+    scale = np.where(certain, 0.0, scale)
+    centre = np.ones(stage.n_strata, dtype=bool)
+    if lonely_psu in ("remove", "certainty"):
+        scale = np.where(lonely, 0.0, scale)
+    elif lonely_psu == "adjust":
+        centre = ~lonely
+    elif lonely_psu == "average":
+        bad = lonely & ~certain
+        scale = np.where(bad, 0.0, scale)
+        n_strat = np.bincount(group, weights=present.astype(float), minlength=n_groups)
+        n_ok = np.bincount(group, weights=(present & ~bad).astype(float), minlength=n_groups)
+        if np.any((n_strat > 0) & (n_ok == 0)):
+            raise LonelyPSUError(
+                "lonely_psu='average' needs at least one stratum with two or more PSUs "
+                "in each stage; choose 'adjust', 'remove' or 'certainty'."
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(n_ok > 0, n_strat / n_ok, 0.0)
+        scale = scale * ratio[group]
+    means = _rowsum(totals, stage.unit_stratum, stage.n_strata) / n_h[:, None]
+    centred = totals - np.where(centre[:, None], means, 0.0)[stage.unit_stratum]
+    c = (scale * mult)[stage.unit_stratum]
+    d = centred * np.sqrt(c)[:, None]
+    return d.T @ d
+
+
+def taylor_vcov(
+    scores: Scores,
+    stages: tuple,
+    *,
+    lonely_psu: str,
+    active: np.ndarray | None = None,
+    multistage: bool = True,
+) -> np.ndarray:
+    """Design-based covariance matrix (K x K) of the cells whose scores are given.
+
+    Parameters
+    ----------
+    scores : Scores
+        Weighted linearised scores (R's ``x * pweights / psum`` for a mean).
+    stages : tuple of Stage
+        The sampling stages, first stage first.
+    lonely_psu : {"fail", "remove", "adjust", "average", "certainty"}
+    active : bool array, optional
+        Rows in the (sub)design; used to count strata present under ``average``.
+    multistage : bool
+        Add later-stage contributions (only meaningful when every stage has an fpc).
+    """
+    n_stages = len(stages) if multistage else 1
+    last = stages[n_stages - 1]
+    totals = scores.unit_totals(last.unit, last.n_psu)
+    unit_totals = [None] * n_stages
+    unit_totals[n_stages - 1] = totals
+    for s in range(n_stages - 1, 0, -1):
+        # a unit of stage s+1 lies in a stratum of stage s+1, which is a unit of stage s
+        parent = stages[s].unit_stratum
+        unit_totals[s - 1] = _rowsum(unit_totals[s], parent, stages[s - 1].n_psu)
+    k = scores.k
+    v = np.zeros((k, k))
+    mult = np.ones(stages[0].n_strata)
+    group = np.zeros(stages[0].n_strata, dtype=np.int64)
+    n_groups = 1
+    for s in range(n_stages):
+        st = stages[s]
+        if active is None:
+            present = np.ones(st.n_strata, dtype=bool)
+        else:
+            unit_rows = np.bincount(st.unit, weights=active.astype(float), minlength=st.n_psu)
+            present = np.bincount(st.unit_stratum, weights=unit_rows, minlength=st.n_strata) > 0
+        v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu)
+        if s + 1 < n_stages:
+            frac = st.n_units / st.popsize  # n_h / N_h of each stratum
+            nxt = stages[s + 1]
+            # strata of stage s+1 are the units of stage s
+            parent_stratum = st.unit_stratum  # (P_s,)
+            mult = (mult * frac)[parent_stratum]
+            if len(mult) != nxt.n_strata:
+                raise RuntimeError("stage structure is inconsistent")
+            group = np.arange(nxt.n_strata, dtype=np.int64)
+            n_groups = nxt.n_strata
+    return v
