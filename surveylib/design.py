@@ -383,6 +383,15 @@ class SurveyDesign:
             multistage=self._multistage,
         )
 
+    def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
+        """Covariance of an estimator's cells; replicate designs override this hook.
+
+        ``cells.blocks`` holds (valid, cell codes, y, x) per block, ``kind`` is "ratio"
+        (estimate = sum(w y)/sum(w x)) or "total" (sum(w y)), ``est`` the estimates and
+        ``scores`` their weighted linearised scores.
+        """
+        return self._vcov(scores)
+
     def _domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
         """R ``degf`` of each cell's domain (PSUs minus strata with rows in the domain)."""
         st = self._stages[0]

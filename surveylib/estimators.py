@@ -176,7 +176,7 @@ class _Cells:
             blocks.append((np.where(valid, vals, 0.0), cells))
             resid_ss += np.bincount(cells, wv * e * e, minlength=k)
         scores = Scores(tuple(blocks), k)
-        v = self.design._vcov(scores)
+        v = self.design._cells_vcov(self, kind, est, scores)
         deffs = self._deff(kind, deff, v, resid_ss, wsum, den, nobs)
         return est, v, nobs, deffs, scores
 
