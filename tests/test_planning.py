@@ -610,6 +610,20 @@ def test_deff_from_result():
     assert n.n0 == pytest.approx(2.0 * sample_size_proportion(0.5, 0.05).n0)
 
 
+def test_deff_from_result_on_a_surveylib_design():
+    """R: svymean(~api00 + api99, svydesign(id=~dnum, weights=~pw, fpc=~fpc, data=apiclus1),
+    deff=TRUE); deff_from_result summarises the same design effects."""
+    import surveylib as sl
+
+    ref = REF["deff_apiclus1"]
+    data = pd.read_csv(FIXTURE.parent.parent / "data" / "apiclus1.csv")
+    design = sl.SurveyDesign(data, psu="dnum", weights="pw", fpc="fpc")
+    s = deff_from_result(design.mean(ref["variables"]))
+    np.testing.assert_allclose(s.values.to_numpy(), ref["deff"], rtol=1e-6)
+    assert s.mean == pytest.approx(ref["mean"], rel=1e-6)
+    assert s.max == pytest.approx(ref["max"], rel=1e-6)
+
+
 def test_deff_from_result_errors():
     with pytest.raises(PlanningError, match="no .deff"):
         deff_from_result(object())

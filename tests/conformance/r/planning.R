@@ -1,8 +1,9 @@
 # Reference values for surveylib.planning (tests/test_planning.py).
 #
 # Run from the repository root:  Rscript tests/conformance/r/planning.R
-# Writes tests/conformance/fixtures/planning.json.  Needs only base R (stats),
-# pwr and jsonlite.  Sourced by tests/conformance/make_fixtures.R as well.
+# Writes tests/conformance/fixtures/planning.json.  Needs base R (stats), pwr,
+# survey (for the apiclus1 design effects) and jsonlite.  Also sourced by
+# tests/conformance/make_fixtures.R.
 #
 # Sources of each block:
 #   power_prop_test   stats::power.prop.test (R 4.2.2), default strict = FALSE
@@ -14,6 +15,8 @@
 #                     Cochran (1977, sect. 5.8), written independently of surveylib
 #   stratified        Cochran (1977, sect. 5.12) variance of a stratified proportion
 #   two_sample_normal unpooled normal approximation, both rejection tails
+#   deff_apiclus1     survey::svymean(~api00 + api99, dclus1, deff = TRUE), the planning
+#                     input that deff_from_result() summarises
 #
 # Solved-for quantities use uniroot(tol = 1e-12) so that they are accurate to far
 # better than the 1e-6 relative tolerance of the tests (R's defaults stop at
@@ -22,6 +25,7 @@
 suppressPackageStartupMessages({
   library(jsonlite)
   library(pwr)
+  library(survey)
 })
 
 planning_fixture_path <- file.path("tests", "conformance", "fixtures", "planning.json")
@@ -204,6 +208,13 @@ stratified <- lapply(strat_cases, function(a) {
             moe = z * sqrt(sum(W^2 * vh))))
 })
 
+# ---- design effects of a past survey (input to deff_from_result) -------------
+data(api, package = "survey")
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+m <- svymean(~api00 + api99, dclus1, deff = TRUE)
+deff_apiclus1 <- list(variables = c("api00", "api99"), deff = unname(as.numeric(deff(m))),
+                      mean = mean(deff(m)), max = max(deff(m)))
+
 planning_fixture <- list(
   generator = "tests/conformance/r/planning.R",
   r_version = R.version.string,
@@ -219,7 +230,8 @@ planning_fixture <- list(
   cochran_prop = cochran_prop,
   cochran_mean = cochran_mean,
   allocation = alloc_cases,
-  stratified = stratified
+  stratified = stratified,
+  deff_apiclus1 = deff_apiclus1
 )
 dir.create(dirname(planning_fixture_path), showWarnings = FALSE, recursive = TRUE)
 write_json(planning_fixture, planning_fixture_path, digits = NA, auto_unbox = TRUE,
