@@ -13,13 +13,30 @@ from .errors import (
     WeightError,
     WeightingError,
 )
+from .instruments import (
+    Codebook,
+    common_universe,
+    load_codebook,
+    load_harmonization,
+    universe_mask,
+)
+from .io import read_csv, read_spss, write_csv, write_spss
 from .results import Estimate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AssumptionWarning",
+    "Codebook",
     "ColumnError",
+    "common_universe",
+    "load_codebook",
+    "load_harmonization",
+    "read_csv",
+    "read_spss",
+    "universe_mask",
+    "write_csv",
+    "write_spss",
     "ConvergenceError",
     "ConvergenceWarning",
     "Estimate",
