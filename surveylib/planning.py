@@ -1001,8 +1001,9 @@ def stratum_moe(allocation, p=None, *, sd=None, strata_sizes=None, level=0.95, d
     level = _check_level(level)
     index, n, N, value, D, var = _allocation_inputs(allocation, p, sd, strata_sizes, deff)
     se = np.sqrt(var)
+    n_col = n.astype(np.int64) if np.all(n == np.round(n)) else n
     return pd.DataFrame(
-        {"n": n, "N": N, "value": value, "deff": D, "se": se, "moe": _z(level, 2) * se},
+        {"n": n_col, "N": N, "value": value, "deff": D, "se": se, "moe": _z(level, 2) * se},
         index=index,
     )
 

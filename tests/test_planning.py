@@ -709,6 +709,19 @@ def test_no_warnings_on_ordinary_calls():
         power_two_proportions(0.0, 0.0, 10, 10)
 
 
+def test_docs_worked_example_runs():
+    """Every python block of docs/planning.md runs as written."""
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "planning.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "docs/planning.md", "exec"), namespace)  # noqa: S102
+    assert namespace["alloc"].sum() == namespace["size"].n_required
+
+
 def test_docstring_examples_run():
     result = doctest.testmod(planning, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 20
