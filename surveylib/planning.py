@@ -765,7 +765,7 @@ def allocate(
     solved exactly as ``n_h = clip(lam a_h, L_h, U_h)``. Rounding gives every stratum the
     integer part of its share and the remaining interviews to the largest fractional
     parts (ties to the earlier stratum). Neyman and cost-optimal allocation are Cochran
-    (1977) eqs. 5.26 and 5.25 with ``n`` fixed; power allocation is Kish's (1988)
+    (1977, sect. 5.5) with ``n`` fixed; power allocation is Kish's (1988)
     compromise ``N_h ** q``; Bankier's (1988) power allocation minimises
     ``sum_h N_h^(2q) CV_h(ybar_h)^2`` ignoring the fpc.
 
@@ -947,7 +947,7 @@ def _allocation_inputs(allocation, p, sd, strata_sizes, deff):
                 f"p for stratum {_first_bad(index, bad)!r} is {P[bad][0]!r}; give a "
                 "proportion in [0, 1]."
             )
-        # V(p_h) = (N_h - n_h)/(N_h - 1) P_h Q_h / n_h  (Cochran 1977, eq. 3.11)
+        # V(p_h) = (N_h - n_h)/(N_h - 1) P_h Q_h / n_h  (Cochran 1977, sect. 3.2)
         with np.errstate(invalid="ignore", divide="ignore"):
             fpc = np.where(np.isinf(N), 1.0, (N - n) / np.where(N > 1, N - 1, 1.0))
         var = D * P * (1 - P) / n * fpc
@@ -988,7 +988,7 @@ def stratum_moe(allocation, p=None, *, sd=None, strata_sizes=None, level=0.95, d
     Notes
     -----
     Proportions: ``se_h^2 = deff_h (N_h - n_h)/(N_h - 1) p_h (1 - p_h) / n_h``; means:
-    ``se_h^2 = deff_h (1 - n_h/N_h) S_h^2 / n_h`` (Cochran 1977, sects. 3.4 and 2.5);
+    ``se_h^2 = deff_h (1 - n_h/N_h) S_h^2 / n_h`` (Cochran 1977, sects. 3.2 and 2.5);
     ``moe_h = z se_h``.
 
     Examples
@@ -1025,7 +1025,7 @@ def stratified_moe(allocation, p=None, *, sd=None, strata_sizes, level=0.95, def
     Notes
     -----
     ``V(p_st) = sum_h W_h^2 deff_h (N_h - n_h)/(N_h - 1) p_h (1 - p_h) / n_h``
-    (Cochran 1977, sect. 5.12; ``sum_h W_h^2 deff_h (1 - f_h) S_h^2 / n_h`` for means,
+    (Cochran 1977, sect. 5.10; ``sum_h W_h^2 deff_h (1 - f_h) S_h^2 / n_h`` for means,
     Theorem 5.3) and ``moe = z sqrt(V)``.
 
     Examples

@@ -13,7 +13,7 @@
 #   allocation        Neyman / cost-optimal / power / Bankier closed forms written out
 #                     below; bounded cases by the iterative re-allocation of
 #                     Cochran (1977, sect. 5.8), written independently of surveylib
-#   stratified        Cochran (1977, sect. 5.12) variance of a stratified proportion
+#   stratified        Cochran (1977, sect. 5.10) variance of a stratified proportion
 #   two_sample_normal unpooled normal approximation, both rejection tails
 #   deff_apiclus1     survey::svymean(~api00 + api99, dclus1, deff = TRUE), the planning
 #                     input that deff_from_result() summarises
@@ -196,7 +196,7 @@ Nh5 <- c(60, 5000, 4000, 3000)
 alloc_cases[[9]] <- list(method = "equal", n = 500, N = Nh5, max_n = 150,
                          expected = bounded(500, rep(1, 4), rep(0, 4), pmin(150, Nh5)))
 
-# ---- variance of a stratified proportion (Cochran 1977, sect. 5.12) ----------
+# ---- variance of a stratified proportion (Cochran 1977, sect. 5.10) ----------
 strat_cases <- list(list(n = c(100, 250, 60, 400), N = Nh2, p = ph, level = 0.95, deff = 1.0),
                     list(n = c(50, 50, 50), N = c(200, 1000, 5000), p = c(0.5, 0.3, 0.6),
                          level = 0.90, deff = 1.7))
