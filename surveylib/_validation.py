@@ -22,7 +22,10 @@ def as_pandas(data, *, what: str = "data") -> pd.DataFrame:
         return data
     mod = type(data).__module__
     if mod.startswith("polars"):
-        return data.to_pandas()
+        try:
+            return data.to_pandas()
+        except ImportError:  # polars needs pyarrow for some dtypes; go column by column
+            return pd.DataFrame({c: data[c].to_numpy() for c in data.columns})
     raise SurveyDesignError(
         f"{what} must be a pandas or polars DataFrame, got {type(data).__name__}; "
         "wrap it with pandas.DataFrame(...) first."
