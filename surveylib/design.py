@@ -315,8 +315,9 @@ class SurveyDesign:
     def degf(self) -> int:
         """Design degrees of freedom: PSUs minus strata among rows in the design (R ``degf``)."""
         st = self._stages[0]
-        units = np.unique(st.unit[self._active])
-        return int(len(units) - len(np.unique(st.unit_stratum[units])))
+        units = np.bincount(st.unit, weights=self._active, minlength=st.n_psu) > 0
+        strata = np.bincount(st.unit_stratum, weights=units, minlength=st.n_strata) > 0
+        return int(units.sum() - strata.sum())
 
     def __len__(self) -> int:
         return int(self._active.sum())

@@ -45,11 +45,15 @@ def _domains(design, by) -> tuple[np.ndarray, pd.DataFrame, list]:
         return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0]), []
     check_columns(design._data, by_cols, role="by")
     frame = design._data[by_cols]
-    g = frame.groupby(by_cols, sort=True, dropna=True, observed=True).ngroup().to_numpy()
-    g = np.where(np.isnan(g.astype(float)), -1, g).astype(np.int64) if g.dtype.kind == "f" else g.astype(np.int64)
+    if len(by_cols) == 1:
+        g = pd.factorize(frame[by_cols[0]], sort=True)[0].astype(np.int64)
+    else:
+        g = frame.groupby(by_cols, sort=True, dropna=True, observed=True).ngroup().to_numpy()
+        g = np.where(np.isnan(g.astype(float)), -1, g).astype(np.int64)
     inside = g >= 0
     # only domains with rows in the (sub)design, as R svyby
-    present = np.unique(g[inside & design._active])
+    counts = np.bincount(g[inside], weights=design._active[inside], minlength=int(g.max()) + 1)
+    present = np.flatnonzero(counts > 0)
     if len(present) == 0:
         raise SurveyDesignError(f"no rows of the design have values of {by_cols}.")
     remap = np.full(int(g.max()) + 1, -1, dtype=np.int64)
@@ -130,55 +134,63 @@ class _Cells:
         self.k = 0
 
     def add(self, valid, y, x, variable, levels=(None,), level_index=None):
-        """Add cells (domain x level) for one variable; ``level_index`` gives each row's level."""
+        """Add cells (domain x level) for one variable; ``level_index`` gives each row's level.
+
+        ``x=None`` means a denominator of 1 for every row (means and shares).
+        """
         valid = valid & (self.g >= 0) & (self.w > 0)
         L = len(levels)
         base = self.k
+        dom = np.where(valid, self.g, 0) * L + base
         if level_index is None:
-            cells = base + np.where(valid, self.g, 0) * L
-            self.blocks.append((valid, cells, y, x))
+            self.blocks.append((valid, dom, y, x))
         else:
             for j in range(L):
-                cells = base + np.where(valid, self.g, 0) * L + j
-                self.blocks.append((valid, cells, (level_index == j).astype(float), x))
+                self.blocks.append((valid, dom + j, (level_index == j).astype(float), x))
         self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
         self.k += self.D * L
 
     def compute(self, kind: str, deff):
+        """Estimates, covariance, counts and design effects of every cell in one pass.
+
+        Rows outside a cell's domain carry weight 0, so they add nothing anywhere.
+        """
         k, w = self.k, self.w
         num, den, wsum, nobs = (np.zeros(k) for _ in range(4))
+        wvs = []
         for valid, cells, y, x in self.blocks:
-            wv = np.where(valid, w, 0.0)
+            wv = w * valid
+            wvs.append(wv)
             num += np.bincount(cells, wv * y, minlength=k)
-            den += np.bincount(cells, wv * x, minlength=k)
-            wsum += np.bincount(cells, wv, minlength=k)
-            nobs += np.bincount(cells, valid.astype(float), minlength=k)
+            ws = np.bincount(cells, wv, minlength=k)
+            wsum += ws
+            den += ws if x is None else np.bincount(cells, wv * x, minlength=k)
+            nobs += np.bincount(cells, valid, minlength=k)
         empty = nobs == 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if kind == "total":
-                est = num
-            else:
-                if np.any((den == 0) & ~empty):
-                    raise SurveyDesignError("a denominator total is zero in some domain; the ratio is undefined.")
-                est = num / den
+        if kind != "total" and np.any((den == 0) & ~empty):
+            raise SurveyDesignError("a denominator total is zero in some domain; the ratio is undefined.")
+        safe_den = np.where(den == 0, 1.0, den)
+        est = num if kind == "total" else num / safe_den
+        ybar = num / np.where(wsum == 0, 1.0, wsum)
         blocks = []
         resid_ss = np.zeros(k)
-        for valid, cells, y, x in self.blocks:
-            wv = np.where(valid, w, 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if kind == "total":
-                    vals = wv * y
-                    ybar = num / wsum
-                    e = np.where(valid, y - ybar[cells], 0.0)
-                else:
-                    e = np.where(valid, y - est[cells] * x, 0.0)
-                    vals = wv * e / den[cells]
-            blocks.append((np.where(valid, vals, 0.0), cells))
-            resid_ss += np.bincount(cells, wv * e * e, minlength=k)
+        for (_valid, cells, y, x), wv in zip(self.blocks, wvs, strict=True):
+            if kind == "total":
+                vals = wv * y
+                if deff is not False:
+                    e = y - ybar[cells]
+                    resid_ss += np.bincount(cells, wv * e * e, minlength=k)
+            else:
+                e = y - (est[cells] if x is None else est[cells] * x)
+                we = wv * e
+                vals = we / safe_den[cells]
+                if deff is not False:
+                    resid_ss += np.bincount(cells, we * e, minlength=k)
+            blocks.append((vals, cells))
         scores = Scores(tuple(blocks), k)
         v = self.design._cells_vcov(self, kind, est, scores)
         deffs = self._deff(kind, deff, v, resid_ss, wsum, den, nobs)
-        return est, v, nobs, deffs, scores
+        return np.where(empty, np.nan, est), v, nobs, deffs, scores
 
     @staticmethod
     def _deff(kind, deff, v, resid_ss, wsum, den, nobs):
@@ -228,10 +240,11 @@ def _finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_me
             interval_factory=None, domain_df=False):
     est, v, nobs, deffs, _ = cells.compute(kind, deff)
     keys = _key_frame(cells.keys, domain_keys, by_cols)
+    design_df = design.degf()
     if domain_df:
         dfs = _cell_domain_df(design, cells)
     else:
-        dfs = np.full(len(est), float(design.degf()))
+        dfs = np.full(len(est), float(design_df))
     interval = interval_factory(est, v, dfs) if interval_factory else None
     return Estimate(
         statistic=statistic,
@@ -242,7 +255,7 @@ def _finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_me
         deff_values=deffs,
         dfs=dfs,
         by=tuple(by_cols),
-        inference=_footer(design, ci_method),
+        inference=_footer(design, ci_method, design_df),
         ci_method=ci_method,
         interval=interval,
     )
@@ -258,8 +271,9 @@ def _cell_domain_df(design, cells) -> np.ndarray:
     return dfs
 
 
-def _footer(design, ci_method: str) -> str:
-    text = design.describe() + f"; df = {design.degf()} (PSUs - strata)"
+def _footer(design, ci_method: str, df=None) -> str:
+    df = design.degf() if df is None else df
+    text = design.describe() + f"; df = {df} (PSUs - strata)"
     if ci_method != "wald":
         text += f"; proportion intervals: {ci_method}"
     return text
@@ -302,7 +316,7 @@ def mean(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estim
     cells = _Cells(design, g, len(dkeys))
     columns = _numeric_columns(design, variables, na_rm)
     for var, (y, ok) in columns.items():
-        cells.add(ok, y, np.ones_like(y), var)
+        cells.add(ok, y, None, var)
     return _finish(design, "mean", cells, "ratio", deff, by_cols, dkeys)
 
 
@@ -325,10 +339,10 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Esti
     for var in variables:
         if var in columns:
             y, ok = columns[var]
-            cells.add(ok, y, np.ones_like(y), var)
+            cells.add(ok, y, None, var)
         else:
             codes, levels, ok = _levels(design, var, na_rm=bool(na_rm))
-            cells.add(ok, None, np.ones(len(codes)), var, levels=levels, level_index=codes)
+            cells.add(ok, None, None, var, levels=levels, level_index=codes)
     return _finish(design, "total", cells, "total", deff, by_cols, dkeys)
 
 
@@ -382,7 +396,7 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
     for var in as_list(variables):
         check_columns(design._data, [var], role="analysis")
         codes, levels, ok = _levels(design, var, na_rm=na_rm)
-        cells.add(ok, None, np.ones(len(codes)), var, levels=levels, level_index=codes)
+        cells.add(ok, None, None, var, levels=levels, level_index=codes)
     method = "wald" if ci_method == "mean" else ci_method
     factory = None if method == "wald" else (lambda est, v, dfs: _prop_interval(method, est, v, cells))
     return _finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
@@ -436,56 +450,32 @@ def _expit(x):
 def _weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule):
     """Quantiles within each group of data sorted by (group, x); R ``qs`` + ``qrule_*``.
 
-    Returns an (n_groups x len(probs)) array.  Cumulative weights are summed in extended
-    precision and rounded to double, as R's ``cumsum``.
+    ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  Cumulative
+    weights are summed in extended precision and rounded to double, as R's ``cumsum`` does,
+    so exact hits (``cumw == p * sum(w)``) are decided as in R.
     """
     cum = np.cumsum(w_sorted.astype(np.longdouble))
     starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
     ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
     before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], np.longdouble(0))
-    within = (cum - np.repeat(before, ends - starts)).astype(np.float64)  # cumulative within group
+    within = (cum - np.repeat(before, ends - starts)).astype(np.float64)
     totals = within[ends - 1]
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 1:
         probs = np.broadcast_to(probs, (n_groups, len(probs)))
-    target = probs * totals[:, None]  # p * sum(w), double as in R
     out = np.empty(probs.shape)
-    for j in range(probs.shape[1]):  # loop over requested probabilities only
-        # last position within the group with cumw <= p*W (R's `last`, 1 if none)
-        key = group_sorted.astype(np.float64)
-        pos = np.empty(n_groups, dtype=np.int64)
-        # cumulative weights are increasing within a group: searchsorted per group via offsets
-        t = target[:, j]
-        idx = _search_groups(within, starts, ends, t)
-        pos[:] = np.maximum(idx, starts)
+    for j in range(probs.shape[1]):  # a handful of probabilities; rows are vectorised
+        target = probs[:, j] * totals  # p * sum(w), in double as in R
+        # cumulative weights rise within a group, so the last position with cumw <= target
+        # is start + (number of such positions) - 1; R's `last` gives the first if none
+        count = np.bincount(group_sorted, weights=within <= target[group_sorted],
+                            minlength=n_groups).astype(np.int64)
+        pos = starts + np.maximum(count, 1) - 1
         nxt = np.minimum(pos + 1, ends - 1)
-        wlow = probs[:, j] - within[pos] / totals
+        exact = probs[:, j] - within[pos] / totals == 0
         qlow, qup = x_sorted[pos], x_sorted[nxt]
-        exact = wlow == 0
-        if qrule == "math":
-            out[:, j] = np.where(exact, qlow, qup)
-        else:  # school
-            out[:, j] = np.where(exact, (qlow + qup) / 2, qup)
-        del key
+        out[:, j] = np.where(exact, qlow if qrule == "math" else (qlow + qup) / 2, qup)
     return out
-
-
-def _search_groups(within, starts, ends, targets):
-    """For each group, the last index i in [start, end) with within[i] <= target (start-1 if none)."""
-    # shift each group's cumulative weights by a large offset so one global search serves all
-    scale = np.maximum(within[ends - 1], 1.0) * 4.0
-    offset = np.cumsum(np.concatenate([[0.0], scale[:-1]]))
-    shifted = within + np.repeat(offset, ends - starts)
-    # exactness matters: compare within the group instead of on shifted values
-    idx = np.searchsorted(shifted, targets + offset, side="right") - 1
-    idx = np.clip(idx, starts - 1, ends - 1)
-    # repair floating error of the shift: step until within[idx] <= target < within[idx+1]
-    for _ in range(3):
-        over = (idx >= starts) & (within[np.maximum(idx, 0)] > targets)
-        idx = np.where(over, idx - 1, idx)
-        nxt_ok = (idx + 1 < ends) & (within[np.minimum(idx + 1, len(within) - 1)] <= targets)
-        idx = np.where(nxt_ok, idx + 1, idx)
-    return idx
 
 
 def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
@@ -516,89 +506,65 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     if ((probs <= 0) | (probs >= 1)).any():
         raise SurveyDesignError(f"probs={probs.tolist()} must lie strictly between 0 and 1.")
     g, dkeys, by_cols = _domains(design, by)
-    D = len(dkeys)
+    D, P = len(dkeys), len(probs)
     w_all = design._estimation_weights()
-    keys, est_all, n_all, dfs_all = [], [], [], []
     ind_cells = _Cells(design, g, D)
-    per_var = []
+    per_var = []  # (name, sorted x, sorted w, sorted domain, quantiles D x P)
     for var, (y, ok) in _numeric_columns(design, variables, na_rm).items():
         valid = ok & (g >= 0) & (w_all > 0)
-        order = np.lexsort((y, np.where(valid, g, D)))  # stable: by group, then x
+        order = np.lexsort((y, np.where(valid, g, D)))  # stable: by domain, then x (R `order`)
         order = order[valid[order]]
         gs, xs, ws = g[order], y[order], w_all[order]
         if np.any(np.bincount(gs, minlength=D) == 0):
             raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
-        q = _weighted_quantiles(xs, ws, gs, D, probs, qrule)  # D x P
-        per_var.append((var, valid, xs, ws, gs, q))
-        for j, p in enumerate(probs):
+        q = _weighted_quantiles(xs, ws, gs, D, probs, qrule)
+        per_var.append((var, xs, ws, gs, q))
+        for j, p in enumerate(probs):  # Woodruff: the share at or below each quantile
             ind = (y <= q[np.where(valid, g, 0), j]).astype(float)
-            ind_cells.add(valid, ind, np.ones_like(ind), var, levels=(float(p),))
-    # the cells of ind_cells are ordered (variable, prob, domain); reorder to (domain, var, prob)
+            ind_cells.add(valid, ind, None, var, levels=(float(p),))
     phat, v, nobs, _, _ = ind_cells.compute("ratio", False)
-    dom_df = _cell_domain_df(design, ind_cells)
     se_p = np.sqrt(np.clip(np.diag(v), 0, None))
-    P = len(probs)
-
-    def cell(vi, j, d):
-        return (vi * P + j) * D + d
-
-    rows = []
-    for d in range(D):
-        for vi, (var, *_rest) in enumerate(per_var):
-            for j, p in enumerate(probs):
-                rows.append((d, vi, j))
-    idx = np.array([cell(vi, j, d) for d, vi, j in rows], dtype=np.int64)
-    qhat = np.array([per_var[vi][5][d, j] for d, vi, j in rows])
-    keys = [(d, per_var[vi][0], float(probs[j])) for d, vi, j in rows]
-    dfs = dom_df[idx] if df is None else np.full(len(idx), float(df))
-    n_cells = nobs[idx]
+    V = len(per_var)
+    # ind_cells are ordered (variable, prob, domain); results are (domain, variable, prob)
+    d_i, v_i, p_i = (a.ravel() for a in np.indices((D, V, P)))
+    idx = (v_i * P + p_i) * D + d_i
+    qhat = np.array([per_var[vi][4][d, j] for d, vi, j in zip(d_i, v_i, p_i, strict=True)])
+    dfs = _cell_domain_df(design, ind_cells)[idx] if df is None else np.full(len(idx), float(df))
 
     def bounds(lvl, dfs_use):
-        qc = critical_value(lvl, dfs_use)
-        plow = phat[idx] - qc * se_p[idx]
-        pup = phat[idx] + qc * se_p[idx]
-        low = np.full(len(idx), np.nan)
-        high = np.full(len(idx), np.nan)
-        for vi, (_var, _valid, xs, ws, gs, _q) in enumerate(per_var):
-            sel = np.array([r[1] == vi for r in rows])
-            doms = np.array([r[0] for r in rows])[sel]
-            pl = np.full((D, 1), np.nan)
-            pu = np.full((D, 1), np.nan)
-            # one probability at a time per variable, vectorised over domains
-            for jj in range(P):
-                s2 = sel & (np.array([r[2] for r in rows]) == jj)
-                dd = np.array([r[0] for r in rows])[s2]
-                pl[:, 0] = 0.5
-                pu[:, 0] = 0.5
-                pl[dd, 0] = np.clip(plow[s2], 1e-300, 1 - 1e-16)
-                pu[dd, 0] = np.clip(pup[s2], 1e-300, 1 - 1e-16)
-                lo = _weighted_quantiles(xs, ws, gs, D, pl, qrule)[dd, 0]
-                hi = _weighted_quantiles(xs, ws, gs, D, pu, qrule)[dd, 0]
-                lo = np.where((plow[s2] < 0) | np.isnan(plow[s2]), np.nan, lo)
-                hi = np.where((pup[s2] > 1) | np.isnan(pup[s2]), np.nan, hi)
-                low[s2] = lo
-                high[s2] = hi
-            del doms
+        """Woodruff interval: the CDF interval mapped back through the quantile rule."""
+        half = critical_value(lvl, dfs_use) * se_p[idx]
+        p_low, p_up = phat[idx] - half, phat[idx] + half
+        low, high = np.empty(len(idx)), np.empty(len(idx))
+        for vi, (_, xs, ws, gs, _) in enumerate(per_var):
+            sel = v_i == vi
+            grid = np.zeros((D, P, 2))
+            grid[d_i[sel], p_i[sel], 0] = p_low[sel]
+            grid[d_i[sel], p_i[sel], 1] = p_up[sel]
+            inside = (grid >= 0) & (grid <= 1)
+            qs = _weighted_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule)
+            qs = np.where(inside.reshape(D, 2 * P), qs, np.nan).reshape(D, P, 2)
+            low[sel] = qs[d_i[sel], p_i[sel], 0]
+            high[sel] = qs[d_i[sel], p_i[sel], 1]
         return low, high
 
     low, high = bounds(level, dfs)
-    qc = critical_value(level, dfs)
-    se = (high - low) / (2 * qc)
+    se = (high - low) / (2 * critical_value(level, dfs))
     if np.isnan(se).any():
         warnings.warn(
             "a Woodruff interval ran past the range of the data for some quantile (R gives NaN "
-            "there too); its SE is reported as NaN.",
+            "there too); its interval end and SE are reported as NaN.",
             SurveyWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    vcov = np.diag(se**2)
-    key_frame = _key_frame(keys, dkeys, by_cols)
+    names = [per_var[vi][0] for vi in v_i]
+    keys = list(zip(d_i.tolist(), names, [float(probs[j]) for j in p_i], strict=True))
     return Estimate(
         statistic="quantile",
-        keys=key_frame,
+        keys=_key_frame(keys, dkeys, by_cols),
         values=qhat,
-        vcov_matrix=vcov,
-        n=n_cells,
+        vcov_matrix=np.diag(se**2),
+        n=nobs[idx],
         deff_values=np.full(len(qhat), np.nan),
         dfs=dfs,
         by=tuple(by_cols),
