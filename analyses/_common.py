@@ -1,0 +1,511 @@
+"""Shared machinery of the replication scripts in ``analyses/``.
+
+* :func:`load_data` reads the reconstructed microdata through the codebooks.
+* :class:`Context` holds both waves and builds, per wave, the three designs every comparison
+  is shown under, and the two universes:
+
+  ========== ==================================================================================
+  weighting  meaning
+  ========== ==================================================================================
+  unweighted as published: every respondent counts once (the published totals behave like an
+             unweighted pooled sample, NOTES.md b5); variance from the stratified design with
+             equal weights
+  design     design weights ``weight`` = N_h / n_h with the finite-population correction ``fpc``
+  calibrated the design raked to the census margins sex x age and ethnicity (frames/margins.csv)
+             with ``surveylib.weighting``; variance residualised on the calibration
+  ========== ==================================================================================
+
+  ``universe="wave"`` is each wave's own population as published (2007 18+, 2012 15+);
+  ``universe="common"`` is the 18+ population of both waves, estimated as a domain of the full
+  design (``design.subset(universe_mask(...))``) so every stratum keeps its sample.
+
+* :func:`audit_table` compares every published figure of an exhibit (``microdata/targets.csv``)
+  with the reproduced value.
+
+Nothing here computes a variance, an interval or a test: those come from the design object's
+estimators, ``surveylib.inference`` and ``surveylib.weighting``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import warnings
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # pragma: no cover - when a script is run by path
+    sys.path.insert(0, str(ROOT))
+
+import surveylib as sl  # noqa: E402
+from surveylib.report import AUDIT_COLUMNS, TEST_COLUMNS, ExhibitResult  # noqa: E402, F401
+
+MICRODATA = ROOT / "microdata"
+FRAMES = ROOT / "frames"
+WAVES = (2007, 2012)
+WEIGHTINGS = ("unweighted", "design", "calibrated")
+UNIVERSES = ("wave", "common")
+UNIVERSE_LABEL = {
+    "wave": "as published (2007: 18+, 2012: 15+)",
+    "common": "age-harmonised (18+ in both waves)",
+}
+WEIGHTING_LABEL = {
+    "unweighted": "unweighted (as published)",
+    "design": "design weights N_h/n_h",
+    "calibrated": "calibrated to census sex x age and ethnicity",
+}
+LEVEL = 0.95
+ALPHA = 0.05
+
+#: Items averaged by seed 004's "culture and history" figure (T170/T171); the reconstruction's
+#: documented default (surveylib.reconstruct.config.ReconstructionConfig.culture_subset_items),
+#: overridden by ``microdata/provenance.json`` when it records another list.
+CULTURE_SEED004 = ("fam_history", "fam_traditions", "fam_literature", "fam_art")
+INTEREST_ITEMS = ("edu_self", "edu_child", "sino_self", "sino_child")
+EDU_ITEMS = ("edu_acq", "edu_self", "edu_child", "sino_self", "sino_child")
+
+
+# ------------------------------------------------------------------------------------ data
+def microdata_path(wave: int, microdata_dir=None) -> Path:
+    base = Path(microdata_dir) if microdata_dir is not None else MICRODATA
+    return base / f"kz{wave}_reconstructed.csv"
+
+
+def load_data(microdata_dir=None) -> dict[int, pd.DataFrame]:
+    """Both waves' reconstructed respondent files, read and validated through the codebooks.
+
+    Codes are kept (labels come from the codebook when displayed). Raises ``FileNotFoundError``
+    with the expected path when a file is missing.
+    """
+    out = {}
+    for wave in WAVES:
+        path = microdata_path(wave, microdata_dir)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} does not exist: the reconstructed microdata are built by "
+                "surveylib.reconstruct (see microdata/PROVENANCE.md)."
+            )
+        out[wave] = sl.read_csv(path, codebook=sl.load_codebook(wave))
+    return out
+
+
+def provenance(microdata_dir=None) -> dict:
+    """``microdata/provenance.json`` ({} when absent)."""
+    base = Path(microdata_dir) if microdata_dir is not None else MICRODATA
+    path = base / "provenance.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_targets(microdata_dir=None) -> pd.DataFrame:
+    """Annotated published figures (``microdata/targets.csv``), all columns as text."""
+    base = Path(microdata_dir) if microdata_dir is not None else MICRODATA
+    path = base / "targets.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist (written by surveylib.reconstruct).")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _find_key(obj, key):
+    if isinstance(obj, dict):
+        if key in obj:
+            return obj[key]
+        for v in obj.values():
+            hit = _find_key(v, key)
+            if hit is not None:
+                return hit
+    elif isinstance(obj, list):
+        for v in obj:
+            hit = _find_key(v, key)
+            if hit is not None:
+                return hit
+    return None
+
+
+def culture_seed004_items(prov: dict) -> tuple:
+    hit = _find_key(prov, "culture_subset_items")
+    return tuple(hit) if hit else CULTURE_SEED004
+
+
+def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None) -> pd.DataFrame:
+    """Analysis columns derived from the codes (the input frame is not modified).
+
+    ``att`` attitude 1-5 (don't know / refusal -> NaN); ``att_pos`` (very good or good),
+    ``att_neg`` (poor or very poor), ``att_pi`` (positive or indifferent) and ``att_1``..``att_5``
+    as 0/1 with NaN where ``att`` is missing (valid percents, as Table 7.1); ``fam_all``,
+    ``fam_modern``, ``fam_culture``, ``fam_culture_seed004``: each respondent's share of "yes"
+    over the items of a group (its mean is the published mean over items); ``interest``: share of
+    "yes" over the four Diagram 6.1 interest items; ``labour_1``..: labour-market answers over
+    all respondents (don't know stays in the base, as published); ``unit_weight`` = 1;
+    ``sex_agegrp`` and ``ethnic_name`` for calibration; ``age_band`` (15-29 for 2012 education
+    claims), ``agecat`` (18-29 / 30-39 / 40+), ``higher_educ``, ``kazakh``.
+    """
+    cb = sl.load_codebook(wave)
+    prov = prov or {}
+    d = df.copy()
+    att = d["attitude"].astype("float64")
+    d["att"] = att.where(att.between(1, 5))
+    valid = d["att"].notna()
+    for name, levels in {"att_pos": (1, 2), "att_neg": (4, 5), "att_pi": (1, 2, 3),
+                         **{f"att_{k}": (k,) for k in range(1, 6)}}.items():
+        d[name] = d["att"].isin(levels).astype("float64").where(valid)
+    groups = {k: list(cb.group(k)) for k in ("modern", "culture")}
+    groups["all"] = groups["modern"] + groups["culture"]
+    groups["culture_seed004"] = list(culture_seed004_items(prov))
+    for k, cols in groups.items():
+        d[f"fam_{k}"] = d[cols].astype("float64").mean(axis=1)
+    if all(c in d.columns for c in INTEREST_ITEMS):
+        d["interest"] = d[list(INTEREST_ITEMS)].astype("float64").mean(axis=1)
+    for code in (1, 2, 3, 4, 8):
+        d[f"labour_{code}"] = (d["labour"] == code).astype("float64")
+    d["unit_weight"] = 1.0
+    agelab = cb.value_labels("agegrp")
+    d["sex_agegrp"] = d["sex"].astype(int).astype(str) + ":" + d["agegrp"].map(agelab)
+    d["ethnic_name"] = d["ethnic"].map(cb.value_labels("ethnic"))
+    d["agecat"] = np.select([d["agegrp"] == 2, d["agegrp"] == 3, d["agegrp"] >= 4],
+                            ["18-29", "30-39", "40+"], default="15-17")
+    d["age_band"] = np.select([d["age"] <= 29, d["age"] <= 39, d["age"] <= 49, d["age"] <= 59],
+                              ["15-29" if wave == 2012 else "18-29", "30-39", "40-49", "50-59"],
+                              default="60+")
+    d["higher_educ"] = (d["educ"] == 5).astype("int64")
+    d["kazakh"] = (d["ethnic"] == 1).astype("int64")
+    return d
+
+
+# ----------------------------------------------------------------------------- optional parts
+def optional_module(name: str):
+    """``surveylib.<name>`` if it is importable, else ``None`` (reported as a gap)."""
+    try:
+        return importlib.import_module(f"surveylib.{name}")
+    except ImportError:
+        return None
+
+
+def margins(wave: int) -> dict[str, pd.Series]:
+    """Census population counts for calibration: {'sex_agegrp': Series, 'ethnic_name': Series}."""
+    m = pd.read_csv(FRAMES / "margins.csv")
+    m = m[m["frame_year"] == wave]
+    out = {}
+    for margin, col in (("sex_agegrp", "sex_agegrp"), ("ethnic", "ethnic_name")):
+        sel = m[m["margin"] == margin]
+        out[col] = pd.Series(sel["count"].to_numpy(dtype=float), index=sel["level"].to_numpy(),
+                             name=col)
+    return out
+
+
+def calibrate(design, wave: int):
+    """Rake ``design`` to the census margins with ``surveylib.weighting``.
+
+    Returns ``(design, None)`` or ``(None, reason)`` when the weighting module is not available
+    or has no raking function with a known signature.
+    """
+    weighting = optional_module("weighting")
+    if weighting is None:
+        return None, ("calibrated estimates not computed: surveylib.weighting is not available "
+                      "yet (issue: weighting)")
+    targets = margins(wave)
+    rake = getattr(weighting, "rake", None)
+    if rake is None:
+        return None, "calibrated estimates not computed: surveylib.weighting has no rake()"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.AssumptionWarning)
+            return rake(design, targets), None
+    except TypeError as exc:  # unknown signature: report, do not guess further
+        return None, f"calibrated estimates not computed: surveylib.weighting.rake failed ({exc})"
+
+
+# ------------------------------------------------------------------------------------ context
+class Context:
+    """Both waves, their three designs and two universes, built once per analysis run."""
+
+    def __init__(self, data: dict[int, pd.DataFrame] | None = None, *, microdata_dir=None):
+        self.microdata_dir = microdata_dir
+        raw = data if data is not None else load_data(microdata_dir)
+        self.provenance = provenance(microdata_dir)
+        self.raw = raw
+        self.data = {w: prepare(df, w, self.provenance) for w, df in raw.items()}
+        self.codebooks = {w: sl.load_codebook(w) for w in raw}
+        self.gaps: list[str] = []
+        self._designs: dict = {}
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        return load_targets(self.microdata_dir)
+
+    def design(self, wave: int, weighting: str = "unweighted", universe: str = "wave"):
+        """The design of ``wave`` under a weighting and universe (``None`` if unavailable)."""
+        key = (wave, weighting)
+        if key not in self._designs:
+            df = self.data[wave]
+            if weighting == "unweighted":
+                d = sl.SurveyDesign(df, strata="stratum", weights="unit_weight")
+            elif weighting == "design":
+                d = sl.SurveyDesign(df, strata="stratum", weights="weight", fpc="fpc")
+            elif weighting == "calibrated":
+                base = self.design(wave, "design")
+                d, why = calibrate(base, wave)
+                if why and why not in self.gaps:
+                    self.gaps.append(why)
+            else:
+                raise ValueError(f"weighting {weighting!r} is not one of {WEIGHTINGS}")
+            self._designs[key] = d
+        d = self._designs[key]
+        if d is None:
+            return None
+        if universe == "common":
+            return d.subset(sl.universe_mask(self.data[wave], wave).to_numpy())
+        if universe != "wave":
+            raise ValueError(f"universe {universe!r} is not one of {UNIVERSES}")
+        return d
+
+    def label(self, wave: int, var: str, code) -> str:
+        try:
+            return self.codebooks[wave].value_labels(var)[int(code)]
+        except (KeyError, ValueError, TypeError):
+            return str(code)
+
+    # -------------------------------------------------------------- estimates in all variants
+    def estimates(self, fn, *, waves=WAVES, weightings=WEIGHTINGS, universes=UNIVERSES,
+                  scale: float = 1.0) -> pd.DataFrame:
+        """``fn(design)`` (an Estimate) for every wave x weighting x universe, as one tidy frame.
+
+        Columns: ``wave, weighting, universe`` + the Estimate's ``to_frame()`` columns;
+        ``scale`` multiplies estimate, se and the interval (100 for percent).
+        """
+        frames = []
+        for wave in waves:
+            for weighting in weightings:
+                for universe in universes:
+                    if universe == "common" and wave == 2007 and "wave" in universes:
+                        continue  # identical to the wave universe for 2007 (18+)
+                    d = self.design(wave, weighting, universe)
+                    if d is None:
+                        continue
+                    f = fn(d).to_frame(LEVEL)
+                    for c in ("estimate", "se", "ci_low", "ci_high"):
+                        f[c] = f[c] * scale
+                    f.insert(0, "universe", universe)
+                    f.insert(0, "weighting", weighting)
+                    f.insert(0, "wave", wave)
+                    frames.append(f)
+                    if universe == "wave" and wave == 2007 and "common" in universes:
+                        g = f.copy()
+                        g["universe"] = "common"
+                        frames.append(g)
+        out = pd.concat(frames, ignore_index=True)
+        return out
+
+    # ------------------------------------------------------------------- wave comparisons
+    def compare(self, var: str, *, by=None, weighting="unweighted", universe="wave",
+                statistic="mean"):
+        """Between-wave comparison of ``var`` (2012 minus 2007) with ``surveylib.inference``.
+
+        Returns a DataFrame with columns ``[*by, variable, level?, estimate, se, statistic,
+        df, p_value, ...]`` as given by the inference module, or ``None`` (gap recorded) when the
+        module is not available.
+        """
+        inference = optional_module("inference")
+        if inference is None or not hasattr(inference, "compare"):
+            msg = ("between-wave tests not computed: surveylib.inference.compare is not "
+                   "available yet (issue: wave comparisons)")
+            if msg not in self.gaps:
+                self.gaps.append(msg)
+            return None
+        d07 = self.design(2007, weighting, universe)
+        d12 = self.design(2012, weighting, universe)
+        if d07 is None or d12 is None:
+            return None
+        est = {"mean": lambda d: d.mean(var, by=by, na_rm=True)}[statistic]
+        res = inference.compare(est(d12), est(d07))
+        return res.to_frame() if hasattr(res, "to_frame") else pd.DataFrame(res)
+
+    # ----------------------------------------------------------------------- audit values
+    def target_estimate(self, row: dict, weighting: str = "unweighted",
+                        universe: str = "wave") -> dict:
+        """Reproduced value (in the published unit) of one published figure, with SE and CI."""
+        stat = row["statistic"]
+        wave = int(row["wave"])
+        dv, dl = row["domain_var"], row["domain_level"]
+        nan = {"value": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+        if stat in ("count", "min"):
+            if weighting != "unweighted":
+                return nan
+            df = self.data[wave]
+            if universe == "common":
+                df = df[sl.universe_mask(df, wave)]
+            if dv:
+                df = df[df[dv].astype("int64") == int(dl)]
+            val = float(len(df)) if stat == "count" else float(df[row["variable"]].min())
+            return {**nan, "value": val}
+        if stat == "diff":
+            a = self._cell(2012, row, weighting, universe)
+            b = self._cell(2007, row, weighting, universe)
+            if a is None or b is None:
+                return nan
+            return {**nan, "value": a["value"] - b["value"]}
+        if stat not in ("share", "mean"):
+            return nan
+        out = self._cell(wave, row, weighting, universe)
+        return out if out is not None else nan
+
+    def _column(self, row: dict) -> tuple[str, float]:
+        var, level = row["variable"], row["level"]
+        if row["statistic"] in ("mean", "diff") and var == "attitude" and not level:
+            return "att", 1.0
+        if var == "familiarity":
+            return f"fam_{level}", 100.0
+        if var == "attitude":
+            names = {"1|2": "att_pos", "4|5": "att_neg", "1|2|3": "att_pi"}
+            return names.get(level, f"att_{level}"), 100.0
+        if var == "labour":
+            return f"labour_{level}", 100.0
+        if level not in ("1", ""):
+            raise ValueError(f"no analysis column for {var}={level}")
+        return var, 100.0
+
+    def _cell(self, wave: int, row: dict, weighting: str, universe: str):
+        d = self.design(wave, weighting, universe)
+        if d is None:
+            return None
+        col, scale = self._column(row)
+        dv, dl = row["domain_var"], row["domain_level"]
+        if scale == 100.0:  # a share: the proportion of the 0/1 indicator, logit interval
+            f = d.proportion(col, by=dv or None, na_rm=True).to_frame(LEVEL)
+            f = f[f["level"].astype(float) == 1.0]
+        else:
+            f = d.mean(col, by=dv or None, na_rm=True).to_frame(LEVEL)
+        if dv:
+            f = f[f[dv].astype("int64") == int(dl)]
+        if f.empty:
+            return None
+        r = f.iloc[0]
+        return {"value": scale * r["estimate"], "se": scale * r["se"],
+                "ci_low": scale * r["ci_low"], "ci_high": scale * r["ci_high"]}
+
+
+# ------------------------------------------------------------------------------ group tables
+def grouped(ctx: Context, method: str, var: str, by: str | None = None, *, scale: float = 1.0,
+            total: bool = True, weightings=WEIGHTINGS, universes=UNIVERSES, waves=WAVES,
+            **kw) -> pd.DataFrame:
+    """``design.<method>(var, by=by, na_rm=True)`` in every variant, with a ``group`` column.
+
+    ``group`` is "Total" for the whole universe and the codebook label of ``by`` otherwise;
+    proportions get a ``level_label`` column with the codebook label of the level.
+    """
+    frames = []
+    if total:
+        f = ctx.estimates(lambda d: getattr(d, method)(var, na_rm=True, **kw), scale=scale,
+                          weightings=weightings, universes=universes, waves=waves)
+        f.insert(3, "group", "Total")
+        frames.append(f)
+    if by:
+        f = ctx.estimates(lambda d: getattr(d, method)(var, by=by, na_rm=True, **kw),
+                          scale=scale, weightings=weightings, universes=universes, waves=waves)
+        f.insert(3, "group", [ctx.label(w, by, c) for w, c in zip(f["wave"], f[by], strict=True)])
+        f = f.drop(columns=by)
+        frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    if method == "proportion":
+        out.insert(out.columns.get_loc("level") + 1, "level_label",
+                   [ctx.label(w, var, lv) for w, lv in zip(out["wave"], out["level"], strict=True)])
+    return out
+
+
+def pick(frame: pd.DataFrame, **eq) -> pd.DataFrame:
+    """Rows of ``frame`` where every column equals the given value."""
+    m = np.ones(len(frame), dtype=bool)
+    for k, v in eq.items():
+        m &= (frame[k] == v).to_numpy()
+    return frame[m]
+
+
+# ------------------------------------------------------------------------------------- audit
+SLACK = 1e-9
+
+
+def audit_table(ctx: Context, exhibit: str, ids) -> pd.DataFrame:
+    """Published versus reproduced for the published figures ``ids`` of one exhibit.
+
+    ``reproduced`` (with se and 95% CI) is the unweighted estimate in the wave's own universe,
+    which is how the figures were published; it passes when it lies in the published rounding
+    interval ``[lower, upper)`` of ``microdata/targets.csv`` (counts: exactly). Targets marked
+    ``excluded`` there (figures that contradict another published figure, NOTES.md b4) get
+    status ``conflict`` and do not count as failures. ``design_weighted``, ``calibrated`` and
+    ``common_18plus`` (unweighted, 18+) are shown for comparison and not judged.
+    """
+    tab = ctx.targets.set_index("id")
+    rows = []
+    for tid in ids:
+        r = tab.loc[tid].to_dict()
+        r["id"] = tid
+        if r["statistic"] in ("claim", "info", ""):
+            continue
+        pub = float(r["value"]) if r["value"] else np.nan
+        lo = float(r["lower"]) if r["lower"] else -np.inf
+        hi = float(r["upper"]) if r["upper"] else np.inf
+        rep = ctx.target_estimate(r)
+        val = rep["value"]
+        if r["statistic"] in ("count", "min"):
+            ok = abs(val - lo) < SLACK
+        else:
+            ok = (lo - SLACK) <= val < (hi - SLACK)
+        status = "pass" if ok else "fail"
+        if r.get("role") == "excluded":
+            status = "conflict"
+        note = r.get("resolution", "") or ""
+        domain = f"{r['domain_var']}={ctx.label(int(r['wave']), r['domain_var'], r['domain_level'])}" \
+            if r["domain_var"] else "total"
+        other = {}
+        for col, (w, u) in {"design_weighted": ("design", "wave"),
+                            "calibrated": ("calibrated", "wave"),
+                            "common_18plus": ("unweighted", "common")}.items():
+            other[col] = ctx.target_estimate(r, w, u)["value"]
+        rows.append({
+            "exhibit": exhibit, "target_id": tid, "wave": int(r["wave"]), "domain": domain,
+            "quantity": r["quantity"], "unit": r["unit"], "published": pub, "reproduced": val,
+            "se": rep["se"], "ci_low": rep["ci_low"], "ci_high": rep["ci_high"],
+            "tolerance": r.get("tolerance_rule", ""), "diff": val - pub, "status": status,
+            **other, "note": note,
+        })
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def claim_row(exhibit: str, test_id: str, claim: str, *, weighting="unweighted",
+              universe="wave", statistic=np.nan, df_num=np.nan, df_denom=np.nan,
+              p_value=np.nan, p_adjusted=np.nan, method="", null="", decision="",
+              supported=None) -> dict:
+    """One row of an exhibit's test table (:data:`surveylib.report.TEST_COLUMNS`)."""
+    return {"exhibit": exhibit, "test_id": test_id, "claim": claim, "weighting": weighting,
+            "universe": universe, "statistic": statistic, "df_num": df_num,
+            "df_denom": df_denom, "p_value": p_value, "p_adjusted": p_adjusted,
+            "method": method, "null": null, "decision": decision, "supported": supported}
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm-adjusted p-values (statsmodels ``multipletests(method="holm")``); NaN stays NaN."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
+
+
+def tests_frame(rows) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=TEST_COLUMNS)
+
+
+def main(run) -> None:
+    """``if __name__ == "__main__"`` body of every script: print the exhibit's text report."""
+    res = run()
+    print(res.to_text())
+    sys.exit(0 if res.passed else 1)

@@ -1,0 +1,189 @@
+"""Replication reports: exhibit results, figures, HTML/Markdown rendering and the runner.
+
+Every published exhibit of the Kazakhstan attitude surveys has an analysis script in the
+repository's ``analyses/`` folder whose ``run()`` returns an :class:`ExhibitResult`.  The
+runner (:func:`run_replication`) collects them and writes ``report.md``, ``index.html``,
+``audit.csv``, ``results.json`` and PNG figures.
+
+The containers here hold numbers computed elsewhere (surveylib estimators, the inference and
+weighting modules); nothing in this package estimates anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "TEST_COLUMNS",
+    "ExhibitResult",
+    "FigureSpec",
+    "Series",
+    "main_replicate",
+    "run_replication",
+]
+
+#: Columns of every exhibit's audit table (one row per published figure).
+AUDIT_COLUMNS = [
+    "exhibit", "target_id", "wave", "domain", "quantity", "unit", "published", "reproduced",
+    "se", "ci_low", "ci_high", "tolerance", "diff", "status", "design_weighted", "calibrated",
+    "common_18plus", "note",
+]
+
+#: Columns of every exhibit's test table (between-wave comparisons and claims in words).
+TEST_COLUMNS = [
+    "exhibit", "test_id", "claim", "weighting", "universe", "statistic", "df_num", "df_denom",
+    "p_value", "p_adjusted", "method", "null", "decision", "supported",
+]
+
+#: Audit statuses. ``fail`` makes the runner's exit code non-zero; ``conflict`` marks a
+#: published figure that contradicts another published figure (NOTES.md b4) and cannot be met.
+STATUSES = ("pass", "fail", "conflict", "claim", "not reproducible")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a bar figure: a value per category and its confidence interval."""
+
+    name: str
+    values: tuple
+    low: tuple | None = None
+    high: tuple | None = None
+    published: tuple | None = None  # published value per category (NaN where none)
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """Data of one figure in the style of the published diagrams (grouped bars)."""
+
+    key: str
+    title: str
+    categories: tuple
+    series: tuple
+    ylabel: str = "percent"
+    horizontal: bool = False
+    markers: tuple = ()  # (series index, category index, "increase" | "decrease")
+    note: str = ""
+    ylim: tuple | None = None
+
+
+@dataclass
+class ExhibitResult:
+    """Everything one analysis script reproduces for one published exhibit.
+
+    Attributes
+    ----------
+    key : str
+        Module name, e.g. ``"table_7_1"``.
+    title, source : str
+        Exhibit title and where it is printed (seed file and lines).
+    method : str
+        How the numbers were computed (designs, universes, tests, adjustments), in words.
+    audit : DataFrame
+        One row per published figure, columns :data:`AUDIT_COLUMNS`.
+    tables : dict of DataFrame
+        Reproduced tables (estimates with se, ci, df, deff, n) keyed by a short name.
+    tests : DataFrame
+        Between-wave tests and claim tests, columns :data:`TEST_COLUMNS`.
+    figures : list of FigureSpec
+    notes, gaps : list of str
+        Remarks, and what could not be computed and why.
+    """
+
+    key: str
+    title: str
+    source: str
+    method: str
+    audit: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AUDIT_COLUMNS))
+    tables: dict = field(default_factory=dict)
+    tests: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TEST_COLUMNS))
+    figures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+
+    # ------------------------------------------------------------------ summaries
+    @property
+    def n_fail(self) -> int:
+        return int((self.audit["status"] == "fail").sum()) if len(self.audit) else 0
+
+    @property
+    def n_pass(self) -> int:
+        return int((self.audit["status"] == "pass").sum()) if len(self.audit) else 0
+
+    @property
+    def passed(self) -> bool:
+        return self.n_fail == 0
+
+    def to_text(self) -> str:
+        """Plain-text report: published vs reproduced, estimates with SE and CI, tests."""
+        from .html import text_report
+
+        return text_report(self)
+
+    def to_dict(self) -> dict:
+        """JSON-ready content (floats rounded to 10 significant digits, NaN as null)."""
+        return {
+            "key": self.key,
+            "title": self.title,
+            "source": self.source,
+            "method": self.method,
+            "n_pass": self.n_pass,
+            "n_fail": self.n_fail,
+            "audit": frame_records(self.audit),
+            "tables": {k: frame_records(v) for k, v in sorted(self.tables.items())},
+            "tests": frame_records(self.tests),
+            "notes": list(self.notes),
+            "gaps": list(self.gaps),
+            "figures": [f.key for f in self.figures],
+        }
+
+
+def _clean(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if not math.isfinite(v):
+            return None
+        return float(f"{v:.10g}")
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (pd.Timestamp,)):
+        return str(v)
+    return v
+
+
+def frame_records(df: pd.DataFrame) -> list:
+    """A DataFrame as a list of dicts with JSON-safe, deterministic values."""
+    if df is None or len(df) == 0:
+        return []
+    out = []
+    for row in df.to_dict(orient="records"):
+        out.append({str(k): _clean(v) for k, v in row.items()})
+    return out
+
+
+def dumps(obj) -> str:
+    """Deterministic JSON (sorted keys)."""
+    return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False)
+
+
+def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> int:
+    """Run every analysis and write the report; see :func:`surveylib.report.runner.run_replication`."""
+    from .runner import run_replication as _run
+
+    return _run(out_dir, progress=progress, microdata_dir=microdata_dir)
+
+
+def main_replicate(argv=None) -> int:
+    """Command-line entry point of ``surveylib replicate``."""
+    from .runner import main_replicate as _main
+
+    return _main(argv)
