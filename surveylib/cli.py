@@ -43,8 +43,8 @@ def main(argv=None) -> int:
     entry = getattr(import_module(module), func)
     if name == "verify":
         rest = ["verify", *rest]
-    elif name == "reconstruct" and (not rest or rest[0].startswith("-")):
-        rest = ["reconstruct", *rest]
+    elif name == "reconstruct" and (not rest or rest[0] not in ("run", "targets", "verify")):
+        rest = ["run", *rest]
     return int(entry(rest) or 0)
 
 
