@@ -303,28 +303,54 @@ class Context:
         return out
 
     # ------------------------------------------------------------------- wave comparisons
-    def compare(self, var: str, *, by=None, weighting="unweighted", universe="wave",
-                statistic="mean"):
-        """Between-wave comparison of ``var`` (2012 minus 2007) with ``surveylib.inference``.
-
-        Returns a DataFrame with columns ``[*by, variable, level?, estimate, se, statistic,
-        df, p_value, ...]`` as given by the inference module, or ``None`` (gap recorded) when the
-        module is not available.
-        """
+    def _inference(self):
         inference = optional_module("inference")
         if inference is None or not hasattr(inference, "compare"):
-            msg = ("between-wave tests not computed: surveylib.inference.compare is not "
+            msg = ("between-wave and subgroup tests not computed: surveylib.inference is not "
                    "available yet (issue: wave comparisons)")
             if msg not in self.gaps:
                 self.gaps.append(msg)
+            return None
+        return inference
+
+    def compare(self, var: str, *, by=None, weighting="unweighted", universe="wave",
+                stat="mean", adjust=None):
+        """Change 2012 - 2007 of ``var`` with ``surveylib.inference.compare``.
+
+        Independent samples, ``Var(b - a) = V_a + V_b``, t reference with ``min(df_a, df_b)``
+        degrees of freedom, two-sided; ``adjust`` ("holm") adjusts over the rows of one call.
+        Returns the comparison frame with ``difference`` renamed ``estimate`` and ``t``
+        renamed ``statistic`` plus a ``method`` column, or ``None`` (gap recorded) when the
+        inference module or a design is unavailable.
+        """
+        inference = self._inference()
+        if inference is None:
             return None
         d07 = self.design(2007, weighting, universe)
         d12 = self.design(2012, weighting, universe)
         if d07 is None or d12 is None:
             return None
-        est = {"mean": lambda d: d.mean(var, by=by, na_rm=True)}[statistic]
-        res = inference.compare(est(d12), est(d07))
-        return res.to_frame() if hasattr(res, "to_frame") else pd.DataFrame(res)
+        res = inference.compare(d07, d12, var, by=by, stat=stat, adjust=adjust, na_rm=True,
+                                level=LEVEL, alpha=ALPHA)
+        f = res.to_frame().rename(columns={"difference": "estimate", "t": "statistic"})
+        f["method"] = ("inference.compare: t, independent waves, V07+V12, df=min, 2-sided"
+                       + (f", {adjust}" if adjust else ""))
+        return f
+
+    def ttest(self, wave: int, var: str, group: str, *, weighting="unweighted",
+              universe="wave"):
+        """Two-group design-based t test within a wave (``surveylib.inference.ttest``).
+
+        ``group`` is a column with two codes (0 = reference, 1 = the group named in the claim)
+        and NaN elsewhere; the estimate is mean(group 1) - mean(group 0).
+        """
+        inference = self._inference()
+        if inference is None:
+            return None
+        d = self.design(wave, weighting, universe)
+        if d is None:
+            return None
+        return inference.ttest(d, var, by=group, na_rm=True, level=LEVEL)
 
     # ----------------------------------------------------------------------- audit values
     def target_estimate(self, row: dict, weighting: str = "unweighted",
@@ -376,7 +402,7 @@ class Context:
             return None
         col, scale = self._column(row)
         dv, dl = row["domain_var"], row["domain_level"]
-        if scale == 100.0:  # a share: the proportion of the 0/1 indicator, logit interval
+        if scale == 100.0 and not col.startswith("fam_"):  # 0/1 indicator: logit interval
             f = d.proportion(col, by=dv or None, na_rm=True).to_frame(LEVEL)
             f = f[f["level"].astype(float) == 1.0]
         else:

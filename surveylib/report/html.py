@@ -46,11 +46,22 @@ def fmt(v, digits: int = 2) -> str:
     return str(v)
 
 
+def fmt_col(name: str, v) -> str:
+    """Column-aware display: p-values with 4 decimals (or "<0.0001")."""
+    if name.startswith("p_") and isinstance(v, (float, np.floating)) and math.isfinite(v):
+        return "<0.0001" if v < 1e-4 else f"{v:.4f}"
+    return fmt(v)
+
+
+def _shown(d: pd.DataFrame) -> pd.DataFrame:
+    return d.apply(lambda col: col.map(lambda v: fmt_col(str(col.name), v))) if len(d) else d
+
+
 def _frame_text(df: pd.DataFrame, cols=None) -> str:
     if df is None or len(df) == 0:
         return "  (none)"
     d = df[[c for c in (cols or df.columns) if c in df.columns]]
-    shown = d.apply(lambda col: col.map(fmt)) if len(d) else d
+    shown = _shown(d)
     return shown.to_string(index=False)
 
 
@@ -80,7 +91,8 @@ def _md_table(df: pd.DataFrame, cols=None) -> str:
     sep = "|" + "|".join("---" for _ in d.columns) + "|"
     lines = [head, sep]
     for row in d.itertuples(index=False):
-        cells = [fmt(v).replace("|", "\\|").replace("\n", " ") for v in row]
+        cells = [fmt_col(str(c), v).replace("|", "\\|").replace("\n", " ")
+                 for c, v in zip(d.columns, row, strict=True)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -137,7 +149,7 @@ def html_table(df: pd.DataFrame, cols=None, *, status_col: str | None = None) ->
         for c, v in row.items():
             num = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
             td = '<td class="num">' if num else "<td>"
-            cells.append(f"{td}{escape(fmt(v))}</td>")
+            cells.append(f"{td}{escape(fmt_col(str(c), v))}</td>")
         body.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     return (f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(body)
             + "</tbody></table>")

@@ -1,0 +1,163 @@
+"""Diagram 7.3: attitudes towards migrants from China by region, 2007 and 2012.
+
+Published in the text (001:5903-5929): 2012 mean scores Northern 3.5, Western 3.3, Almaty 3.0,
+Eastern 2.7, Central 2.5 (Southern not given); positive share Eastern 12 -> 36 and Central
+25 -> 50; Eastern 2012 positive + indifferent 93%; claims that Northern, Western and Almaty
+had the largest rise of the negative share and that only Eastern and Central had a rise of the
+positive share.
+
+Tests: the 2012 - 2007 change of the positive and of the negative share in every region,
+design-based t test of independent samples (``surveylib.inference.compare``), two-sided 5%,
+Holm-adjusted over the six regions. The regional statements are judged on those tests.
+
+Run ``python analyses/diagram_7_3.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+
+from analyses import _common as C
+from surveylib.report import ExhibitResult, FigureSpec, Series
+
+KEY = "diagram_7_3"
+TITLE = ("Diagram 7.3. Attitudes towards migrants from China in 2007 and 2012, by region "
+         "(percent, mean score)")
+SOURCE = "001_a1594d49cb0d8857.txt lines 5903-5929 (text), 5944-5945 (caption)"
+AUDIT_IDS = ["T126", "T127", "T128", "T131", "T132", "T133", "T134", "T135", "T136", "T137"]
+REGIONS = ("Northern", "Eastern", "Southern", "Western", "Central", "Almaty city")
+PUB_MEAN_2012 = {"Northern": 3.5, "Western": 3.3, "Almaty city": 3.0, "Eastern": 2.7,
+                 "Central": 2.5}
+PUB_POS = {(2007, "Eastern"): 12, (2012, "Eastern"): 36, (2007, "Central"): 25,
+           (2012, "Central"): 50}
+METHOD = (
+    "Regional means and shares are domain estimates (by='stratum') of the full design: "
+    "SurveyDesign.mean('att', by='stratum') and proportion of the positive (very good + good) "
+    "and negative (poor + very poor) indicators, logit 95% CIs. Within a region the design "
+    "weight is constant, so unweighted and design-weighted regional estimates coincide; "
+    "calibration changes them. Changes 2012 - 2007 per region: surveylib.inference.compare "
+    "(independent samples, two-sided t test, 5%), Holm over the six regions."
+)
+
+
+def change_tests(ctx: C.Context, indicator: str, label: str) -> list:
+    rows = []
+    for weighting in C.WEIGHTINGS:
+        for universe in C.UNIVERSES:
+            res = ctx.compare(indicator, by="stratum", weighting=weighting, universe=universe)
+            if res is None:
+                continue
+            adj = C.holm(res["p_value"].to_numpy())
+            for r, pa in zip(res.to_dict("records"), adj, strict=True):
+                region = ctx.label(2012, "stratum", r["stratum"])
+                sig = bool(pa < C.ALPHA)
+                rows.append(C.claim_row(
+                    KEY, f"{label} change {region}",
+                    f"{label} share {region}: 2012 - 2007 = {100 * r['estimate']:+.1f} pp",
+                    weighting=weighting, universe=universe, statistic=r["statistic"],
+                    df_denom=r["df"], p_value=r["p_value"], p_adjusted=pa,
+                    method=r["method"] + "; Holm over 6 regions",
+                    null=f"the {label} share of {region} is the same in 2007 and 2012",
+                    decision=("significant " + ("increase" if r["estimate"] > 0 else
+                                                "decrease")) if sig else "no significant change",
+                    supported=sig))
+    return rows
+
+
+def claim_rows(tests: pd.DataFrame) -> list:
+    """The regional statements judged on the change tests (as published: unweighted)."""
+    rows = []
+    t = C.pick(tests, weighting="unweighted", universe="wave") if len(tests) else tests
+    if not len(t):
+        return rows
+
+    def est(prefix, region):
+        r = t[t["test_id"] == f"{prefix} change {region}"].iloc[0]
+        return r
+
+    pos = {g: est("positive", g) for g in REGIONS}
+    neg = {g: est("negative", g) for g in REGIONS}
+    only = (all(pos[g]["supported"] and "increase" in pos[g]["decision"]
+                for g in ("Eastern", "Central"))
+            and not any(pos[g]["supported"] and "increase" in pos[g]["decision"]
+                        for g in REGIONS if g not in ("Eastern", "Central")))
+    rows.append(C.claim_row(
+        KEY, "T130", "only Eastern and Central had a rise in the positive share",
+        method="per-region change tests above (Holm over 6 regions)",
+        null="no change of the positive share in any region",
+        decision="consistent" if only else "not consistent", supported=bool(only)))
+    inc = [g for g in REGIONS if neg[g]["supported"] and "increase" in neg[g]["decision"]]
+    for tid, g in (("T123", "Northern"), ("T124", "Western"), ("T125", "Almaty city")):
+        ok = g in inc
+        rows.append(C.claim_row(
+            KEY, tid, f"{g}: among the greatest increases of the negative share "
+            "(significant increase; ordering of point estimates is descriptive)",
+            method="per-region change test above (Holm over 6 regions)",
+            null=f"the negative share of {g} is the same in 2007 and 2012",
+            decision="significant increase" if ok else "no significant increase",
+            supported=bool(ok)))
+    return rows
+
+
+def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
+    ctx = C.Context(data, microdata_dir=microdata_dir)
+    means = C.grouped(ctx, "mean", "att", "stratum", total=False)
+    pos = C.grouped(ctx, "proportion", "att_pos", "stratum", scale=100, total=False)
+    neg = C.grouped(ctx, "proportion", "att_neg", "stratum", scale=100, total=False)
+    shares = pd.concat([pos.assign(indicator="positive"), neg.assign(indicator="negative")],
+                       ignore_index=True)
+    shares = shares[shares["level"].astype(float) == 1.0].drop(columns=["level",
+                                                                        "level_label"])
+    rows = change_tests(ctx, "att_pos", "positive") + change_tests(ctx, "att_neg", "negative")
+    tests = C.tests_frame(rows)
+    tests = C.tests_frame(rows + claim_rows(tests))
+    figs = []
+    sel = C.pick(means, wave=2012, weighting="unweighted", universe="wave").set_index("group")
+    sel = sel.loc[list(REGIONS)]
+    figs.append(FigureSpec(
+        f"{KEY}_mean2012", "Mean attitude score by region, 2012 (1 very good ... 5 very poor; "
+        "unweighted, 95% CI; red = published)", REGIONS,
+        (Series("2012", tuple(sel["estimate"]), tuple(sel["ci_low"]), tuple(sel["ci_high"]),
+                tuple(PUB_MEAN_2012.get(g, np.nan) for g in REGIONS)),),
+        ylabel="mean score", ylim=(1, 4.2),
+        note="Southern 2012 mean not published."))
+    series = []
+    for w in C.WAVES:
+        s = C.pick(shares, wave=w, weighting="unweighted", universe="wave",
+                   indicator="positive").set_index("group").loc[list(REGIONS)]
+        series.append(Series(str(w), tuple(s["estimate"]), tuple(s["ci_low"]),
+                             tuple(s["ci_high"]),
+                             tuple(float(PUB_POS.get((w, g), np.nan)) for g in REGIONS)))
+    markers = []
+    if len(tests):
+        t = C.pick(tests, weighting="unweighted", universe="wave")
+        for i, g in enumerate(REGIONS):
+            r = t[t["test_id"] == f"positive change {g}"]
+            if len(r) and bool(r["supported"].iloc[0]):
+                markers.append((1, i, "increase" if "increase" in r["decision"].iloc[0]
+                                else "decrease"))
+    figs.append(FigureSpec(
+        f"{KEY}_positive", "Positive attitudes (very good + good) by region, 2007 and 2012 "
+        "(percent, unweighted, 95% CI; red = published)", REGIONS, tuple(series),
+        markers=tuple(markers)))
+    notes = ["Regional sample sizes are not published; the reconstruction allocates "
+             "proportionally to N_h (microdata/provenance.json).",
+             "Everything for the Southern region, all 2007 regional means and the per-region "
+             "distributions are image-only in the source and are not audited.",
+             "The year of the Northern/Western/Almaty means is implied (2012) by the context."]
+    return ExhibitResult(
+        key=KEY, title=TITLE, source=SOURCE, method=METHOD,
+        audit=C.audit_table(ctx, KEY, AUDIT_IDS),
+        tables={"mean score by region": means, "positive / negative share by region": shares},
+        tests=tests, figures=figs, notes=notes, gaps=list(ctx.gaps))
+
+
+if __name__ == "__main__":
+    C.main(run)
