@@ -28,12 +28,11 @@ True
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AssumptionWarning, ReconstructionError
+from ..errors import ReconstructionError
 from .build import WaveResult, build_all
 from .config import ReconstructionConfig, coerce_config
 from .output import NOTICE, write_csv, write_json, write_sav, write_text
@@ -100,9 +99,7 @@ def reconstruct_all(out_dir, *, seed: int | None = None, config=None,
     tab = load_targets(targets, config=cfg)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("default", AssumptionWarning)
-        results = build_all(tab, cfg)
+    results = build_all(tab, cfg)
     files = {}
     for wave, res in results.items():
         stem = FILE_STEM.format(wave=wave)
