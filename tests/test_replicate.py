@@ -1,0 +1,372 @@
+"""Replicate-weight designs against R survey 4.1.1, plus generators, invariances and bad input.
+
+Expected numbers come from ``tests/conformance/fixtures/replicate.json``, written by
+``tests/conformance/r/replicate.R`` (``Rscript tests/conformance/make_fixtures.R``); every case
+records its R call.  Tolerance 1e-8 relative.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveylib as sl
+from surveylib.errors import ReplicateError, SurveyDesignError
+from surveylib.replicate import ReplicateDesign, _bootstrap_scale
+from surveylib.variance.replicate import first_appearance, hadamard, replicate_vcov
+
+CONF = Path(__file__).parent / "conformance"
+FIX = json.loads((CONF / "fixtures" / "replicate.json").read_text())
+RTOL = 1e-8
+
+
+@cache
+def load(name: str) -> pd.DataFrame:
+    return pd.read_csv(CONF / "data" / name)
+
+
+def base_design(spec) -> sl.SurveyDesign:
+    return sl.SurveyDesign(load(spec["data"]), strata=spec["strata"], psu=spec["psu"],
+                           weights=spec["weights"], fpc=spec["fpc"])
+
+
+def psu_rows_in_r_order(design) -> np.ndarray:
+    """surveylib PSU codes in R's order (first appearance)."""
+    st = design._stages[0]
+    return np.argsort(first_appearance(st.unit, st.n_psu), kind="stable")
+
+
+@cache
+def build(design_id: str) -> ReplicateDesign:
+    spec = FIX["designs"][design_id]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.AssumptionWarning)
+        if spec["kind"] == "convert":
+            method = spec["method"]
+            return base_design(spec).to_replicates(
+                method, rho=spec["rho"] if method == "fay" else None, mse=spec["mse"])
+        if spec["kind"] == "factors":
+            base = base_design(spec)
+            st = base._stages[0]
+            rows = load(spec["factors_csv"]).to_numpy()
+            first = first_appearance(st.unit, st.n_psu)
+            factors = rows[first]  # every row of a PSU has its PSU's factor
+            sub = spec["method"] == "subbootstrap"
+            scale = _bootstrap_scale(st.n_units, factors.shape[1], sub=sub)
+            return ReplicateDesign._from_factors(base, factors, kind="bootstrap", scale=scale,
+                                                 rscales=np.ones(factors.shape[1]),
+                                                 mse=spec["mse"])
+        return ReplicateDesign(load(spec["data"]), weights=spec["weights"],
+                               rep_weights=spec["rep_prefix"] + "*", type=spec["type"],
+                               scale=spec["scale"], rscales=spec["rscales"], rho=spec["rho"],
+                               mse=spec["mse"])
+
+
+def close(a, b, rtol=RTOL):
+    if b is None:
+        return True
+    return math.isclose(float(a), float(b), rel_tol=rtol, abs_tol=1e-10)
+
+
+# ----- the replicate weights themselves ----------------------------------------------------------
+CONVERT = [k for k, d in FIX["designs"].items() if d["kind"] == "convert"]
+
+
+@pytest.mark.parametrize("design_id", CONVERT)
+def test_replicate_weights_equal_r(design_id):
+    """as.svrepdesign: same factors (or weight sums), scale, rscales and degf."""
+    spec = FIX["designs"][design_id]
+    rep = build(design_id)
+    assert rep.n_replicates == spec["n_replicates"]
+    assert close(rep.scale, spec["scale"])
+    np.testing.assert_allclose(rep.rscales, spec["rscales"], rtol=RTOL)
+    assert rep.degf() == spec["degf"]
+    if "factors" in spec:
+        a = rep._replicates.factors[psu_rows_in_r_order(rep)]
+        np.testing.assert_allclose(a, np.array(spec["factors"]), rtol=RTOL, atol=0)
+    else:
+        w = rep.replicate_weights().to_numpy()
+        np.testing.assert_allclose(w.sum(axis=0), spec["rep_weight_sums"], rtol=RTOL)
+        y = load(spec["data"])["api00"].to_numpy()
+        np.testing.assert_allclose(w.T @ y, spec["rep_api00_totals"], rtol=RTOL)
+
+
+@pytest.mark.parametrize("design_id", [k for k, d in FIX["designs"].items() if d["kind"] == "factors"])
+def test_bootstrap_scale_equals_r(design_id):
+    spec = FIX["designs"][design_id]
+    rep = build(design_id)
+    assert close(rep.scale, spec["scale"])
+    assert rep.degf() == spec["degf"]
+
+
+@pytest.mark.parametrize("design_id", [k for k, d in FIX["designs"].items() if d["kind"] == "columns"])
+def test_svrepdesign_defaults_equal_r(design_id):
+    spec = FIX["designs"][design_id]
+    rep = build(design_id)
+    assert close(rep.scale, spec["r_scale"])
+    np.testing.assert_allclose(rep.rscales, spec["r_rscales"], rtol=RTOL)
+    assert rep.degf() == spec["degf"]
+
+
+def test_hadamard_equals_r():
+    for e in FIX["hadamard"]:
+        want = np.array([[c == "1" for c in r] for r in e["rows"]], dtype=np.int8)
+        got = hadamard(e["n"])
+        assert got.shape == want.shape and (got == want).all(), e["n"]
+
+
+# ----- estimates --------------------------------------------------------------------------------
+def run(case):
+    d = build(case["design"])
+    a = case["args"]
+    if case.get("subset"):
+        d = d.subset(load(FIX["designs"][case["design"]]["data"])[case["subset"]] == 1)
+    est = case["estimator"]
+    if est == "mean":
+        return d.mean(a["variables"], by=a["by"])
+    if est == "total":
+        return d.total(a["variables"], by=a["by"])
+    if est == "proportion":
+        return d.proportion(a["variables"], by=a["by"], ci_method="wald")
+    if est == "ratio":
+        return d.ratio(a["variables"], a["denominator"], by=a["by"])
+    if est == "quantile":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.SurveyWarning)
+            return d.quantile(a["variables"], a["probs"], by=a["by"],
+                              interval_type=a.get("interval_type", "mean"))
+    raise AssertionError(est)
+
+
+def positions(case, frame):
+    out = []
+    for row in case["rows"]:
+        sel = np.ones(len(frame), dtype=bool)
+        for col, val in row["by"].items():
+            sel &= frame[col].astype(str).to_numpy() == str(val)
+        if case["estimator"] == "ratio":
+            sel &= frame["variable"].str.startswith(row["variable"] + "/").to_numpy()
+        else:
+            sel &= (frame["variable"] == row["variable"]).to_numpy()
+        if case["estimator"] == "quantile":
+            sel &= np.isclose(frame["level"].astype(float).to_numpy(), row["quantile"])
+        elif row["level"] is not None:
+            sel &= frame["level"].astype(str).to_numpy() == str(row["level"])
+        hits = np.flatnonzero(sel)
+        assert len(hits) == 1, row
+        out.append(int(hits[0]))
+    return out
+
+
+@pytest.mark.parametrize("case", FIX["cases"], ids=[c["id"] for c in FIX["cases"]])
+def test_against_r(case):
+    """Estimates, replicate SEs, covariances, design effects, df and t intervals equal R's."""
+    res = run(case)
+    frame = res.to_frame()
+    pos = positions(case, frame)
+    for p, row in zip(pos, case["rows"], strict=True):
+        nan = set(row.get("r_nan", []))
+        assert close(frame["estimate"][p], row["estimate"]), (row, frame.iloc[p])
+        for field, col in (("se", "se"), ("ci_low_t", "ci_low"), ("ci_high_t", "ci_high"),
+                           ("deff", "deff")):
+            if field in nan:
+                assert np.isnan(frame[col][p]), field
+            else:
+                assert close(frame[col][p], row[field]), (field, row[field], frame[col][p])
+        want_df = row.get("df", case["df"])
+        assert frame["df"][p] == want_df
+    if case["vcov"] is not None:
+        v = res.vcov_matrix[np.ix_(pos, pos)]
+        np.testing.assert_allclose(v, np.array(case["vcov"]), rtol=RTOL, atol=1e-9)
+
+
+# ----- consistency and invariances --------------------------------------------------------------
+def test_replicate_vcov_formula_by_hand():
+    thetas = np.array([[1.0, 2.0], [3.0, 1.0], [2.0, 4.0]])
+    rs = np.array([1.0, 0.5, 2.0])
+    est = np.array([2.5, 2.0])
+    c = thetas.mean(axis=0)
+    want = 0.3 * sum(rs[r] * np.outer(thetas[r] - c, thetas[r] - c) for r in range(3))
+    np.testing.assert_allclose(replicate_vcov(thetas, est, 0.3, rs, False), want)
+    want_mse = 0.3 * sum(rs[r] * np.outer(thetas[r] - est, thetas[r] - est) for r in range(3))
+    np.testing.assert_allclose(replicate_vcov(thetas, est, 0.3, rs, True), want_mse)
+
+
+def test_subset_equals_by_domain():
+    rep = build("jkn_strat")
+    by = rep.mean("api00", by="stype").to_frame().set_index("stype")
+    for level in ("E", "H", "M"):
+        sub = rep.subset(load("apistrat.csv")["stype"] == level).mean("api00").to_frame()
+        assert close(sub["se"][0], by.loc[level, "se"], 1e-12)
+
+
+def test_columns_equal_factors():
+    """The same replicates as data columns or as PSU factors give identical variances."""
+    conv = build("jk1_clus1_nofpc")
+    cols = ReplicateDesign(load("rep_cols_apiclus1.csv"), weights="pw", rep_weights="repw*",
+                           type="JK1", scale=14 / 15)
+    a = conv.ratio("api.stu", "enroll", by="stype").vcov_matrix
+    b = cols.ratio("api.stu", "enroll", by="stype").vcov_matrix
+    np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_linearised_replicate_total_is_exact():
+    """The score-based replicate hook reproduces the replicate variance of a total."""
+    rep = build("fay_brr")
+    res = rep.total(["y", "x"])
+    _, _, _, _, scores = _cells_for_total(rep)
+    np.testing.assert_allclose(rep._vcov(scores), res.vcov_matrix, rtol=1e-10)
+
+
+def _cells_for_total(rep):
+    from surveylib import estimators as est
+
+    g, dkeys, _ = est._domains(rep, None)
+    cells = est._Cells(rep, g, len(dkeys))
+    for var in ("y", "x"):
+        y = rep._data[var].to_numpy(dtype=float)
+        cells.add(np.ones(len(y), dtype=bool), y, None, var)
+    return cells.compute("total", False)
+
+
+def test_invariances_and_input_unchanged():
+    df = load("synth_brr.csv").copy()
+    before = df.copy()
+    d = sl.SurveyDesign(df, strata="stratum", psu="psu", weights="w")
+    rep = d.to_replicates("jkn")
+    m = rep.mean("y")
+    pd.testing.assert_frame_equal(df, before)
+    # permuting rows changes nothing (for BRR it can: which PSU is "first" in a stratum
+    # decides its half-samples, as in R)
+    perm = np.random.default_rng(1).permutation(len(df))
+    d2 = sl.SurveyDesign(df.iloc[perm], strata="stratum", psu="psu", weights="w")
+    m2 = d2.to_replicates("jkn").mean("y")
+    assert close(m2.se.iloc[0], m.se.iloc[0], 1e-12)
+    # scaling the weights keeps means and SEs, scales totals
+    df3 = df.assign(w=df["w"] * 3)
+    r3 = sl.SurveyDesign(df3, strata="stratum", psu="psu", weights="w").to_replicates("brr")
+    r1 = d.to_replicates("brr")
+    assert close(r3.mean("y").se.iloc[0], r1.mean("y").se.iloc[0], 1e-12)
+    assert close(r3.total("y").se.iloc[0], 3 * r1.total("y").se.iloc[0], 1e-12)
+
+
+def test_replicate_quantile_matches_factor_and_column_forms():
+    conv = build("jk1_clus1_nofpc")
+    cols = ReplicateDesign(load("rep_cols_apiclus1.csv"), weights="pw", rep_weights="repw*",
+                           type="JK1", scale=14 / 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        a = conv.quantile("api00", [0.5], by="stype", interval_type="quantile").to_frame()
+        b = cols.quantile("api00", [0.5], by="stype", interval_type="quantile").to_frame()
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-12)
+    assert (a["se"] > 0).all()
+
+
+# ----- generators --------------------------------------------------------------------------------
+def test_bootstrap_generator_is_seeded_and_resamples_within_strata():
+    d = base_design(FIX["designs"]["jkn_strat_nofpc"])
+    a = d.to_replicates("bootstrap", replicates=200, seed=7)
+    b = d.to_replicates("bootstrap", replicates=200, seed=7)
+    c = d.to_replicates("bootstrap", replicates=200, seed=8)
+    fa = a._replicates.factors
+    np.testing.assert_array_equal(fa, b._replicates.factors)
+    assert not np.array_equal(fa, c._replicates.factors)
+    st = d._stages[0]
+    sums = np.stack([np.bincount(st.unit_stratum, weights=fa[:, r]) for r in range(3)])
+    np.testing.assert_array_equal(sums, np.tile(st.n_units, (3, 1)))  # n_h draws per stratum
+    assert abs(fa.mean() - 1) < 0.02 and set(np.unique(fa)) <= set(range(20))
+    # a bootstrap SE is close to the Taylor SE of the same design
+    assert abs(a.mean("api00").se.iloc[0] / d.mean("api00").se.iloc[0] - 1) < 0.2
+
+
+def test_subbootstrap_generator_rescales():
+    d = base_design(FIX["designs"]["brr_brr"])
+    rep = d.to_replicates("subbootstrap", replicates=100, seed=np.random.default_rng(3))
+    f = rep._replicates.factors
+    np.testing.assert_allclose(np.unique(f), [0.0, 2.0])  # n_h = 2: one draw, factor 2 or 0
+    assert close(rep.scale, 1 / 99)
+
+
+def test_bootstrap_with_fpc_without_replacement():
+    d = base_design(FIX["designs"]["jkn_strat"])
+    rep = d.to_replicates("bootstrap", replicates=30, seed=2)
+    st = d._stages[0]
+    f = rep._replicates.factors
+    sums = np.stack([np.bincount(st.unit_stratum, weights=f[:, r]) for r in range(30)])
+    np.testing.assert_array_equal(sums, np.tile(st.n_units, (30, 1)))
+
+
+# ----- bad input --------------------------------------------------------------------------------
+def cols_df():
+    return load("rep_cols_apiclus1.csv").copy()
+
+
+def test_brr_needs_two_psus_per_stratum():
+    d = base_design(FIX["designs"]["jkn_strat"])
+    with pytest.raises(ReplicateError, match=r"exactly 2 PSUs.*'E' \(100 PSUs\)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.AssumptionWarning)
+            d.to_replicates("brr")
+
+
+def test_design_errors_as_r():
+    with pytest.raises(ReplicateError, match="unstratified"):
+        base_design(FIX["designs"]["jkn_strat"]).to_replicates("jk1")
+    with pytest.raises(ReplicateError, match="stratified design"):
+        base_design(FIX["designs"]["jk1_clus1"]).to_replicates("jkn")
+    with pytest.raises(ReplicateError, match="rho in"):
+        base_design(FIX["designs"]["brr_brr"]).to_replicates("fay")
+    with pytest.raises(ReplicateError, match="method="):
+        base_design(FIX["designs"]["brr_brr"]).to_replicates("jackknife")
+    with pytest.raises(ReplicateError, match="replicates="):
+        base_design(FIX["designs"]["brr_brr"]).to_replicates("bootstrap", replicates=1)
+
+
+def test_nan_in_replicate_weights():
+    df = cols_df()
+    df.loc[1, "repw3"] = np.nan
+    with pytest.raises(ReplicateError, match=r"\['repw3'\].*1 missing"):
+        ReplicateDesign(df, weights="pw", rep_weights="repw*", type="JK1", scale=14 / 15)
+
+
+def test_rscales_length_and_scale():
+    with pytest.raises(ReplicateError, match="rscales has 2 value.*15 replicate"):
+        ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="other", scale=1,
+                        rscales=[1, 2])
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ReplicateError, match="scale="):
+            ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="JK1", scale=bad)
+
+
+def test_unknown_type_fay_without_rho_and_jkn_without_rscales():
+    with pytest.raises(ReplicateError, match="'JK3' is not a replicate type"):
+        ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="JK3")
+    with pytest.raises(ReplicateError, match="needs rho"):
+        ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="Fay")
+    with pytest.raises(ReplicateError, match="rscales"):
+        ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="JKn")
+    with pytest.raises(ReplicateError, match="matches no column"):
+        ReplicateDesign(cols_df(), weights="pw", rep_weights="zz*", type="JK1")
+    with pytest.raises(SurveyDesignError, match="interval_type"):
+        build("cols_jk1").quantile("api00", interval_type="beta")
+
+
+def test_jk1_scale_guess_warns():
+    with pytest.warns(sl.AssumptionWarning, match="guess"):
+        d = ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="JK1")
+    assert close(d.scale, 14 / 15)
+
+
+def test_design_is_immutable_and_describes_itself():
+    rep = build("jkn_strat")
+    with pytest.raises(AttributeError):
+        rep._weights = None
+    text = str(rep.mean("api00"))
+    assert "Replicate weights (JKn)" in text and "200 replicates" in text
