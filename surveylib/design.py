@@ -439,3 +439,14 @@ class SurveyDesign:
         """
         return _est.quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule, level=level,
                              df=df)
+
+    # ----- replicate weights -------------------------------------------------------------------
+    def to_replicates(self, method: str, replicates: int | None = None, seed=None,
+                      rho: float | None = None, *, mse: bool = False):
+        """Replicate-weight version of this design (R ``as.svrepdesign``).
+
+        See :func:`surveylib.replicate.to_replicates`.
+        """
+        from .replicate import to_replicates
+
+        return to_replicates(self, method, replicates, seed, rho, mse=mse)
