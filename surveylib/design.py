@@ -450,3 +450,28 @@ class SurveyDesign:
         from .replicate import to_replicates
 
         return to_replicates(self, method, replicates, seed, rho, mse=mse)
+
+    # ----- tests and models ----------------------------------------------------------------------
+    def crosstab(self, row, col, *, by=None):
+        """Two-way table with Rao–Scott tests (R ``svychisq``). See :func:`surveylib.inference.crosstab`."""
+        from .inference import crosstab
+
+        return crosstab(self, row, col, by=by)
+
+    def ttest(self, var, *, by=None, mu: float = 0.0, level: float = 0.95, na_rm: bool = False):
+        """Design-based t test (R ``svyttest``). See :func:`surveylib.inference.ttest`."""
+        from .inference import ttest
+
+        return ttest(self, var, by=by, mu=mu, level=level, na_rm=na_rm)
+
+    def contrast(self, estimate, coefficients):
+        """Linear contrasts of an estimate (R ``svycontrast``). See :func:`surveylib.inference.contrast`."""
+        from .inference import contrast
+
+        return contrast(estimate, coefficients)
+
+    def glm(self, formula: str, *, family: str = "gaussian", maxiter: int = 100, tol: float = 1e-12):
+        """Survey-weighted GLM with sandwich SEs (R ``svyglm``). See :func:`surveylib.models.glm`."""
+        from .models import glm
+
+        return glm(self, formula, family=family, maxiter=maxiter, tol=tol)
