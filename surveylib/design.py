@@ -440,6 +440,51 @@ class SurveyDesign:
         return _est.quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule, level=level,
                              df=df)
 
+    # ----- weighting (surveylib.weighting) ----------------------------------------------------
+    def poststratify(self, by, population) -> SurveyDesign:
+        """Post-stratify to population cell counts or shares (R ``postStratify``).
+
+        See :func:`surveylib.weighting.poststratify`.
+        """
+        from .weighting import poststratify
+
+        return poststratify(self, by, population)
+
+    def rake(self, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None,
+             on_fail: str = "error") -> SurveyDesign:
+        """Rake to one- or two-way margins (R ``rake``). See :func:`surveylib.weighting.rake`."""
+        from .weighting import rake
+
+        return rake(self, margins, tol=tol, max_iter=max_iter, bounds=bounds, on_fail=on_fail)
+
+    def calibrate(self, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
+                  epsilon: float = 1e-7, intercept: bool = True,
+                  on_fail: str = "error") -> SurveyDesign:
+        """Calibrate to population totals (R ``calibrate``, GREG).
+
+        See :func:`surveylib.weighting.calibrate`.
+        """
+        from .weighting import calibrate
+
+        return calibrate(self, totals, calfun=calfun, bounds=bounds, maxit=maxit, epsilon=epsilon,
+                         intercept=intercept, on_fail=on_fail)
+
+    def trim(self, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
+             max_iter: int = 20) -> SurveyDesign:
+        """Trim weights and redistribute (R ``trimWeights``). See :func:`surveylib.weighting.trim`."""
+        from .weighting import trim
+
+        return trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter)
+
+    def weight_summary(self, by=None):
+        """Min, max, ratio, CV, Kish deff and effective n of the weights.
+
+        See :func:`surveylib.weighting.weight_summary`.
+        """
+        from .weighting import weight_summary
+
+        return weight_summary(self, by)
+
     # ----- replicate weights -------------------------------------------------------------------
     def to_replicates(self, method: str, replicates: int | None = None, seed=None,
                       rho: float | None = None, *, mse: bool = False):
