@@ -92,7 +92,9 @@ WORST_CASE_P = 0.5
 # ------------------------------------------------------------------------------ inputs
 
 
-def load_frame(path: str | os.PathLike[str] | None = None, year: int | str = "latest") -> pd.DataFrame:
+def load_frame(
+    path: str | os.PathLike[str] | None = None, year: int | str = "latest"
+) -> pd.DataFrame:
     """The stratum frame of one frame year, indexed by stratum name in stratum-code order.
 
     Returns columns ``stratum_code``, ``N`` (urban adult population), ``urban_pop_total``,
@@ -115,7 +117,9 @@ def load_frame(path: str | os.PathLike[str] | None = None, year: int | str = "la
             f"frame_year={year!r} is not a year; give one of {years} or 'latest'."
         ) from None
     if year not in years:
-        raise PlanningError(f"frame_year={year} is not in {path.name}; give one of {years} or 'latest'.")
+        raise PlanningError(
+            f"frame_year={year} is not in {path.name}; give one of {years} or 'latest'."
+        )
     sub = frame[frame["frame_year"] == year].sort_values("stratum_code")
     out = pd.DataFrame(
         {
@@ -165,7 +169,9 @@ class Baseline:
 
 
 def _category_shares(level_share: Mapping[int, float]) -> dict[str, float]:
-    return {c: float(sum(level_share.get(k, 0.0) for k in codes)) for c, codes in CATEGORIES.items()}
+    return {
+        c: float(sum(level_share.get(k, 0.0) for k in codes)) for c, codes in CATEGORIES.items()
+    }
 
 
 def _wave_from_microdata(path: Path, wave: int):
@@ -253,7 +259,8 @@ def load_baseline(
             shares[w], n[w], st_shares[w], st_n[w], deff[w] = _wave_from_microdata(paths[w], w)
         notes = (
             "Baseline shares, sample sizes and design effects are design-based estimates from the "
-            "reconstructed microdata (" + ", ".join(f"microdata/{MICRODATA_FILES[w]}" for w in WAVES)
+            "reconstructed microdata ("
+            + ", ".join(f"microdata/{MICRODATA_FILES[w]}" for w in WAVES)
             + "): stratified design, weights N_h/n_h, fpc N_h; the files are a reconstruction "
             "consistent with the published tables, not the original data.",
         )
@@ -344,7 +351,8 @@ class PlanResult:
     frame : DataFrame
         Stratum frame used (index stratum).
     baseline : DataFrame
-        Shares of every category in 2007 and 2012 and the change (index category).
+        Shares of every category in 2007 and 2012 and the change: index category (a key of
+        :data:`CATEGORIES`), columns ``label, p_2007, p_2012, change``.
     allocations : DataFrame
         One row per allocation x stratum: ``allocation, stratum, N, n, moe, meets_regional``.
     allocation_summary : DataFrame
@@ -555,12 +563,12 @@ class PlanResult:
             "## Baseline shares",
             "",
             _md_table(
-                self.baseline.reset_index().assign(
+                self.baseline.assign(
                     p_2007=lambda d: d["p_2007"].map(lambda v: pct(v, 1)),
                     p_2012=lambda d: d["p_2012"].map(lambda v: pct(v, 1)),
                     change=lambda d: d["change"].map(lambda v: _pp(v, 1)),
                 ),
-                {"category": "category", "p_2007": "2007", "p_2012": "2012", "change": "change"},
+                {"label": "category", "p_2007": "2007", "p_2012": "2012", "change": "change"},
             ),
             "",
             "---",
@@ -650,7 +658,9 @@ class PlanResult:
         png = folder / "power_curve.png"
         md = folder / "plan.md"
         fig = self.plot()
-        _atomic(png, lambda tmp: fig.savefig(tmp, format="png", dpi=120, metadata={"Software": None}))
+        _atomic(
+            png, lambda tmp: fig.savefig(tmp, format="png", dpi=120, metadata={"Software": None})
+        )
         text = self.to_markdown(figure=png.name)
         _atomic(md, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         return {"plan": md, "figure": png}
@@ -684,9 +694,7 @@ def _md_table(df: pd.DataFrame, columns: Mapping[str, str] | None) -> str:
         df = df[list(columns)].rename(columns=dict(columns))
     head = [str(c) for c in df.columns]
     body = [[_cell(v) for v in row] for row in df.itertuples(index=False)]
-    numeric = [
-        all(_looks_numeric(r[j]) for r in body) and bool(body) for j in range(len(head))
-    ]
+    numeric = [all(_looks_numeric(r[j]) for r in body) and bool(body) for j in range(len(head))]
     rule = ["---:" if num else "---" for num in numeric]
     out = ["| " + " | ".join(head) + " |", "| " + " | ".join(rule) + " |"]
     out += ["| " + " | ".join(r) + " |" for r in body]
@@ -765,9 +773,7 @@ def _n_for_national(method, n_start, N, moe, level, deff, **kw) -> int:
     limit = int(N.sum())
     for n in range(int(n_start), limit + 1):
         alloc = _allocate(method, n, N, **kw)
-        nat = planning.stratified_moe(
-            alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff
-        )
+        nat = planning.stratified_moe(alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff)
         if nat <= moe:
             return n
     return -1
@@ -885,8 +891,12 @@ def run(
         deff_value, deff_source = _planning_deff(base.deff[2012], how)
         deff_past = {w: _planning_deff(base.deff[w], how)[0] for w in WAVES}
     else:
-        if isinstance(deff, bool) or not isinstance(deff, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(float(deff)) or float(deff) <= 0:
+        if (
+            isinstance(deff, bool)
+            or not isinstance(deff, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(deff))
+            or float(deff) <= 0
+        ):
             raise PlanningError(
                 f"deff={deff!r} must be a number > 0 (1 is simple random sampling), "
                 "'mean', 'max' or None."
@@ -898,7 +908,12 @@ def run(
     # ---- 1. national sample size
     N = frame["N"].astype("float64")
     size = planning.sample_size_proportion(
-        WORST_CASE_P, moe, level=level, deff=deff_value, N=float(N.sum()), response_rate=response_rate
+        WORST_CASE_P,
+        moe,
+        level=level,
+        deff=deff_value,
+        N=float(N.sum()),
+        response_rate=response_rate,
     )
     floors = _regional_floors(N, regional_moe, level, deff_value)
     if int(floors.sum()) > size.n_required:
@@ -938,8 +953,12 @@ def run(
     allocs["recommended"] = _allocate(allocation, n_total, N, min_n=floors, **kw)
     long_rows, summary_rows = [], []
     for name, alloc in allocs.items():
-        smoe = planning.stratum_moe(alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff_value)
-        nat = planning.stratified_moe(alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff_value)
+        smoe = planning.stratum_moe(
+            alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff_value
+        )
+        nat = planning.stratified_moe(
+            alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff_value
+        )
         for h in N.index:
             long_rows.append(
                 {
@@ -953,8 +972,14 @@ def run(
             )
         if name == "recommended":
             n_nat = _n_for_national(
-                allocation, max(size.n_required, int(floors.sum())), N, moe, level, deff_value,
-                min_n=floors, **kw,
+                allocation,
+                max(size.n_required, int(floors.sum())),
+                N,
+                moe,
+                level,
+                deff_value,
+                min_n=floors,
+                **kw,
             )
         else:
             n_nat = _n_for_national(name, size.n_required, N, moe, level, deff_value, **kw)
@@ -974,7 +999,9 @@ def run(
     allocations = pd.DataFrame(long_rows)
     allocation_summary = pd.DataFrame(summary_rows)
     rec_alloc = allocs["recommended"]
-    rec_moe = planning.stratum_moe(rec_alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff_value)
+    rec_moe = planning.stratum_moe(
+        rec_alloc, p=WORST_CASE_P, strata_sizes=N, level=level, deff=deff_value
+    )
     recommended = pd.DataFrame(
         {
             "stratum": N.index.to_numpy(),
@@ -1001,7 +1028,15 @@ def run(
         scenarios = [
             ("2007 vs 2012 (as fielded)", p07, p12, n07, n12, d07, d12),
             (f"2012 vs wave 3 at 2012's n ({n12})", p12, p3, n12, n12, d12, deff_value),
-            (f"2012 vs wave 3 at recommended n ({n_total})", p12, p3, n12, n_total, d12, deff_value),
+            (
+                f"2012 vs wave 3 at recommended n ({n_total})",
+                p12,
+                p3,
+                n12,
+                n_total,
+                d12,
+                deff_value,
+            ),
         ]
         for label, p1, p2, n1, n2, e1, e2 in scenarios:
             pw = planning.power_two_proportions(p1, p2, n1, n2, deff1=e1, deff2=e2, level=level)
@@ -1057,8 +1092,14 @@ def run(
             for direction in ("increase", "decrease"):
                 try:
                     res[direction] = planning.mde_two_proportions(
-                        p1, a_n12, a_n3, power=target_power, deff1=d12, deff2=deff_value,
-                        level=level, direction=direction,
+                        p1,
+                        a_n12,
+                        a_n3,
+                        power=target_power,
+                        deff1=d12,
+                        deff2=deff_value,
+                        level=level,
+                        direction=direction,
                     ).effect
                 except PlanningError:
                     res[direction] = float("nan")
@@ -1088,7 +1129,9 @@ def run(
             ("vs 2012 as fielded", np.full(grid.shape, n12), d12),
             ("two waves of equal size", grid, deff_value),
         ):
-            pw = planning.power_two_proportions(p12, p3, n1, grid, deff1=e1, deff2=deff_value, level=level)
+            pw = planning.power_two_proportions(
+                p12, p3, n1, grid, deff1=e1, deff2=deff_value, level=level
+            )
             curve_rows.append(
                 pd.DataFrame(
                     {
@@ -1155,11 +1198,12 @@ def run(
     )
     baseline_table = pd.DataFrame(
         {
+            "label": [CATEGORY_LABELS.get(c, c) for c in shares.index],
             "p_2007": shares[2007].to_numpy(),
             "p_2012": shares[2012].to_numpy(),
             "change": (shares[2012] - shares[2007]).to_numpy(),
         },
-        index=pd.Index([CATEGORY_LABELS.get(c, c) for c in shares.index], name="category"),
+        index=pd.Index(list(shares.index), name="category"),
     )
     result = PlanResult(
         inputs=inputs,
