@@ -266,20 +266,18 @@ class ReplicateDesign(SurveyDesign):
     def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
         """Replicate covariance of the cells: each replicate's ratio (or total) recomputed."""
         reps = self._replicates
-        w = self._weights if reps.factors is not None else np.ones(len(self._weights))
-        num = reps.replicate_totals(
-            [(valid, c, y) for valid, c, y, _ in cells.blocks], w, cells.k)
+        w = self._weights if reps.factors is not None else None
         if kind == "total":
-            thetas = num
+            (thetas,) = reps.replicate_totals([(v, c, y) for v, c, y, _ in cells.blocks], w,
+                                              cells.k)
         else:
-            den = reps.replicate_totals(
-                [(valid, c, np.ones(len(c)) if x is None else x) for valid, c, _, x in cells.blocks],
-                w, cells.k)
+            num, den = reps.replicate_totals([(v, c, y, x) for v, c, y, x in cells.blocks], w,
+                                             cells.k, n_values=2)
             with np.errstate(divide="ignore", invalid="ignore"):
                 thetas = np.where(den != 0, num / den, np.nan)
         used = np.zeros(cells.k, dtype=bool)
         for valid, c, _, _ in cells.blocks:
-            used[np.unique(c[valid])] = True
+            used |= np.bincount(c, valid, minlength=cells.k) > 0
         thetas = np.where(used[None, :], thetas, 0.0)
         return reps.vcov(thetas, np.where(used, est, 0.0))
 

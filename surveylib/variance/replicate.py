@@ -360,24 +360,32 @@ class ReplicateWeights:
     def n_replicates(self) -> int:
         return len(self.rscales)
 
-    def replicate_totals(self, blocks, w: np.ndarray, k: int) -> np.ndarray:
-        """(R x K) replicate totals of every block's ``values`` (weights ``w`` not yet applied
-        for columns, applied for factors) summed into cells."""
-        r = self.n_replicates
+    def replicate_totals(self, blocks, w: np.ndarray, k: int, n_values: int = 1) -> list:
+        """Replicate totals (R x K each) of the value arrays of every block, summed into cells.
+
+        ``blocks`` holds ``(valid, cells, values_1, ..., values_m)`` with ``m = n_values``;
+        ``values=None`` means 1.  ``w`` multiplies the values for factor designs (the full-sample
+        weight); column designs carry the weights in their columns.
+        """
+        outs = []
         if self.factors is not None:
             p = self.factors.shape[0]
-            t = np.zeros(p * k)
-            for valid, cells, values in blocks:
-                t += np.bincount(self.unit * k + cells, np.where(valid, w * values, 0.0),
-                                 minlength=p * k)
-            return self.factors.T @ t.reshape(p, k)
-        out = np.zeros((k, r))
+            t = [np.zeros(p * k) for _ in range(n_values)]
+            for valid, cells, *values in blocks:
+                key = self.unit if k == 1 else self.unit * k + cells
+                wv = w * valid
+                for j, v in enumerate(values):
+                    t[j] += np.bincount(key, wv if v is None else wv * v, minlength=p * k)
+            return [self.factors.T @ tj.reshape(p, k) for tj in t]
         n = self.columns.shape[0]
-        for valid, cells, values in blocks:
+        outs = [np.zeros((k, self.n_replicates)) for _ in range(n_values)]
+        for valid, cells, *values in blocks:
             rows = np.flatnonzero(valid)
-            m = sparse.csr_matrix((values[rows], (cells[rows], rows)), shape=(k, n))
-            out += m @ self.columns
-        return out.T
+            for j, v in enumerate(values):
+                vals = np.ones(len(rows)) if v is None else v[rows]
+                m = sparse.csr_matrix((vals, (cells[rows], rows)), shape=(k, n))
+                outs[j] += m @ self.columns
+        return [o.T for o in outs]
 
     def vcov(self, thetas: np.ndarray, est: np.ndarray) -> np.ndarray:
         """``scale * sum_r rscales_r (theta_r - c)(theta_r - c)'`` (R ``svrVar``)."""
