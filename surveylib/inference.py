@@ -374,6 +374,16 @@ def _relabel_cells(est: Estimate, by_cols, row, col, rl, cl) -> Estimate:
 def _independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col) -> TestResult:
     """R svychisq.survey.design for one table (cells in row-major order)."""
     null = f"{row} and {col} are independent"
+    # levels without rows in this (domain) table are dropped, as R's factor() drops them
+    r = np.repeat(np.arange(nr), nc)
+    c = np.tile(np.arange(nc), nr)
+    keep_r = np.bincount(r, p, minlength=nr) > 0
+    keep_c = np.bincount(c, p, minlength=nc) > 0
+    if not (keep_r.all() and keep_c.all()):
+        sel = keep_r[r] & keep_c[c]
+        p, totals = p[sel], totals[sel]
+        V, Vt = V[np.ix_(sel, sel)], Vt[np.ix_(sel, sel)]
+        nr, nc = int(keep_r.sum()), int(keep_c.sum())
     if nr < 2 or nc < 2:
         raise SurveyDesignError(
             f"the table of {row!r} by {col!r} has {nr} x {nc} observed levels; a test of "
@@ -768,8 +778,9 @@ def contrast(result, coefficients) -> ContrastResult:
     >>> import pandas as pd, surveylib as sl
     >>> df = pd.DataFrame({"h": [1, 1, 1, 2, 2, 2], "g": list("ababab"),
     ...                    "y": [1.0, 2, 3, 4, 6, 5], "w": [1.0, 1, 2, 2, 1, 1]})
+    >>> from surveylib.inference import contrast
     >>> m = sl.SurveyDesign(df, strata="h", weights="w").mean("y", by="g")
-    >>> round(float(sl.contrast(m, {"b": 1, "a": -1}).estimate.iloc[0]), 4)
+    >>> round(float(contrast(m, {"b": 1, "a": -1}).estimate.iloc[0]), 4)
     0.5
     """
     L, names = _contrast_matrix(result, coefficients)
