@@ -21,6 +21,7 @@ from .instruments import (
     universe_mask,
 )
 from .io import read_csv, read_spss, write_csv, write_spss
+from .replicate import ReplicateDesign
 from .results import Estimate
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "load_harmonization",
     "read_csv",
     "read_spss",
+    "ReplicateDesign",
     "universe_mask",
     "write_csv",
     "write_spss",

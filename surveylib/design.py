@@ -80,6 +80,7 @@ class SurveyDesign:
     """
 
     _frozen = False
+    _df_rule = "PSUs - strata"
 
     def __init__(
         self,

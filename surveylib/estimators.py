@@ -273,7 +273,7 @@ def _cell_domain_df(design, cells) -> np.ndarray:
 
 def _footer(design, ci_method: str, df=None) -> str:
     df = design.degf() if df is None else df
-    text = design.describe() + f"; df = {df} (PSUs - strata)"
+    text = design.describe() + f"; df = {df} ({design._df_rule})"
     if ci_method != "wald":
         text += f"; proportion intervals: {ci_method}"
     return text

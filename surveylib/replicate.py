@@ -121,6 +121,8 @@ class ReplicateDesign(SurveyDesign):
     4.1667
     """
 
+    _df_rule = "rank of the replicate weights - 1"
+
     def __init__(self, data, *, weights, rep_weights, type, scale=None, rscales=None,
                  mse: bool = False, rho=None, df=None, combined_weights: bool = True):
         df_ = as_pandas(data)
