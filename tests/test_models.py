@@ -1,0 +1,131 @@
+"""surveylib.models.glm against R survey 4.1.1 svyglm, plus identities and bad input.
+
+Expected numbers: ``tests/conformance/fixtures/inference.json`` (section ``glm``), written by
+``tests/conformance/r/inference.R``; each case records its R call (glm.control epsilon=1e-12,
+so both sides are converged far below the 1e-8 relative tolerance used here).
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveylib as sl
+from surveylib import models
+
+HERE = Path(__file__).parent / "conformance"
+FIX = json.loads((HERE / "fixtures" / "inference.json").read_text())
+RTOL = 1e-8
+
+
+def build(design_id: str) -> sl.SurveyDesign:
+    s = FIX["designs"][design_id]
+    return sl.SurveyDesign(pd.read_csv(HERE / "data" / s["data"]), strata=s["strata"],
+                           psu=s["psu"], weights=s["weights"], fpc=s["fpc"], nest=s["nest"])
+
+
+def patsy_name(r_name: str) -> str:
+    """R's coefficient names -> patsy's ('stypeH' -> 'stype[T.H]')."""
+    if r_name == "(Intercept)":
+        return "Intercept"
+    m = re.fullmatch(r"(stype|region|sex)(.+)", r_name)
+    return f"{m.group(1)}[T.{m.group(2)}]" if m else r_name
+
+
+@pytest.mark.parametrize("case", FIX["glm"], ids=[c["id"] for c in FIX["glm"]])
+def test_svyglm(case):
+    """Coefficients, sandwich covariance, t tests, intervals and df equal R svyglm."""
+    fit = build(case["design"]).glm(case["formula"], family=case["family"])
+    order = [patsy_name(n) for n in case["names"]]
+    assert sorted(order) == sorted(fit.terms)
+    f = fit.to_frame().set_index("term").loc[order]
+    for col, key in [("estimate", "coef"), ("se", "se"), ("t", "t"), ("p_value", "p_value"),
+                     ("ci_low", "ci_low"), ("ci_high", "ci_high")]:
+        np.testing.assert_allclose(f[col].to_numpy(), case[key], rtol=RTOL, err_msg=col)
+    V = fit.vcov.loc[order, order].to_numpy()
+    exp = np.asarray(case["vcov"])
+    np.testing.assert_allclose(V, exp, rtol=RTOL, atol=1e-14 * np.abs(exp).max())
+    assert fit.df == case["df"]
+    assert list(fit.to_frame().columns) == models.FRAME_COLUMNS
+
+
+def test_two_group_regression_equals_ttest_and_domain_means():
+    """svyglm(y ~ g) slope = difference of domain means, with the same SE (R tests/domain.R)."""
+    d = build("dstrat")
+    fit = d.glm("api00 ~ Q('sch.wide')")
+    t = d.ttest("api00", by="sch.wide")
+    assert fit.values[1] == pytest.approx(t.estimate, rel=1e-12)
+    assert fit.se.iloc[1] == pytest.approx(t.se, rel=1e-10)
+    assert fit.df == t.df
+    m = d.mean("api00", by="sch.wide")
+    assert fit.values[0] == pytest.approx(m.values[0], rel=1e-12)
+    assert fit.se.iloc[0] == pytest.approx(m.se.iloc[0], rel=1e-10)
+
+
+def test_missing_rows_are_dropped_and_design_kept():
+    d = build("dclus1")
+    data = d.data
+    data["meals_na"] = data["meals"].where(np.arange(len(data)) % 9 != 0)
+    dn = sl.SurveyDesign(data, psu="dnum", weights="pw", fpc="fpc")
+    a = dn.glm("api00 ~ ell + meals_na")
+    b = dn.subset(data["meals_na"].notna()).glm("api00 ~ ell + meals_na")
+    np.testing.assert_allclose(a.values, b.values, rtol=1e-12)
+    np.testing.assert_allclose(a.vcov_matrix, b.vcov_matrix, rtol=1e-10)
+    assert a.n == int(data["meals_na"].notna().sum())
+
+
+def test_weight_scale_and_row_order_invariance():
+    d = build("dstrat")
+    data = d.data
+    base = d.glm("dom_yes ~ ell + meals", family="binomial")
+    data["pw3"] = data["pw"] * 3
+    scaled = sl.SurveyDesign(data, strata="stype", weights="pw3", fpc="fpc").glm(
+        "dom_yes ~ ell + meals", family="binomial")
+    perm = data.sample(frac=1.0, random_state=np.random.default_rng(7))
+    permuted = sl.SurveyDesign(perm, strata="stype", weights="pw", fpc="fpc").glm(
+        "dom_yes ~ ell + meals", family="binomial")
+    for other in (scaled, permuted):
+        np.testing.assert_allclose(other.values, base.values, rtol=1e-10)
+        np.testing.assert_allclose(other.vcov_matrix, base.vcov_matrix, rtol=1e-8)
+
+
+def test_bad_input_is_a_clear_error():
+    d = build("dstrat")
+    with pytest.raises(sl.SurveyDesignError, match="collinear"):
+        d.glm("api00 ~ ell + I(2 * ell)")
+    with pytest.raises(sl.SurveyDesignError, match="response in \\[0, 1\\]"):
+        d.glm("api00 ~ ell", family="binomial")
+    with pytest.raises(sl.SurveyDesignError, match="expands to 3 columns"):
+        d.glm("stype ~ ell")
+    with pytest.raises(sl.SurveyDesignError, match="Q\\(\"name\"\\)"):
+        d.glm("api00 ~ sch.wide")
+    with pytest.raises(sl.SurveyDesignError, match="family='probit'"):
+        d.glm("api00 ~ ell", family="probit")
+
+
+def test_non_convergence_warns():
+    d = build("dstrat")
+    with pytest.warns(sl.ConvergenceWarning, match="did not converge in 1 iterations"):
+        d.glm("dom_yes ~ ell + meals", family="binomial", maxiter=1)
+
+
+def test_input_unchanged_summary_and_docstring():
+    d = build("dclus1")
+    before = d.data.copy()
+    fit = d.glm("emer ~ ell + meals", family="poisson")
+    pd.testing.assert_frame_equal(d.data, before)
+    text = fit.summary()
+    assert "family poisson (link log)" in text and "12 df" in text and "PSUs" in text
+    ci = fit.ci(0.9)
+    assert (ci["ci_low"] < fit.values).all() and (ci["ci_high"] > fit.values).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = doctest.testmod(models)
+    assert res.attempted >= 3 and res.failed == 0
