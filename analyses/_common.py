@@ -174,6 +174,16 @@ def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None) -> pd.DataFra
                               ["15-29" if wave == 2012 else "18-29", "30-39", "40-49", "50-59"],
                               default="60+")
     d["higher_educ"] = (d["educ"] == 5).astype("int64")
+    # two-group columns for within-wave t tests: 1 = the group named in a claim, 0 = reference
+    d["g_almaty"] = (d["stratum"] == 6).astype("float64")
+    d["g_1829_vs_40"] = np.select([d["agegrp"] == 2, d["agegrp"] >= 4], [1.0, 0.0], np.nan)
+    d["g_3039_vs_40"] = np.select([d["agegrp"] == 3, d["agegrp"] >= 4], [1.0, 0.0], np.nan)
+    d["g_higher"] = (d["educ"] == 5).astype("float64")
+    d["g_russian_vs_kazakh"] = np.select([d["ethnic"] == 2, d["ethnic"] == 1], [1.0, 0.0], np.nan)
+    d["g_other_vs_kazakh"] = np.select([d["ethnic"] == 3, d["ethnic"] == 1], [1.0, 0.0], np.nan)
+    d["g_kazakh"] = (d["ethnic"] == 1).astype("float64")
+    d["g_young"] = (d["age"] <= 29).astype("float64")
+    d["g_educ2p"] = (d["educ"] >= 2).astype("float64")
     d["kazakh"] = (d["ethnic"] == 1).astype("int64")
     return d
 
@@ -233,7 +243,10 @@ class Context:
         self.data = {w: prepare(df, w, self.provenance) for w, df in raw.items()}
         self.codebooks = {w: sl.load_codebook(w) for w in raw}
         self.gaps: list[str] = []
+        self.notes: list[str] = []
         self._designs: dict = {}
+        self._masks: dict = {}
+        self.harmonization = sl.load_harmonization()
 
     @cached_property
     def targets(self) -> pd.DataFrame:
@@ -260,14 +273,24 @@ class Context:
         if d is None:
             return None
         if universe == "common":
-            return d.subset(sl.universe_mask(self.data[wave], wave).to_numpy())
+            ckey = (wave, weighting, "common")
+            if ckey not in self._designs:
+                self._designs[ckey] = d.subset(self.common_mask(wave))
+            return self._designs[ckey]
         if universe != "wave":
             raise ValueError(f"universe {universe!r} is not one of {UNIVERSES}")
         return d
 
+    def common_mask(self, wave: int) -> np.ndarray:
+        """Rows of ``wave`` in the universe common to both waves (18+), via universe_mask."""
+        if wave not in self._masks:
+            self._masks[wave] = sl.universe_mask(self.data[wave], wave,
+                                                 harmonization=self.harmonization).to_numpy()
+        return self._masks[wave]
+
     def label(self, wave: int, var: str, code) -> str:
         try:
-            return self.codebooks[wave].value_labels(var)[int(code)]
+            return self.codebooks[wave].variable(var).all_codes[int(float(code))]
         except (KeyError, ValueError, TypeError):
             return str(code)
 
@@ -365,7 +388,7 @@ class Context:
                 return nan
             df = self.data[wave]
             if universe == "common":
-                df = df[sl.universe_mask(df, wave)]
+                df = df[self.common_mask(wave)]
             if dv:
                 df = df[df[dv].astype("int64") == int(dl)]
             val = float(len(df)) if stat == "count" else float(df[row["variable"]].min())

@@ -18,6 +18,7 @@ Run ``python analyses/diagram_7_2.py``.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -26,6 +27,7 @@ if __package__ in (None, ""):
 import pandas as pd
 
 from analyses import _common as C
+from surveylib.errors import SurveyWarning
 from surveylib.report import ExhibitResult, FigureSpec, Series
 
 KEY = "diagram_7_2"
@@ -66,9 +68,15 @@ def category_tests(ctx: C.Context) -> pd.DataFrame:
                     null="the share is the same in 2007 and 2012",
                     decision=f"meaningful {direction}" if sig else "no meaningful change",
                     supported=sig))
-            dist = ctx._inference().compare_distribution(
-                ctx.design(2007, weighting, universe), ctx.design(2012, weighting, universe),
-                "att", wave_col="survey_wave", labels=("2007", "2012"))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SurveyWarning)
+                dist = ctx._inference().compare_distribution(
+                    ctx.design(2007, weighting, universe), ctx.design(2012, weighting, universe),
+                    "att", wave_col="survey_wave", labels=("2007", "2012"))
+            for w in caught:
+                msg = f"distribution test ({weighting}): {w.message}"
+                if msg not in ctx.notes:
+                    ctx.notes.append(msg)
             rows.append(C.claim_row(
                 KEY, "distribution", "the attitude distribution changed between 2007 and 2012",
                 weighting=weighting, universe=universe, statistic=dist.statistic,
@@ -126,6 +134,7 @@ def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
     if len(tests):
         flagged = ", ".join(f"{CATEGORIES[c]} ({k})" for _, c, k in markers) or "none"
         notes.append(f"Bars flagged (unweighted, as published universes): {flagged}.")
+    notes += ctx.notes
     return ExhibitResult(
         key=KEY, title=TITLE, source=SOURCE, method=METHOD,
         audit=C.audit_table(ctx, KEY, AUDIT_IDS),

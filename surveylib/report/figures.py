@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -116,12 +117,12 @@ def render(spec: FigureSpec, *, dpi: int = 110) -> bytes:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(spec.title, fontsize=10, loc="left")
+    ax.set_title(textwrap.fill(spec.title, 95), fontsize=9.5, loc="left")
     ax.legend(fontsize=8, frameon=False, loc="best")
     footer = "  ".join(MARKER_TEXT[u] for u in ("decrease", "increase") if u in used)
     note = " ".join(x for x in (footer, spec.note) if x)
     if note:
-        fig.text(0.01, 0.01, note, fontsize=7, ha="left", va="bottom", wrap=True)
+        fig.text(0.01, 0.01, textwrap.fill(note, 150), fontsize=7, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
