@@ -382,3 +382,13 @@ def test_inputs_unchanged_and_docstrings_run():
         warnings.simplefilter("ignore")
         res = doctest.testmod(inf, optionflags=doctest.ELLIPSIS)
     assert res.attempted >= 4 and res.failed == 0
+
+
+def test_docs_examples_run():
+    """docs/inference.md's examples are doctests; their printed numbers are checked here."""
+    path = Path(__file__).parents[1] / "docs" / "inference.md"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = doctest.testfile(str(path), module_relative=False,
+                               optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted >= 10 and res.failed == 0
