@@ -13,6 +13,18 @@ from .errors import (
     WeightError,
     WeightingError,
 )
+from .inference import (
+    Comparison,
+    ContrastResult,
+    Crosstab,
+    TestResult,
+    TTestResult,
+    compare,
+    compare_distribution,
+    contrast,
+    stack_waves,
+    wald,
+)
 from .instruments import (
     Codebook,
     common_universe,
@@ -21,6 +33,7 @@ from .instruments import (
     universe_mask,
 )
 from .io import read_csv, read_spss, write_csv, write_spss
+from .models import GLMResult
 from .replicate import ReplicateDesign
 from .results import Estimate
 
@@ -30,6 +43,17 @@ __all__ = [
     "AssumptionWarning",
     "Codebook",
     "ColumnError",
+    "Comparison",
+    "ContrastResult",
+    "Crosstab",
+    "GLMResult",
+    "TestResult",
+    "TTestResult",
+    "compare",
+    "compare_distribution",
+    "contrast",
+    "stack_waves",
+    "wald",
     "common_universe",
     "load_codebook",
     "load_harmonization",
