@@ -471,11 +471,12 @@ class SurveyDesign:
                          intercept=intercept, on_fail=on_fail)
 
     def trim(self, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
-             max_iter: int = 20) -> SurveyDesign:
+             max_iter: int = 50, tol: float = 1e-3) -> SurveyDesign:
         """Trim weights and redistribute (R ``trimWeights``). See :func:`surveylib.weighting.trim`."""
         from .weighting import trim
 
-        return trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter)
+        return trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter,
+                    tol=tol)
 
     def weight_summary(self, by=None):
         """Min, max, ratio, CV, Kish deff and effective n of the weights.

@@ -15,11 +15,11 @@ from .adjustments import (
     Raking,
     Trimming,
 )
-from .calibrate import calibrate, model_matrix
+from .calibration import calibrate, model_matrix
 from .diagnostics import margin_table, plot_weights, weight_summary
 from .frame import design_weights, from_frame, nonresponse_adjust
-from .rake import poststratify, rake
-from .trim import trim
+from .raking import poststratify, rake
+from .trimming import trim
 
 __all__ = [
     "Calibration",

@@ -22,7 +22,7 @@ def _trim_round(pw, lower, upper):
 
 
 def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
-         max_iter: int = 20):
+         max_iter: int = 50, tol: float = 1e-3):
     """Trim weights to ``[lower, upper]`` and share the trimmed weight among the other rows.
 
     Parameters
@@ -43,6 +43,10 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
         ``adjustments``.
     max_iter : int
         Rounds of trim + re-calibration when ``recalibrate=True``.
+    tol : float
+        With ``recalibrate=True``: stop when every weight is within ``[lower (1 - tol),
+        upper (1 + tol)]`` after re-calibration (the alternation converges geometrically, so
+        the bounds are met only approximately while the targets are met exactly).
 
     Returns
     -------
@@ -67,7 +71,7 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
     if np.isnan(up) or np.isnan(lo) or lo >= up:
         raise WeightingError(f"trim: need lower < upper, got lower={lower!r}, upper={upper!r}.")
     if recalibrate:
-        return _trim_recalibrate(design, up, lo, strict, max_iter)
+        return _trim_recalibrate(design, up, lo, strict, max_iter, tol)
     w0, active = base_weights(design)
     pw = w0[active]
     n = len(pw)
@@ -103,7 +107,7 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
     return with_weights(design, new, active, adj)
 
 
-def _trim_recalibrate(design, up, lo, strict, max_iter):
+def _trim_recalibrate(design, up, lo, strict, max_iter, tol):
     if not design._adjustments or not hasattr(design._adjustments[-1], "reapply"):
         raise WeightingError(
             "trim(recalibrate=True) re-applies the design's last weighting step, but the last "
@@ -114,13 +118,13 @@ def _trim_recalibrate(design, up, lo, strict, max_iter):
     cur = design
     for _ in range(max_iter):
         w = cur._weights[cur._active]
-        if np.all((w >= lo * (1 - WITHIN_RTOL)) & (w <= up * (1 + WITHIN_RTOL))):
+        if np.all((w >= lo - tol * abs(lo)) & (w <= up + tol * abs(up))):
             return cur
         cur = step.reapply(trim(cur, upper=up, lower=lo, strict=strict))
     w = cur._weights[cur._active]
     raise ConvergenceError(
         f"trim(recalibrate=True): after {max_iter} rounds of trimming and re-applying "
         f"'{step.describe()}', weights still range from {w.min():.6g} to {w.max():.6g} outside "
-        f"[{lo:g}, {up:g}]; widen the bounds, or use calibrate(..., bounds=...) which enforces "
+        f"[{lo:g}, {up:g}] (tol {tol:g}); widen the bounds, raise max_iter, or use calibrate(..., bounds=...) which enforces "
         "bounds while meeting the totals."
     )

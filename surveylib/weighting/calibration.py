@@ -206,9 +206,11 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     >>> import pandas as pd, surveylib as sl
     >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "x": [1.0, 2.0, 3.0, 4.0], "w": 1.0})
     >>> d = sl.SurveyDesign(df, weights="w")
-    >>> c = d.calibrate({"g": {"a": 10, "b": 30}, "x": 95.0})
-    >>> float(c.total("x").estimate.iloc[0])
-    95.0
+    >>> c = d.calibrate({"g": {"a": 10, "b": 30}, "x": 115.0})
+    >>> round(float(c.total("x").estimate.iloc[0]), 8)
+    115.0
+    >>> c.weights.round(4).tolist()
+    [7.5, 2.5, 17.5, 12.5]
     """
     check_on_fail(on_fail)
     if calfun not in CALFUNS:
