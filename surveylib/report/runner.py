@@ -67,20 +67,41 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def assumptions_from(prov: dict) -> list[str]:
-    """Readable lines from ``microdata/provenance.json``."""
+    """Readable lines from ``microdata/provenance.json`` (what is assumed, and why)."""
     if not prov:
         return ["microdata/provenance.json not found"]
     out = []
-    items = prov.get("assumptions")
-    if isinstance(items, dict):
-        for k in sorted(items):
-            out.append(f"{k}: {_short(items[k])}")
-    elif isinstance(items, list):
-        out += [_short(a) for a in items]
-    for k in sorted(prov):
-        if k == "assumptions":
-            continue
-        out.append(f"{k}: {_short(prov[k])}")
+    for k in ("notice", "what", "seed"):
+        if k in prov:
+            out.append(f"{k}: {_short(prov[k])}")
+    solver = prov.get("solver")
+    if isinstance(solver, dict):
+        out += [f"solver {k}: {_short(v)}" for k, v in sorted(solver.items())]
+    tol = prov.get("tolerances")
+    if isinstance(tol, dict):
+        if "default" in tol:
+            out.append(f"tolerance (default): {_short(tol['default'])}")
+        for e in tol.get("exceptions", []) or []:
+            if isinstance(e, dict) and e.get("resolution"):
+                out.append(f"tolerance/resolution {e.get('id', '')}: {_short(e['resolution'])}")
+    waves = prov.get("waves")
+    if isinstance(waves, dict):
+        for w in sorted(waves):
+            info = waves[w]
+            if not isinstance(info, dict):
+                continue
+            for k, v in sorted(info.items()):
+                if k == "columns" and isinstance(v, dict):
+                    for col, spec in sorted(v.items()):
+                        if isinstance(spec, dict) and spec.get("note"):
+                            out.append(f"{w} column {col}: {_short(spec['note'])}")
+                elif not isinstance(v, (dict, list)):
+                    out.append(f"{w} {k}: {_short(v)}")
+    config = prov.get("config")
+    if isinstance(config, dict):
+        out += [f"config {k}: {_short(v, 300)}" for k, v in sorted(config.items())]
+    known = {"notice", "what", "seed", "solver", "tolerances", "waves", "config"}
+    out += [f"{k}: {_short(v)}" for k, v in sorted(prov.items()) if k not in known]
     return out
 
 
@@ -117,6 +138,13 @@ def run_all(data=None, *, microdata_dir=None, progress: bool = True, exhibits=EX
                   f"{len(res.tests)} tests, {len(res.gaps)} gaps "
                   f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return results, errors
+
+
+def exit_code(audit: pd.DataFrame, errors: dict) -> int:
+    """2 if an analysis could not run, 1 if a published figure is outside tolerance, else 0."""
+    if errors:
+        return 2
+    return 1 if len(audit) and (audit["status"] == "fail").any() else 0
 
 
 def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> int:
@@ -160,7 +188,7 @@ def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> in
     write_atomic(out / "report.md", markdown_report(results, audit, assumptions, gaps, files))
     write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs))
     n_fail = payload["summary"]["fail"]
-    code = 2 if errors else (1 if n_fail else 0)
+    code = exit_code(audit, errors)
     if progress:
         print(f"[replicate] audit: {payload['summary']['pass']} pass, {n_fail} fail, "
               f"{payload['summary']['conflict']} conflict; wrote {out} "

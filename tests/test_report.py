@@ -1,0 +1,139 @@
+"""surveylib.report: the replication runner, its files, figures and HTML escaping."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from surveylib.report import (
+    AUDIT_COLUMNS,
+    ExhibitResult,
+    FigureSpec,
+    Series,
+    main_replicate,
+)
+from surveylib.report.figures import render
+from surveylib.report.html import BANNER, html_report, markdown_report, text_report
+from surveylib.report.runner import EXHIBITS, assumptions_from, exit_code, write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_DATA = (ROOT / "microdata" / "kz2007_reconstructed.csv").exists()
+EVIL = "<script>alert('x')</script>"
+
+
+@pytest.fixture(scope="module")
+def replication(tmp_path_factory):
+    if not HAS_DATA:
+        pytest.skip("reconstructed microdata not built")
+    out = tmp_path_factory.mktemp("replication")
+    code = main_replicate([str(out), "--quiet"])
+    return out, code
+
+
+def _evil_result() -> ExhibitResult:
+    audit = pd.DataFrame([{c: None for c in AUDIT_COLUMNS}])
+    audit.loc[0, ["exhibit", "target_id", "domain", "quantity", "status"]] = [
+        "evil", "T999", EVIL, EVIL, "pass"]
+    fig = FigureSpec("evil_fig", f"title {EVIL}", (EVIL, "b"),
+                     (Series(EVIL, (1.0, 2.0), (0.5, 1.5), (1.5, 2.5)),))
+    return ExhibitResult(key="evil", title=f"Evil {EVIL}", source=EVIL, method=EVIL,
+                         audit=audit, tables={EVIL: pd.DataFrame({EVIL: [EVIL]})},
+                         figures=[fig], notes=[EVIL], gaps=[EVIL])
+
+
+# ------------------------------------------------------------------------------ the run
+def test_replication_succeeds_and_writes_every_file(replication):
+    out, code = replication
+    assert code == 0
+    for name in ("report.md", "index.html", "audit.csv", "results.json"):
+        assert (out / name).stat().st_size > 0
+    assert len(list((out / "figures").glob("*.png"))) >= len(EXHIBITS)
+
+
+def test_html_is_self_contained_and_has_every_exhibit(replication):
+    out, _ = replication
+    html = (out / "index.html").read_text(encoding="utf-8")
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert "RECONSTRUCTED" in html and "<style>" in html
+    assert "data:image/png;base64," in html
+    assert 'src="http' not in html and "<link" not in html
+    for key in EXHIBITS:
+        assert f'id="{key}"' in html
+        assert key in res["exhibits"]
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for key in EXHIBITS:
+        assert res["exhibits"][key]["title"] in md
+    assert "Assumptions" in html and "provenance" in html
+
+
+def test_audit_csv_and_results_json(replication):
+    out, _ = replication
+    audit = pd.read_csv(out / "audit.csv")
+    assert list(audit.columns) == AUDIT_COLUMNS
+    assert (audit["status"] != "fail").all()
+    assert (audit["status"] == "pass").sum() >= 130
+    text = (out / "results.json").read_text(encoding="utf-8")
+    res = json.loads(text)
+    assert res["summary"]["fail"] == 0
+    assert text == json.dumps(res, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def test_exit_code():
+    ok = pd.DataFrame({"status": ["pass", "conflict", "claim"]})
+    bad = pd.DataFrame({"status": ["pass", "fail"]})
+    assert exit_code(ok, {}) == 0
+    assert exit_code(bad, {}) == 1
+    assert exit_code(ok, {"table_7_1": "boom"}) == 2
+
+
+# ------------------------------------------------------------------------------ escaping
+def test_html_escapes_labels_from_data():
+    res = _evil_result()
+    png = {"evil_fig": render(res.figures[0])}
+    html = html_report([res], res.audit, [EVIL], [EVIL], png)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert BANNER.split(":")[0] in html
+
+
+def test_text_and_markdown_render_the_same_content():
+    res = _evil_result()
+    assert "Evil" in text_report(res)
+    md = markdown_report([res], res.audit, [], [], {"evil_fig": "figures/evil_fig.png"})
+    assert "figures/evil_fig.png" in md and "RECONSTRUCTED" in md
+
+
+# ------------------------------------------------------------------------ determinism
+def test_figure_bytes_are_deterministic():
+    spec = _evil_result().figures[0]
+    assert render(spec) == render(spec)
+    assert render(spec)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_write_atomic(tmp_path):
+    p = tmp_path / "sub" / "f.txt"
+    write_atomic(p, "a")
+    write_atomic(p, "b")
+    assert p.read_text() == "b"
+    assert [x.name for x in p.parent.iterdir()] == ["f.txt"]
+
+
+def test_assumptions_from_provenance():
+    lines = assumptions_from({"notice": "RECONSTRUCTED", "config": {"seed": 1}})
+    assert any("RECONSTRUCTED" in x for x in lines)
+    assert assumptions_from({}) == ["microdata/provenance.json not found"]
+
+
+def test_main_replicate_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main_replicate(["--help"])
+    assert exc.value.code == 0
+    assert "replicate" in capsys.readouterr().out
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__]))
