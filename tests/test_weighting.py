@@ -532,3 +532,20 @@ def test_docstring_examples():
             warnings.simplefilter("ignore", sl.AssumptionWarning)
             res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert res.failed == 0 and res.attempted > 0, mod.__name__
+
+
+def test_docs_examples_run(monkeypatch):
+    """The Python blocks of docs/weighting.md run as written (from the repository root)."""
+    import re
+
+    root = Path(__file__).parent.parent
+    monkeypatch.chdir(root)
+    blocks = re.findall(r"```python\n(.*?)```", (root / "docs" / "weighting.md").read_text(), re.S)
+    assert len(blocks) >= 4
+    ns: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.AssumptionWarning)
+        for block in blocks:
+            exec(compile(block, "docs/weighting.md", "exec"), ns)  # noqa: S102
+    assert ns["r"].adjustments[-1].converged
+    assert math.isclose(ns["ds"].weights.sum(), 6194, rel_tol=1e-12)
