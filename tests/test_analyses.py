@@ -241,3 +241,17 @@ def test_input_frames_unchanged(data, common):
         importlib.import_module("analyses.table_7_1").run(data)
     for w in data:
         pd.testing.assert_frame_equal(data[w], before[w])
+
+
+def test_tutorial_code_runs(monkeypatch, capsys):
+    """docs/tutorial_table71.md is runnable: its python blocks execute in order."""
+    import re
+
+    text = (ROOT / "docs" / "tutorial_table71.md").read_text(encoding="utf-8")
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, re.S))
+    monkeypatch.chdir(ROOT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "tutorial_table71.md", "exec"), {"__name__": "tutorial"})
+    out = capsys.readouterr().out
+    assert "588 544" in out
