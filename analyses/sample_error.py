@@ -85,8 +85,9 @@ def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
                 statistic=r[col], method="planning.margin_of_error" +
                 ("" if col == "moe_srs" else f" with deff {r['deff_mean' if 'mean' in col else 'deff_max']:.3f}"),
                 null="", decision="consistent" if ok else "exceeds 4.1", supported=bool(ok)))
-        if r["weighting"] == "unweighted" and r["universe"] == "wave":
-            ids = {2007: "T021", 2012: "T029"}[r["wave"]]
+        if r["weighting"] != "unweighted" or r["universe"] != "wave":
+            continue
+        for ids in {2007: ("T021",), 2012: ("T029", "T032")}[r["wave"]]:
             audit.append({"exhibit": KEY, "target_id": ids, "wave": r["wave"], "domain": "total",
                           "quantity": "maximum sampling error (sample error did not exceed), "
                           "compared with the SRS 95% margin at p=0.5",
