@@ -6,13 +6,15 @@
 #   dclus1   apiclus1, id=~dnum, weights=~pw, fpc=~fpc
 #   dstrat   apistrat, strata=~stype, weights=~pw, fpc=~fpc
 #   dkz      synthetic survey shaped like the Kazakhstan urban waves: six strata
-#            with the 2012 frame's urban adult populations (frames/strata_frame.csv),
+#            with the 2012 frame's urban adult populations (frames/strata_frame.csv
+#            at d2ec1c9, copied below),
 #            10 PSUs of 20 respondents per stratum (nest=TRUE), weights N_h/n_h, no
 #            fpc; sex (1/2), agegrp (15-17 ... 60+), ethnic (Kazakh/Russian/Other)
 #            drawn with stratum-specific shares, an outcome y, a 0/1 outcome z and a
 #            response indicator resp (response depends on age group).
 #   Population margins for dkz are the 2012 sex x agegrp and ethnic counts of
-#   frames/margins.csv (both add up to 7,141,674).
+#   frames/margins.csv (both add up to 7,141,674), copied into this script from
+#   the version committed in d2ec1c9 so that frame revisions leave the fixtures alone.
 #
 # Cases (ids in weighting.json); each lists its weighting steps (R call and the
 # equivalent surveylib arguments), the final weights, and estimates with SEs:
@@ -113,8 +115,12 @@ designs <- list(
 
 # synthetic Kazakhstan-shaped survey
 set.seed(20120401)
-frame <- utils::read.csv(file.path("frames", "strata_frame.csv"))
-frame <- frame[frame$frame_year == 2012, ]
+# 2012 urban adult (15+) populations of the six strata, copied from
+# frames/strata_frame.csv as committed in d2ec1c9 (a snapshot, so that later
+# revisions of the frame do not change these fixtures)
+frame <- data.frame(
+  stratum = c("Northern", "Eastern", "Southern", "Western", "Central", "Almaty city"),
+  urban_pop_adult = c(1857869, 549255, 1767760, 983841, 849545, 1133404))
 agegrps <- c("15-17", "18-29", "30-39", "40-49", "50-59", "60+")
 kz <- do.call(rbind, lapply(seq_len(nrow(frame)), function(h) {
   n_psu <- 10; m <- 20
@@ -143,13 +149,14 @@ kz_est <- list(list(estimator = "mean", variables = c("y", "z")),
                list(estimator = "total", variables = c("y", "z")),
                list(estimator = "mean", variables = c("y"), by = "sex"))
 
-margins <- utils::read.csv(file.path("frames", "margins.csv"), stringsAsFactors = FALSE)
-margins <- margins[margins$frame_year == 2012, ]
-sa <- margins[margins$margin == "sex_agegrp", ]
-pop_sexage <- data.frame(sex = as.integer(sub(":.*", "", sa$level)),
-                         agegrp = sub("^[0-9]:", "", sa$level), Freq = sa$count)
-et <- margins[margins$margin == "ethnic", ]
-pop_eth <- data.frame(ethnic = et$level, Freq = et$count)
+# 2012 margins (counts), snapshot of frames/margins.csv as committed in d2ec1c9
+pop_sexage <- data.frame(
+  sex = rep(1:2, 6),
+  agegrp = rep(agegrps, each = 2),
+  Freq = c(242037, 254775, 968147, 1019102, 673313, 708750,
+           597676, 629133, 522040, 549516, 342649, 634536))
+pop_eth <- data.frame(ethnic = c("Kazakh", "Russian", "Other"),
+                      Freq = c(4506396, 1692577, 942701))
 
 # ------------------------------------------------------- post-stratify --
 pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
@@ -178,7 +185,7 @@ add_case("ps_strat_2way", "dstrat",
 
 # --------------------------------------------------------------- rake --
 pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
-rk <- function(v) list(op = "rake", margins = list(pop_json(pop.types, "stype"),
+rk <- function() list(op = "rake", margins = list(pop_json(pop.types, "stype"),
                                                      pop_json(pop.schwide, "sch.wide")))
 d <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
 s <- rk(); s$tol <- 1 / sum(weights(dclus1)); s$max_iter <- 10
