@@ -83,6 +83,16 @@ SRC_PAV23 = "https://pavlodarnews.kz/pavlodar-oblisinda-khaliқ-sani-artti"
 SRC_KAR21 = "https://the-tenge.kz/articles/v-kazakhstane-stalo-menshe-selchan (2021 census final results, Bureau of National Statistics)"
 SRC_ALM16 = "https://www.gov.kz/memleket/entities/qazalem/activities/27983?lang=en"
 SRC_SKO14 = "https://m.baike.so.com/doc/6483294-6696999.html (360 Baike, Chinese encyclopedia)"
+# added in the second search round (see README "Urban shares: what is sourced")
+SRC_ATY24 = "https://mgorod.kz/news/naselenie-atyrauskoj-oblasti-prevysilo-700-tysyach-chelovek (citing the Atyrau department of the Bureau of National Statistics)"
+SRC_KZO20 = "http://old.kzvesti.kz/news/50096-o-demograficheskoy-situacii-v-kyzylordinskoy-oblasti.html (citing the Kyzylorda statistics department)"
+SRC_KZO25 = "https://kaz.inform.kz/news/kizilorda-oblisinda-koshp-kelgenderden-ketkender-sani-ek-ese-kop-30a682/ (Kazinform, citing the Kyzylorda statistics department)"
+KZO20 = 361.5 / 809.3          # 1 Jul 2020 urban / total (thousands)
+KZO25 = 0.47                   # 1 Oct 2025, rounded percent
+r_kzo20 = add("urban_share", "Kyzylorda", "1 Jul 2020", round(KZO20 * 100, 2), "percent", "sourced", SRC_KZO20,
+              "\"Численность населения области на 1 июля 2020 года составила 809,3 тысячи человек, в том числе городского – 361,5 тысячи (44,7%)\"")
+r_kzo25 = add("urban_share", "Kyzylorda", "1 Oct 2025", 47.0, "percent", "sourced", SRC_KZO25,
+              "\"1 қазандағы мәліметінше, өңір тұрғындарының саны 845,9 мың адамға жетті. Оның 53%-ы ауылда, 47%-ы қалада тұрады\" (53% rural, 47% urban)")
 
 for frame in (2007, 2012):
     yl = "start of %d" % frame
@@ -103,6 +113,10 @@ for frame in (2007, 2012):
               "\"城市人口占37.4%%\" (urban 37.4%%, Dec 2014 context, pre-2018 oblast incl. Shymkent); low-reliability source; muftyat.kz gives 47%% (not used); carried back to %d" % frame, yl)
     share_row("Zhambyl", frame, 0.435, "estimate", SRC_159623,
               "2024: Zhambyl urban share 43.5%%; carried back to %d" % frame, yl)
+    share_row("Kyzylorda", frame, KZO20, "estimate", SRC_KZO20,
+              "1 Jul 2020: urban 361.5 of 809.3 thousand (44.7%%, row R%d); carried back to %d. Kyzylorda is one of the six regions with "
+              "the largest urban growth 2009-2021 (the-tenge.kz, 2021 census), so this is an upper bound for %d - still below the "
+              "residual-pool share it replaces" % (r_kzo20, frame, frame), yl)
 for frame in (2024,):
     yl = "1 Apr 2024 (or nearest)"
     share_row("Karaganda", frame, 0.817, "sourced", SRC_159623, "\"Karagandy (81.7%)\"", yl)
@@ -113,6 +127,13 @@ for frame in (2024,):
     share_row("Zhambyl", frame, 0.435, "sourced", SRC_159623, "\"Zhambyl (43.5%)\"", yl)
     share_row("Pavlodar", frame, 532870/(532870+222033), "derived", SRC_PAV23,
               "1 Jan 2023: urban 532,870, rural 222,033 (\"қала тұрғындарының саны - 532 870\"); used for 2024", yl)
+    share_row("Atyrau", frame, 389669 / 703180, "derived", SRC_ATY24,
+              "1 Jan 2024: total 703,180, \"Городское население составляет 389 669 человек, сельское - 313 511 человек\"; used for 1 Apr 2024", yl)
+    # linear interpolation in time between the two sourced Kyzylorda points (1 Jul 2020 -> 1 Oct 2025) to 1 Apr 2024
+    _w = (2024.25 - 2020.5) / (2025.75 - 2020.5)
+    share_row("Kyzylorda", frame, KZO20 + _w * (KZO25 - KZO20), "estimate",
+              "formula: linear interpolation in time between R%d (1 Jul 2020) and R%d (1 Oct 2025) to 1 Apr 2024 (weight %.3f)" % (r_kzo20, r_kzo25, _w),
+              "44.7% (2020) and 47% (2025, rounded) bracket the 2024 value", yl)
     share_row("West Kazakhstan", frame, 0.5237, "estimate", SRC_WKO19,
               "1 Nov 2019: \"343 766 (52,37%) personnes vivent dans les villes\"; carried forward to 2024", yl)
 
@@ -166,6 +187,7 @@ CTRL[2024] = (NAT24_URBAN, r_nat24)
 
 # ---------------------------------------------------------------- urban by unit
 URB = {}
+POOLED = {}  # (unit, frame) -> True when the unit got the common residual-pool share
 for frame in (2007, 2012, 2024):
     y = 2023 if frame == 2024 else frame
     units = list(SERIES[y].keys())
@@ -190,6 +212,7 @@ for frame in (2007, 2012, 2024):
             URB[(ob, frame)] = (tot[ob], [TOT[(ob, frame)][1], r_city])
         elif ob in pool:
             URB[(ob, frame)] = (tot[ob] * ps, [TOT[(ob, frame)][1], r_pool])
+            POOLED[(ob, frame)] = True
         else:
             URB[(ob, frame)] = (known[ob][0], [TOT[(ob, frame)][1], known[ob][1]])
 
@@ -264,11 +287,18 @@ for frame in (2007, 2012, 2024):
         for ob in members:
             for i in URB[(ob, frame)][1]:
                 statuses.add(rows[i - 1]["status"])
-        st = "estimate" if "estimate" in statuses else ("derived" if statuses - {"sourced"} else "derived")
+        # stratum status = weakest status among the rows its urban total rests on (oblast totals, urban shares,
+        # residual-pool share, 100%-city assumption): all sourced -> sourced; only sourced/derived -> derived; else estimate
+        st = "sourced" if statuses == {"sourced"} else ("derived" if statuses <= {"sourced", "derived"} else "estimate")
+        pooled = [ob for ob in members if POOLED.get((ob, frame))]
+        est_sh = [ob for ob in members if ob not in CITY and not POOLED.get((ob, frame))
+                  and rows[SH[(ob, frame)][1] - 1]["status"] == "estimate"]
         out.append(dict(frame_year=frame, stratum_code=code, stratum=STRATA[code], urban_pop_total=round(u),
                         urban_pop_adult=round(u * share), adult_age_min=amin, status=st,
                         method=("sum over %s of oblast total x urban share; adult = total x national-urban adult share %s"
-                                % ("; ".join(members), rid(ra))),
+                                % ("; ".join(members), rid(ra))
+                                + ("; residual-pool share for: %s" % ", ".join(pooled) if pooled else "")
+                                + ("; estimate (carried-over or interpolated) share for: %s" % ", ".join(est_sh) if est_sh else "")),
                         source_ids=" ".join(rid(i) for i in ids + [ra])))
 with open(os.path.join(HERE, "strata_frame.csv"), "w", newline="") as fh:
     w = csv.DictWriter(fh, fieldnames=list(out[0].keys()))
