@@ -385,6 +385,10 @@ class SurveyDesign:
             multistage=self._multistage,
         )
 
+    def _finest_stage(self) -> Stage:
+        """The stage whose units the Taylor engine totals scores over."""
+        return self._stages[-1] if self._multistage else self._stages[0]
+
     def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
         """Covariance of an estimator's cells; replicate designs override this hook.
 

@@ -130,6 +130,7 @@ class _Cells:
         self.g = g
         self.D = n_domains
         self.blocks = []  # (valid, cells, y, x)
+        self.groups = []  # per add(): kind, first cell, levels, valid, cells, y or codes, x
         self.keys = []  # per block: list of (domain, variable, level) in cell order
         self.k = 0
 
@@ -138,13 +139,15 @@ class _Cells:
 
         ``x=None`` means a denominator of 1 for every row (means and shares).
         """
-        valid = valid & (self.g >= 0) & (self.w > 0)
+        valid = valid & (self.g >= 0) & (self.w != 0)  # calibrated weights may be negative
         L = len(levels)
         base = self.k
         dom = np.where(valid, self.g, 0) * L + base
         if level_index is None:
+            self.groups.append(("numeric", base, 1, valid, dom, y, x))
             self.blocks.append((valid, dom, y, x))
         else:
+            self.groups.append(("levels", base, L, valid, dom, level_index, None))
             for j in range(L):
                 self.blocks.append((valid, dom + j, (level_index == j).astype(float), x))
         self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
@@ -155,6 +158,8 @@ class _Cells:
 
         Rows outside a cell's domain carry weight 0, so they add nothing anywhere.
         """
+        if self._fast_path_applies(kind):
+            return self._compute_by_units(kind, deff)
         k, w = self.k, self.w
         num, den, wsum, nobs = (np.zeros(k) for _ in range(4))
         wvs = []
@@ -191,6 +196,91 @@ class _Cells:
         v = self.design._cells_vcov(self, kind, est, scores)
         deffs = self._deff(kind, deff, v, resid_ss, wsum, den, nobs)
         return np.where(empty, np.nan, est), v, nobs, deffs, scores
+
+    # ----- the fast path: totals within PSUs, no per-row scores ------------------------------
+    _MAX_UNIT_CELLS = 4  # fall back when units x cells exceeds this many times the rows
+
+    def _fast_path_applies(self, kind: str) -> bool:
+        """Taylor designs without weight adjustments, means/shares/totals, modest unit x cells.
+
+        Ratios with a non-constant denominator keep the per-row path (exact centring).
+        """
+        from .design import SurveyDesign
+
+        d = self.design
+        if type(d)._cells_vcov is not SurveyDesign._cells_vcov or d._adjustments:
+            return False
+        if any(g[6] is not None for g in self.groups):
+            return False
+        units = d._finest_stage().n_psu
+        return units * self.k <= self._MAX_UNIT_CELLS * max(len(self.w), 1)
+
+    def _compute_by_units(self, kind: str, deff):
+        """Everything from per-(PSU, cell) sums: one or two ``bincount`` per variable.
+
+        For a mean in cell c the PSU total of the scores is ``(WY_uc - ybar_c W_uc) / W_c``
+        (the per-row scores summed within the PSU), so no n-vector of scores is formed.
+        Values are first shifted by the variable's overall weighted mean, which leaves
+        means' deviations and all variances unchanged and keeps the subtraction well
+        conditioned.
+        """
+        d, k, w = self.design, self.k, self.w
+        st = d._finest_stage()
+        P = st.n_psu
+        unit_k = st.unit * k
+        wy = np.zeros(P * k)
+        ww = np.zeros(P * k)
+        cnt = np.zeros(P * k)
+        wyy = np.zeros(k)
+        shift = np.zeros(k)
+        share_cells = np.zeros(k, dtype=bool)
+        for kind_g, base, L, valid, cells, values, _ in self.groups:
+            wv = w * valid
+            if kind_g == "levels":
+                key = unit_k + cells + np.where(valid, values, 0)
+                sums = np.bincount(key, wv, minlength=P * k)
+                counts = np.bincount(key, valid, minlength=P * k)
+                width = self.D * L
+                s3 = sums.reshape(P, k)[:, base:base + width].reshape(P, self.D, L)
+                c3 = counts.reshape(P, k)[:, base:base + width].reshape(P, self.D, L)
+                wy.reshape(P, k)[:, base:base + width] += s3.reshape(P, width)
+                tot = s3.sum(axis=2, keepdims=True)
+                ww.reshape(P, k)[:, base:base + width] += np.broadcast_to(tot, s3.shape).reshape(P, width)
+                cnt.reshape(P, k)[:, base:base + width] += np.broadcast_to(
+                    c3.sum(axis=2, keepdims=True), c3.shape).reshape(P, width)
+                share_cells[base:base + width] = True
+            else:
+                wsum_all = wv.sum()
+                m = float(np.dot(wv, values) / wsum_all) if (kind != "total" and wsum_all > 0) else 0.0
+                yv = values - m if m != 0.0 else values
+                key = unit_k + cells
+                wyv = wv * yv
+                wy += np.bincount(key, wyv, minlength=P * k)
+                ww += np.bincount(key, wv, minlength=P * k)
+                cnt += np.bincount(key, valid, minlength=P * k)
+                if deff is not False:
+                    wyy += np.bincount(cells, wyv * yv, minlength=k)
+                shift[base:base + self.D] = m
+        WY, WW, CNT = wy.reshape(P, k), ww.reshape(P, k), cnt.reshape(P, k)
+        num, wsum, nobs = WY.sum(axis=0), WW.sum(axis=0), CNT.sum(axis=0)
+        wyy = np.where(share_cells, num, wyy)  # an indicator equals its square
+        empty = nobs == 0
+        safe_w = np.where(wsum == 0, 1.0, wsum)
+        if kind == "total":
+            est = num
+            totals = WY
+            resid_ss = wyy - num**2 / safe_w
+        else:
+            est_shifted = num / safe_w
+            est = est_shifted + shift
+            totals = (WY - est_shifted * WW) / safe_w
+            resid_ss = wyy - 2 * est_shifted * num + est_shifted**2 * wsum
+        from .variance.taylor import taylor_vcov_from_totals
+
+        v = taylor_vcov_from_totals(totals, d._stages, lonely_psu=d._lonely_psu,
+                                    active=d._active, multistage=d._multistage)
+        deffs = self._deff(kind, deff, v, resid_ss, wsum, wsum, nobs)
+        return np.where(empty, np.nan, est), v, nobs, deffs, None
 
     @staticmethod
     def _deff(kind, deff, v, resid_ss, wsum, den, nobs):
@@ -511,7 +601,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     ind_cells = _Cells(design, g, D)
     per_var = []  # (name, sorted x, sorted w, sorted domain, quantiles D x P)
     for var, (y, ok) in _numeric_columns(design, variables, na_rm).items():
-        valid = ok & (g >= 0) & (w_all > 0)
+        valid = ok & (g >= 0) & (w_all != 0)
         order = np.lexsort((y, np.where(valid, g, D)))  # stable: by domain, then x (R `order`)
         order = order[valid[order]]
         gs, xs, ws = g[order], y[order], w_all[order]

@@ -71,8 +71,8 @@ def test_exhibit_runs_and_has_fixed_shape(results, key):
     assert res.key == key
     assert list(res.audit.columns) == AUDIT_COLUMNS
     assert list(res.tests.columns) == TEST_COLUMNS
-    assert len(res.audit) > 0 or key == "subgroup_claims"
-    assert len(res.tests) > 0
+    assert len(res.audit) > 0 or key in ("subgroup_claims", "wave3_report")  # no published figures
+    assert len(res.tests) > 0 or key == "wave3_report"  # a plan, not a test of the data
     assert res.figures, "every exhibit draws at least one figure"
     assert set(res.audit["status"]) <= {"pass", "conflict", "claim"}
 

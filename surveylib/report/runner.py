@@ -31,7 +31,7 @@ from .html import html_report, markdown_report
 
 #: The exhibits in report order (module names in the repository's ``analyses/`` folder).
 EXHIBITS = ("table_7_1", "diagram_7_2", "diagram_7_3", "diagram_7_1", "reasons_labour",
-            "diagram_6_1", "sample_error", "subgroup_claims")
+            "diagram_6_1", "sample_error", "subgroup_claims", "wave3_report")
 
 
 def repo_root() -> Path:
@@ -204,14 +204,19 @@ def main_replicate(argv=None) -> int:
         "surveys (2007, 2012) from the reconstructed microdata and write report.md, index.html, "
         "audit.csv, results.json and figures/.",
     )
-    parser.add_argument("out_dir", nargs="?", default="replication",
+    parser.add_argument("out_dir", nargs="?", default=None,
                         help="output folder (default: ./replication)")
+    parser.add_argument("--out", dest="out_opt", default=None,
+                        help="output folder (same as the positional argument)")
     parser.add_argument("--microdata", default=None,
                         help="folder with kz2007_reconstructed.csv, kz2012_reconstructed.csv, "
                         "targets.csv and provenance.json (default: the repository's microdata/)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
-    return run_replication(args.out_dir, progress=not args.quiet, microdata_dir=args.microdata)
+    if args.out_dir and args.out_opt and args.out_dir != args.out_opt:
+        parser.error("give the output folder once (positional or --out)")
+    out_dir = args.out_opt or args.out_dir or "replication"
+    return run_replication(out_dir, progress=not args.quiet, microdata_dir=args.microdata)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -166,6 +166,11 @@ def _stage_variance(
     return d.T @ d
 
 
+def finest_units(stages: tuple, multistage: bool) -> Stage:
+    """The stage whose units the scores must be totalled over."""
+    return stages[len(stages) - 1] if multistage else stages[0]
+
+
 def taylor_vcov(
     scores: Scores,
     stages: tuple,
@@ -188,34 +193,49 @@ def taylor_vcov(
     multistage : bool
         Add later-stage contributions (only meaningful when every stage has an fpc).
     """
-    n_stages = len(stages) if multistage else 1
-    last = stages[n_stages - 1]
+    last = finest_units(stages, multistage)
     totals = scores.unit_totals(last.unit, last.n_psu)
+    return taylor_vcov_from_totals(totals, stages, lonely_psu=lonely_psu, active=active,
+                                   multistage=multistage)
+
+
+def taylor_vcov_from_totals(
+    totals: np.ndarray,
+    stages: tuple,
+    *,
+    lonely_psu: str,
+    active: np.ndarray | None = None,
+    multistage: bool = True,
+) -> np.ndarray:
+    """As :func:`taylor_vcov`, from the scores' totals within the units of the finest stage.
+
+    ``totals`` is (units of ``finest_units(stages, multistage)``) x K.
+    """
+    n_stages = len(stages) if multistage else 1
     unit_totals = [None] * n_stages
     unit_totals[n_stages - 1] = totals
     for s in range(n_stages - 1, 0, -1):
         # a unit of stage s+1 lies in a stratum of stage s+1, which is a unit of stage s
         parent = stages[s].unit_stratum
         unit_totals[s - 1] = _rowsum(unit_totals[s], parent, stages[s - 1].n_psu)
-    k = scores.k
+    k = totals.shape[1]
     v = np.zeros((k, k))
     mult = np.ones(stages[0].n_strata)
     group = np.zeros(stages[0].n_strata, dtype=np.int64)
     n_groups = 1
     for s in range(n_stages):
         st = stages[s]
-        if active is None:
-            present = np.ones(st.n_strata, dtype=bool)
+        if active is None or lonely_psu != "average":
+            present = np.ones(st.n_strata, dtype=bool)  # only the 'average' rule uses it
         else:
-            unit_rows = np.bincount(st.unit, weights=active.astype(float), minlength=st.n_psu)
+            unit_rows = np.bincount(st.unit, weights=active, minlength=st.n_psu)
             present = np.bincount(st.unit_stratum, weights=unit_rows, minlength=st.n_strata) > 0
         v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu)
         if s + 1 < n_stages:
             frac = st.n_units / st.popsize  # n_h / N_h of each stratum
             nxt = stages[s + 1]
             # strata of stage s+1 are the units of stage s
-            parent_stratum = st.unit_stratum  # (P_s,)
-            mult = (mult * frac)[parent_stratum]
+            mult = (mult * frac)[st.unit_stratum]
             if len(mult) != nxt.n_strata:
                 raise RuntimeError("stage structure is inconsistent")
             group = np.arange(nxt.n_strata, dtype=np.int64)
