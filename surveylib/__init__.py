@@ -1,5 +1,6 @@
 """surveylib: design-based analysis and weighting of sample surveys."""
 
+from . import planning, weighting  # noqa: E402  (modules of functions)
 from .design import SurveyDesign
 from .errors import (
     AssumptionWarning,
@@ -54,10 +55,12 @@ __all__ = [
     "contrast",
     "stack_waves",
     "wald",
+    "weighting",
     "common_universe",
     "load_codebook",
     "load_harmonization",
     "read_csv",
+    "planning",
     "read_spss",
     "ReplicateDesign",
     "universe_mask",
