@@ -526,3 +526,9 @@ class SurveyDesign:
         from .models import glm
 
         return glm(self, formula, family=family, maxiter=maxiter, tol=tol)
+
+    def olr(self, formula: str, *, method: str = "logistic"):
+        """Proportional-odds regression (R ``svyolr``). See :func:`surveylib.ordinal.olr`."""
+        from .ordinal import olr
+
+        return olr(self, formula, method=method)

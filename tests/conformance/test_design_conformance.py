@@ -106,7 +106,6 @@ CASES = [
     c for c in FIXTURES["cases"]
     if not c.get("expect_error")
     and c["design"] not in UNSUPPORTED_DESIGNS
-    and c["args"].get("ci_method") != "likelihood"
 ]
 
 
