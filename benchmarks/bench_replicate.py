@@ -1,117 +1,275 @@
-"""Benchmark: bootstrap replicate weights on a large design (not a test).
+"""Bootstrap replicate weights on 1M rows: surveylib against a numpy floor and peers (not a test).
 
-1,000,000 rows in 600 PSUs and 6 strata; 1,000 bootstrap replicates (R ``bootweights``);
-the mean of one variable with its replicate SE.  Compares surveylib with a plain numpy floor
-doing the least work for the same numbers (PSU totals with ``bincount``, replicate totals as
-one matrix product), and with ``svy`` / ``samplics`` when they are importable.  Prints
-wall-clock time and peak traced memory (``tracemalloc``) of each step and the ratios.
+    python benchmarks/bench_replicate.py [--rows 1000000] [--reps 100 1000] [--repeat 3]
 
-Run:  python benchmarks/bench_replicate.py [--rows 1000000] [--reps 1000]
+Data: ``--rows`` rows in 600 PSUs and 6 strata, a weight constant within PSUs and a y with a
+PSU effect, generated in the run.  Task: from a design, make ``R`` bootstrap replicates and
+estimate the mean of y with its replicate SE (R ``as.svrepdesign(type="bootstrap")`` then
+``svymean``).  Tools, each in its own subprocess so that its memory can be read:
+
+* numpy floor -- the least work for the same numbers: bootstrap counts per PSU (P x R) with one
+  ``bincount``, PSU totals with ``bincount``, replicate totals as one matrix product;
+* surveylib -- ``design.to_replicates("bootstrap", replicates=R, seed=1).mean("y", deff=False)``;
+* svy -- ``sample.weighting.create_bs_wgts(R)`` then ``estimation.mean(method="replication")``;
+* samplics -- ``ReplicateWeight(bootstrap).replicate`` then ``ReplicateEstimator(mean)``, on
+  rows sorted by stratum and PSU (unsorted rows give wrong factors in samplics 0.6).
+
+Peers are optional; a peer that is not importable is reported and skipped.  Time is the best
+of ``--repeat`` runs of the whole task.  Memory is the resident set (RSS) of the subprocess,
+which sees allocations made in Rust or C as well as Python: the baseline after imports and data
+(before the task; the kernel's high-water mark is then reset through ``/proc/self/clear_refs``),
+the peak during the task (``VmHWM``), and the increment.  For the larger ``R`` a tool is skipped when its increment at the smallest ``R``, scaled linearly, would not fit in
+the machine's available memory.
+
+svy and samplics draw Rao-Wu rescaled replicates (``n_h - 1`` PSUs per stratum); surveylib and
+the floor draw R's ``bootweights`` (``n_h`` PSUs).  Both are bootstrap SEs of the same mean and
+agree within Monte Carlo error (printed); surveylib's SE is also checked exactly against the
+floor formula applied to surveylib's own replicate factors.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
+import subprocess
+import sys
 import time
-import tracemalloc
 
 import numpy as np
-import pandas as pd
-
-import surveylib as sl
 
 N_STRATA, N_PSU = 6, 600
+TOOLS = ("numpy floor", "surveylib", "svy", "samplics")
+MARK = "@@RESULT "
 
 
-def make_data(n: int, seed: int = 1) -> pd.DataFrame:
+# --------------------------------------------------------------------------- data and floor
+
+def make_arrays(n: int, seed: int = 1) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     psu = rng.integers(0, N_PSU, n)
     psu_effect = rng.normal(0, 2, N_PSU)
-    return pd.DataFrame({
+    return {
         "stratum": psu % N_STRATA,
         "psu": psu,
         "w": rng.uniform(50, 150, N_PSU)[psu],
         "y": 10 + psu_effect[psu] + rng.normal(0, 5, n),
-    })
+    }
 
 
-def measure(fn, repeat: int = 7):
-    """Best wall time of ``repeat`` runs and peak traced memory of one run (MB)."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return out, min(times), peak / 1e6
-
-
-def floor_factors(df: pd.DataFrame, reps: int, seed: int) -> np.ndarray:
-    """Bootstrap counts per PSU (P x R): n_h draws with replacement in each stratum."""
+def floor_factors(psu_stratum: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """R ``bootweights`` counts per PSU (P x R): n_h draws with replacement in each stratum."""
     rng = np.random.default_rng(seed)
-    psu_stratum = np.arange(N_PSU) % N_STRATA
+    n_psu = len(psu_stratum)
     order = np.argsort(psu_stratum, kind="stable")
     n_h = np.bincount(psu_stratum)
     off = np.concatenate([[0], np.cumsum(n_h)[:-1]])
-    strat = np.repeat(np.arange(N_STRATA), n_h)
-    pick = off[strat] + (rng.random((reps, N_PSU)) * n_h[strat]).astype(np.int64)
-    flat = (np.arange(reps)[:, None] * N_PSU + order[pick]).ravel()
-    return np.bincount(flat, minlength=reps * N_PSU).reshape(reps, N_PSU).T.astype(float)
+    strat = np.repeat(np.arange(len(n_h)), n_h)
+    pick = off[strat] + (rng.random((reps, n_psu)) * n_h[strat]).astype(np.int64)
+    flat = (np.arange(reps)[:, None] * n_psu + order[pick]).ravel()
+    return np.bincount(flat, minlength=reps * n_psu).reshape(reps, n_psu).T.astype(float)
 
 
-def floor_mean_se(df: pd.DataFrame, factors: np.ndarray, scale: float):
-    w = df["w"].to_numpy()
-    y = df["y"].to_numpy()
-    psu = df["psu"].to_numpy()
-    ty = np.bincount(psu, w * y, minlength=N_PSU)
-    tw = np.bincount(psu, w, minlength=N_PSU)
-    est = ty.sum() / tw.sum()
+def floor_mean_se(w, y, psu, factors, scale):
+    ty = np.bincount(psu, w * y, minlength=factors.shape[0])
+    tw = np.bincount(psu, w, minlength=factors.shape[0])
     theta = (factors.T @ ty) / (factors.T @ tw)
-    return est, np.sqrt(scale * ((theta - theta.mean()) ** 2).sum())
+    return ty.sum() / tw.sum(), float(np.sqrt(scale * ((theta - theta.mean()) ** 2).sum()))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+def boot_scale(psu_stratum: np.ndarray, reps: int) -> float:
+    """R ``bootweights`` scale: nbar / ((nbar - 1)(R - 1)), nbar the harmonic mean of n_h."""
+    n_h = np.bincount(psu_stratum)
+    nbar = len(n_h) / np.sum(1 / n_h)
+    return nbar / ((nbar - 1) * (reps - 1))
+
+
+# --------------------------------------------------------------------------- the tools
+
+def setup_floor(a, reps):
+    w, y, psu = a["w"], a["y"], a["psu"]
+    psu_stratum = np.zeros(N_PSU, dtype=np.int64)
+    psu_stratum[psu] = a["stratum"]
+
+    def task():
+        f = floor_factors(psu_stratum, reps, 1)
+        return floor_mean_se(w, y, psu, f, boot_scale(psu_stratum, reps))
+    return task, None
+
+
+def setup_surveylib(a, reps):
+    import pandas as pd
+
+    import surveylib as sl
+    d = sl.SurveyDesign(pd.DataFrame(a), strata="stratum", psu="psu", weights="w")
+
+    def task():
+        r = d.to_replicates("bootstrap", replicates=reps, seed=1).mean("y", deff=False)
+        return float(r.estimate.iloc[0]), float(r.se.iloc[0])
+
+    def check():  # surveylib's SE equals the floor formula on surveylib's own factors
+        rep = d.to_replicates("bootstrap", replicates=reps, seed=1)
+        r = rep.mean("y", deff=False)
+        est, se = floor_mean_se(a["w"], a["y"], a["psu"], rep._replicates.factors, rep.scale)
+        return max(abs(r.estimate.iloc[0] / est - 1), abs(r.se.iloc[0] / se - 1))
+    return task, check
+
+
+def setup_svy(a, reps):
+    import polars as pl
+    import svy
+    sample = svy.Sample(pl.DataFrame(a), svy.Design(stratum="stratum", psu="psu", wgt="w"))
+
+    def task():
+        b = sample.weighting.create_bs_wgts(reps, rstate=1)
+        e = b.estimation.mean("y", method="replication")
+        row = e.to_polars().row(0, named=True)
+        return float(row["est"]), float(row["se"])
+    return task, None
+
+
+def setup_samplics(a, reps):
+    import warnings
+    warnings.simplefilter("ignore")
+    from samplics.estimation import ReplicateEstimator
+    from samplics.utils.types import PopParam, RepMethod
+    from samplics.weighting import ReplicateWeight
+    # samplics 0.6 gives a PSU's rows different factors unless the rows are sorted by PSU
+    # (its SE is then about 5x too small), so the rows are sorted here, outside the timing.
+    order = np.lexsort((a["psu"], a["stratum"]))
+    w, y, psu, stratum = (a[k][order] for k in ("w", "y", "psu", "stratum"))
+
+    def task():
+        rw = ReplicateWeight(RepMethod.bootstrap, strat=True, nb_reps=reps, rand_seed=1)
+        repw = rw.replicate(w, psu, stratum)
+        est = ReplicateEstimator(RepMethod.bootstrap, PopParam.mean)
+        est.estimate(y=y, samp_weight=w, rep_weights=repw.iloc[:, -reps:].to_numpy(),
+                     rep_coefs=1 / (reps - 1))
+        return float(np.ravel(est.point_est)[0]), float(np.ravel(est.stderror)[0])
+    return task, None
+
+
+SETUP = {"numpy floor": setup_floor, "surveylib": setup_surveylib, "svy": setup_svy,
+         "samplics": setup_samplics}
+
+
+# --------------------------------------------------------------------------- subprocess machinery
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        return int(re.search(rf"^{field}:\s+(\d+)", fh.read(), re.M).group(1))
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def worker(tool: str, rows: int, reps: int, repeat: int) -> None:
+    try:
+        a = make_arrays(rows)
+        task, check = SETUP[tool](a, reps)
+    except ImportError as exc:
+        print(MARK + json.dumps({"error": f"not installed ({exc.name})"}), flush=True)
+        return
+    base = _status_kib("VmRSS")
+    reset = _reset_peak()
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = task()
+        times.append(time.perf_counter() - t0)
+    peak = _status_kib("VmHWM")
+    res = {"seconds": min(times), "base_mib": base / 1024, "peak_mib": peak / 1024,
+           "reset": reset, "estimate": out[0], "se": out[1]}
+    if check is not None:
+        res["check"] = float(check())
+    print(MARK + json.dumps(res), flush=True)
+
+
+def run(tool: str, rows: int, reps: int, repeat: int, timeout: float) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--rows", str(rows),
+           "--reps", str(reps), "--repeat", str(repeat)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = [ln for ln in out.splitlines() if ln.startswith(MARK)]
+    if not lines:
+        tail = (err.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+        return {"error": tail[:90]}
+    res = json.loads(lines[-1][len(MARK):])
+    return res
+
+
+def available_mib() -> float:
+    with open("/proc/meminfo") as fh:
+        return int(re.search(r"MemAvailable:\s+(\d+)", fh.read()).group(1)) / 1024
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--reps", type=int, default=1000)
-    args = ap.parse_args()
-    df = make_data(args.rows)
-    design = sl.SurveyDesign(df, strata="stratum", psu="psu", weights="w")
-    print(f"{args.rows:,} rows, {N_PSU} PSUs, {N_STRATA} strata, {args.reps} bootstrap replicates")
+    ap.add_argument("--reps", type=int, nargs="+", default=[100, 1000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--tools", nargs="+", default=list(TOOLS))
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.rows, args.reps[0], args.repeat)
+        return
 
-    rep, t_gen, m_gen = measure(lambda: design.to_replicates("bootstrap", replicates=args.reps,
-                                                             seed=5))
-    fac, tf_gen, mf_gen = measure(lambda: floor_factors(df, args.reps, 5))
-    rep.degf()  # rank of the replicate weights, computed once per design and cached
-    res, t_mean, m_mean = measure(lambda: rep.mean("y", deff=False))
-    (est, se), tf_mean, mf_mean = measure(lambda: floor_mean_se(df, rep._replicates.factors,
-                                                                rep.scale))
-    assert np.isclose(res.estimate.iloc[0], est) and np.isclose(res.se.iloc[0], se)
-    _, t_deff, m_deff = measure(lambda: rep.mean("y"))
-    _, t_tay, m_tay = measure(lambda: design.mean("y", deff=False))
-    del fac
-
-    rows = [
-        ("replicate factors", t_gen, tf_gen, m_gen, mf_gen),
-        ("mean + SE (deff=False)", t_mean, tf_mean, m_mean, mf_mean),
-        ("mean + SE + deff", t_deff, tf_mean, m_deff, mf_mean),
-        ("Taylor mean (reference)", t_tay, tf_mean, m_tay, mf_mean),
-    ]
-    print(f"{'step':<26}{'surveylib s':>12}{'floor s':>10}{'ratio':>8}"
-          f"{'surveylib MB':>14}{'floor MB':>10}{'ratio':>8}")
-    for name, t, tf, m, mf in rows:
-        print(f"{name:<26}{t:>12.4f}{tf:>10.4f}{t / tf:>8.2f}{m:>14.1f}{mf:>10.1f}{m / mf:>8.2f}")
-
-    for mod in ("svy", "samplics"):
+    import importlib.metadata as md
+    vers = []
+    for pkg in ("numpy", "pandas", "polars", "surveylib", "svy", "samplics"):
         try:
-            __import__(mod)
-        except ImportError:
-            print(f"{mod}: not installed, skipped")
-            continue
-        print(f"{mod}: installed; its bootstrap API differs, so no like-for-like timing is made")
+            vers.append(f"{pkg} {md.version(pkg)}")
+        except md.PackageNotFoundError:
+            vers.append(f"{pkg} -")
+    print(f"{args.rows:,} rows, {N_PSU} PSUs, {N_STRATA} strata; bootstrap mean + SE; "
+          f"best of {args.repeat}; {', '.join(vers)}")
+    print("memory: RSS of the tool's subprocess in MiB (base = after imports and data; "
+          "peak during the task; task = peak - base)")
+    hdr = (f"{'R':>5} {'tool':<12}{'seconds':>9}{'base':>7}{'peak':>7}{'task':>7}"
+           f"{'t/floor':>9}{'peak/fl':>9}{'task/fl':>9}{'estimate':>10}{'SE':>9}")
+    incr: dict[str, float] = {}
+    for reps in sorted(args.reps):
+        print(hdr)
+        floor = None
+        for tool in [t for t in TOOLS if t in args.tools]:
+            if tool in incr and reps > min(args.reps):
+                need = incr[tool] * reps / min(args.reps)
+                if need > 0.8 * available_mib():
+                    print(f"{reps:>5} {tool:<12} not run: about {need / 1024:.1f} GiB projected from "
+                          f"R={min(args.reps)}, {available_mib() / 1024:.1f} GiB available")
+                    continue
+            r = run(tool, args.rows, reps, args.repeat, args.timeout)
+            if "error" in r:
+                print(f"{reps:>5} {tool:<12} {r['error']}")
+                continue
+            task = r["peak_mib"] - r["base_mib"]
+            if reps == min(args.reps):
+                incr[tool] = max(task, 1.0)
+            if tool == "numpy floor":
+                floor = r
+            ft = floor["seconds"] if floor else np.nan
+            fp = floor["peak_mib"] if floor else np.nan
+            fi = max(floor["peak_mib"] - floor["base_mib"], 1.0) if floor else np.nan
+            print(f"{reps:>5} {tool:<12}{r['seconds']:>9.3f}{r['base_mib']:>7.0f}{r['peak_mib']:>7.0f}"
+                  f"{task:>7.0f}{r['seconds'] / ft:>9.2f}{r['peak_mib'] / fp:>9.2f}"
+                  f"{max(task, 1.0) / fi:>9.2f}{r['estimate']:>10.5f}{r['se']:>9.5f}")
+            if "check" in r:
+                print(f"{'':>5} {'':<12}surveylib vs floor formula on its own factors: "
+                      f"max rel. diff {r['check']:.1e}")
 
 
 if __name__ == "__main__":
