@@ -257,12 +257,70 @@ class ReplicateDesign(SurveyDesign):
         parts.append("centred at the full-sample estimate (mse)" if self.mse
                      else "centred at the replicate mean")
         parts.append(self._weight_source)
+        if self._adjustments:
+            parts.append("every replicate re-weighted: "
+                         + ", ".join(a.describe() for a in self._adjustments))
         if not self._active.all():
             parts.append(f"subset of {int(self._active.sum())} of {len(self._active)} rows")
         return f"Replicate weights ({self._rep_type}); " + "; ".join(parts)
 
     def __repr__(self) -> str:
         return f"<ReplicateDesign: {len(self)} rows; {self.describe()}>"
+
+    def _replace(self, **changes):
+        if "_weights" in changes and "_replicates" not in changes:
+            raise ReplicateError(
+                "a weighting step on a replicate design must re-weight every replicate: use the "
+                "design's methods (d.poststratify, d.rake, d.calibrate, d.trim; see "
+                "surveylib.weighting.replicate_weighting), not the Taylor functions of "
+                "surveylib.weighting; nonresponse adjustment is not available for replicate "
+                "designs (adjust the unweighted design, then make replicates)."
+            )
+        return super()._replace(**changes)
+
+    # ----- weighting: every replicate re-weighted (R's *.svyrep.design methods) ---------------
+    def poststratify(self, by, population) -> ReplicateDesign:
+        """Post-stratify the full sample and every replicate (R ``postStratify.svyrep.design``).
+
+        See :func:`surveylib.weighting.replicate_weighting.poststratify`.
+        """
+        from .weighting import replicate_weighting as _rw
+
+        return _rw.poststratify(self, by, population)
+
+    def rake(self, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None,
+             on_fail: str = "error") -> ReplicateDesign:
+        """Rake the full sample and every replicate (R ``rake`` on a svyrep design).
+
+        See :func:`surveylib.weighting.replicate_weighting.rake`.
+        """
+        from .weighting import replicate_weighting as _rw
+
+        return _rw.rake(self, margins, tol=tol, max_iter=max_iter, bounds=bounds,
+                        on_fail=on_fail)
+
+    def calibrate(self, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
+                  epsilon: float = 1e-7, intercept: bool = True,
+                  on_fail: str = "error") -> ReplicateDesign:
+        """Calibrate the full sample and every replicate (R ``calibrate.svyrep.design``).
+
+        See :func:`surveylib.weighting.replicate_weighting.calibrate`.
+        """
+        from .weighting import replicate_weighting as _rw
+
+        return _rw.calibrate(self, totals, calfun=calfun, bounds=bounds, maxit=maxit,
+                             epsilon=epsilon, intercept=intercept, on_fail=on_fail)
+
+    def trim(self, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
+             max_iter: int = 50, tol: float = 1e-3) -> ReplicateDesign:
+        """Trim the full-sample and every replicate's weights (R ``trimWeights.svyrep.design``).
+
+        See :func:`surveylib.weighting.replicate_weighting.trim`.
+        """
+        from .weighting import replicate_weighting as _rw
+
+        return _rw.trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter,
+                        tol=tol)
 
     # ----- variance ---------------------------------------------------------------------------
     def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
@@ -479,6 +537,12 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
     Deterministic methods give the replicate weights of R ``as.svrepdesign`` with the same
     replicate order (PSUs and strata by first appearance; BRR strata by label).
 
+    A design whose weights were post-stratified, raked or calibrated gets replicates of its
+    unadjusted weights with the steps re-applied to every replicate, in order (the same as
+    R's ``calibrate(as.svrepdesign(d), ...)``; R's ``as.svrepdesign`` of a calibrated design
+    keeps the replicates unadjusted and overstates the variance).  Trimming and nonresponse
+    records cannot be re-applied: convert first, then weight.
+
     Examples
     --------
     >>> import pandas as pd, surveylib as sl
@@ -497,10 +561,13 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
         raise ReplicateError(f"method={method!r} is not one of {list(REPLICATE_METHODS)}.")
     method = method.lower()
     if design._adjustments:
-        raise ReplicateError(
-            "the design's weights were adjusted (" + ", ".join(a.describe() for a in design._adjustments)
-            + "); make replicates from the unadjusted design and repeat the adjustment on them."
-        )
+        # R's as.svrepdesign() builds replicates around adjusted weights without re-weighting
+        # them; here the recorded steps are re-applied to every replicate instead.
+        from .weighting.replicate_weighting import reapply, unwind
+
+        base, plan = unwind(design)
+        rep = to_replicates(base, method, replicates, seed, rho, mse=mse)
+        return reapply(rep, plan, design._active)
     if method in ("bootstrap", "subbootstrap"):
         replicates = 50 if replicates is None else replicates
         if not isinstance(replicates, (int, np.integer)) or replicates < 2:
