@@ -60,6 +60,20 @@ def floor_cells(df: pd.DataFrame, cell: np.ndarray, k: int, y: np.ndarray) -> np
     return floor_vcov(totals, psu_stratum, n_h)
 
 
+def floor_shares(df: pd.DataFrame, cat: np.ndarray, levels: int) -> np.ndarray:
+    """Shares of every level with their covariance: one bincount over (PSU, level)."""
+    w = df["w"].to_numpy()
+    psu = df["psu"].to_numpy()
+    wl = np.bincount(psu * levels + cat, w, minlength=600 * levels).reshape(600, levels)
+    wp = wl.sum(axis=1, keepdims=True)
+    total = wp.sum()
+    p = wl.sum(axis=0) / total
+    totals = (wl - p * wp) / total  # PSU totals of w (1[y = l] - p_l) / sum(w)
+    psu_stratum = np.arange(600) % 6
+    n_h = np.bincount(psu_stratum).astype(float)
+    return floor_vcov(totals, psu_stratum, n_h)
+
+
 def floor_tasks(df):
     n = len(df)
     y = df["y"].to_numpy()
@@ -67,8 +81,7 @@ def floor_tasks(df):
     dom = df["dom"].to_numpy()
     return {
         "mean + SE": lambda: floor_cells(df, np.zeros(n, dtype=np.int64), 1, y),
-        "all proportions": lambda: [floor_cells(df, np.zeros(n, dtype=np.int64), 1,
-                                                (cat == j).astype(float)) for j in range(5)],
+        "all proportions": lambda: floor_shares(df, cat, 5),
         "10 domain means": lambda: floor_cells(df, dom, 10, y),
     }
 

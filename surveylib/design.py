@@ -283,7 +283,25 @@ class SurveyDesign:
         new = copy.copy(self)
         for k, v in changes.items():
             object.__setattr__(new, k, v)
+        # derived quantities belong to one design; column codes survive while the data do
+        new.__dict__.pop("_design_cache", None)
+        if "_data" in changes:
+            new.__dict__.pop("_column_cache", None)
         return new
+
+    def _cached(self, key, compute, *, per_design: bool = True):
+        """Memoise a derived array: per design (weights, df) or per data (column codes).
+
+        The design and its data never change, so a cached value cannot go stale.
+        """
+        name = "_design_cache" if per_design else "_column_cache"
+        cache = self.__dict__.get(name)
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, name, cache)
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
 
     # ----- public attributes -----------------------------------------------------------------
     @property
@@ -315,6 +333,9 @@ class SurveyDesign:
 
     def degf(self) -> int:
         """Design degrees of freedom: PSUs minus strata among rows in the design (R ``degf``)."""
+        return self._cached("degf", self._compute_degf)
+
+    def _compute_degf(self) -> int:
         st = self._stages[0]
         units = np.bincount(st.unit, weights=self._active, minlength=st.n_psu) > 0
         strata = np.bincount(st.unit_stratum, weights=units, minlength=st.n_strata) > 0
@@ -368,7 +389,14 @@ class SurveyDesign:
 
     # ----- variance --------------------------------------------------------------------------
     def _estimation_weights(self) -> np.ndarray:
-        return np.where(self._active, self._weights, 0.0)
+        """Weights times the subset indicator (read-only: shared by every estimate)."""
+
+        def compute():
+            w = np.where(self._active, self._weights, 0.0)
+            w.flags.writeable = False
+            return w
+
+        return self._cached("estimation_weights", compute)
 
     def _vcov(self, scores: Scores) -> np.ndarray:
         """Covariance of cells from their weighted linearised scores (one engine for all)."""

@@ -38,45 +38,69 @@ QRULES = ("math", "school")
 
 # ----- cells ---------------------------------------------------------------------------------
 def _domains(design, by) -> tuple[np.ndarray, pd.DataFrame, list]:
-    """Domain code of every row (-1 outside any domain) and the domain key table."""
+    """Domain code of every row (-1 outside any domain) and the domain key table.
+
+    Domains are the sorted combinations of the ``by`` values that have rows in the
+    (sub)design, as R ``svyby``.  The coding of the data is cached on the design.
+    """
     by_cols = as_list(by)
     n = len(design._data)
     if not by_cols:
         return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0]), []
     check_columns(design._data, by_cols, role="by")
-    frame = design._data[by_cols]
-    if len(by_cols) == 1:
-        g = pd.factorize(frame[by_cols[0]], sort=True)[0].astype(np.int64)
-    else:
-        g = frame.groupby(by_cols, sort=True, dropna=True, observed=True).ngroup().to_numpy()
-        g = np.where(np.isnan(g.astype(float)), -1, g).astype(np.int64)
-    inside = g >= 0
-    # only domains with rows in the (sub)design, as R svyby
-    counts = np.bincount(g[inside], weights=design._active[inside], minlength=int(g.max()) + 1)
+    g_all, keys_all = design._cached(("domains", tuple(by_cols)),
+                                     lambda: _code_domains(design._data, by_cols), per_design=False)
+    active = design._active
+    if g_all.min() >= 0 and (active.all() or np.all(np.bincount(g_all, weights=active) > 0)):
+        return g_all, keys_all, by_cols
+    inside = g_all >= 0
+    counts = np.bincount(g_all[inside], weights=active[inside], minlength=len(keys_all))
     present = np.flatnonzero(counts > 0)
     if len(present) == 0:
         raise SurveyDesignError(f"no rows of the design have values of {by_cols}.")
-    remap = np.full(int(g.max()) + 1, -1, dtype=np.int64)
+    remap = np.full(len(keys_all), -1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    g = np.where(inside, remap[np.where(inside, g, 0)], -1)
-    first = np.full(len(present), -1, dtype=np.int64)
-    rows = np.flatnonzero(g >= 0)[::-1]
-    first[g[rows]] = rows
-    keys = frame.iloc[first].reset_index(drop=True)
-    return g, keys, by_cols
+    g = np.where(inside, remap[np.where(inside, g_all, 0)], -1)
+    return g, keys_all.iloc[present].reset_index(drop=True), by_cols
+
+
+def _code_domains(data: pd.DataFrame, by_cols: list) -> tuple[np.ndarray, pd.DataFrame]:
+    """Codes 0..D-1 of the sorted distinct ``by`` combinations (-1 where a value is missing)."""
+    frame = data[by_cols]
+    if len(by_cols) == 1:
+        codes, uniques = pd.factorize(frame[by_cols[0]], sort=True)
+        g = codes.astype(np.int64)
+        keys = pd.DataFrame({by_cols[0]: uniques})
+    else:
+        g = frame.groupby(by_cols, sort=True, dropna=True, observed=True).ngroup().to_numpy()
+        g = np.where(np.isnan(g.astype(float)), -1, g).astype(np.int64)
+        first = np.full(int(g.max()) + 1, -1, dtype=np.int64)
+        rows = np.flatnonzero(g >= 0)[::-1]
+        first[g[rows]] = rows
+        keys = frame.iloc[first].reset_index(drop=True)
+    g.flags.writeable = False
+    return g, keys
 
 
 def _variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric values of ``var`` and its validity mask (non-missing)."""
-    y = numeric_column(design._data, var, role="analysis")
-    ok = ~np.isnan(y)
+    """Numeric values of ``var`` (0 where missing) and its validity mask; cached per data."""
+
+    def compute():
+        y = numeric_column(design._data, var, role="analysis")
+        ok = ~np.isnan(y)
+        y = np.where(ok, y, 0.0)
+        y.flags.writeable = False
+        ok.flags.writeable = False
+        return y, ok
+
+    y, ok = design._cached(("numeric", var), compute, per_design=False)
     if not na_rm and not ok[design._active].all():
         bad = int((~ok & design._active).sum())
         raise SurveyDesignError(
             f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
             "estimate over respondents with a value (the design is kept for variances)."
         )
-    return np.where(ok, y, 0.0), ok
+    return y, ok
 
 
 def _check_na_rm(na_rm) -> None:
@@ -98,20 +122,28 @@ def _numeric_columns(design, variables, na_rm) -> dict:
 
 def _levels(design, var, *, na_rm: bool) -> tuple[np.ndarray, list, np.ndarray]:
     """Level codes of a categorical variable (-1 = missing), its levels, validity mask."""
-    s = design._data[var]
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        levels = list(s.cat.categories)
-        codes = s.cat.codes.to_numpy().astype(np.int64)
-    else:
-        codes, uniq = pd.factorize(s, sort=True)
-        levels = list(uniq)
-        codes = codes.astype(np.int64)
+
+    def compute():
+        s = design._data[var]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            levels = list(s.cat.categories)
+            codes = s.cat.codes.to_numpy().astype(np.int64)
+        else:
+            codes, uniq = pd.factorize(s, sort=True)
+            levels = list(uniq)
+            codes = codes.astype(np.int64)
+        ok = codes >= 0
+        codes.flags.writeable = False
+        ok.flags.writeable = False
+        return codes, levels, ok
+
+    codes, levels, ok = design._cached(("levels", var), compute, per_design=False)
+    levels = list(levels)
     if len(levels) > 200:
         raise ColumnError(
             f"variable {var!r} has {len(levels)} distinct values; proportion() is for "
             "categorical variables — use mean() for a numeric one, or recode it into groups."
         )
-    ok = codes >= 0
     if not na_rm and not ok[design._active].all():
         bad = int((~ok & design._active).sum())
         raise SurveyDesignError(
@@ -124,15 +156,32 @@ def _levels(design, var, *, na_rm: bool) -> tuple[np.ndarray, list, np.ndarray]:
 class _Cells:
     """Accumulates blocks of a ratio-of-totals estimator, then computes everything at once."""
 
-    def __init__(self, design, g: np.ndarray, n_domains: int):
+    def __init__(self, design, g: np.ndarray, n_domains: int, by_key=None):
         self.design = design
+        self.by_key = by_key  # names the domain coding, for cached per-PSU sums
         self.w = design._estimation_weights()
         self.g = g
         self.D = n_domains
-        self.blocks = []  # (valid, cells, y, x)
+        self._blocks = None
         self.groups = []  # per add(): kind, first cell, levels, valid, cells, y or codes, x
         self.keys = []  # per block: list of (domain, variable, level) in cell order
         self.k = 0
+
+    @property
+    def blocks(self) -> list:
+        """(valid, cell codes, y, x) per block; a categorical gives one indicator block a level.
+
+        Built on first use: the per-PSU fast path never needs the indicators.
+        """
+        if self._blocks is None:
+            out = []
+            for kind_g, _, L, valid, dom, values, x in self.groups:
+                if kind_g == "numeric":
+                    out.append((valid, dom, values, x))
+                else:
+                    out.extend((valid, dom + j, (values == j).astype(float), x) for j in range(L))
+            self._blocks = out
+        return self._blocks
 
     def add(self, valid, y, x, variable, levels=(None,), level_index=None):
         """Add cells (domain x level) for one variable; ``level_index`` gives each row's level.
@@ -145,11 +194,9 @@ class _Cells:
         dom = np.where(valid, self.g, 0) * L + base
         if level_index is None:
             self.groups.append(("numeric", base, 1, valid, dom, y, x))
-            self.blocks.append((valid, dom, y, x))
         else:
-            self.groups.append(("levels", base, L, valid, dom, level_index, None))
-            for j in range(L):
-                self.blocks.append((valid, dom + j, (level_index == j).astype(float), x))
+            self.groups.append(("levels", base, L, valid, dom, level_index, x))
+        self._blocks = None
         self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
         self.k += self.D * L
 
@@ -224,44 +271,48 @@ class _Cells:
         means' deviations and all variances unchanged and keeps the subtraction well
         conditioned.
         """
-        d, k, w = self.design, self.k, self.w
+        d, k, w, D = self.design, self.k, self.w, self.D
         st = d._finest_stage()
         P = st.n_psu
-        unit_k = st.unit * k
-        wy = np.zeros(P * k)
-        ww = np.zeros(P * k)
-        cnt = np.zeros(P * k)
+        WY, WW, CNT = np.zeros((P, k)), np.zeros((P, k)), np.zeros((P, k))
         wyy = np.zeros(k)
         shift = np.zeros(k)
         share_cells = np.zeros(k, dtype=bool)
         for kind_g, base, L, valid, cells, values, _ in self.groups:
-            wv = w * valid
+            width = D * L
+            span = slice(base, base + width)
+            all_valid = bool(valid.all())
+            wv = w if all_valid else w * valid
+            dom = cells - base  # domain code x L (0 where invalid, with weight 0)
             if kind_g == "levels":
-                key = unit_k + cells + np.where(valid, values, 0)
-                sums = np.bincount(key, wv, minlength=P * k)
-                counts = np.bincount(key, valid, minlength=P * k)
-                width = self.D * L
-                s3 = sums.reshape(P, k)[:, base:base + width].reshape(P, self.D, L)
-                c3 = counts.reshape(P, k)[:, base:base + width].reshape(P, self.D, L)
-                wy.reshape(P, k)[:, base:base + width] += s3.reshape(P, width)
-                tot = s3.sum(axis=2, keepdims=True)
-                ww.reshape(P, k)[:, base:base + width] += np.broadcast_to(tot, s3.shape).reshape(P, width)
-                cnt.reshape(P, k)[:, base:base + width] += np.broadcast_to(
-                    c3.sum(axis=2, keepdims=True), c3.shape).reshape(P, width)
-                share_cells[base:base + width] = True
+                key = st.unit * width + dom + (values if all_valid else np.where(valid, values, 0))
+                sums = np.bincount(key, wv, minlength=P * width).reshape(P, D, L)
+                counts = np.bincount(key, valid, minlength=P * width).reshape(P, D, L)
+                WY[:, span] += sums.reshape(P, width)
+                WW[:, span] += np.repeat(sums.sum(axis=2), L, axis=1)
+                CNT[:, span] += np.repeat(counts.sum(axis=2), L, axis=1)
+                share_cells[span] = True
+                continue
+            key = st.unit if D == 1 else st.unit * D + dom
+            # any constant shift leaves deviations unchanged; one near the mean keeps the
+            # per-PSU subtraction below well conditioned
+            m = 0.0 if kind == "total" else float(values[:4096].mean())
+            yv = values - m if m else values
+            wyv = wv * yv
+            WY[:, span] += np.bincount(key, wyv, minlength=P * D).reshape(P, D)
+            if all_valid and self.by_key is not None:
+                ww_d, cnt_d = d._cached(("unit sums", self.by_key), lambda key=key: (
+                    np.bincount(key, w, minlength=P * D).reshape(P, D),
+                    np.bincount(key, minlength=P * D).reshape(P, D).astype(float)))
             else:
-                wsum_all = wv.sum()
-                m = float(np.dot(wv, values) / wsum_all) if (kind != "total" and wsum_all > 0) else 0.0
-                yv = values - m if m != 0.0 else values
-                key = unit_k + cells
-                wyv = wv * yv
-                wy += np.bincount(key, wyv, minlength=P * k)
-                ww += np.bincount(key, wv, minlength=P * k)
-                cnt += np.bincount(key, valid, minlength=P * k)
-                if deff is not False:
-                    wyy += np.bincount(cells, wyv * yv, minlength=k)
-                shift[base:base + self.D] = m
-        WY, WW, CNT = wy.reshape(P, k), ww.reshape(P, k), cnt.reshape(P, k)
+                ww_d = np.bincount(key, wv, minlength=P * D).reshape(P, D)
+                cnt_d = np.bincount(key, valid, minlength=P * D).reshape(P, D)
+            WW[:, span] += ww_d
+            CNT[:, span] += cnt_d
+            if deff is not False:
+                wyy[span] += (np.bincount(dom, wyv * yv, minlength=D) if D > 1
+                              else np.dot(wyv, yv))
+            shift[span] = m
         num, wsum, nobs = WY.sum(axis=0), WW.sum(axis=0), CNT.sum(axis=0)
         wyy = np.where(share_cells, num, wyy)  # an indicator equals its square
         empty = nobs == 0
@@ -403,7 +454,7 @@ def mean(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estim
     """
     _check_deff(deff)
     g, dkeys, by_cols = _domains(design, by)
-    cells = _Cells(design, g, len(dkeys))
+    cells = _Cells(design, g, len(dkeys), by_key=("by", *by_cols))
     columns = _numeric_columns(design, variables, na_rm)
     for var, (y, ok) in columns.items():
         cells.add(ok, y, None, var)
@@ -420,7 +471,7 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Esti
     """
     _check_deff(deff)
     g, dkeys, by_cols = _domains(design, by)
-    cells = _Cells(design, g, len(dkeys))
+    cells = _Cells(design, g, len(dkeys), by_key=("by", *by_cols))
     _check_na_rm(na_rm)
     variables = as_list(variables)
     check_columns(design._data, variables, role="analysis")
@@ -452,7 +503,7 @@ def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=
             f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}."
         )
     g, dkeys, by_cols = _domains(design, by)
-    cells = _Cells(design, g, len(dkeys))
+    cells = _Cells(design, g, len(dkeys), by_key=("by", *by_cols))
     for a, b in zip(nums, dens, strict=True):
         check_columns(design._data, [a, b], role="analysis")
         y, oky = _variable_values(design, a, na_rm=na_rm)
@@ -509,7 +560,7 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
     _check_deff(deff)
     check_option(ci_method, CI_METHODS, name="ci_method")
     g, dkeys, by_cols = _domains(design, by)
-    cells = _Cells(design, g, len(dkeys))
+    cells = _Cells(design, g, len(dkeys), by_key=("by", *by_cols))
     for var in as_list(variables):
         check_columns(design._data, [var], role="analysis")
         codes, levels, ok = _levels(design, var, na_rm=na_rm)
@@ -856,7 +907,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     g, dkeys, by_cols = _domains(design, by)
     D, P = len(dkeys), len(probs)
     w_all = design._estimation_weights()
-    ind_cells = _Cells(design, g, D)
+    ind_cells = _Cells(design, g, D, by_key=("by", *by_cols))
     per_var = []  # (name, sorted x, sorted w, sorted domain, quantiles D x P)
     for var, (y, ok) in _numeric_columns(design, variables, na_rm).items():
         valid = ok & (g >= 0) & (w_all != 0)
