@@ -78,8 +78,11 @@ def numeric_column(df: pd.DataFrame, col, *, role: str, allow_na: bool = True) -
     return arr
 
 
-def design_key(df: pd.DataFrame, col, *, role: str) -> np.ndarray:
-    """Integer codes of a design column (strata or cluster ids); NaN is an error."""
+def design_key(df: pd.DataFrame, col, *, role: str, labels: bool = False):
+    """Integer codes of a design column (strata or cluster ids); NaN is an error.
+
+    Codes follow the sorted values; with ``labels=True`` the sorted values are returned too.
+    """
     s = df[col]
     if s.isna().any():
         rows = list(np.flatnonzero(s.isna().to_numpy())[:5])
@@ -87,8 +90,9 @@ def design_key(df: pd.DataFrame, col, *, role: str) -> np.ndarray:
             f"{role} column {col!r} has {int(s.isna().sum())} missing value(s) "
             f"(first rows at positions {rows}); every respondent needs a {role}."
         )
-    codes, _ = pd.factorize(s, sort=True)
-    return codes.astype(np.int64)
+    codes, uniques = pd.factorize(s, sort=True)
+    codes = codes.astype(np.int64)
+    return (codes, np.asarray(uniques, dtype=object)) if labels else codes
 
 
 def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:

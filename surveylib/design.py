@@ -171,8 +171,7 @@ class SurveyDesign:
     def _build_stages(self, df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
         n = len(df)
         if strata_col is not None:
-            strat = design_key(df, strata_col, role="strata")
-            strat_labels = np.asarray(pd.unique(df[strata_col].sort_values()), dtype=object)
+            strat, strat_labels = design_key(df, strata_col, role="strata", labels=True)
         else:
             strat = np.zeros(n, dtype=np.int64)
             strat_labels = np.array(["(all)"], dtype=object)
@@ -196,14 +195,11 @@ class SurveyDesign:
                 stratum = strat
                 if psu_cols and not nest:
                     unit = ids
-                    n_units_all = int(ids.max()) + 1
-                    n_strata_per = np.bincount(
-                        np.unique(ids * (int(strat.max()) + 1) + strat)
-                        // (int(strat.max()) + 1),
-                        minlength=n_units_all,
-                    )
-                    if (n_strata_per > 1).any():
-                        vals = pd.unique(df[psu_cols[0]].to_numpy()[np.isin(ids, np.flatnonzero(n_strata_per > 1))])
+                    # a PSU id in two strata: some row's stratum differs from its PSU's first
+                    first = _first_per_group(strat, ids, int(ids.max()) + 1)
+                    crossing = strat != first[ids]
+                    if crossing.any():
+                        vals = pd.unique(df[psu_cols[0]].to_numpy()[crossing])
                         raise SurveyDesignError(
                             f"PSU ids in column {psu_cols[0]!r} repeat across strata "
                             f"(e.g. {list(vals[:5])}); if ids are only unique within a stratum, "
