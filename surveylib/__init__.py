@@ -35,6 +35,7 @@ from .instruments import (
 )
 from .io import read_csv, read_spss, write_csv, write_spss
 from .models import GLMResult
+from .ordinal import OLRResult
 from .replicate import ReplicateDesign
 from .results import Estimate
 
@@ -48,6 +49,7 @@ __all__ = [
     "ContrastResult",
     "Crosstab",
     "GLMResult",
+    "OLRResult",
     "TestResult",
     "TTestResult",
     "compare",
