@@ -27,7 +27,7 @@ from scipy import integrate, optimize, stats
 
 from ._validation import as_list, check_columns, check_level, check_option
 from .errors import ColumnError, SurveyDesignError, SurveyWarning
-from .results import Estimate, critical_value
+from .results import Estimate, StatisticAccessors, critical_value
 
 MAX_LEVELS = 200
 CHISQ_METHODS = ("F", "chisq", "wald", "adjwald", "lincom", "saddlepoint")
@@ -938,13 +938,15 @@ def _adjust(p: np.ndarray, method) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(StatisticAccessors):
     """Differences ``b - a`` between two independent waves, one row per domain x level.
 
     ``.to_frame()`` has the columns ``[*by, "variable", "level", "estimate_a", "estimate_b",
     "difference", "se", "df", "t", "p_value", "p_adjusted", "ci_low", "ci_high", "change"]``;
     ``.estimate``/``.se``/``.vcov``/``.ci()``/``.df`` refer to the differences.
     """
+
+    _estimate_name = "difference"
 
     keys: pd.DataFrame
     by: tuple
@@ -965,25 +967,6 @@ class Comparison:
             return pd.Index(self.keys[cols[0]], name=cols[0])
         return pd.MultiIndex.from_frame(self.keys[cols])
 
-    @property
-    def estimate(self) -> pd.Series:
-        return pd.Series(self.values, index=self.index, name="difference")
-
-    @property
-    def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None)), index=self.index,
-                         name="se")
-
-    @property
-    def vcov(self) -> pd.DataFrame:
-        return pd.DataFrame(self.vcov_matrix, index=self.index, columns=self.index)
-
-    @property
-    def df(self):
-        if np.all(self.dfs == self.dfs[0]):
-            d = float(self.dfs[0])
-            return int(d) if d.is_integer() else d
-        return pd.Series(self.dfs, index=self.index, name="df")
 
     def ci(self, level: float | None = None, df=None) -> pd.DataFrame:
         level = self.level if level is None else level

@@ -20,7 +20,7 @@ from scipy import stats
 
 from ._validation import check_level, check_option
 from .errors import ConvergenceWarning, SurveyDesignError
-from .results import critical_value
+from .results import StatisticAccessors, critical_value
 from .variance.taylor import Scores
 
 FAMILIES = ("gaussian", "binomial", "poisson")
@@ -28,7 +28,7 @@ FRAME_COLUMNS = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", 
 
 
 @dataclass(frozen=True)
-class GLMResult:
+class GLMResult(StatisticAccessors):
     """A fitted survey-weighted GLM.
 
     Attributes
@@ -71,23 +71,6 @@ class GLMResult:
     @property
     def index(self) -> pd.Index:
         return pd.Index(self.terms, name="term")
-
-    @property
-    def estimate(self) -> pd.Series:
-        return pd.Series(self.values, index=self.index, name="estimate")
-
-    @property
-    def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None)), index=self.index,
-                         name="se")
-
-    @property
-    def vcov(self) -> pd.DataFrame:
-        return pd.DataFrame(self.vcov_matrix, index=self.index, columns=self.index)
-
-    @property
-    def df(self):
-        return int(self.dfs) if float(self.dfs).is_integer() else self.dfs
 
     def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
         """Wald intervals with t quantiles on the residual df (R ``confint.svyglm``)."""

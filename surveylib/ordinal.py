@@ -19,7 +19,7 @@ from scipy import optimize, special, stats
 
 from ._validation import check_level, check_option
 from .errors import ConvergenceWarning, SurveyDesignError
-from .results import critical_value
+from .results import StatisticAccessors, critical_value
 from .variance.taylor import Scores
 
 METHODS = ("logistic", "probit", "cloglog", "cauchit")
@@ -41,7 +41,7 @@ _LINKS = {  # (cdf, density) as R's plogis/dlogis, pnorm/dnorm, survey's pgumbel
 
 
 @dataclass(frozen=True)
-class OLRResult:
+class OLRResult(StatisticAccessors):
     """A fitted survey-weighted proportional-odds model.
 
     Attributes
@@ -91,10 +91,6 @@ class OLRResult:
         return pd.Index(self.terms, name="term")
 
     @property
-    def estimate(self) -> pd.Series:
-        return pd.Series(self.values, index=self.index, name="estimate")
-
-    @property
     def coef(self) -> pd.Series:
         """The regression coefficients ``beta`` (R ``coef(m)`` without the cutpoints)."""
         return self.estimate.iloc[: self.n_coef]
@@ -103,19 +99,6 @@ class OLRResult:
     def zeta(self) -> pd.Series:
         """The cutpoints (R ``m$zeta``), increasing."""
         return self.estimate.iloc[self.n_coef:]
-
-    @property
-    def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None)), index=self.index,
-                         name="se")
-
-    @property
-    def vcov(self) -> pd.DataFrame:
-        return pd.DataFrame(self.vcov_matrix, index=self.index, columns=self.index)
-
-    @property
-    def df(self):
-        return int(self.dfs) if float(self.dfs).is_integer() else self.dfs
 
     def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
         """Wald intervals, t on :attr:`df` by default; ``df=float("inf")`` gives R's

@@ -30,8 +30,41 @@ def critical_value(level: float, df) -> np.ndarray:
     return np.where(np.isinf(df), stats.norm.ppf(q), np.where(df > 0, t, np.nan))
 
 
+class StatisticAccessors:
+    """The accessor protocol shared by every result (estimates, comparisons, models).
+
+    A subclass provides ``index``, ``values``, ``vcov_matrix`` and ``dfs`` (a number, or one
+    per row); ``_estimate_name`` names the estimate Series.
+    """
+
+    _estimate_name = "estimate"
+
+    @property
+    def estimate(self) -> pd.Series:
+        return pd.Series(self.values, index=self.index, name=self._estimate_name)
+
+    @property
+    def se(self) -> pd.Series:
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None))
+        return pd.Series(se, index=self.index, name="se")
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        return pd.DataFrame(self.vcov_matrix, index=self.index, columns=self.index)
+
+    @property
+    def df(self):
+        """Degrees of freedom: a number when every row shares it, else a Series."""
+        dfs = np.atleast_1d(np.asarray(self.dfs, dtype=float))
+        if np.all(dfs == dfs[0]):
+            d = float(dfs[0])
+            return int(d) if d.is_integer() else d
+        return pd.Series(dfs, index=self.index, name="df")
+
+
 @dataclass(frozen=True)
-class Estimate:
+class Estimate(StatisticAccessors):
     """Design-based estimates of one or more cells (domain x variable x level).
 
     Attributes
@@ -70,30 +103,8 @@ class Estimate:
         return pd.MultiIndex.from_frame(self.keys[cols])
 
     @property
-    def estimate(self) -> pd.Series:
-        return pd.Series(self.values, index=self.index, name="estimate")
-
-    @property
-    def se(self) -> pd.Series:
-        with np.errstate(invalid="ignore"):
-            se = np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None))
-        return pd.Series(se, index=self.index, name="se")
-
-    @property
-    def vcov(self) -> pd.DataFrame:
-        return pd.DataFrame(self.vcov_matrix, index=self.index, columns=self.index)
-
-    @property
     def deff(self) -> pd.Series:
         return pd.Series(self.deff_values, index=self.index, name="deff")
-
-    @property
-    def df(self):
-        """Degrees of freedom: a number when every cell shares it, else a Series."""
-        if np.all(self.dfs == self.dfs[0]):
-            d = float(self.dfs[0])
-            return int(d) if d.is_integer() else d
-        return pd.Series(self.dfs, index=self.index, name="df")
 
     def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
         """Confidence intervals.
