@@ -253,7 +253,9 @@ r_a15_24 = add("adult_share_15plus", "Kazakhstan (national, used for urban)", "2
                "formula: 100 - R%d" % r_014, "national share applied to urban population; urban 15+ share is likely a few points higher")
 
 # ---------------------------------------------------------------- write frame_sources
-with open("/work/shared/data/frame_sources.csv", newline="") as fh:
+# the project's shared/ folder lies beside the repository
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "shared")
+with open(os.path.join(SHARED, "data", "frame_sources.csv"), newline="") as fh:
     seed = list(csv.DictReader(fh))
 OFF = len(seed)
 def rid(i):
