@@ -163,9 +163,27 @@ class _Cells:
         self.g = g
         self.D = n_domains
         self._blocks = None
-        self.groups = []  # per add(): kind, first cell, levels, valid, cells, y or codes, x
+        # per add(): kind, first cell, levels, valid rows, domain x levels code (relative to
+        # the first cell, 0 where invalid), y or level codes, x, whether every row is valid
+        self.groups = []
         self.keys = []  # per block: list of (domain, variable, level) in cell order
         self.k = 0
+
+    def _memo(self, key, compute):
+        """Cache on the design when the domain coding is named, else compute."""
+        if self.by_key is None:
+            return compute()
+        return self.design._cached((*key, self.by_key), compute)
+
+    def _rows_in_domains(self):
+        """Rows in some domain with non-zero weight, and whether that is every row."""
+
+        def compute():
+            rows = (self.g >= 0) & (self.w != 0)  # calibrated weights may be negative
+            rows.flags.writeable = False
+            return rows, bool(rows.all())
+
+        return self._memo(("rows in domains",), compute)
 
     @property
     def blocks(self) -> list:
@@ -175,11 +193,12 @@ class _Cells:
         """
         if self._blocks is None:
             out = []
-            for kind_g, _, L, valid, dom, values, x in self.groups:
+            for kind_g, base, L, valid, dom, values, x, _ in self.groups:
                 if kind_g == "numeric":
-                    out.append((valid, dom, values, x))
+                    out.append((valid, dom + base, values, x))
                 else:
-                    out.extend((valid, dom + j, (values == j).astype(float), x) for j in range(L))
+                    out.extend((valid, dom + base + j, (values == j).astype(float), x)
+                               for j in range(L))
             self._blocks = out
         return self._blocks
 
@@ -188,14 +207,20 @@ class _Cells:
 
         ``x=None`` means a denominator of 1 for every row (means and shares).
         """
-        valid = valid & (self.g >= 0) & (self.w != 0)  # calibrated weights may be negative
+        rows, every_row = self._rows_in_domains()
         L = len(levels)
         base = self.k
-        dom = np.where(valid, self.g, 0) * L + base
-        if level_index is None:
-            self.groups.append(("numeric", base, 1, valid, dom, y, x))
+        all_valid = every_row and bool(valid.all())
+        if all_valid:
+            valid = rows
+            dom = self._memo(("domain x levels", L), lambda: self.g * L)
         else:
-            self.groups.append(("levels", base, L, valid, dom, level_index, x))
+            valid = valid & rows
+            dom = np.where(valid, self.g, 0) * L
+        if level_index is None:
+            self.groups.append(("numeric", base, 1, valid, dom, y, x, all_valid))
+        else:
+            self.groups.append(("levels", base, L, valid, dom, level_index, x, all_valid))
         self._blocks = None
         self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
         self.k += self.D * L
@@ -207,6 +232,10 @@ class _Cells:
         """
         if self._fast_path_applies(kind):
             return self._compute_by_units(kind, deff)
+        by_units = getattr(self.design, "_cells_by_units", None)  # replicate factors per PSU
+        out = by_units(self, kind, deff) if by_units is not None else None
+        if out is not None:
+            return out
         k, w = self.k, self.w
         num, den, wsum, nobs = (np.zeros(k) for _ in range(4))
         wvs = []
@@ -274,46 +303,55 @@ class _Cells:
         d, k, w, D = self.design, self.k, self.w, self.D
         st = d._finest_stage()
         P = st.n_psu
-        WY, WW, CNT = np.zeros((P, k)), np.zeros((P, k)), np.zeros((P, k))
+        WY, WW = np.zeros((P, k)), np.zeros((P, k))
+        nobs = np.zeros(k)
         wyy = np.zeros(k)
         shift = np.zeros(k)
         share_cells = np.zeros(k, dtype=bool)
-        for kind_g, base, L, valid, cells, values, _ in self.groups:
+        for kind_g, base, L, valid, dom, values, _, all_valid in self.groups:
             width = D * L
             span = slice(base, base + width)
-            all_valid = bool(valid.all())
             wv = w if all_valid else w * valid
-            dom = cells - base  # domain code x L (0 where invalid, with weight 0)
+            if all_valid:  # rows per domain do not depend on the variable
+                n_dom = self._memo(("rows per domain",),
+                                   lambda: np.bincount(self.g, minlength=D).astype(float))
             if kind_g == "levels":
-                key = st.unit * width + dom + (values if all_valid else np.where(valid, values, 0))
+                if all_valid:
+                    key = self._memo(("PSU x domain x levels", L),
+                                     lambda width=width, dom=dom: st.unit * width + dom) + values
+                else:
+                    key = st.unit * width + dom + np.where(valid, values, 0)
+                    n_dom = np.bincount(dom // L, valid, minlength=D)
                 sums = np.bincount(key, wv, minlength=P * width).reshape(P, D, L)
-                counts = np.bincount(key, valid, minlength=P * width).reshape(P, D, L)
                 WY[:, span] += sums.reshape(P, width)
                 WW[:, span] += np.repeat(sums.sum(axis=2), L, axis=1)
-                CNT[:, span] += np.repeat(counts.sum(axis=2), L, axis=1)
+                nobs[span] = np.repeat(n_dom, L)
                 share_cells[span] = True
                 continue
-            key = st.unit if D == 1 else st.unit * D + dom
+            if D == 1:
+                key = st.unit
+            elif all_valid:
+                key = self._memo(("PSU x domain",), lambda: st.unit * D + self.g)
+            else:
+                key = st.unit * D + dom
             # any constant shift leaves deviations unchanged; one near the mean keeps the
             # per-PSU subtraction below well conditioned
             m = 0.0 if kind == "total" else float(values[:4096].mean())
             yv = values - m if m else values
             wyv = wv * yv
             WY[:, span] += np.bincount(key, wyv, minlength=P * D).reshape(P, D)
-            if all_valid and self.by_key is not None:
-                ww_d, cnt_d = d._cached(("unit sums", self.by_key), lambda key=key: (
-                    np.bincount(key, w, minlength=P * D).reshape(P, D),
-                    np.bincount(key, minlength=P * D).reshape(P, D).astype(float)))
+            if all_valid:
+                WW[:, span] += self._memo(("PSU x domain weights",), lambda key=key: np.bincount(
+                    key, w, minlength=P * D).reshape(P, D))
             else:
-                ww_d = np.bincount(key, wv, minlength=P * D).reshape(P, D)
-                cnt_d = np.bincount(key, valid, minlength=P * D).reshape(P, D)
-            WW[:, span] += ww_d
-            CNT[:, span] += cnt_d
+                WW[:, span] += np.bincount(key, wv, minlength=P * D).reshape(P, D)
+                n_dom = np.bincount(dom, valid, minlength=D)
+            nobs[span] = n_dom
             if deff is not False:
                 wyy[span] += (np.bincount(dom, wyv * yv, minlength=D) if D > 1
                               else np.dot(wyv, yv))
             shift[span] = m
-        num, wsum, nobs = WY.sum(axis=0), WW.sum(axis=0), CNT.sum(axis=0)
+        num, wsum = WY.sum(axis=0), WW.sum(axis=0)
         wyy = np.where(share_cells, num, wyy)  # an indicator equals its square
         empty = nobs == 0
         safe_w = np.where(wsum == 0, 1.0, wsum)
