@@ -15,6 +15,7 @@ codes into strings).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -140,58 +141,165 @@ def population_table(spec, variables, *, what: str) -> PopulationTable:
     return PopulationTable(variables, keys, values, is_share, what)
 
 
-def _codes_for(sample: pd.Series, levels: pd.Series, active: np.ndarray, *, var, what):
-    """Code of each row's level in ``levels`` (-1 for rows outside ``active``)."""
+# ----- coding the rows ---------------------------------------------------------------------
+# Every per-row step is integer arithmetic on level codes: each column is factorised once (and
+# cached on the design, shared with the estimators' categorical codes), the rows being weighted
+# are coded to the joint cells of the variables with one ``bincount``, and everything that
+# compares levels -- matching them to a population table, as values or as text -- happens on
+# the small table of distinct values and joint cells, never on the rows.
+
+_DENSE_CELLS = 1 << 22  # joint code spaces up to this size are compressed with bincount
+
+
+def _factorize(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, list, np.ndarray]:
+    """(codes, levels, ok) of a column: int64 codes (-1 = missing) into ``levels``."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        levels = list(s.cat.categories)
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes, uniq = pd.factorize(s, sort=sort)
+        levels = list(uniq)
+        codes = codes.astype(np.int64)
+    ok = codes >= 0
+    codes.flags.writeable = False
+    ok.flags.writeable = False
+    return codes, levels, ok
+
+
+def column_codes(source, var) -> tuple[np.ndarray, list]:
+    """Level codes of column ``var`` (-1 = missing) and its distinct values.
+
+    ``source`` is a design (the codes are cached per data under the key the estimators use,
+    ``("levels", var)``, with the same sorted coding) or a DataFrame (coded afresh).
+    """
+    if isinstance(source, pd.DataFrame):
+        codes, levels, _ = _factorize(source[var], sort=False)
+        return codes, levels
+    data = source._data
+    try:
+        codes, levels, _ = source._cached(("levels", var),
+                                          lambda: _factorize(data[var], sort=True), per_design=False)
+    except TypeError:  # values that do not sort (mixed types): code them unsorted
+        codes, levels, _ = source._cached(("levels, unsorted", var),
+                                          lambda: _factorize(data[var], sort=False),
+                                          per_design=False)
+    return codes, levels
+
+
+def _compress(flat: np.ndarray, size: int) -> np.ndarray:
+    """Codes ``0..K-1`` of the distinct values of ``flat`` (in increasing order of value)."""
+    if size <= max(_DENSE_CELLS, 4 * len(flat)):
+        present = np.bincount(flat, minlength=size) > 0
+        remap = np.cumsum(present) - 1
+        return remap[flat]
+    return np.unique(flat, return_inverse=True)[1].reshape(-1)
+
+
+@dataclass(frozen=True, eq=False)
+class CodedRows:
+    """The rows being weighted, coded to the joint cells of some variables.
+
+    Attributes
+    ----------
+    variables : tuple of str
+    levels : tuple of lists, the distinct values of each variable in the data
+    inv : (n_active,) int64, the joint cell of each active row (in row order)
+    comp : (n_vars, K) int64, each joint cell's code of each variable (-1 = missing)
+    counts : (K,) int64, active rows per joint cell
+    active : (n,) bool
+    """
+
+    variables: tuple
+    levels: tuple
+    inv: np.ndarray
+    comp: np.ndarray
+    counts: np.ndarray
+    active: np.ndarray
+
+    @property
+    def n_joint(self) -> int:
+        return len(self.counts)
+
+    def rows_in(self, joint_mask: np.ndarray) -> np.ndarray:
+        """Positions (in the data) of the active rows whose joint cell is in ``joint_mask``."""
+        return np.flatnonzero(self.active)[joint_mask[self.inv]]
+
+    def to_rows(self, per_joint: np.ndarray, fill=-1) -> np.ndarray:
+        """A per-joint-cell array spread to every row (``fill`` outside the active rows)."""
+        out = np.full(len(self.active), fill, dtype=per_joint.dtype)
+        out[self.active] = per_joint[self.inv]
+        return out
+
+
+def code_rows(source, variables, active: np.ndarray) -> CodedRows:
+    """Code the ``active`` rows of ``source`` (design or DataFrame) to the joint cells of
+    ``variables``: one multiply-add per variable and row, then one ``bincount``."""
+    variables = tuple(variables)
+    n_act = int(active.sum())
+    everyone = n_act == len(active)
+    codes, levels = [], []
+    for v in variables:
+        c, lev = column_codes(source, v)
+        codes.append(c if everyone else c[active])
+        levels.append(lev)
+    flat = np.zeros(n_act, dtype=np.int64)
+    size = 1
+    for c, lev in zip(codes, levels, strict=True):
+        radix = len(lev) + 1  # code 0 = missing
+        if size * radix > (1 << 62):
+            flat = _compress(flat, size)
+            size = int(flat.max()) + 1 if n_act else 1
+        flat = flat * radix + (c + 1)
+        size *= radix
+    inv = _compress(flat, size) if n_act else flat
+    k = int(inv.max()) + 1 if n_act else 0
+    rep = np.zeros(k, dtype=np.int64)
+    rep[inv] = np.arange(n_act)  # any row of a cell represents it: its rows share every code
+    comp = np.array([c[rep] for c in codes], dtype=np.int64).reshape(len(codes), k)
+    counts = np.bincount(inv, minlength=k)
+    return CodedRows(variables, tuple(levels), inv, comp, counts, active)
+
+
+def _level_index(distinct: list, levels: pd.Series) -> np.ndarray:
+    """Position in ``levels`` of each value of ``distinct`` (-1: absent); by value, else as text."""
     lev_index = pd.Index(levels.to_numpy(dtype=object))
-    values = sample.to_numpy(dtype=object)
-    na = pd.isna(sample).to_numpy() & active
-    if na.any():
-        raise WeightingError(
-            f"{what}: column {var!r} has {int(na.sum())} missing value(s) among the rows being "
-            f"weighted (first at position {int(np.flatnonzero(na)[0])}); recode them into a "
-            "level of the population table or drop those rows first."
-        )
-    codes = np.full(len(values), -1, dtype=np.int64)
-    inv, uniques = pd.factorize(pd.Series(values[active], dtype=object), sort=False)
-    distinct = list(uniques)
     idx = lev_index.get_indexer(pd.Index(distinct, dtype=object))
     if (idx < 0).any():
-        norm_lev = [_norm(v) for v in lev_index]
         lookup = {}
-        for j, s in enumerate(norm_lev):
+        for j, s in enumerate(_norm(v) for v in lev_index):
             lookup.setdefault(s, j)
         idx = np.array([lookup.get(_norm(v), -1) for v in distinct], dtype=np.int64)
-    if (idx < 0).any():
-        missing = [distinct[i] for i in np.flatnonzero(idx < 0)]
-        n_rows = int(np.isin(inv, np.flatnonzero(idx < 0)).sum())
-        raise WeightingError(
-            f"{what}: level(s) {missing[:5]!r} of column {var!r} occur in the sample "
-            f"({n_rows} row(s)) but not in the population table (levels: "
-            f"{list(lev_index)[:10]}); add them to the population table or recode/collapse "
-            "them in the data."
-        )
-    codes[active] = idx[inv]
-    return codes
+    return idx
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CellMatch:
     """Rows matched to the cells of a population table.
 
-    ``cells`` is each row's cell (row of ``table.keys``), -1 outside the rows weighted.
+    ``joint_cells`` is the table cell of each joint cell of ``coded``; :attr:`cells` spreads it
+    to the rows (-1 outside the rows weighted).
     """
 
     table: PopulationTable
-    cells: np.ndarray
+    coded: CodedRows
+    joint_cells: np.ndarray
 
     @property
     def n_cells(self) -> int:
         return len(self.table.values)
 
+    @functools.cached_property
+    def cells(self) -> np.ndarray:
+        return self.coded.to_rows(self.joint_cells)
 
-def match_cells(data: pd.DataFrame, table: PopulationTable, active: np.ndarray,
-                weights: np.ndarray) -> CellMatch:
+
+def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.ndarray,
+                *, coded: CodedRows | None = None) -> CellMatch:
     """Match every active row to a cell of ``table``; errors name the level and the fix.
+
+    ``source`` is a design (column codes are cached on it) or a DataFrame; ``coded`` may give
+    the rows already coded on a superset of the table's variables (raking codes all margins'
+    variables at once).  Levels are compared on the table of distinct values only.
 
     Raises
     ------
@@ -199,38 +307,75 @@ def match_cells(data: pd.DataFrame, table: PopulationTable, active: np.ndarray,
         A level or combination in the sample is absent from the table; a population cell with
         a positive value has no (positive-weight) rows; a sample cell has population value 0.
     """
+    data = source if isinstance(source, pd.DataFrame) else source._data
     check_columns(data, list(table.variables), role=f"{table.what}:")
+    if coded is None:
+        coded = code_rows(source, table.variables, active)
+    what = table.what
     per_var = []
     for j, v in enumerate(table.variables):
+        comp = coded.comp[coded.variables.index(v)]
+        na = comp < 0
+        if na.any():
+            first = int(coded.rows_in(na)[0])
+            raise WeightingError(
+                f"{what}: column {v!r} has {int(coded.counts[na].sum())} missing value(s) among "
+                f"the rows being weighted (first at position {first}); recode them into a "
+                "level of the population table or drop those rows first."
+            )
         levels = table.keys.iloc[:, j]
         uniq_levels = pd.Series(pd.unique(levels.to_numpy(dtype=object)), dtype=object)
-        c = _codes_for(data[v], uniq_levels, active, var=v, what=table.what)
+        lev_list = coded.levels[coded.variables.index(v)]
+        present = np.flatnonzero(np.bincount(comp, minlength=len(lev_list)))
+        idx = _level_index([lev_list[i] for i in present], uniq_levels)
+        if (idx < 0).any():
+            # name the absent levels in order of their first row, as a scan of the rows would
+            first = np.full(coded.n_joint, len(coded.inv), dtype=np.int64)
+            np.minimum.at(first, coded.inv, np.arange(len(coded.inv)))
+            first_level = np.full(len(lev_list), len(coded.inv), dtype=np.int64)
+            np.minimum.at(first_level, comp, first)
+            absent = present[idx < 0]
+            absent = absent[np.argsort(first_level[absent], kind="stable")]
+            missing = [lev_list[i] for i in absent]
+            bad = np.isin(comp, absent)
+            raise WeightingError(
+                f"{what}: level(s) {missing[:5]!r} of column {v!r} occur in the sample "
+                f"({int(coded.counts[bad].sum())} row(s)) but not in the population table "
+                f"(levels: {list(uniq_levels)[:10]}); add them to the population table or "
+                "recode/collapse them in the data."
+            )
+        to_level = np.full(len(lev_list), -1, dtype=np.int64)
+        to_level[present] = idx
         key_codes = pd.Index(uniq_levels.to_numpy(dtype=object)).get_indexer(
             pd.Index(levels.to_numpy(dtype=object), dtype=object))
-        per_var.append((c, key_codes, len(uniq_levels)))
+        per_var.append((to_level[comp], key_codes, len(uniq_levels)))
     dims = tuple(m for _, _, m in per_var)
-    row_flat = np.zeros(len(data), dtype=np.int64)
+    joint_flat = np.zeros(coded.n_joint, dtype=np.int64)
     key_flat = np.zeros(len(table.values), dtype=np.int64)
     for c, kc, m in per_var:
-        row_flat = row_flat * m + np.where(c >= 0, c, 0)
+        joint_flat = joint_flat * m + c
         key_flat = key_flat * m + kc
     lookup = np.full(int(np.prod(dims)), -1, dtype=np.int64)
     lookup[key_flat] = np.arange(len(key_flat))
-    cells = np.where(active, lookup[row_flat], -1)
-    lost = active & (cells < 0)
+    cells = lookup[joint_flat]
+    lost = cells < 0
     if lost.any():
-        i = int(np.flatnonzero(lost)[0])
+        i = int(coded.rows_in(lost)[0])
         combo = ", ".join(f"{v}={data[v].iloc[i]!r}" for v in table.variables)
         raise WeightingError(
-            f"{table.what}: the combination ({combo}) occurs in the sample "
-            f"({int(lost.sum())} row(s) in such combinations) but not in the population table; "
-            "add the cell to the population table or collapse it with a neighbouring cell."
+            f"{what}: the combination ({combo}) occurs in the sample "
+            f"({int(coded.counts[lost].sum())} row(s) in such combinations) but not in the "
+            "population table; add the cell to the population table or collapse it with a "
+            "neighbouring cell."
         )
-    wsum = np.bincount(cells[active], weights=weights[active], minlength=len(table.values))
+    match = CellMatch(table, coded, cells)
+    act = coded.active
+    w_joint = np.bincount(coded.inv, weights=weights[act], minlength=coded.n_joint)
+    wsum = np.bincount(cells, weights=w_joint, minlength=len(table.values))
     empty = np.flatnonzero((wsum <= 0) & (table.values > 0))
     if len(empty):
         raise WeightingError(
-            f"{table.what}: population cell {table.label(empty[0])} (value "
+            f"{what}: population cell {table.label(empty[0])} (value "
             f"{table.values[empty[0]]:g}) has no respondents in the sample"
             f"{' (and ' + str(len(empty) - 1) + ' more)' if len(empty) > 1 else ''}; "
             "collapse it with a neighbouring cell (R's partial=TRUE would silently drop it)."
@@ -238,8 +383,8 @@ def match_cells(data: pd.DataFrame, table: PopulationTable, active: np.ndarray,
     zero = np.flatnonzero((wsum > 0) & (table.values == 0))
     if len(zero):
         raise WeightingError(
-            f"{table.what}: population cell {table.label(zero[0])} has population 0 but "
-            f"{int(np.sum(cells == zero[0]))} respondent(s) in the sample; check the population "
-            "table or drop those respondents."
+            f"{what}: population cell {table.label(zero[0])} has population 0 but "
+            f"{int(coded.counts[cells == zero[0]].sum())} respondent(s) in the sample; check the "
+            "population table or drop those respondents."
         )
-    return CellMatch(table, cells)
+    return match

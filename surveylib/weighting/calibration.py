@@ -139,7 +139,7 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         pops.append(val)
         names.append(str(key))
     for j, (variables, table) in enumerate(categorical):
-        match = match_cells(data, table, active, weights)
+        match = match_cells(design, table, active, weights)
         values = table.scaled(n_pop) if table.is_share else table.values
         if n_pop is not None and abs(values.sum() - n_pop) > TOTAL_RTOL * abs(n_pop):
             raise WeightingError(

@@ -120,7 +120,7 @@ def margin_table(design, by, *, before=None, population=None) -> pd.DataFrame:
     out["target_share"] = np.nan
     if population is not None:
         table = population_table(population, cols, what=f"population of {cols}")
-        cells = match_cells(design._data, table, active, w).cells[active]
+        cells = match_cells(design, table, active, w).cells[active]
         target = table.scaled(out["total"].sum())
         # each group maps to one population cell
         first = np.full(k, -1, dtype=np.int64)

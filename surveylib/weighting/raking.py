@@ -13,10 +13,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list
+from .._validation import as_list, check_columns
 from ..errors import WeightingError
 from ._common import base_weights, check_bounds, check_on_fail, fail, margin_name, with_weights
-from ._population import _norm, match_cells, population_table
+from ._population import _norm, code_rows, match_cells, population_table
 from .adjustments import PostStratification, Raking
 
 TOTAL_RTOL = 1e-6
@@ -70,7 +70,7 @@ def poststratify(design, by, population):
     w0, active = base_weights(design)
     table = population_table(population, variables,
                              what=f"post-stratification on {margin_name(variables)}")
-    match = match_cells(design._data, table, active, w0)
+    match = match_cells(design, table, active, w0)
     total = w0[active].sum()
     target = table.scaled(total)
     cells = match.cells
@@ -226,7 +226,13 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     w0, active = base_weights(design)
     parsed = _parse_margins(margins)
     tables = [population_table(spec, v, what=f"margin {margin_name(v)}") for v, spec in parsed]
-    matches = [match_cells(design._data, t, active, w0) for t in tables]
+    for t in tables:
+        check_columns(design._data, list(t.variables), role=f"{t.what}:")
+    # code the rows once, to the joint cells of every margin variable (cached column codes, one
+    # bincount); margin levels are matched on that small table, not on the rows
+    variables = tuple(dict.fromkeys(v for t in tables for v in t.variables))
+    coded = code_rows(design, variables, active)
+    matches = [match_cells(design, t, active, w0, coded=coded) for t in tables]
     s0 = float(w0[active].sum())
     counts = [(t, t.values.sum()) for t in tables if not t.is_share]
     if counts:
@@ -243,13 +249,16 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     targets = [t.scaled(total) for t in tables]
     _check_consistent(tables, targets, total)
 
-    # joint cells of all margins
+    # joint cells of all margins: the margin cells of each joint cell of the variables, combined
+    # and numbered in increasing order of the mixed-radix code (several joint cells of the
+    # variables can fall in one joint cell of the margins when levels merge, e.g. 1 and "1")
     n_lev = [m.n_cells for m in matches]
-    flat = np.zeros(int(active.sum()), dtype=np.int64)
+    flat = np.zeros(coded.n_joint, dtype=np.int64)
     for m, L in zip(matches, n_lev, strict=True):
-        flat = flat * L + m.cells[active]
-    uniq, inv = np.unique(flat, return_inverse=True)
+        flat = flat * L + m.joint_cells
+    uniq, to_cell = np.unique(flat, return_inverse=True)
     K = len(uniq)
+    inv = to_cell.reshape(-1)[coded.inv]
     cells = np.full(len(w0), -1, dtype=np.int64)
     cells[active] = inv
     levels = []
