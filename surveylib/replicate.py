@@ -21,7 +21,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from . import estimators as _est
 from ._validation import (
@@ -181,7 +180,8 @@ class ReplicateDesign(SurveyDesign):
         if df_override is not None and not (float(df_override) > 0):
             raise ReplicateError(f"df={df_override!r} must be a positive number.")
         self._df_override = df_override
-        self._degf_cache = {}
+        self._degf_cache = {}  # unused: degf() lives in the per-design cache (kept for
+        # callers that reset it through _replace)
         self._frozen = True
 
     @classmethod
@@ -198,6 +198,10 @@ class ReplicateDesign(SurveyDesign):
                             strata_col=design._strata_col, psu_cols=design._psu_cols,
                             lonely_psu=design._lonely_psu)
         object.__setattr__(new, "_active", design._active.copy())
+        # the same data, so the same column codes: share the per-data cache (SurveyDesign._cached)
+        if design.__dict__.get("_column_cache") is None:
+            object.__setattr__(design, "_column_cache", {})
+        object.__setattr__(new, "_column_cache", design.__dict__["_column_cache"])
         return new
 
     # ----- attributes -------------------------------------------------------------------------
@@ -237,14 +241,16 @@ class ReplicateDesign(SurveyDesign):
                             columns=[f"rep{r + 1}" for r in range(a.shape[1])])
 
     def degf(self) -> int:
-        """Rank of the replicate weights of the rows in the design minus one (R ``degf``)."""
+        """Rank of the replicate weights of the rows in the design minus one (R ``degf``).
+
+        For factors per PSU this is the rank of the factors of the PSUs with rows (P' x R,
+        not n x R), computed once per design and per set of PSUs.
+        """
         if self._df_override is not None:
             d = float(self._df_override)
             return int(d) if d.is_integer() else d
-        key = np.packbits(self._active).tobytes()
-        if key not in self._degf_cache:
-            self._degf_cache[key] = self._replicates.rank(self._active) - 1
-        return self._degf_cache[key]
+        return self._cached(("replicate degf",),
+                            lambda: self._replicates.rank(self._active) - 1)
 
     def describe(self) -> str:
         parts = [f"{self.n_replicates} replicates ({self._rep_source})",
@@ -323,6 +329,105 @@ class ReplicateDesign(SurveyDesign):
                         tol=tol)
 
     # ----- variance ---------------------------------------------------------------------------
+    def _cells_by_units(self, cells, kind: str, deff):
+        """Estimates, replicate covariance, counts and design effects from PSU totals.
+
+        For replicate factors per PSU (designs from :func:`to_replicates`) the per-(PSU, cell)
+        sums of ``w y`` and ``w x`` (P x K, one ``bincount`` each) and the factors give every
+        replicate at once, ``theta_r = (A' WY)_r / (A' WX)_r``: no per-row scores and no
+        n x R or n x K matrix.  Returns None (the per-row path) for replicate-weight columns.
+        """
+        reps = self._replicates
+        if reps.factors is None:
+            return None
+        groups = cells.groups
+        if any(g[0] == "levels" and g[6] is not None for g in groups):
+            return None
+        w, g_all, D, k = cells.w, cells.g, cells.D, cells.k
+        unit, P = reps.unit, reps.factors.shape[0]
+        named = cells.by_key is not None  # a named domain coding: per-design caches apply
+        base_rows = (self._cached(("rows with weight", cells.by_key),
+                                  lambda: (g_all >= 0) & (w != 0)) if named else None)
+        WY, WX = np.zeros((P, k)), np.zeros((P, k))
+        nobs, wsum = np.zeros(k), np.zeros(k)
+        doms = []
+        for kind_g, base, L, valid, _, values, x, *_ in groups:
+            width = D * L
+            span = slice(base, base + width)
+            every = named and (valid is base_rows or np.array_equal(valid, base_rows))
+            if D == 1:  # one domain: the key is the PSU, every row's domain code 0
+                dom, key = None, unit
+            elif every:  # the rows do not depend on the variable
+                dom, key = self._cached(("PSU x domain codes", cells.by_key), lambda: (
+                    np.where(base_rows, g_all, 0), unit * D + np.where(base_rows, g_all, 0)))
+            else:
+                dom = np.where(valid, g_all, 0)
+                key = unit * D + dom
+            wv = w if every else w * valid  # w is 0 wherever base_rows is False
+            doms.append((dom, wv))
+
+            def unit_sums(dom=dom, key=key, wv=wv, valid=valid):
+                n_dom = ([float(np.count_nonzero(valid))] if dom is None
+                         else np.bincount(dom, valid, minlength=D))
+                return (np.bincount(key, wv, minlength=P * D).reshape(P, D),
+                        np.asarray(n_dom, dtype=np.float64))
+
+            if every:  # weight sums per (PSU, domain) do not depend on the variable
+                ww, n_dom = self._cached(("replicate unit sums", cells.by_key), unit_sums)
+            else:
+                ww, n_dom = unit_sums()
+            if kind_g == "levels":
+                lev = np.where(valid, values, 0)  # codes are -1 where missing
+                WY[:, span] = np.bincount(key * L + lev, wv, minlength=P * width).reshape(P, width)
+                WX[:, span] = np.repeat(ww, L, axis=1)
+            else:
+                WY[:, span] = _product_sums(key, wv, values, P * D).reshape(P, D)
+                WX[:, span] = ww if x is None else _product_sums(key, wv, x, P * D).reshape(P, D)
+            nobs[span] = np.repeat(n_dom, L)
+            wsum[span] = np.repeat(ww.sum(axis=0), L)
+        num, den = WY.sum(axis=0), WX.sum(axis=0)
+        empty = nobs == 0
+        a = reps.factors.T  # R x P
+        if kind == "total":
+            est = num
+            thetas = a @ WY
+        else:
+            if np.any((den == 0) & ~empty):
+                raise SurveyDesignError(
+                    "a denominator total is zero in some domain; the ratio is undefined.")
+            est = num / np.where(den == 0, 1.0, den)
+            rden = a @ WX
+            with np.errstate(divide="ignore", invalid="ignore"):
+                thetas = np.where(rden != 0, (a @ WY) / rden, np.nan)
+        used = ~empty
+        thetas = np.where(used[None, :], thetas, 0.0)
+        v = reps.vcov(thetas, np.where(used, est, 0.0))
+        deffs = _est._Cells._deff(kind, deff, v, self._resid_ss(groups, doms, kind, deff, est,
+                                                                num, wsum, D, k),
+                                  wsum, den, nobs) if deff is not False else np.full(k, np.nan)
+        scores = _LazyScores(k, lambda: _cell_scores(groups, doms, kind, est, den, D))
+        return np.where(empty, np.nan, est), v, nobs, deffs, scores
+
+    @staticmethod
+    def _resid_ss(groups, doms, kind, deff, est, num, wsum, D, k):
+        """Weighted residual sums of squares per cell (for design effects only)."""
+        resid = np.zeros(k)
+        if deff is False:
+            return resid
+        safe_w = np.where(wsum == 0, 1.0, wsum)
+        ybar = num / safe_w
+        for (kind_g, base, L, _valid, _, values, x, *_), (dom, wv) in zip(groups, doms,
+                                                                          strict=True):
+            span = slice(base, base + D * L)
+            if kind_g == "levels":  # an indicator: sum w (I - p)^2 = W p (1 - p) per cell
+                resid[span] = num[span] - num[span] ** 2 / safe_w[span]
+                continue
+            centre = ybar[span] if kind == "total" else est[span]
+            e = values - (centre[dom] if D > 1 else centre[0]) * (1.0 if x is None else x)
+            we = wv * e
+            resid[span] = np.bincount(dom, we * e, minlength=D) if D > 1 else np.dot(we, e)
+        return resid
+
     def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
         """Replicate covariance of the cells: each replicate's ratio (or total) recomputed."""
         reps = self._replicates
@@ -355,15 +460,28 @@ class ReplicateDesign(SurveyDesign):
         if reps.factors is not None:
             t = scores.unit_totals(reps.unit, reps.factors.shape[0])
             thetas = reps.factors.T @ t
-        else:
-            thetas = _score_columns(scores, reps.columns / self._weights[:, None])
+        else:  # sum_i z_i (w_ri / w_i): the scores are divided, not the n x R columns
+            w = self._weights
+            inv = np.divide(1.0, w, out=np.zeros(len(w)), where=w != 0)
+            thetas = np.zeros((reps.n_replicates, scores.k))
+            for values, c in scores.blocks:
+                thetas += _rep.column_products(values * inv, c, scores.k, reps.columns)
         return reps.vcov(thetas, full)
 
     def _domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
         """Each cell's R ``degf``: rank of the replicate weights of its rows minus one."""
+        reps = self._replicates
         out = np.zeros(k)
+        rows = valid & self._active
+        if reps.factors is not None:  # the PSUs with rows in each cell, in one pass
+            P = reps.factors.shape[0]
+            present = np.bincount(cells[rows] * P + reps.unit[rows], minlength=k * P) > 0
+            present = present.reshape(k, P)
+            for c in np.flatnonzero(present.any(axis=1)):
+                out[c] = reps.rank_of_units(present[c]) - 1
+            return out
         for c in np.unique(cells[valid]):
-            out[c] = self._replicates.rank(valid & (cells == c) & self._active) - 1
+            out[c] = reps.rank(rows & (cells == c)) - 1
         return out
 
     # ----- estimators -------------------------------------------------------------------------
@@ -397,13 +515,55 @@ class ReplicateDesign(SurveyDesign):
                                    level=level, df=df)
 
 
-def _score_columns(scores: Scores, ratio: np.ndarray) -> np.ndarray:
-    out = np.zeros((ratio.shape[1], scores.k))
-    for values, cells in scores.blocks:
-        m = sparse.csr_matrix((values, (cells, np.arange(len(cells)))),
-                              shape=(scores.k, len(cells)))
-        out += (m @ ratio).T
+def _product_sums(key: np.ndarray, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
+    """``bincount(key, a * b)`` by blocks of rows, so no n-vector of products is formed."""
+    out = np.zeros(size)
+    for i in range(0, len(key), _rep._ROW_BLOCK):
+        j = i + _rep._ROW_BLOCK
+        out += np.bincount(key[i:j], a[i:j] * b[i:j], minlength=size)
     return out
+
+
+class _LazyScores:
+    """Linearised scores (:class:`~surveylib.variance.taylor.Scores`) built on first use.
+
+    The per-PSU path never needs per-row scores; a caller that asks for them gets the same
+    blocks as the per-row path.
+    """
+
+    dense = Scores.dense
+    unit_totals = Scores.unit_totals
+
+    def __init__(self, k: int, build):
+        self.k = k
+        self._build = build
+        self._blocks = None
+
+    @property
+    def blocks(self) -> tuple:
+        if self._blocks is None:
+            self._blocks = self._build()
+        return self._blocks
+
+
+def _cell_scores(groups, doms, kind, est, den, D) -> tuple:
+    """Per-row scores of every cell: ``w y`` (totals) or ``w (y - theta x) / sum(w x)``."""
+    safe_den = np.where(den == 0, 1.0, den)
+    out = []
+    for (kind_g, base, L, _valid, _, values, x, *_), (dom, wv) in zip(groups, doms, strict=True):
+        dom = np.zeros(len(wv), dtype=np.int64) if dom is None else dom
+        if kind_g == "levels":
+            ys = [(values == j).astype(np.float64) for j in range(L)]
+            cells = [base + dom * L + j for j in range(L)]
+        else:
+            ys, cells = [values], [base + dom]
+        for y, c in zip(ys, cells, strict=True):
+            if kind == "total":
+                out.append((wv * y, c))
+            else:
+                e = y - (est[c] if x is None else est[c] * x)
+                out.append((wv * e / safe_den[c], c))
+    return tuple(out)
 
 
 def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
@@ -586,8 +746,11 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
     if len(design._fpc_cols) > 1 and method in ("jk1", "jkn", "bootstrap"):
         warnings.warn("finite population corrections after the first stage are dropped "
                       "(replicates resample PSUs only), as R.", AssumptionWarning, stacklevel=3)
-    psu_order = np.argsort(_rep.first_appearance(st.unit, st.n_psu), kind="stable")
-    stratum_first = _rep.first_appearance(st.unit_stratum[st.unit], st.n_strata)
+    psu_first = design._cached(("PSU first appearance",),
+                               lambda: _rep.first_appearance(st.unit, st.n_psu))
+    psu_order = np.argsort(psu_first, kind="stable")
+    stratum_first = np.full(st.n_strata, len(st.unit), dtype=np.int64)  # first row of a stratum
+    np.minimum.at(stratum_first, st.unit_stratum, psu_first)  # is its first PSU's first row
     stratum_order = np.argsort(stratum_first, kind="stable")
     frac = st.fraction_complement
     kind, rscales, scale = None, None, None

@@ -370,3 +370,130 @@ def test_design_is_immutable_and_describes_itself():
         rep._weights = None
     text = str(rep.mean("api00"))
     assert "Replicate weights (JKn)" in text and "200 replicates" in text
+
+
+# ----- per-PSU replicate path and degrees of freedom (performance work) ---------------------------
+def _n_by_r_rank(rep, rows) -> int:
+    """The definition: rank of the n x R analysis replicate weights of ``rows`` (an SVD)."""
+    from surveylib.variance.replicate import _rank_svd
+
+    return _rank_svd(rep._replicates.analysis_weights(rep._weights)[rows])
+
+
+def _domain_rows(rep, spec_data, column, level):
+    return rep._active & (load(spec_data)[column].to_numpy() == level)
+
+
+@pytest.mark.parametrize("design_id", ["jk1_clus1", "jk1_clus1_nofpc", "jkn_strat", "jkn_brr",
+                                       "brr_brr", "fay_brr", "boot_strat", "boot_clus1",
+                                       "subboot_clus1", "subboot_brr"])
+def test_degf_from_factors_equals_rank_of_n_by_r_weights(design_id):
+    """degf = rank of the P' x R factors of the PSUs with rows - 1 = rank(n x R weights) - 1,
+    for the whole design, a subset and every by= domain (R degf.svyrep.design of design[rows,])."""
+    spec = FIX["designs"][design_id]
+    rep = build(design_id)
+    assert rep._replicates.factors is not None
+    assert rep.degf() == _n_by_r_rank(rep, rep._active) - 1
+    data = load(spec["data"])
+    col = "stype" if "stype" in data.columns else "grp"
+    # a subset that drops whole PSUs and part of others
+    y = data["api00" if "api00" in data.columns else "y"].to_numpy()
+    sub = rep.subset(y > np.median(y))
+    assert sub.degf() == _n_by_r_rank(sub, sub._active) - 1
+    # by= domains: each quantile domain's df is that domain's rank - 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        q = rep.quantile("api00" if "api00" in data.columns else "y", [0.5], by=col).to_frame()
+    for level, df in zip(q[col], q["df"], strict=True):
+        assert df == _n_by_r_rank(rep, _domain_rows(rep, spec["data"], col, level)) - 1
+
+
+def test_degf_is_cached_per_design_and_rank_per_psu_set():
+    rep = build("boot_strat")
+    assert rep.degf() is rep.degf()
+    assert ("replicate degf",) in rep.__dict__["_design_cache"]
+    sub = rep.subset(load("apistrat.csv")["stype"] == "E")
+    assert sub.degf() <= rep.degf()
+    assert len(rep._replicates._ranks) >= 2  # shared by the designs with these replicates
+
+
+@pytest.mark.parametrize("design_id", ["jk1_clus1_nofpc", "jkn_strat", "boot_strat"])
+def test_per_psu_path_equals_per_row_columns(design_id):
+    """Factors per PSU (P x K totals, no per-row scores) and the same replicates as n x R
+    columns (per-row path) give the same estimates, covariances, df and design effects."""
+    rep = build(design_id)
+    spec = FIX["designs"][design_id]
+    data = load(spec["data"])
+    w = rep.replicate_weights()
+    cols = ReplicateDesign(pd.concat([data, w], axis=1), weights=spec["weights"],
+                           rep_weights="rep*", type="other", scale=rep.scale,
+                           rscales=rep.rscales, mse=rep.mse)
+    sub_mask = data["api00"] > 600
+    for a, b in ((rep, cols), (rep.subset(sub_mask), cols.subset(sub_mask))):
+        for call in (lambda d: d.mean(["api00", "api99"], by="stype"),
+                     lambda d: d.total("enroll", by="stype"),
+                     lambda d: d.ratio("api00", "api99", by="stype"),
+                     lambda d: d.proportion("sch.wide", by="stype"),
+                     lambda d: d.mean("api00", deff="replace"),
+                     lambda d: d.total("stype")):
+            ra, rb = call(a), call(b)
+            np.testing.assert_allclose(ra.estimate, rb.estimate, rtol=1e-12)
+            # absolute slack at rounding level for covariances that are 0 in exact arithmetic
+            tiny = 1e-20 * (1 + np.abs(rb.estimate.to_numpy()).max()) ** 2
+            np.testing.assert_allclose(ra.vcov_matrix, rb.vcov_matrix, rtol=1e-9, atol=tiny)
+            np.testing.assert_array_equal(ra.df, rb.df)
+            np.testing.assert_allclose(ra.to_frame()["deff"], rb.to_frame()["deff"], rtol=1e-9,
+                                       atol=1e-12)
+
+
+def test_replicate_mean_never_forms_n_by_r():
+    """A mean with 400 bootstrap replicates of 50,000 rows allocates far less than n x R."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    n, reps = 50_000, 400
+    psu = rng.integers(0, 200, n)
+    df = pd.DataFrame({"h": psu % 4, "psu": psu, "w": rng.uniform(1, 3, 200)[psu],
+                       "y": rng.normal(size=n), "g": rng.integers(0, 3, n)})
+    rep = sl.SurveyDesign(df, strata="h", psu="psu", weights="w").to_replicates(
+        "bootstrap", replicates=reps, seed=1)
+    rep.degf()
+    tracemalloc.start()
+    try:
+        rep.mean("y", by="g")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n * reps * 8 / 10  # n x R float64 would be 160 MB
+
+
+def test_rank_from_gram_equals_svd_count_or_declines():
+    """The Gram-matrix rank is the SVD's count (singular values > 1e-7 of the largest) whenever
+    it answers, and declines when a singular value lies near that threshold."""
+    from surveylib.variance.replicate import _rank, _rank_by_gram, _rank_svd
+
+    rng = np.random.default_rng(11)
+    answered = 0
+    for trial in range(40):
+        m, n = rng.integers(2, 60, size=2)
+        k = int(rng.integers(1, min(m, n) + 1))
+        x = rng.poisson(1.0, (m, k)).astype(float) @ rng.uniform(0, 2, (k, n))
+        if trial % 3 == 0:  # integer bootstrap-like counts with exact dependencies
+            x = rng.poisson(1.0, (m, n)).astype(float)
+            x[-1] = x[0] + x[1]
+        got = _rank_by_gram(x)
+        answered += got is not None
+        assert _rank(x) == _rank_svd(x)
+        if got is not None:
+            assert got == _rank_svd(x)
+    assert answered > 30
+    # singular values placed around the threshold: never a wrong answer
+    u, _ = np.linalg.qr(rng.normal(size=(30, 30)))
+    v, _ = np.linalg.qr(rng.normal(size=(50, 50)))
+    for tiny in (1e-3, 1e-6, 2e-7, 1e-7, 5e-8, 1e-8, 1e-10, 1e-13, 0.0):
+        s = np.r_[np.linspace(10, 1, 25), np.full(5, 10 * tiny)]
+        x = (u * s) @ v[:30]
+        got = _rank_by_gram(x)
+        assert got is None or got == _rank_svd(x)
+        assert _rank(x) == _rank_svd(x)
+    assert _rank_by_gram((u * np.r_[np.ones(29), 1e-6]) @ v[:30]) is None  # ambiguous
