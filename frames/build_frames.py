@@ -8,7 +8,8 @@ referred to by its row number R<n> (n = 1-based data row, header excluded).
 Configurable choices (edit here, then re-run):
   ASTANA_STRATUM   1 = Northern (default, see oblast_map.csv), 5 = Central, None = excluded
 """
-import csv, os
+import csv
+import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASTANA_STRATUM = 1
@@ -205,8 +206,9 @@ for frame in (2007, 2012, 2024):
     r_pool = add("urban_share", "residual pool: " + "; ".join(pool), "frame %d" % frame, round(ps * 100, 2), "percent",
                  "estimate", "formula: (national urban control R%d - cities at 100%% - units with a share row) / total population of the pool" % CTRL[frame][1],
                  "common urban share given to every unit without a sourced share in this frame")
-    r_city = add("urban_share", "Almaty city; Astana city; Shymkent city", "all frames", 100, "percent", "estimate",
-                 "assumption", "cities of republican significance counted as wholly urban") if frame == 2007 else r_city
+    if frame == 2007:  # one row for every frame, written in the first
+        r_city = add("urban_share", "Almaty city; Astana city; Shymkent city", "all frames", 100, "percent",
+                     "estimate", "assumption", "cities of republican significance counted as wholly urban")
     for ob in units:
         if ob in CITY:
             URB[(ob, frame)] = (tot[ob], [TOT[(ob, frame)][1], r_city])
