@@ -144,3 +144,22 @@ def boolean_mask(mask, n: int, df: pd.DataFrame) -> np.ndarray:
         else:
             raise SurveyDesignError(f"subset mask must be boolean, got dtype {arr.dtype}.")
     return arr
+
+
+def factorize_column(s: pd.Series, *, sort: bool = True) -> tuple[np.ndarray, list, np.ndarray]:
+    """(codes, levels, ok) of a column: read-only int64 codes (-1 = missing) into ``levels``.
+
+    A categorical keeps its categories (unused ones included) in their order; other columns
+    get their distinct values, sorted when ``sort``.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        levels = list(s.cat.categories)
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes, uniq = pd.factorize(s, sort=sort)
+        levels = list(uniq)
+        codes = codes.astype(np.int64)
+    ok = codes >= 0
+    codes.flags.writeable = False
+    ok.flags.writeable = False
+    return codes, levels, ok

@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validation import as_list, check_columns, check_level, check_option, numeric_column
+from ._validation import (
+    as_list,
+    check_columns,
+    check_level,
+    check_option,
+    factorize_column,
+    numeric_column,
+)
 from .errors import ColumnError, SurveyDesignError, SurveyWarning
 from .results import Estimate, critical_value
 from .variance.taylor import Scores
@@ -123,21 +130,8 @@ def _numeric_columns(design, variables, na_rm) -> dict:
 def _levels(design, var, *, na_rm: bool) -> tuple[np.ndarray, list, np.ndarray]:
     """Level codes of a categorical variable (-1 = missing), its levels, validity mask."""
 
-    def compute():
-        s = design._data[var]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            levels = list(s.cat.categories)
-            codes = s.cat.codes.to_numpy().astype(np.int64)
-        else:
-            codes, uniq = pd.factorize(s, sort=True)
-            levels = list(uniq)
-            codes = codes.astype(np.int64)
-        ok = codes >= 0
-        codes.flags.writeable = False
-        ok.flags.writeable = False
-        return codes, levels, ok
-
-    codes, levels, ok = design._cached(("levels", var), compute, per_design=False)
+    codes, levels, ok = design._cached(("levels", var), lambda: factorize_column(design._data[var]),
+                                       per_design=False)
     levels = list(levels)
     if len(levels) > 200:
         raise ColumnError(

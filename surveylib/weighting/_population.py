@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns
+from .._validation import as_list, check_columns, factorize_column
 from ..errors import WeightingError
 
 SHARE_TOL = 1e-6
@@ -153,17 +153,7 @@ _DENSE_CELLS = 1 << 22  # joint code spaces up to this size are compressed with 
 
 def _factorize(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, list, np.ndarray]:
     """(codes, levels, ok) of a column: int64 codes (-1 = missing) into ``levels``."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        levels = list(s.cat.categories)
-        codes = s.cat.codes.to_numpy().astype(np.int64)
-    else:
-        codes, uniq = pd.factorize(s, sort=sort)
-        levels = list(uniq)
-        codes = codes.astype(np.int64)
-    ok = codes >= 0
-    codes.flags.writeable = False
-    ok.flags.writeable = False
-    return codes, levels, ok
+    return factorize_column(s, sort=sort)
 
 
 def column_codes(source, var) -> tuple[np.ndarray, list]:
