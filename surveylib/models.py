@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ._validation import check_level, check_option
+from ._validation import check_option
 from .errors import ConvergenceWarning, SurveyDesignError
-from .results import StatisticAccessors, critical_value
+from .results import CoefficientAccessors
 from .variance.taylor import Scores
 
 FAMILIES = ("gaussian", "binomial", "poisson")
@@ -28,7 +27,7 @@ FRAME_COLUMNS = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", 
 
 
 @dataclass(frozen=True)
-class GLMResult(StatisticAccessors):
+class GLMResult(CoefficientAccessors):
     """A fitted survey-weighted GLM.
 
     Attributes
@@ -72,24 +71,8 @@ class GLMResult(StatisticAccessors):
     def index(self) -> pd.Index:
         return pd.Index(self.terms, name="term")
 
-    def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
-        """Wald intervals with t quantiles on the residual df (R ``confint.svyglm``)."""
-        check_level(level)
-        q = critical_value(level, self.dfs if df is None else float(df))
-        se = self.se.to_numpy()
-        return pd.DataFrame({"ci_low": self.values - q * se, "ci_high": self.values + q * se},
-                            index=self.index)
-
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        se = self.se.to_numpy()
-        t = self.values / se
-        p = 2 * stats.t.sf(np.abs(t), self.dfs) if self.dfs > 0 else np.full(len(t), np.nan)
-        ci = self.ci(level)
-        return pd.DataFrame({
-            "term": self.terms, "estimate": self.values, "se": se, "t": t, "p_value": p,
-            "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy(),
-            "df": np.full(len(t), float(self.dfs)),
-        })[FRAME_COLUMNS]
+        return self._coefficient_table(level)[FRAME_COLUMNS]
 
     def summary(self) -> str:
         """A printable coefficient table with the design footer."""

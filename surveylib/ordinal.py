@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._validation import check_level, check_option
+from ._validation import check_option
 from .errors import ConvergenceWarning, SurveyDesignError
-from .results import StatisticAccessors, critical_value
+from .results import CoefficientAccessors
 from .variance.taylor import Scores
 
 METHODS = ("logistic", "probit", "cloglog", "cauchit")
@@ -41,7 +41,7 @@ _LINKS = {  # (cdf, density) as R's plogis/dlogis, pnorm/dnorm, survey's pgumbel
 
 
 @dataclass(frozen=True)
-class OLRResult(StatisticAccessors):
+class OLRResult(CoefficientAccessors):
     """A fitted survey-weighted proportional-odds model.
 
     Attributes
@@ -100,26 +100,11 @@ class OLRResult(StatisticAccessors):
         """The cutpoints (R ``m$zeta``), increasing."""
         return self.estimate.iloc[self.n_coef:]
 
-    def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
-        """Wald intervals, t on :attr:`df` by default; ``df=float("inf")`` gives R's
-        ``confint(m)`` (``confint.default``, normal quantiles)."""
-        check_level(level)
-        q = critical_value(level, self.dfs if df is None else float(df))
-        se = self.se.to_numpy()
-        return pd.DataFrame({"ci_low": self.values - q * se, "ci_high": self.values + q * se},
-                            index=self.index)
-
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        se = self.se.to_numpy()
-        t = self.values / se
-        p = 2 * stats.t.sf(np.abs(t), self.dfs) if self.dfs > 0 else np.full(len(t), np.nan)
-        ci = self.ci(level)
-        kind = ["coefficient"] * self.n_coef + ["cutpoint"] * (len(self.terms) - self.n_coef)
-        return pd.DataFrame({
-            "term": self.terms, "kind": kind, "estimate": self.values, "se": se, "t": t,
-            "p_value": p, "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy(),
-            "df": np.full(len(t), float(self.dfs)),
-        })[FRAME_COLUMNS]
+        table = self._coefficient_table(level)
+        table.insert(1, "kind", ["coefficient"] * self.n_coef
+                     + ["cutpoint"] * (len(self.terms) - self.n_coef))
+        return table[FRAME_COLUMNS]
 
     def summary(self) -> str:
         """A printable table of coefficients and cutpoints with the design footer."""

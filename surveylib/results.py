@@ -63,6 +63,33 @@ class StatisticAccessors:
         return pd.Series(dfs, index=self.index, name="df")
 
 
+class CoefficientAccessors(StatisticAccessors):
+    """Model coefficients (``terms``, ``values``, ``vcov_matrix``, scalar ``dfs``): Wald
+    intervals and t tests on the residual degrees of freedom."""
+
+    def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
+        """Wald intervals, t on the residual df by default; ``df=float("inf")`` gives normal
+        quantiles (R ``confint.default``)."""
+        check_level(level)
+        q = critical_value(level, self.dfs if df is None else float(df))
+        se = self.se.to_numpy()
+        return pd.DataFrame({"ci_low": self.values - q * se, "ci_high": self.values + q * se},
+                            index=self.index)
+
+    def _coefficient_table(self, level: float) -> pd.DataFrame:
+        """term, estimate, se, t, p_value, ci_low, ci_high, df — one row a coefficient."""
+        se = self.se.to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = self.values / se
+        p = 2 * stats.t.sf(np.abs(t), self.dfs) if self.dfs > 0 else np.full(len(t), np.nan)
+        ci = self.ci(level)
+        return pd.DataFrame({
+            "term": list(self.terms), "estimate": self.values, "se": se, "t": t, "p_value": p,
+            "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy(),
+            "df": np.full(len(t), float(self.dfs)),
+        })
+
+
 @dataclass(frozen=True)
 class Estimate(StatisticAccessors):
     """Design-based estimates of one or more cells (domain x variable x level).
