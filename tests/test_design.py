@@ -125,7 +125,9 @@ def test_integer_weights_equal_repeated_rows_for_point_estimates():
     a = sl.SurveyDesign(df, weights="w")
     b = sl.SurveyDesign(rep, weights="w")
     assert a.mean("y").values[0] == pytest.approx(b.mean("y").values[0], rel=1e-14)
-    assert a.quantile("y", [0.5]).values[0] == b.quantile("y", [0.5]).values[0]
+    with warnings.catch_warnings():  # 4 rows: the Woodruff interval leaves the data (R: NaN)
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        assert a.quantile("y", [0.5]).values[0] == b.quantile("y", [0.5]).values[0]
 
 
 def test_input_frame_not_mutated(strat_df):
