@@ -69,7 +69,10 @@ def numeric_column(df: pd.DataFrame, col, *, role: str, allow_na: bool = True) -
             f"{role} column {col!r} is not numeric (dtype {s.dtype}); "
             "use proportion() for a categorical variable, or convert the column to numbers."
         )
-    arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if s.dtype == np.float64:  # a read-only view, no copy (NaN is already the missing value)
+        arr = s.to_numpy()
+    else:
+        arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not allow_na and np.isnan(arr).any():
         bad = int(np.isnan(arr).sum())
         raise SurveyDesignError(

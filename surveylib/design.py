@@ -388,7 +388,8 @@ class SurveyDesign:
         """Weights times the subset indicator (read-only: shared by every estimate)."""
 
         def compute():
-            w = np.where(self._active, self._weights, 0.0)
+            w = self._weights.view() if self._active.all() else np.where(self._active,
+                                                                          self._weights, 0.0)
             w.flags.writeable = False
             return w
 

@@ -52,8 +52,8 @@ def _domains(design, by) -> tuple[np.ndarray, pd.DataFrame, list]:
     """
     by_cols = as_list(by)
     n = len(design._data)
-    if not by_cols:
-        return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0]), []
+    if not by_cols:  # one domain: a read-only broadcast of 0 takes no memory
+        return np.broadcast_to(np.int64(0), (n,)), pd.DataFrame(index=[0]), []
     check_columns(design._data, by_cols, role="by")
     g_all, keys_all = design._cached(("domains", tuple(by_cols)),
                                      lambda: _code_domains(design._data, by_cols), per_design=False)
@@ -95,7 +95,9 @@ def _variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarra
     def compute():
         y = numeric_column(design._data, var, role="analysis")
         ok = ~np.isnan(y)
-        y = np.where(ok, y, 0.0)
+        if not ok.all():
+            y = np.where(ok, y, 0.0)
+        y = y.view()
         y.flags.writeable = False
         ok.flags.writeable = False
         return y, ok
@@ -207,7 +209,8 @@ class _Cells:
         all_valid = every_row and bool(valid.all())
         if all_valid:
             valid = rows
-            dom = self._memo(("domain x levels", L), lambda: self.g * L)
+            dom = (self.g if self.D == 1 else  # one domain, every row in it: all zeros
+                   self._memo(("domain x levels", L), lambda: self.g * L))
         else:
             valid = valid & rows
             dom = np.where(valid, self.g, 0) * L
@@ -413,11 +416,11 @@ def _finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_me
             interval_factory=None, domain_df=False):
     est, v, nobs, deffs, _ = cells.compute(kind, deff)
     keys = _key_frame(cells.keys, domain_keys, by_cols)
-    design_df = design.degf()
     if domain_df:
         dfs = _cell_domain_df(design, cells)
-    else:
-        dfs = np.full(len(est), float(design_df))
+    else:  # computed when an interval or the footer first needs it
+        def dfs():
+            return np.full(len(est), float(design.degf()))
     interval = interval_factory(est, v, dfs) if interval_factory else None
     return Estimate(
         statistic=statistic,
@@ -428,7 +431,7 @@ def _finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_me
         deff_values=deffs,
         dfs=dfs,
         by=tuple(by_cols),
-        inference=_footer(design, ci_method, design_df),
+        inference=lambda: _footer(design, ci_method),
         ci_method=ci_method,
         interval=interval,
     )

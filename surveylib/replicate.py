@@ -346,24 +346,28 @@ class ReplicateDesign(SurveyDesign):
         w, g_all, D, k = cells.w, cells.g, cells.D, cells.k
         unit, P = reps.unit, reps.factors.shape[0]
         named = cells.by_key is not None  # a named domain coding: per-design caches apply
-        base_rows = (self._cached(("rows with weight", cells.by_key),
-                                  lambda: (g_all >= 0) & (w != 0)) if named else None)
+
+        def rows_with_weight():
+            return self._cached(("rows with weight", cells.by_key), lambda: (g_all >= 0) & (w != 0))
+
         WY, WX = np.zeros((P, k)), np.zeros((P, k))
         nobs, wsum = np.zeros(k), np.zeros(k)
         doms = []
-        for kind_g, base, L, valid, _, values, x, *_ in groups:
+        for kind_g, base, L, valid, _, values, x, all_valid in groups:
             width = D * L
             span = slice(base, base + width)
-            every = named and (valid is base_rows or np.array_equal(valid, base_rows))
+            # every row with weight is valid for this variable: sums do not depend on it
+            every = named and (all_valid or np.array_equal(valid, rows_with_weight()))
             if D == 1:  # one domain: the key is the PSU, every row's domain code 0
                 dom, key = None, unit
             elif every:  # the rows do not depend on the variable
                 dom, key = self._cached(("PSU x domain codes", cells.by_key), lambda: (
-                    np.where(base_rows, g_all, 0), unit * D + np.where(base_rows, g_all, 0)))
+                    np.where(rows_with_weight(), g_all, 0),
+                    unit * D + np.where(rows_with_weight(), g_all, 0)))
             else:
                 dom = np.where(valid, g_all, 0)
                 key = unit * D + dom
-            wv = w if every else w * valid  # w is 0 wherever base_rows is False
+            wv = w if every else w * valid  # w is 0 wherever a row has no weight or domain
             doms.append((dom, wv))
 
             def unit_sums(dom=dom, key=key, wv=wv, valid=valid):

@@ -105,7 +105,25 @@ class Estimate(StatisticAccessors):
         degrees of freedom used for each cell's interval.
     inference : str
         Footer text saying how inference was done.
+
+    Notes
+    -----
+    ``dfs`` and ``inference`` may be given as zero-argument callables: they are then computed
+    on first use and kept (R likewise computes ``degf`` only when an interval asks for it; for
+    replicate designs it is the rank of the replicate weights, the costliest step of an
+    estimate).
     """
+
+    _LAZY = ("dfs", "inference")
+
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        if name in Estimate._LAZY and callable(value):
+            value = value()
+            if name == "dfs":
+                value = np.asarray(value, dtype=float)
+            object.__setattr__(self, name, value)
+        return value
 
     statistic: str
     keys: pd.DataFrame
