@@ -140,12 +140,19 @@ class Estimate(StatisticAccessors):
     # ----- index used by the pandas accessors ---------------------------------------------
     @property
     def index(self) -> pd.Index:
+        """(by..., variable[, level]) labels of the cells; built once."""
+        cached = self.__dict__.get("_index")
+        if cached is not None:
+            return cached
         cols = [*self.by, "variable"]
         if self.keys["level"].notna().any():
             cols.append("level")
         if len(cols) == 1:
-            return pd.Index(self.keys[cols[0]], name=cols[0])
-        return pd.MultiIndex.from_frame(self.keys[cols])
+            idx = pd.Index(self.keys[cols[0]], name=cols[0])
+        else:
+            idx = pd.MultiIndex.from_frame(self.keys[cols])
+        object.__setattr__(self, "_index", idx)
+        return idx
 
     @property
     def deff(self) -> pd.Series:
