@@ -259,3 +259,22 @@ def test_fpc_weights_when_no_weights_given():
         warnings.simplefilter("error")
         d = sl.SurveyDesign(base_df(), strata="h", fpc="N")
     np.testing.assert_allclose(d.weights.to_numpy(), [5, 5, 10, 10])
+
+
+def test_domains_absent_from_a_subset_are_dropped_and_the_rest_unchanged(strat_df):
+    """by= on a subset that excludes a whole domain: that domain is absent (R svyby) and the
+    others equal the estimates of the corresponding subsets of the full design."""
+    d = sl.SurveyDesign(strat_df, strata="h", weights="w", fpc="N")
+    sub = d.subset(strat_df["g"] != "z")
+    by = sub.mean("y", by="g")
+    assert list(by.estimate.index.get_level_values("g")) == ["x", "y"]
+    for lev in ["x", "y"]:
+        direct = d.subset(strat_df["g"] == lev).mean("y")
+        assert by.estimate.loc[(lev, "y")] == pytest.approx(direct.values[0], rel=1e-13)
+        assert by.se.loc[(lev, "y")] == pytest.approx(direct.se.iloc[0], rel=1e-12)
+    shares = sub.proportion("c", by="g", ci_method="wald")
+    assert set(shares.estimate.index.get_level_values("g")) == {"x", "y"}
+    # repeated calls reuse the design's cache and give identical numbers
+    again = sub.mean("y", by="g")
+    np.testing.assert_array_equal(again.values, by.values)
+    np.testing.assert_array_equal(again.vcov_matrix, by.vcov_matrix)
