@@ -278,3 +278,19 @@ def test_domains_absent_from_a_subset_are_dropped_and_the_rest_unchanged(strat_d
     again = sub.mean("y", by="g")
     np.testing.assert_array_equal(again.values, by.values)
     np.testing.assert_array_equal(again.vcov_matrix, by.vcov_matrix)
+
+
+def test_cache_of_a_design_does_not_leak_into_weighted_or_subset_copies(strat_df):
+    fresh = sl.SurveyDesign(strat_df, strata="h", weights="w", fpc="N")
+    used = sl.SurveyDesign(strat_df, strata="h", weights="w", fpc="N")
+    used.mean("y", by="g")  # fills the caches of `used`
+    used.proportion("c")
+    pop = {"p": 700.0, "q": 650.0}
+    a = used.poststratify("c", pop).mean("y", by="g")
+    b = fresh.poststratify("c", pop).mean("y", by="g")
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_allclose(a.vcov_matrix, b.vcov_matrix, rtol=1e-14)
+    s1 = used.subset(strat_df["h"] != "C").proportion("c")
+    s2 = fresh.subset(strat_df["h"] != "C").proportion("c")
+    np.testing.assert_array_equal(s1.values, s2.values)
+    assert s1.df == s2.df == int((strat_df["h"] != "C").sum()) - 2
