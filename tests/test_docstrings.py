@@ -14,3 +14,21 @@ def test_docstring_examples(name):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0, f"{name} has no examples"
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/design.md"])
+def test_python_blocks_of_the_page_run(page, monkeypatch):
+    """The code shown to users runs as written, from the repository root."""
+    import re
+    import warnings
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    blocks = re.findall(r"```python\n(.*?)```", (root / page).read_text(), re.S)
+    assert blocks, f"{page} shows no Python"
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for block in blocks:
+            exec(compile(block, page, "exec"), namespace)  # noqa: S102
