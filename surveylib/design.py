@@ -426,6 +426,13 @@ class SurveyDesign:
     def _domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
         """R ``degf`` of each cell's domain (PSUs minus strata with rows in the domain)."""
         st = self._stages[0]
+        if k * st.n_psu <= 4 * len(valid):  # presence of (cell, PSU) pairs by counting
+            present = np.bincount(cells * st.n_psu + st.unit, weights=valid,
+                                  minlength=k * st.n_psu).reshape(k, st.n_psu) > 0
+            n_units = present.sum(axis=1)
+            by_stratum = np.zeros((k, st.n_strata))
+            np.add.at(by_stratum.T, st.unit_stratum, present.T)
+            return (n_units - (by_stratum > 0).sum(axis=1)).astype(float)
         c = cells[valid]
         u = st.unit[valid]
         pairs = np.unique(c * st.n_psu + u)

@@ -225,8 +225,14 @@ class _Cells:
     def compute(self, kind: str, deff):
         """Estimates, covariance, counts and design effects of every cell in one pass.
 
+        Returns ``(estimates, vcov, n, deff, scores or None)`` and keeps ``n`` as ``nobs``.
         Rows outside a cell's domain carry weight 0, so they add nothing anywhere.
         """
+        out = self._compute(kind, deff)
+        self.nobs = out[2]
+        return out
+
+    def _compute(self, kind: str, deff):
         if self._fast_path_applies(kind):
             return self._compute_by_units(kind, deff)
         by_units = getattr(self.design, "_cells_by_units", None)  # replicate factors per PSU
@@ -438,12 +444,14 @@ def _finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_me
 
 
 def _cell_domain_df(design, cells) -> np.ndarray:
-    k = cells.k
-    dfs = np.zeros(k)
-    for valid, c, _, _ in cells.blocks:
-        d = design._domain_df(valid, c, k)
-        touched = np.bincount(c[valid], minlength=k) > 0
-        dfs = np.where(touched, d, dfs)
+    """Each cell's domain degrees of freedom (the levels of a variable share their domain's)."""
+    dfs = np.zeros(cells.k)
+    D = cells.D
+    for _, base, L, valid, dom, *_ in cells.groups:
+        domain = dom // L if L > 1 else dom  # the domain code of every valid row
+        d = design._domain_df(valid, domain, D)
+        touched = np.bincount(domain[valid], minlength=D) > 0
+        dfs[base:base + D * L] = np.repeat(np.where(touched, d, 0.0), L)
     return dfs
 
 
@@ -608,9 +616,7 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
 
 def _prop_interval(method, est, v, cells):
     se = np.sqrt(np.clip(np.diag(v), 0, None))
-    n_rows = np.zeros(cells.k)
-    for valid, c, _, _ in cells.blocks:
-        n_rows += np.bincount(c[valid], minlength=cells.k)
+    n_rows = cells.nobs  # rows of each cell's domain with a value (R nrow(design))
 
     if method == "likelihood":
         return _likelihood_interval(est, cells)
