@@ -32,18 +32,14 @@ floor formula applied to surveylib's own replicate factors.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import subprocess
-import sys
-import time
 
 import numpy as np
+from _isolated import emit, measure, run_worker
 
 N_STRATA, N_PSU = 6, 600
 TOOLS = ("numpy floor", "surveylib", "surveylib warm", "svy", "samplics")
-MARK = "@@RESULT "
 
 
 # --------------------------------------------------------------------------- data and floor
@@ -172,58 +168,23 @@ SETUP = {"numpy floor": setup_floor, "surveylib": setup_surveylib,
 
 # --------------------------------------------------------------------------- subprocess machinery
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        return int(re.search(rf"^{field}:\s+(\d+)", fh.read(), re.M).group(1))
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
-        return True
-    except OSError:
-        return False
-
-
 def worker(tool: str, rows: int, reps: int, repeat: int) -> None:
     try:
         a = make_arrays(rows)
         task, check = SETUP[tool](a, reps)
     except ImportError as exc:
-        print(MARK + json.dumps({"error": f"not installed ({exc.name})"}), flush=True)
+        emit({"error": f"not installed ({exc.name})"})
         return
-    base = _status_kib("VmRSS")
-    reset = _reset_peak()
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = task()
-        times.append(time.perf_counter() - t0)
-    peak = _status_kib("VmHWM")
-    res = {"seconds": min(times), "base_mib": base / 1024, "peak_mib": peak / 1024,
-           "reset": reset, "estimate": out[0], "se": out[1]}
+    res, out = measure(task, repeat)
+    res.update(estimate=out[0], se=out[1])
     if check is not None:
         res["check"] = float(check())
-    print(MARK + json.dumps(res), flush=True)
+    emit(res)
 
 
 def run(tool: str, rows: int, reps: int, repeat: int, timeout: float) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--rows", str(rows),
-           "--reps", str(reps), "--repeat", str(repeat)]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in out.splitlines() if ln.startswith(MARK)]
-    if not lines:
-        tail = (err.strip().splitlines() or [f"exit {p.returncode}"])[-1]
-        return {"error": tail[:90]}
-    res = json.loads(lines[-1][len(MARK):])
-    return res
+    return run_worker(os.path.abspath(__file__),
+                      [tool, "--rows", rows, "--reps", reps, "--repeat", repeat], timeout)
 
 
 def available_mib() -> float:

@@ -34,22 +34,17 @@ sees Rust and C allocations: the baseline after imports and data, the peak durin
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import subprocess
-import sys
 import tempfile
-import time
 import warnings
 
 import numpy as np
+from _isolated import emit, measure, run_worker
 
 TOL = 1e-10
 AGES = ["15-17", "18-29", "30-39", "40-49", "50-59", "60+"]
 TOOLS = ("numpy floor", "surveylib", "surveylib, cold", "svy", "samplics", "weightipy",
          "balance")
-MARK = "@@RESULT "
 
 
 # --------------------------------------------------------------------------- data and floor
@@ -201,56 +196,23 @@ SETUP = {"numpy floor": setup_floor, "surveylib": setup_surveylib,
 
 # --------------------------------------------------------------------------- subprocess machinery
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        return int(re.search(rf"^{field}:\s+(\d+)", fh.read(), re.M).group(1))
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
-        return True
-    except OSError:
-        return False
-
-
 def worker(tool: str, rows: int, repeat: int, outdir: str) -> None:
     try:
         df, margins = make_data(rows)
         task, aux = SETUP[tool](df, margins)
     except ImportError as exc:
-        print(MARK + json.dumps({"error": f"not importable ({exc.name})"}), flush=True)
+        emit({"error": f"not importable ({exc.name})"})
         return
-    base = _status_kib("VmRSS")
-    _reset_peak()
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = task()
-        times.append(time.perf_counter() - t0)
-    peak = _status_kib("VmHWM")
+    res, out = measure(task, repeat)
     np.save(os.path.join(outdir, f"{tool}.npy"), out)
     if aux is not None:
         np.save(os.path.join(outdir, f"{tool} unit.npy"), aux())
-    print(MARK + json.dumps({"seconds": min(times), "base_mib": base / 1024,
-                             "peak_mib": peak / 1024}), flush=True)
+    emit({k: res[k] for k in ("seconds", "base_mib", "peak_mib")})
 
 
 def run(tool, rows, repeat, outdir, timeout):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--rows", str(rows),
-           "--repeat", str(repeat), "--outdir", outdir]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in out.splitlines() if ln.startswith(MARK)]
-    if not lines:
-        return {"error": ((err.strip().splitlines() or [f"exit {p.returncode}"])[-1])[:90]}
-    return json.loads(lines[-1][len(MARK):])
+    return run_worker(os.path.abspath(__file__),
+                      [tool, "--rows", rows, "--repeat", repeat, "--outdir", outdir], timeout)
 
 
 def main(argv=None) -> None:
