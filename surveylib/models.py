@@ -19,14 +19,14 @@ import pandas as pd
 
 from ._validation import check_option
 from .errors import ConvergenceWarning, SurveyDesignError
-from .results import CoefficientAccessors
+from .results import CoefficientAccessors, format_df
 from .variance.taylor import Scores
 
 FAMILIES = ("gaussian", "binomial", "poisson")
 FRAME_COLUMNS = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "df"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # prints its summary (CoefficientAccessors)
 class GLMResult(CoefficientAccessors):
     """A fitted survey-weighted GLM.
 
@@ -82,20 +82,9 @@ class GLMResult(CoefficientAccessors):
         return (
             f"Survey-weighted GLM: {self.formula}\nfamily {self.family} (link {link}); "
             f"{self.n} rows; {self.iterations} IRLS iteration(s)\n{body}\n"
-            f"Design-based sandwich SEs; t tests with {_fmt(self.dfs)} df (design df + 1 - "
+            f"Design-based sandwich SEs; t tests with {format_df(self.dfs)} df (design df + 1 - "
             f"{len(self.terms)} coefficients)\n{self.inference}"
         )
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    __repr__ = __str__
-
-
-def _fmt(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:.4g}"
-
 
 def _design_matrices(design, formula: str):
     try:

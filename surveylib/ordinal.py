@@ -19,7 +19,7 @@ from scipy import optimize, special, stats
 
 from ._validation import check_option
 from .errors import ConvergenceWarning, SurveyDesignError
-from .results import CoefficientAccessors
+from .results import CoefficientAccessors, format_df
 from .variance.taylor import Scores
 
 METHODS = ("logistic", "probit", "cloglog", "cauchit")
@@ -40,7 +40,7 @@ _LINKS = {  # (cdf, density) as R's plogis/dlogis, pnorm/dnorm, survey's pgumbel
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # prints its summary (CoefficientAccessors)
 class OLRResult(CoefficientAccessors):
     """A fitted survey-weighted proportional-odds model.
 
@@ -115,20 +115,9 @@ class OLRResult(CoefficientAccessors):
             f"Survey-weighted ordinal regression ({self.method} link): {self.formula}\n"
             f"P(Y <= k) = F(zeta_k - x'beta); levels {levels}; {self.n} rows; deviance "
             f"{self.deviance:.6g}\n{body}\n"
-            f"Design-based sandwich SEs; t tests with {_fmt(self.dfs)} df (design df - "
+            f"Design-based sandwich SEs; t tests with {format_df(self.dfs)} df (design df - "
             f"{self.n_coef} coefficients)\n{self.inference}"
         )
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    __repr__ = __str__
-
-
-def _fmt(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:.4g}"
-
 
 def _outcome(series: pd.Series, name: str) -> tuple[np.ndarray, list]:
     """Level codes 1..K (0 = missing) and the levels, lowest first."""

@@ -63,9 +63,21 @@ class StatisticAccessors:
         return pd.Series(dfs, index=self.index, name="df")
 
 
+def format_df(x) -> str:
+    """Degrees of freedom for display: an integer where whole, else 4 significant digits."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:.4g}"
+
+
 class CoefficientAccessors(StatisticAccessors):
     """Model coefficients (``terms``, ``values``, ``vcov_matrix``, scalar ``dfs``): Wald
-    intervals and t tests on the residual degrees of freedom."""
+    intervals and t tests on the residual degrees of freedom; printing shows ``summary()``."""
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
 
     def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
         """Wald intervals, t on the residual df by default; ``df=float("inf")`` gives normal

@@ -129,3 +129,16 @@ def test_input_unchanged_summary_and_docstring():
         warnings.simplefilter("ignore")
         res = doctest.testmod(models)
     assert res.attempted >= 3 and res.failed == 0
+
+
+def test_model_results_print_their_summary():
+    """GLM and ordinal results print (str and repr) as their summary table, not a dataclass dump."""
+    import surveylib as sl
+
+    data = Path(__file__).parent / "conformance" / "data"
+    df = pd.read_csv(data / "apiclus1.csv")
+    df["band"] = np.digitize(df["api00"], [600, 700, 800]) + 1  # ordered codes 1..4
+    d = sl.SurveyDesign(df, psu="dnum", weights="pw", fpc="fpc")
+    for res in (d.glm("api00 ~ ell"), d.olr("band ~ ell")):
+        assert repr(res) == str(res) == res.summary()
+        assert "Design-based sandwich SEs" in repr(res)
