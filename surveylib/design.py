@@ -27,7 +27,7 @@ from ._validation import (
     numeric_column,
 )
 from .errors import AssumptionWarning, LonelyPSUError, SingletonWarning, SurveyDesignError
-from .variance.taylor import Scores, Stage, taylor_vcov
+from .variance.taylor import Stage
 
 
 def _factorize_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -35,6 +35,13 @@ def _factorize_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     key = a.astype(np.int64) * (int(b.max()) + 1 if len(b) else 1) + b
     _, codes = np.unique(key, return_inverse=True)
     return codes.astype(np.int64)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (the design's arrays are shared, never changed)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 def _first_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -327,15 +334,142 @@ class SurveyDesign:
         """Ordered record of the weighting steps applied to this design."""
         return self._adjustments
 
-    def degf(self) -> int:
-        """Design degrees of freedom: PSUs minus strata among rows in the design (R ``degf``)."""
-        return self._cached("degf", self._compute_degf)
+    # ----- the interface for sibling modules (weighting, inference, models, variance) -------
+    # Everything another module needs from a design is a named member here; no module reads
+    # a design's private attributes.  Arrays are read-only views: a design never changes.
+    @property
+    def active(self) -> np.ndarray:
+        """Boolean mask of the rows in the design (``False`` outside a subset); read-only."""
+        return _read_only(self._active)
 
-    def _compute_degf(self) -> int:
-        st = self._stages[0]
-        units = np.bincount(st.unit, weights=self._active, minlength=st.n_psu) > 0
-        strata = np.bincount(st.unit_stratum, weights=units, minlength=st.n_strata) > 0
-        return int(units.sum() - strata.sum())
+    @property
+    def base_weights(self) -> np.ndarray:
+        """Current sampling weights of every row, subset or not (read-only array)."""
+        return _read_only(self._weights)
+
+    @property
+    def estimation_weights(self) -> np.ndarray:
+        """Weights times the subset indicator: what every estimator sums (read-only array)."""
+        return self._estimation_weights()
+
+    @property
+    def strata_column(self):
+        """Name of the first-stage strata column, or ``None``."""
+        return self._strata_col
+
+    @property
+    def psu_columns(self) -> tuple:
+        """Cluster id columns, one per stage (empty for element sampling)."""
+        return self._psu_cols
+
+    @property
+    def fpc_columns(self) -> tuple:
+        """Finite-population-correction columns, one per stage (empty without fpc)."""
+        return self._fpc_cols
+
+    @property
+    def stages(self) -> tuple:
+        """The sampling stages (:class:`~surveylib.variance.taylor.Stage`), first stage first."""
+        return self._stages
+
+    @property
+    def weight_source(self) -> str:
+        """Where the weights came from, in words (``"weights 'pw'"``, ``"equal weights"``)."""
+        return self._weight_source
+
+    @property
+    def engine(self):
+        """The variance engine of this design (see :mod:`surveylib.variance.engine`)."""
+        return self._cached("engine", self._make_engine)
+
+    def _make_engine(self):
+        from .variance.engine import TaylorEngine
+
+        return TaylorEngine(self._stages, lonely_psu=self._lonely_psu, active=self._active,
+                            multistage=self._multistage, adjustments=self._adjustments)
+
+    def memo(self, key, compute, *, scope: str = "design"):
+        """Memoise a derived value on this design (``scope="design"``) or on its data
+        (``scope="data"``: shared by every design over the same data, e.g. column codes).
+
+        The design and its data never change, so a memoised value cannot go stale.  Keys are
+        tuples whose first item names the module that owns them (``("estimators", ...)``).
+        """
+        if scope not in ("design", "data"):
+            raise SurveyDesignError(f"scope={scope!r} is not one of ['design', 'data'].",
+                                    parameter="scope", value=scope, expected=["design", "data"])
+        return self._cached(key, compute, per_design=scope == "design")
+
+    def numeric_column(self, var) -> tuple[np.ndarray, np.ndarray]:
+        """Values of numeric column ``var`` (0 where missing) and its validity mask.
+
+        Computed once per data and shared by every design over it; both arrays are read-only.
+        """
+
+        def compute():
+            y = numeric_column(self._data, var, role="analysis")
+            ok = ~np.isnan(y)
+            if not ok.all():
+                y = np.where(ok, y, 0.0)
+            return _read_only(y), _read_only(ok)
+
+        return self._cached(("numeric", var), compute, per_design=False)
+
+    def factor_codes(self, var, *, sort: bool = True) -> tuple[np.ndarray, list, np.ndarray]:
+        """Level codes of column ``var`` (-1 where missing), its levels, and validity.
+
+        Levels are a categorical's categories, else the sorted distinct values
+        (``sort=False``: in order of first appearance).  Cached per data.
+        """
+        from ._validation import factorize_column
+
+        key = ("levels", var) if sort else ("levels, unsorted", var)
+        return self._cached(key, lambda: factorize_column(self._data[var], sort=sort),
+                            per_design=False)
+
+    def with_weights(self, weights, adjustment=None) -> SurveyDesign:
+        """A copy of this design with new sampling weights (same rows, same subset).
+
+        ``adjustment`` is the record of the weighting step that made them; it is appended to
+        :attr:`adjustments` so the Taylor variance residualises on it.
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != self._weights.shape:
+            raise SurveyDesignError(
+                f"new weights have shape {w.shape}, the design has {self._weights.shape[0]} rows.",
+                parameter="weights", value=w.shape, expected=self._weights.shape)
+        adj = self._adjustments if adjustment is None else self._adjustments + (adjustment,)
+        return self._replace(_weights=w, _adjustments=adj)
+
+    def with_data(self, data: pd.DataFrame) -> SurveyDesign:
+        """A copy of this design over ``data``: the same rows (same length and order) with
+        extra or recoded columns; the design columns must not change."""
+        if len(data) != len(self._data):
+            raise SurveyDesignError(
+                f"with_data() needs the design's {len(self._data)} rows, got {len(data)}.",
+                parameter="data", value=len(data), expected=len(self._data))
+        return self._replace(_data=data.copy(deep=False))
+
+    def with_active(self, active) -> SurveyDesign:
+        """A copy of this design whose rows in the design are exactly ``active`` (a boolean
+        array over all rows); unlike :meth:`subset` it can also add rows back."""
+        a = np.asarray(active, dtype=bool)
+        if a.shape != self._active.shape:
+            raise SurveyDesignError(
+                f"active mask has shape {a.shape}, the design has {self._active.shape[0]} rows.",
+                parameter="active", value=a.shape, expected=self._active.shape)
+        if not a.any():
+            raise SurveyDesignError("the subset contains no rows.", parameter="active")
+        return self._replace(_active=a.copy())
+
+    def with_adjustments(self, adjustments: tuple) -> SurveyDesign:
+        """A copy of this design with the adjustment record replaced (weights unchanged)."""
+        return self._replace(_adjustments=tuple(adjustments))
+
+    def degf(self) -> int:
+        """Design degrees of freedom (R ``degf``): for Taylor designs PSUs minus strata among
+        the rows in the design; for replicate designs the rank of the replicate weights - 1."""
+        return self._cached("degf", self.engine.degf)
 
     def __len__(self) -> int:
         return int(self._active.sum())
@@ -395,53 +529,9 @@ class SurveyDesign:
 
         return self._cached("estimation_weights", compute)
 
-    def _vcov(self, scores: Scores) -> np.ndarray:
-        """Covariance of cells from their weighted linearised scores (one engine for all)."""
-        if self._adjustments:
-            x = scores.dense()
-            for adj in self._adjustments:
-                x = adj.residualize(x)
-            scores = Scores.from_dense(x)
-        return taylor_vcov(
-            scores,
-            self._stages,
-            lonely_psu=self._lonely_psu,
-            active=self._active,
-            multistage=self._multistage,
-        )
-
     def _finest_stage(self) -> Stage:
         """The stage whose units the Taylor engine totals scores over."""
         return self._stages[-1] if self._multistage else self._stages[0]
-
-    def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
-        """Covariance of an estimator's cells; replicate designs override this hook.
-
-        ``cells.blocks`` holds (valid, cell codes, y, x) per block, ``kind`` is "ratio"
-        (estimate = sum(w y)/sum(w x)) or "total" (sum(w y)), ``est`` the estimates and
-        ``scores`` their weighted linearised scores.
-        """
-        return self._vcov(scores)
-
-    def _domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
-        """R ``degf`` of each cell's domain (PSUs minus strata with rows in the domain)."""
-        st = self._stages[0]
-        if k * st.n_psu <= 4 * len(valid):  # presence of (cell, PSU) pairs by counting
-            present = np.bincount(cells * st.n_psu + st.unit, weights=valid,
-                                  minlength=k * st.n_psu).reshape(k, st.n_psu) > 0
-            n_units = present.sum(axis=1)
-            by_stratum = np.zeros((k, st.n_strata))
-            np.add.at(by_stratum.T, st.unit_stratum, present.T)
-            return (n_units - (by_stratum > 0).sum(axis=1)).astype(float)
-        c = cells[valid]
-        u = st.unit[valid]
-        pairs = np.unique(c * st.n_psu + u)
-        cell_of_pair = pairs // st.n_psu
-        unit_of_pair = pairs % st.n_psu
-        n_units = np.bincount(cell_of_pair, minlength=k)
-        sp = np.unique(cell_of_pair * st.n_strata + st.unit_stratum[unit_of_pair])
-        n_strata = np.bincount(sp // st.n_strata, minlength=k)
-        return (n_units - n_strata).astype(float)
 
     # ----- estimators ------------------------------------------------------------------------
     def mean(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True):

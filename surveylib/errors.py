@@ -9,7 +9,24 @@ from __future__ import annotations
 
 
 class SurveyDesignError(ValueError):
-    """Invalid survey design, data or estimator arguments."""
+    """Invalid survey design, data or estimator arguments.
+
+    Besides the message, an error carries structured fields (``None`` when they do not apply),
+    so a program can react to it without parsing text:
+
+    ``parameter``  the argument, column or option at fault (``"weights"``, ``"lonely_psu"``);
+    ``value``      the value given;
+    ``expected``   what was expected (a list of allowed values, a range, a type);
+    ``hint``       what to do about it, in a few words.
+    """
+
+    def __init__(self, message: str = "", *, parameter=None, value=None, expected=None,
+                 hint=None):
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        self.hint = hint
 
 
 class ColumnError(SurveyDesignError, KeyError):
@@ -49,6 +66,10 @@ class ReconstructionError(SurveyDesignError):
 
 class PlanningError(SurveyDesignError):
     """A sample-size, allocation or power request is invalid or infeasible."""
+
+
+class StudyNotFoundError(SurveyDesignError):
+    """A study folder (analyses, instruments, microdata, frames) or file is not found."""
 
 
 class SurveyWarning(UserWarning):

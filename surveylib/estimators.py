@@ -272,7 +272,7 @@ class _Cells:
                     resid_ss += np.bincount(cells, we * e, minlength=k)
             blocks.append((vals, cells))
         scores = Scores(tuple(blocks), k)
-        v = self.design._cells_vcov(self, kind, est, scores)
+        v = self.design.engine.vcov_cells(self.blocks, kind, est, k, scores)
         deffs = self._deff(kind, deff, v, resid_ss, wsum, den, nobs)
         return np.where(empty, np.nan, est), v, nobs, deffs, scores
 
@@ -284,10 +284,8 @@ class _Cells:
 
         Ratios with a non-constant denominator keep the per-row path (exact centring).
         """
-        from .design import SurveyDesign
-
         d = self.design
-        if type(d)._cells_vcov is not SurveyDesign._cells_vcov or d._adjustments:
+        if d.engine.kind != "taylor" or d.adjustments:
             return False
         if any(g[6] is not None for g in self.groups):
             return False
@@ -449,7 +447,7 @@ def _cell_domain_df(design, cells) -> np.ndarray:
     D = cells.D
     for _, base, L, valid, dom, *_ in cells.groups:
         domain = dom // L if L > 1 else dom  # the domain code of every valid row
-        d = design._domain_df(valid, domain, D)
+        d = design.engine.domain_df(valid, domain, D)
         touched = np.bincount(domain[valid], minlength=D) > 0
         dfs[base:base + D * L] = np.repeat(np.where(touched, d, 0.0), L)
     return dfs
@@ -457,7 +455,7 @@ def _cell_domain_df(design, cells) -> np.ndarray:
 
 def _footer(design, ci_method: str, df=None) -> str:
     df = design.degf() if df is None else df
-    text = design.describe() + f"; df = {df} ({design._df_rule})"
+    text = design.describe() + f"; df = {df} ({design.engine.df_rule})"
     if ci_method != "wald":
         text += f"; proportion intervals: {ci_method}"
     return text
@@ -745,7 +743,7 @@ def _likelihood_interval(est, cells):
             r = np.where(valid, (y - mu[c]) / np.sqrt(mu[c] * (1 - mu[c])), 0.0)
         sd1 += np.bincount(c, wv * r, minlength=k)
         sd2 += np.bincount(c, wv * r * r, minlength=k)
-    v_eta = np.diag(cells.design._vcov(Scores(tuple(blocks), k)))
+    v_eta = np.diag(cells.design.engine.vcov_scores(Scores(tuple(blocks), k)))
     with np.errstate(divide="ignore", invalid="ignore"):
         # R svyvar: n/(n-1) times the weighted mean square about the weighted mean
         phi = (sd2 / safe_W - (sd1 / safe_W) ** 2) * n / (n - 1)

@@ -182,7 +182,7 @@ def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
     used = np.zeros(n_all, dtype=bool)
     used[pos] = True
     d = design if used[design._active].all() and used.sum() == design._active.sum() else design.subset(used)
-    V = d._vcov(Scores.from_dense(scores))
+    V = d.engine.vcov_scores(Scores.from_dense(scores))
     dfs = float(d.degf() + 1 - X.shape[1])
     text = d.describe() + f"; df = {d.degf()} (PSUs - strata) + 1 - {X.shape[1]}"
     return GLMResult(formula, family, terms, beta, V, dfs, int(len(y)), it, float(dev), text)

@@ -362,7 +362,7 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
     used[pos] = True
     same = used.sum() == design._active.sum() and used[design._active].all()
     d = design if same else design.subset(used)
-    V = d._vcov(Scores.from_dense(scores))
+    V = d.engine.vcov_scores(Scores.from_dense(scores))
     cut_names = [f"{levels[i]}|{levels[i + 1]}" for i in range(q)]
     deviance = 2 * lik.value(par) / wt.mean()
     dfs = float(d.degf() - pc)

@@ -120,7 +120,11 @@ class ReplicateDesign(SurveyDesign):
     4.1667
     """
 
-    _df_rule = "rank of the replicate weights - 1"
+    def _make_engine(self):
+        from .variance.engine import ReplicateEngine
+
+        return ReplicateEngine(self._replicates, weights=self._weights, active=self._active,
+                               df=self._df_override)
 
     def __init__(self, data, *, weights, rep_weights, type, scale=None, rscales=None,
                  mse: bool = False, rho=None, df=None, combined_weights: bool = True):
@@ -239,18 +243,6 @@ class ReplicateDesign(SurveyDesign):
         a = self._replicates.analysis_weights(self._weights) * self._active[:, None]
         return pd.DataFrame(a, index=self._data.index,
                             columns=[f"rep{r + 1}" for r in range(a.shape[1])])
-
-    def degf(self) -> int:
-        """Rank of the replicate weights of the rows in the design minus one (R ``degf``).
-
-        For factors per PSU this is the rank of the factors of the PSUs with rows (P' x R,
-        not n x R), computed once per design and per set of PSUs.
-        """
-        if self._df_override is not None:
-            d = float(self._df_override)
-            return int(d) if d.is_integer() else d
-        return self._cached(("replicate degf",),
-                            lambda: self._replicates.rank(self._active) - 1)
 
     def describe(self) -> str:
         parts = [f"{self.n_replicates} replicates ({self._rep_source})",
@@ -431,62 +423,6 @@ class ReplicateDesign(SurveyDesign):
             we = wv * e
             resid[span] = np.bincount(dom, we * e, minlength=D) if D > 1 else np.dot(we, e)
         return resid
-
-    def _cells_vcov(self, cells, kind: str, est: np.ndarray, scores: Scores) -> np.ndarray:
-        """Replicate covariance of the cells: each replicate's ratio (or total) recomputed."""
-        reps = self._replicates
-        w = self._weights if reps.factors is not None else None
-        if kind == "total":
-            (thetas,) = reps.replicate_totals([(v, c, y) for v, c, y, _ in cells.blocks], w,
-                                              cells.k)
-        else:
-            num, den = reps.replicate_totals([(v, c, y, x) for v, c, y, x in cells.blocks], w,
-                                             cells.k, n_values=2)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                thetas = np.where(den != 0, num / den, np.nan)
-        used = np.zeros(cells.k, dtype=bool)
-        for valid, c, _, _ in cells.blocks:
-            used |= np.bincount(c, valid, minlength=cells.k) > 0
-        thetas = np.where(used[None, :], thetas, 0.0)
-        return reps.vcov(thetas, np.where(used, est, 0.0))
-
-    def _vcov(self, scores: Scores) -> np.ndarray:
-        """Replicate covariance of linearised statistics from their weighted scores.
-
-        For an estimator that only supplies scores ``z`` (already weighted), each replicate's
-        deviation is ``sum_i (f_ri - 1) z_i`` with ``f_ri`` the replicate factor of row i; this
-        is exact for totals and the usual linearised replicate variance otherwise.
-        """
-        reps = self._replicates
-        full = np.zeros(scores.k)
-        for values, cells in scores.blocks:
-            full += np.bincount(cells, values, minlength=scores.k)
-        if reps.factors is not None:
-            t = scores.unit_totals(reps.unit, reps.factors.shape[0])
-            thetas = reps.factors.T @ t
-        else:  # sum_i z_i (w_ri / w_i): the scores are divided, not the n x R columns
-            w = self._weights
-            inv = np.divide(1.0, w, out=np.zeros(len(w)), where=w != 0)
-            thetas = np.zeros((reps.n_replicates, scores.k))
-            for values, c in scores.blocks:
-                thetas += _rep.column_products(values * inv, c, scores.k, reps.columns)
-        return reps.vcov(thetas, full)
-
-    def _domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
-        """Each cell's R ``degf``: rank of the replicate weights of its rows minus one."""
-        reps = self._replicates
-        out = np.zeros(k)
-        rows = valid & self._active
-        if reps.factors is not None:  # the PSUs with rows in each cell, in one pass
-            P = reps.factors.shape[0]
-            present = np.bincount(cells[rows] * P + reps.unit[rows], minlength=k * P) > 0
-            present = present.reshape(k, P)
-            for c in np.flatnonzero(present.any(axis=1)):
-                out[c] = reps.rank_of_units(present[c]) - 1
-            return out
-        for c in np.unique(cells[valid]):
-            out[c] = reps.rank(rows & (cells == c)) - 1
-        return out
 
     # ----- estimators -------------------------------------------------------------------------
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,

@@ -1,0 +1,156 @@
+"""Where a study's files are: the one place in surveylib that knows about folders.
+
+surveylib is a general library; a *study* is content that uses it: a folder holding some of
+
+* ``analyses/``    one script per published exhibit (run by ``surveylib replicate``),
+* ``instruments/`` codebooks per wave and the harmonization map,
+* ``microdata/``   respondent files (for the Kazakhstan study: reconstructed, with provenance),
+* ``frames/``      population figures for the strata, with sources.
+
+:func:`locate` finds them, in this order:
+
+1. folders given explicitly (the command line's ``--study``, ``--analyses``, ``--microdata``,
+   ``--instruments``, ``--frames``, or the arguments of :func:`locate`);
+2. the environment variable ``SURVEYLIB_STUDY`` (a study root);
+3. the current working directory or one of its parents, when it holds ``analyses/`` or
+   ``instruments/`` (a source checkout of a study);
+4. a study installed as a package, registered under the entry-point group
+   ``surveylib.studies`` (the first in name order; ``name=`` picks one).
+
+Nothing else in the library builds a path to a study folder.  A command run without a study
+gets a :class:`~surveylib.errors.StudyNotFoundError` saying which folder it needs and how to
+point to it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+
+from .errors import StudyNotFoundError
+
+#: the study folders, in the order they are described
+FOLDERS = ("analyses", "instruments", "microdata", "frames")
+#: entry-point group under which an installed package registers a study root
+ENTRY_POINT_GROUP = "surveylib.studies"
+#: environment variable naming a study root
+ENV_VAR = "SURVEYLIB_STUDY"
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    """The folders of one study; a folder is ``None`` when the study does not have it.
+
+    Use :func:`locate` to build one; :meth:`require` to get a folder or a clear error.
+    """
+
+    root: Path | None
+    analyses: Path | None = None
+    instruments: Path | None = None
+    microdata: Path | None = None
+    frames: Path | None = None
+    source: str = field(default="explicit", compare=False)
+
+    def require(self, folder: str) -> Path:
+        """The folder ``folder`` (one of :data:`FOLDERS`), or :class:`StudyNotFoundError`."""
+        if folder not in FOLDERS:
+            raise ValueError(f"folder={folder!r} is not one of {list(FOLDERS)}")
+        path = getattr(self, folder)
+        if path is None or not path.is_dir():
+            where = f" (looked in {path})" if path is not None else ""
+            raise StudyNotFoundError(
+                f"no {folder}/ folder found{where}; point to it with --{folder} DIR or --study "
+                f"DIR, or set {ENV_VAR} to a study root.",
+                parameter=folder,
+                value=None if path is None else str(path),
+                hint=f"--{folder} DIR",
+            )
+        return path
+
+    def file(self, folder: str, name: str) -> Path:
+        """A file inside a study folder; :class:`StudyNotFoundError` if it is missing."""
+        path = self.require(folder) / name
+        if not path.exists():
+            raise StudyNotFoundError(
+                f"{path} not found in the study's {folder}/ folder.",
+                parameter=folder, value=str(path), hint=f"--{folder} DIR",
+            )
+        return path
+
+
+def _from_root(root: Path, source: str) -> StudyPaths:
+    root = Path(root).expanduser().resolve()
+    found = {f: (root / f if (root / f).is_dir() else None) for f in FOLDERS}
+    return StudyPaths(root=root, source=source, **found)
+
+
+def _looks_like_study(folder: Path) -> bool:
+    return (folder / "analyses").is_dir() or (folder / "instruments").is_dir()
+
+
+def installed_studies() -> dict[str, Path]:
+    """Study roots registered by installed packages (entry-point group ``surveylib.studies``).
+
+    An entry point names a package whose folder is the study root, e.g. in a study's
+    ``pyproject.toml``: ``[project.entry-points."surveylib.studies"] kazakhstan = "my_pkg"``.
+    """
+    out = {}
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            root = Path(str(resources.files(ep.value)))
+        except (ModuleNotFoundError, TypeError):
+            continue
+        if root.is_dir():
+            out[ep.name] = root
+    return out
+
+
+def locate(root=None, *, analyses=None, instruments=None, microdata=None, frames=None,
+           name: str | None = None, cwd=None) -> StudyPaths:
+    """Find a study's folders (see the module docstring for the order).
+
+    Parameters
+    ----------
+    root : path-like, optional
+        A study root holding some of ``analyses/``, ``instruments/``, ``microdata/``,
+        ``frames/``.
+    analyses, instruments, microdata, frames : path-like, optional
+        One folder each; they override the root's.
+    name : str, optional
+        An installed study's entry-point name (default: the first installed one).
+    cwd : path-like, optional
+        Where to start looking upwards (default the current working directory).
+
+    Returns
+    -------
+    StudyPaths
+        Folders that are not found are ``None``; :meth:`StudyPaths.require` raises for them.
+    """
+    if root is not None:
+        base = _from_root(Path(root), "explicit")
+    elif os.environ.get(ENV_VAR):
+        base = _from_root(Path(os.environ[ENV_VAR]), f"${ENV_VAR}")
+    else:
+        start = Path(cwd if cwd is not None else os.getcwd()).resolve()
+        here = next((p for p in (start, *start.parents) if _looks_like_study(p)), None)
+        if here is not None and name is None:
+            base = _from_root(here, "working directory")
+        else:
+            studies = installed_studies()
+            if name is not None and name not in studies:
+                raise StudyNotFoundError(
+                    f"no installed study named {name!r}; installed: {sorted(studies) or 'none'}.",
+                    parameter="name", value=name, expected=sorted(studies),
+                )
+            pick = name or next(iter(studies), None)
+            base = (_from_root(studies[pick], f"installed study {pick!r}") if pick
+                    else StudyPaths(root=None, source="none"))
+    given = {"analyses": analyses, "instruments": instruments, "microdata": microdata,
+             "frames": frames}
+    changes = {k: Path(v).expanduser().resolve() for k, v in given.items() if v is not None}
+    if not changes:
+        return base
+    return StudyPaths(root=base.root, source=base.source,
+                      **{f: changes.get(f, getattr(base, f)) for f in FOLDERS})

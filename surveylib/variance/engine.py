@@ -1,0 +1,178 @@
+"""The variance engines: one small interface, two implementations.
+
+A design holds one engine (``design.engine``).  An estimator never asks what kind of design it
+has; it hands the engine what the engine needs and gets a covariance back:
+
+``vcov_scores(scores)``
+    covariance of K linearised statistics from their weighted per-row scores
+    (:class:`~surveylib.variance.taylor.Scores`); used by models (GLM, ordinal) and by any
+    estimator that forms scores;
+``degf()`` / ``domain_df(valid, cells, k)``
+    the design's degrees of freedom, and those of each cell's domain (R ``degf``);
+``df_rule`` / ``kind``
+    how the degrees of freedom are counted, and ``"taylor"`` or ``"replicate"``.
+
+:class:`TaylorEngine` turns unit totals into a covariance with the stratified between-unit
+formula (``taylor.py``); :class:`ReplicateEngine` recomputes the statistics under each set of
+replicate weights (``replicate.py``).  Both are immutable and belong to one design (one set of
+rows in the design and one record of weighting steps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .taylor import Scores, Stage, taylor_vcov
+
+
+class TaylorEngine:
+    """Taylor linearisation over the design's stages (R ``svyrecvar``).
+
+    Scores are residualised on each recorded weighting step (post-stratification, raking,
+    calibration), in order, before their unit totals are taken.
+    """
+
+    kind = "taylor"
+    df_rule = "PSUs - strata"
+
+    def __init__(self, stages: tuple, *, lonely_psu: str, active: np.ndarray, multistage: bool,
+                 adjustments: tuple = ()):
+        self.stages = stages
+        self.lonely_psu = lonely_psu
+        self.active = active
+        self.multistage = multistage
+        self.adjustments = adjustments
+
+    @property
+    def units(self) -> Stage:
+        """The stage whose units scores are totalled over (the last with a multistage fpc)."""
+        return self.stages[-1] if self.multistage else self.stages[0]
+
+    def vcov_scores(self, scores: Scores) -> np.ndarray:
+        """Covariance of cells from their weighted linearised scores."""
+        if self.adjustments:
+            x = scores.dense()
+            for adj in self.adjustments:
+                x = adj.residualize(x)
+            scores = Scores.from_dense(x)
+        return taylor_vcov(scores, self.stages, lonely_psu=self.lonely_psu, active=self.active,
+                           multistage=self.multistage)
+
+    def degf(self) -> int:
+        """PSUs minus strata among the rows in the design (R ``degf``)."""
+        st = self.stages[0]
+        units = np.bincount(st.unit, weights=self.active, minlength=st.n_psu) > 0
+        strata = np.bincount(st.unit_stratum, weights=units, minlength=st.n_strata) > 0
+        return int(units.sum() - strata.sum())
+
+    def domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
+        """R ``degf`` of each cell's domain (PSUs minus strata with rows in the domain)."""
+        st = self.stages[0]
+        if k * st.n_psu <= 4 * len(valid):  # presence of (cell, PSU) pairs by counting
+            present = np.bincount(cells * st.n_psu + st.unit, weights=valid,
+                                  minlength=k * st.n_psu).reshape(k, st.n_psu) > 0
+            n_units = present.sum(axis=1)
+            by_stratum = np.zeros((k, st.n_strata))
+            np.add.at(by_stratum.T, st.unit_stratum, present.T)
+            return (n_units - (by_stratum > 0).sum(axis=1)).astype(float)
+        c = cells[valid]
+        u = st.unit[valid]
+        pairs = np.unique(c * st.n_psu + u)
+        cell_of_pair = pairs // st.n_psu
+        unit_of_pair = pairs % st.n_psu
+        n_units = np.bincount(cell_of_pair, minlength=k)
+        sp = np.unique(cell_of_pair * st.n_strata + st.unit_stratum[unit_of_pair])
+        n_strata = np.bincount(sp // st.n_strata, minlength=k)
+        return (n_units - n_strata).astype(float)
+
+    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores):
+        """Covariance of ratio-of-totals cells computed row by row: from their scores."""
+        return self.vcov_scores(scores)
+
+
+class ReplicateEngine:
+    """Replicate-weight variance (R ``svrVar``): statistics recomputed per replicate.
+
+    ``replicates`` is a :class:`~surveylib.variance.replicate.ReplicateWeights` (factors per
+    PSU or analysis-weight columns); ``weights`` the full-sample weights; ``df`` a fixed
+    number of degrees of freedom (``None``: the rank of the replicate weights minus one).
+    """
+
+    kind = "replicate"
+    df_rule = "rank of the replicate weights - 1"
+
+    def __init__(self, replicates, *, weights: np.ndarray, active: np.ndarray, df=None):
+        self.replicates = replicates
+        self.weights = weights
+        self.active = active
+        self.df = df
+
+    def vcov_scores(self, scores: Scores) -> np.ndarray:
+        """Replicate covariance of linearised statistics from their weighted scores.
+
+        Each replicate's deviation is ``sum_i (f_ri - 1) z_i`` with ``f_ri`` the replicate
+        factor of row i: exact for totals, the usual linearised replicate variance otherwise.
+        """
+        from .replicate import column_products
+
+        reps = self.replicates
+        full = np.zeros(scores.k)
+        for values, cells in scores.blocks:
+            full += np.bincount(cells, values, minlength=scores.k)
+        if reps.factors is not None:
+            t = scores.unit_totals(reps.unit, reps.factors.shape[0])
+            thetas = reps.factors.T @ t
+        else:  # sum_i z_i (w_ri / w_i): the scores are divided, not the n x R columns
+            w = self.weights
+            inv = np.divide(1.0, w, out=np.zeros(len(w)), where=w != 0)
+            thetas = np.zeros((reps.n_replicates, scores.k))
+            for values, c in scores.blocks:
+                thetas += column_products(values * inv, c, scores.k, reps.columns)
+        return reps.vcov(thetas, full)
+
+    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores):
+        """Replicate covariance of ratio-of-totals cells: each replicate's ratio recomputed.
+
+        ``blocks`` holds ``(valid, cells, y, x)`` per block of rows.
+        """
+        reps = self.replicates
+        w = self.weights if reps.factors is not None else None
+        if kind == "total":
+            (thetas,) = reps.replicate_totals([(v, c, y) for v, c, y, _ in blocks], w, k)
+        else:
+            num, den = reps.replicate_totals([(v, c, y, x) for v, c, y, x in blocks], w, k,
+                                             n_values=2)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                thetas = np.where(den != 0, num / den, np.nan)
+        used = np.zeros(k, dtype=bool)
+        for valid, c, _, _ in blocks:
+            used |= np.bincount(c, valid, minlength=k) > 0
+        thetas = np.where(used[None, :], thetas, 0.0)
+        return reps.vcov(thetas, np.where(used, est, 0.0))
+
+    def degf(self):
+        """Rank of the replicate weights of the rows in the design minus one (R ``degf``).
+
+        For factors per PSU this is the rank of the factors of the PSUs with rows (P' x R,
+        not n x R), memoised by the set of PSUs.
+        """
+        if self.df is not None:
+            d = float(self.df)
+            return int(d) if d.is_integer() else d
+        return self.replicates.rank(self.active) - 1
+
+    def domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
+        """Each cell's R ``degf``: rank of the replicate weights of its rows minus one."""
+        reps = self.replicates
+        out = np.zeros(k)
+        rows = valid & self.active
+        if reps.factors is not None:  # the PSUs with rows in each cell, in one pass
+            P = reps.factors.shape[0]
+            present = np.bincount(cells[rows] * P + reps.unit[rows], minlength=k * P) > 0
+            present = present.reshape(k, P)
+            for c in np.flatnonzero(present.any(axis=1)):
+                out[c] = reps.rank_of_units(present[c]) - 1
+            return out
+        for c in np.unique(cells[valid]):
+            out[c] = reps.rank(rows & (cells == c)) - 1
+        return out
