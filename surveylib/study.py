@@ -154,3 +154,25 @@ def locate(root=None, *, analyses=None, instruments=None, microdata=None, frames
         return base
     return StudyPaths(root=base.root, source=base.source,
                       **{f: changes.get(f, getattr(base, f)) for f in FOLDERS})
+
+
+def add_study_arguments(parser, folders=FOLDERS) -> None:
+    """Add ``--study DIR`` and one ``--FOLDER DIR`` option per study folder to an argparse
+    parser (the command line's way of pointing :func:`locate` elsewhere)."""
+    parser.add_argument("--study", metavar="DIR", default=None,
+                        help=f"study root holding {', '.join(f + '/' for f in folders)} "
+                             f"(default: ${ENV_VAR}, the working directory or an installed "
+                             "study)")
+    text = {"analyses": "folder of the exhibit scripts",
+            "instruments": "folder of the codebooks and harmonization map",
+            "microdata": "folder of the respondent files",
+            "frames": "folder of the population figures for the strata"}
+    for f in folders:
+        parser.add_argument(f"--{f}", metavar="DIR", default=None,
+                            help=f"{text[f]} (default: the study root's {f}/)")
+
+
+def from_args(args) -> StudyPaths:
+    """:func:`locate` with the options added by :func:`add_study_arguments`."""
+    return locate(getattr(args, "study", None),
+                  **{f: getattr(args, f, None) for f in FOLDERS})
