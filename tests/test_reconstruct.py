@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from surveylib.errors import AssumptionWarning, ReconstructionError
 from surveylib.reconstruct import (
     NOTICE,
-    ReconstructionConfig,
     failures,
+    load_config,
     load_targets,
     milp,
     reconstruct_all,
@@ -167,7 +167,7 @@ def _core(cfg, wave=2007):
 def test_other_2007_without_a_resolution_is_infeasible_and_named():
     """NOTES b3: 1/35/45/16/3 of n=78 has no integer solution."""
     with pytest.raises(ReconstructionError) as err:
-        _core(ReconstructionConfig(other2007_resolution="none"))
+        _core(load_config().replace(other2007_resolution="none"))
     msg = str(err.value)
     assert "T087" in msg and "T091" in msg  # n = 78 and 'poor' 16%
     assert "Poor 15 28 17 31 13 27 16 18" in msg  # the quote is shown
@@ -176,21 +176,21 @@ def test_other_2007_without_a_resolution_is_infeasible_and_named():
 def test_text_and_table_means_conflict_is_named():
     """NOTES b4: '2.8, 2.9 and 3.0 respectively' vs Table 7.1 (Russians 2.9)."""
     with pytest.raises(ReconstructionError) as err:
-        _core(ReconstructionConfig(mean_text_conflict="both"))
+        _core(load_config().replace(mean_text_conflict="both"))
     msg = str(err.value)
     assert "T150" in msg or "T151" in msg
     assert "T079" in msg or "T093" in msg
 
 
 def test_culture_11_vs_10_2_on_one_item_set_is_infeasible():
-    cfg = ReconstructionConfig(culture_2007_resolution="conflict")
+    cfg = load_config().replace(culture_2007_resolution="conflict")
     with pytest.raises(ReconstructionError) as err:
         reconstruct_waves(cfg)
     assert "T166" in str(err.value) and "T171" in str(err.value)
 
 
 def test_base77_resolution_also_reproduces_everything():
-    cfg = ReconstructionConfig(other2007_resolution="base77")
+    cfg = load_config().replace(other2007_resolution="base77")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssumptionWarning)
         waves = reconstruct_waves(cfg)
@@ -201,7 +201,7 @@ def test_base77_resolution_also_reproduces_everything():
 
 # ----------------------------------------------------------------------------- priors
 def test_priors_are_configurable():
-    cfg = ReconstructionConfig(
+    cfg = load_config().replace(
         frame_path=None,
         ethnic_mix={h: (0.5, 0.35, 0.15) for h in range(1, 7)},
         female_share=0.6,

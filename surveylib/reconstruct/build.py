@@ -23,7 +23,6 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import ReconstructionError
 from . import milp
@@ -34,8 +33,7 @@ from ._alloc import (
     largest_remainder,
     split_by_rank,
 )
-from .config import STRATA, ReconstructionConfig, repo_root, stratum_population
-from .targets import ETHNIC_NAMES, STRATUM_NAMES
+from .config import ReconstructionConfig, stratum_population
 
 ATT_CODES = (1, 2, 3, 4, 5, 8)  # 8 = don't know (excluded from valid percents)
 N_ATT = len(ATT_CODES)
@@ -46,12 +44,6 @@ INTEREST_ITEMS = ("edu_self", "edu_child", "sino_self", "sino_child")
 REASONS = ("reason_work", "reason_trade", "reason_property", "reason_citizenship",
            "reason_marriage", "reason_other")
 LABOUR_CODES = (1, 2, 3, 4, 8)
-DEFAULT_FAMILIARITY = {
-    "modern": ("fam_foreign_policy", "fam_economy", "fam_sport", "fam_demography",
-               "fam_politics"),
-    "culture": ("fam_history", "fam_customs", "fam_traditions", "fam_literature", "fam_art",
-                "fam_music", "fam_cinema", "fam_cuisine", "fam_language"),
-}
 
 
 @dataclass
@@ -94,19 +86,53 @@ def describe_tags(targets: pd.DataFrame):
     return render
 
 
-def familiarity_groups(wave: int) -> dict:
-    """Item groups from instruments/codebook_<wave>.yaml (or the documented default list)."""
-    path = repo_root() / "instruments" / f"codebook_{wave}.yaml"
-    if path.exists():
-        book = yaml.safe_load(path.read_text(encoding="utf-8"))
-        groups: dict = {}
-        for var in book.get("variables", []):
-            name = str(var.get("name", ""))
-            if name.startswith("fam_") and var.get("group"):
-                groups.setdefault(str(var["group"]), []).append(name)
-        if groups.get("modern") and groups.get("culture"):
-            return {k: tuple(v) for k, v in groups.items()}
-    return dict(DEFAULT_FAMILIARITY)
+def codebook(wave: int, cfg: ReconstructionConfig):
+    """The wave's codebook from the study's instruments folder."""
+    from ..instruments import load_codebook
+
+    return load_codebook(wave, instruments_dir=cfg.study.instruments_dir())
+
+
+def familiarity_groups(wave: int, cfg: ReconstructionConfig) -> dict:
+    """Item groups of the ``fam_*`` items from the wave's codebook (or the study's default)."""
+    groups: dict = {}
+    for name, var in codebook(wave, cfg).variables.items():
+        if name.startswith("fam_") and var.group:
+            groups.setdefault(str(var.group), []).append(name)
+    if groups.get("modern") and groups.get("culture"):
+        return {k: tuple(v) for k, v in groups.items()}
+    return {k: tuple(v) for k, v in cfg.study.familiarity_default.items()}
+
+
+def item_sets(wave: int, cfg: ReconstructionConfig) -> dict:
+    """The familiarity item sets a published figure can average: the groups, ``all`` and the
+    study's knob-named sets (``study.item_sets``), each checked to lie within its group."""
+    groups = familiarity_groups(wave, cfg)
+    items = [i for g in ("modern", "culture") for i in groups[g]]
+    sets = {"modern": tuple(groups["modern"]), "culture": tuple(groups["culture"]),
+            "all": tuple(items)}
+    for name, rule in cfg.study.item_sets.items():
+        chosen = tuple(getattr(cfg, rule["knob"]))
+        missing = set(chosen) - set(groups.get(rule.get("within"), items))
+        if missing:
+            raise ReconstructionError(
+                f"{rule['knob']} {sorted(missing)} are not {rule.get('within', 'familiarity')} "
+                f"items of codebook_{wave}.", parameter=rule["knob"], value=sorted(missing))
+        sets[name] = chosen
+    return sets
+
+
+def dont_know_cells(wave: int, cfg: ReconstructionConfig) -> list:
+    """``(tag, group index, count)`` of the "don't know" answers the study's knobs allow."""
+    out = []
+    groups = tuple(cfg.study.ethnic)
+    for knob, choices in cfg.study.dont_know.items():
+        choice = str(cfg.get(knob))
+        for cell in choices.get(choice, ()):
+            if int(cell["wave"]) == wave:
+                out.append((f"config:{knob}={choice}", groups.index(int(cell["ethnic"])),
+                            int(cell["count"])))
+    return out
 
 
 # --------------------------------------------------------------------------- core problem
@@ -145,7 +171,7 @@ def _att_levels(level: str) -> list:
 def _core_prior(n: int, pop: np.ndarray, n_e: np.ndarray, cfg: ReconstructionConfig,
                 att_dist: np.ndarray) -> np.ndarray:
     n_h = n * pop / pop.sum()
-    mix = np.array([cfg.ethnic_mix[h] for h in STRATA], dtype=float)
+    mix = np.array([cfg.ethnic_mix[h] for h in cfg.study.stratum_codes], dtype=float)
     m = n_h[:, None] * mix / mix.sum(axis=1, keepdims=True)
     for _ in range(200):  # IPF on the stratum x ethnic margins
         m *= (n_e / m.sum(axis=0))[None, :]
@@ -187,7 +213,7 @@ def core_problem(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, po
             raise ReconstructionError(f"wave {wave}: no published group size for ethnic={e + 1}.")
         n_e[e] = _num(sel["value"].iloc[0])
     prior = _core_prior(n, pop, n_e, cfg, _table71(tw))
-    names = [(STRATA[h], e + 1, ATT_CODES[a]) for h in range(N_H) for e in range(N_E)
+    names = [(cfg.study.stratum_codes[h], e + 1, ATT_CODES[a]) for h in range(N_H) for e in range(N_E)
              for a in range(N_ATT)]
     # auxiliary integer counts for stratum-level figures of the other items (concerns, Diagram
     # 6.1 Almaty values): they make the stratum size admit an integer count in the interval
@@ -197,14 +223,15 @@ def core_problem(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, po
     prior = np.concatenate([prior, np.zeros(len(aux))])
     ub = np.full(len(names), float(n))
     dk = ATT_CODES.index(8)
-    base77 = wave == 2007 and cfg.other2007_resolution == "base77"
+    dont_know = dont_know_cells(wave, cfg)
+    allowed = {e for _, e, _ in dont_know}
     for h in range(N_H):
         for e in range(N_E):
-            if not (base77 and e == 2):
+            if e not in allowed:
                 ub[_cell_index(h, e, dk)] = 0.0
     p = milp.CountProblem.empty(names, prior, ub)
-    if base77:
-        p.add_equal("config:other2007_resolution=base77", _mask(e=2, a=dk), 1.0)
+    for tag, e, count in dont_know:
+        p.add_equal(tag, _mask(e=e, a=dk), float(count))
     for j, row in enumerate(aux.to_dict("records")):
         num = np.zeros(len(names))
         num[N_CELLS + j] = 1.0
@@ -225,10 +252,13 @@ def core_problem(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, po
             num = _mask(**dom) * np.tile(SCORES, N_H * N_E)
             den = _mask(**dom, a=VALID)
             p.add_share(tid, num, den, _num(row["lower"]), _num(row["upper"]))
-    lo, hi = cfg.southern_mean_bounds
-    if wave == 2012 and (lo is not None or hi is not None):
-        num = _mask(h=2) * np.tile(SCORES, N_H * N_E)
-        p.add_share("config:southern_mean_bounds", num, _mask(h=2, a=VALID),
+    for knob, where in cfg.study.mean_bounds.items():
+        lo, hi = getattr(cfg, knob)
+        if int(where["wave"]) != wave or (lo is None and hi is None):
+            continue
+        h = cfg.study.stratum_codes.index(int(where["stratum"]))
+        num = _mask(h=h) * np.tile(SCORES, N_H * N_E)
+        p.add_share(f"config:{knob}", num, _mask(h=h, a=VALID),
                     -np.inf if lo is None else lo, np.inf if hi is None else hi,
                     strict_upper=False)
     if sizes is not None:
@@ -285,7 +315,7 @@ def solve_core(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, pop:
     tw = wave_targets(targets, wave)
     tot = tw[(tw["statistic"] == "count") & (tw["domain_var"] == "")]
     n = int(_num(tot["value"].iloc[0])) if not tot.empty else 0
-    n_dk = 1 if (wave == 2007 and cfg.other2007_resolution == "base77") else 0
+    n_dk = sum(count for _, _, count in dont_know_cells(wave, cfg))
     proportional = largest_remainder(n - n_dk, pop)
     fixed = core_problem(wave, targets, cfg, pop, sizes=proportional)
     if milp.feasible(fixed, time_limit=cfg.solver_time_limit):
@@ -363,7 +393,7 @@ def add_demographics(df: pd.DataFrame, wave: int, cfg: ReconstructionConfig) -> 
     stratum = df["stratum"].to_numpy()
     n_h = np.bincount(stratum, minlength=7)
     want = np.array([0] + [n_h[h] if h == 6 else int(round(n_h[h] * cfg.settlement_centre_share))
-                           for h in STRATA])
+                           for h in cfg.study.stratum_codes])
     centre = assign_within_groups(stratum, want, rng.uniform(size=n))
     out = df.assign(settlement=np.where(centre, 1, 2).astype(np.int64), sex=sex,
                     age=age.astype(np.int64), agegrp=agegrp, educ=educ)
@@ -385,15 +415,9 @@ def _share_rows_const(p: milp.CountProblem, tid: str, coef, den: float, lower: f
 def add_familiarity(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
                     cfg: ReconstructionConfig) -> pd.DataFrame:
     """Yes/no familiarity items whose group means meet the published figures (Diagram 7.1)."""
-    groups = familiarity_groups(wave)
+    sets = {k: set(v) for k, v in item_sets(wave, cfg).items()}
+    groups = familiarity_groups(wave, cfg)
     items = [i for g in ("modern", "culture") for i in groups[g]]
-    sets = {"modern": set(groups["modern"]), "culture": set(groups["culture"]),
-            "all": set(items), "culture_seed004": set(cfg.culture_subset_items)}
-    missing = sets["culture_seed004"] - sets["culture"]
-    if missing:
-        raise ReconstructionError(
-            f"culture_subset_items {sorted(missing)} are not culture items of codebook_{wave}."
-        )
     n = len(df)
     tw = wave_targets(targets, wave)
     tf = tw[tw["variable"] == "familiarity"]
@@ -432,7 +456,7 @@ def add_reasons(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
     n_h = np.bincount(stratum, minlength=7)[1:].astype(float)
     tw = wave_targets(targets, wave)
     tr = tw[tw["variable"].isin(REASONS)]
-    names = [(r, h) for r in REASONS for h in STRATA]
+    names = [(r, h) for r in REASONS for h in cfg.study.stratum_codes]
     share = {}
     for r in REASONS:
         sel = tr[(tr["variable"] == r) & (tr["domain_var"] == "")]
@@ -585,12 +609,9 @@ def add_education_items(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
 
 
 # --------------------------------------------------------------------------- waves
-def column_order(wave: int, columns) -> list:
-    path = repo_root() / "instruments" / f"codebook_{wave}.yaml"
-    order: list = []
-    if path.exists():
-        book = yaml.safe_load(path.read_text(encoding="utf-8"))
-        order = [str(v["name"]) for v in book.get("variables", []) if "name" in v]
+def column_order(wave: int, columns, cfg: ReconstructionConfig) -> list:
+    """Columns in codebook order, then the core columns, the rest, ``weight`` and ``fpc``."""
+    order = list(codebook(wave, cfg).variables)
     base = ["resp_id", "wave", "stratum", "settlement", "sex", "age", "agegrp", "educ", "ethnic",
             "attitude"]
     seq = [c for c in order if c in columns] + [c for c in base if c in columns]
@@ -613,7 +634,7 @@ def build_wave(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig,
     n_h = np.bincount(df["stratum"].to_numpy(), minlength=7)[1:]
     big_n = pop[df["stratum"].to_numpy() - 1]
     df = df.assign(weight=big_n / n_h[df["stratum"].to_numpy() - 1], fpc=big_n)
-    df = df[column_order(wave, df.columns)]
+    df = df[column_order(wave, df.columns, cfg)]
     return WaveResult(wave, df.reset_index(drop=True), pop, source, allocation, counts)
 
 
@@ -622,11 +643,3 @@ def build_all(targets: pd.DataFrame, cfg: ReconstructionConfig) -> dict:
     w12 = build_wave(2012, targets, cfg)
     w07 = build_wave(2007, targets, cfg, other=w12)
     return {2007: w07, 2012: w12}
-
-
-def stratum_label(h: int) -> str:
-    return STRATUM_NAMES.get(int(h), str(h))
-
-
-def ethnic_label(e: int) -> str:
-    return ETHNIC_NAMES.get(int(e), str(e))
