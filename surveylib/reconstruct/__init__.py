@@ -41,8 +41,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ReconstructionError
-from .build import WaveResult, build_all, codebook
+from .build import WaveResult, build_all
 from .config import ReconstructionConfig, coerce_config
+from .model import codebook
 from .output import NOTICE, prepare_out_dir, write_csv, write_json, write_sav, write_text
 from .provenance import build_provenance, render_markdown
 from .spec import StudySpec, load_config

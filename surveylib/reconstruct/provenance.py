@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import scipy
 
-from .build import EDU_ITEMS, REASONS, WaveResult, familiarity_groups
 from .config import ReconstructionConfig
+from .model import EDU_ITEMS, REASONS, WaveResult, familiarity_groups
 from .output import NOTICE
 
 ASSUMED_COLUMNS = {

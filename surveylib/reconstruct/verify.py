@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AssumptionWarning, ReconstructionError
-from .build import EDU_ITEMS, INTEREST_ITEMS, item_sets
 from .config import coerce_config
+from .model import EDU_ITEMS, INTEREST_ITEMS, item_sets
 from .targets import load_targets
 
 VERIFY_COLUMNS = ("id", "wave", "statistic", "variable", "level", "domain_var", "domain_level",
