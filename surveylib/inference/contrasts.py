@@ -259,7 +259,11 @@ def wald(result, matrix, *, rhs=None, form: str = "F") -> TestResult:
             "the covariance of the contrasts is singular: the contrasts are linearly dependent "
             "(or a cell has zero variance); drop redundant rows of the contrast matrix."
         ) from exc
-    null = f"all {q} contrast(s) {c.names} equal " + ("0" if rhs is None else f"{list(np.ravel(rhs))}")
+    value = "0" if rhs is None else f"{list(np.ravel(rhs))}"
+    if _is_names(matrix):
+        null = f"the coefficient(s) {c.names} equal {value}"
+    else:
+        null = f"all {q} contrast(s) {c.names} equal {value}"
     if form == "chisq":
         return TestResult(x2, float(q), float("inf"), float(stats.chi2.sf(x2, q)),
                           "Wald test (chi-square form)", null, c.inference)
