@@ -76,8 +76,8 @@ def inclusion_probabilities(size, n) -> np.ndarray:
     Examples
     --------
     >>> from surveylib.sampling import inclusion_probabilities
-    >>> inclusion_probabilities([1, 2, 3, 14], 2).tolist()
-    [0.16666666666666666, 0.3333333333333333, 0.5, 1.0]
+    >>> inclusion_probabilities([1, 2, 3, 14], 2).round(4).tolist()
+    [0.1667, 0.3333, 0.5, 1.0]
     """
     a = check_size(size)
     n = _check_n(n, len(a))
