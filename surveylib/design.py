@@ -237,7 +237,8 @@ class SurveyDesign:
                 vmax = np.full(n_strata_total, -np.inf)
                 np.minimum.at(vmin, stratum, v)
                 np.maximum.at(vmax, stratum, v)
-                varies = np.flatnonzero(vmax - vmin > 1e-9 * np.abs(vmax))
+                with np.errstate(invalid="ignore"):  # fpc = inf (no fpc) gives inf - inf
+                    varies = np.flatnonzero(vmax - vmin > 1e-9 * np.abs(vmax))
                 if len(varies):
                     raise SurveyDesignError(
                         f"fpc column {fpc_cols[s]!r} varies within stratum "
