@@ -19,7 +19,7 @@ returns a :class:`PlanResult`:
 5. power curves over the wave-3 sample size (a PNG when written with :meth:`PlanResult.write`).
 
 Every assumption the numbers rest on is listed in ``PlanResult.assumptions`` and in the printed
-plan. Run ``python analyses/wave3_plan.py [OUT_DIR]`` to print the plan (and write
+plan. Run ``python -m analyses.wave3_plan [OUT_DIR]`` to print the plan (and write
 ``plan.md`` and ``power_curve.png`` into ``OUT_DIR``), or ``surveylib plan --help``.
 """
 
@@ -44,6 +44,7 @@ from surveylib.design import SurveyDesign
 from surveylib.errors import AssumptionWarning, PlanningError
 from surveylib.instruments import load_codebook
 from surveylib.io import read_csv
+from surveylib.study import locate
 
 __all__ = [
     "ALLOCATIONS",
@@ -57,9 +58,10 @@ __all__ = [
     "run",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
-FRAME_PATH = REPO / "frames" / "strata_frame.csv"
-MICRODATA_DIR = REPO / "microdata"
+#: This study's folders (the study root is the folder above this ``analyses/`` folder).
+STUDY = locate(Path(__file__).resolve().parents[1])
+FRAME_PATH = (STUDY.frames or STUDY.root / "frames") / "strata_frame.csv"
+MICRODATA_DIR = STUDY.microdata or STUDY.root / "microdata"
 MICRODATA_FILES = {2007: "kz2007_reconstructed.csv", 2012: "kz2012_reconstructed.csv"}
 TARGETS_FILE = "targets.csv"
 WAVES = (2007, 2012)
