@@ -75,6 +75,12 @@ def _plan():
     return plan_cli.configure, plan_cli.run
 
 
+def _fieldwork():
+    from .fieldwork import cli
+
+    return cli.configure, cli.run
+
+
 #: The subcommands, in the order ``surveylib --help`` lists them.
 COMMANDS = {
     "replicate": Command("run every exhibit of a study and write the report "
@@ -84,6 +90,8 @@ COMMANDS = {
     "verify": Command("recompute every published figure from the microdata "
                       "(exit 1 if one is out of tolerance)", _verify),
     "plan": Command("plan the next wave: sample size, allocation, power", _plan),
+    "fieldwork": Command("follow a wave's fieldwork: response rates, R-indicators, margins of "
+                         "error reached", _fieldwork),
 }
 
 

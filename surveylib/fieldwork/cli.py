@@ -27,13 +27,14 @@ __all__ = ["configure", "main", "run"]
 
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``status`` subcommand and its options to ``parser``."""
-    sub = parser.add_subparsers(dest="fieldwork_command", required=True)
+    sub = parser.add_subparsers(dest="fieldwork_command", required=True, metavar="ACTION",
+                                help="status: the fieldwork so far, from a sample file")
     st = sub.add_parser("status", help="outcome rates, R-indicator, precision and weights so far")
     st.add_argument("sample_file", metavar="SAMPLE_FILE",
                     help="CSV: one row per sampled case with its disposition")
     st.add_argument("--disposition", default="disposition",
                     help="disposition column (AAPOR codes); default %(default)s")
-    st.add_argument("--stratum", default=None, help="stratum column")
+    st.add_argument("--stratum", default=None, help="stratum column (default: none)")
     st.add_argument("--weight", default=None, help="design-weight column")
     st.add_argument("--frame-vars", default=None,
                     help="comma-separated frame variables for the R-indicator")

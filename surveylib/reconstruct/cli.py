@@ -133,32 +133,3 @@ def run_verify(args) -> int:
           f"{len(bad)} failures (excluded conflicts: "
           f"{', '.join(table.loc[table['role'] == 'excluded', 'id']) or 'none'}).")
     return 1 if len(bad) else 0
-
-
-def main(argv=None) -> int:
-    """``python -m surveylib.reconstruct.cli {run,verify} [options]``; returns the exit status.
-
-    Kept for the hand-parsed top-level command line of main 82ea8d8, which calls it with
-    ``["verify", ...]`` or ``["run", ...]``; the argparse command line calls the ``run_*``
-    functions directly.  A :class:`~surveylib.errors.SurveyDesignError` becomes exit 2 with its
-    one-line message.
-    """
-    import argparse
-    import sys
-
-    from ..errors import SurveyDesignError
-
-    parser = argparse.ArgumentParser(prog="surveylib reconstruct")
-    sub = parser.add_subparsers(dest="command", required=True)
-    configure_reconstruct(sub.add_parser("run", help="rebuild the microdata files"))
-    configure_verify(sub.add_parser("verify", help="published vs reproduced figures"))
-    args = parser.parse_args(argv)
-    try:
-        return run_reconstruct(args) if args.command == "run" else run_verify(args)
-    except SurveyDesignError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
