@@ -1,0 +1,117 @@
+"""Building a design's sampling stages from its columns (used by :class:`SurveyDesign`).
+
+Each stage codes its units 0..P-1 (globally unique), the stratum of every unit, the number of
+sampled units per stratum and the population units per stratum from the fpc, as
+:class:`~surveylib.variance.taylor.Stage`.  Conventions follow R ``svydesign``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._validation import design_key, numeric_column
+from .errors import SurveyDesignError
+from .variance.taylor import Stage
+
+
+def _factorize_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes 0..K-1 of the distinct (a, b) pairs, ordered by a then b."""
+    key = a.astype(np.int64) * (int(b.max()) + 1 if len(b) else 1) + b
+    _, codes = np.unique(key, return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def _first_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The value of the first row of each group (``values`` constant within groups)."""
+    first = np.full(n_groups, -1, dtype=np.int64)
+    order = np.arange(len(group))[::-1]
+    first[group[order]] = order
+    return values[first]
+
+
+def build_stages(df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
+    """The sampling stages of a design (first stage first), validated: PSUs nested in strata
+    (or relabelled with ``nest``), an fpc constant within strata and not below the sample.
+    """
+    n = len(df)
+    if strata_col is not None:
+        strat, strat_labels = design_key(df, strata_col, role="strata", labels=True)
+    else:
+        strat = np.zeros(n, dtype=np.int64)
+        strat_labels = np.array(["(all)"], dtype=object)
+    fpc_values = [numeric_column(df, c, role="fpc", allow_na=False) for c in fpc_cols]
+    if fpc_values:
+        allv = np.concatenate(fpc_values)
+        if (allv <= 0).any():
+            raise SurveyDesignError(
+                f"fpc column(s) {list(fpc_cols)} have values <= 0; give population counts "
+                "or sampling fractions in (0, 1]."
+            )
+        as_fraction = not (allv > 1).any()
+    stages = []
+    parent_unit = None
+    for s in range(max(1, len(psu_cols))):
+        if psu_cols:
+            ids = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})")
+        else:
+            ids = np.arange(n, dtype=np.int64)
+        if s == 0:
+            stratum = strat
+            if not psu_cols and strata_col is None:
+                unit = ids  # every row its own PSU in one stratum: already 0..n-1
+            elif psu_cols and not nest:
+                unit = ids
+                # a PSU id in two strata: some row's stratum differs from its PSU's first
+                first = _first_per_group(strat, ids, int(ids.max()) + 1)
+                crossing = strat != first[ids]
+                if crossing.any():
+                    vals = pd.unique(df[psu_cols[0]].to_numpy()[crossing])
+                    raise SurveyDesignError(
+                        f"PSU ids in column {psu_cols[0]!r} repeat across strata "
+                        f"(e.g. {list(vals[:5])}); if ids are only unique within a stratum, "
+                        "use nest=True."
+                    )
+            else:
+                unit = _factorize_pairs(strat, ids)
+            labels = strat_labels
+        else:
+            stratum = parent_unit
+            unit = _factorize_pairs(parent_unit, ids)
+            labels = np.asarray(
+                pd.unique(df[psu_cols[s - 1]].to_numpy()), dtype=object
+            )  # replaced below with the parent's id per stratum
+        n_units_total = int(unit.max()) + 1
+        n_strata_total = int(stratum.max()) + 1
+        unit_stratum = _first_per_group(stratum, unit, n_units_total)
+        n_units = np.bincount(unit_stratum, minlength=n_strata_total)
+        if s > 0:
+            labels = _first_per_group(df[psu_cols[s - 1]].to_numpy(dtype=object), stratum, n_strata_total)
+        popsize = np.full(n_strata_total, np.inf)
+        if fpc_values and s < len(fpc_values):
+            v = fpc_values[s]
+            vmin = np.full(n_strata_total, np.inf)
+            vmax = np.full(n_strata_total, -np.inf)
+            np.minimum.at(vmin, stratum, v)
+            np.maximum.at(vmax, stratum, v)
+            with np.errstate(invalid="ignore"):  # fpc = inf (no fpc) gives inf - inf
+                varies = np.flatnonzero(vmax - vmin > 1e-9 * np.abs(vmax))
+            if len(varies):
+                raise SurveyDesignError(
+                    f"fpc column {fpc_cols[s]!r} varies within stratum "
+                    f"{labels[varies[0]]!r} (stage {s + 1}); the fpc must be constant "
+                    "within each stratum."
+                )
+            popsize = n_units / vmax if as_fraction else vmax
+            too_small = np.flatnonzero(popsize < n_units - 1e-9)
+            if len(too_small):
+                h = too_small[0]
+                raise SurveyDesignError(
+                    f"fpc column {fpc_cols[s]!r} gives a population of {popsize[h]:g} units in "
+                    f"stratum {labels[h]!r} (stage {s + 1}) but {n_units[h]} were sampled; "
+                    "the fpc must be the population count (>= the sample) or the sampling fraction."
+                )
+        stages.append(Stage(unit, unit_stratum, n_units, popsize, np.asarray(labels, dtype=object)))
+        parent_unit = unit
+    return tuple(stages)
+
