@@ -89,10 +89,10 @@ class TaylorEngine:
     center_sums = True
 
     def takes_sums(self, *, k: int, n_rows: int, denominator: bool) -> bool:
-        """Sums serve without weighting adjustments (their residualisation needs the rows),
-        for means, shares and totals (a ratio keeps exact per-row centring), and while
-        units x cells stays modest."""
-        return (not self.adjustments and not denominator
+        """Sums serve without weighting adjustments (their residualisation needs the rows)
+        while units x cells stays modest; ratios too (their PSU totals of scores are
+        ``(WY - R WX) / sum(w x)``)."""
+        return (not self.adjustments
                 and self.units.n_psu * k <= MAX_UNIT_CELLS * max(n_rows, 1))
 
     @property
@@ -103,14 +103,14 @@ class TaylorEngine:
     def vcov_sums(self, kind: str, sums: CellSums, est: np.ndarray,
                   transform: Transform | None = None) -> np.ndarray:
         """Covariance from per-(PSU, cell) sums: the PSU totals of the linearised scores are
-        ``WY`` (totals) or ``(WY - est WX) / sum(WX)`` (means and shares; ``est`` on the
-        shifted scale of ``sums``), so no per-row score is formed.  With a ``transform``,
+        ``WY`` (totals) or ``(WY - est WX) / sum(WX)`` (ratios, means and shares; ``est``
+        on the shifted scale of ``sums``), so no per-row score is formed.  With a ``transform``,
         the covariance of ``f(est)`` by the delta method, ``J V J'``."""
         if kind == "total":
             totals = sums.wy
         else:
-            wsum = sums.wsum
-            totals = (sums.wy - est * sums.wx) / np.where(wsum == 0, 1.0, wsum)
+            den = sums.den  # sum(w x); sum(w) for means and shares
+            totals = (sums.wy - est * sums.wx) / np.where(den == 0, 1.0, den)
         v = taylor_vcov_from_totals(totals, self.stages, lonely_psu=self.lonely_psu,
                                     active=self.active, multistage=self.multistage)
         return v if transform is None else transform.delta(v, est + sums.shift)
