@@ -762,7 +762,7 @@ def _allocate(method, n, N, *, key_p, power_exponent, min_n=None) -> pd.Series:
     if method == "neyman":
         kwargs["p"] = key_p
     if method == "power":
-        kwargs["power"] = power_exponent
+        kwargs["power_exponent"] = power_exponent
     if min_n is not None:
         kwargs["min_n"] = min_n
     return planning.allocate(n, N, **kwargs)

@@ -98,7 +98,7 @@ def test_held_total_is_smallest_meeting_national_moe(plan):
     floors = plan.recommended.set_index("stratum")["floor"]
 
     def national(n):
-        alloc = planning.allocate(n, N, method="power", power=0.5, min_n=floors)
+        alloc = planning.allocate(n, N, method="power", power_exponent=0.5, min_n=floors)
         return planning.stratified_moe(alloc, p=0.5, strata_sizes=N, level=0.95, deff=plan.deff)
 
     assert plan.n_total >= plan.sample_size.n_required
@@ -123,7 +123,7 @@ def test_allocation_sums_to_n_and_meets_regional_moe(plan):
         }
     )
     assert (rec["floor"] == floors).all()
-    direct = planning.allocate(plan.n_total, N, method="power", power=0.5, min_n=floors)
+    direct = planning.allocate(plan.n_total, N, method="power", power_exponent=0.5, min_n=floors)
     assert (rec["n"] == direct).all()
     moe = planning.stratum_moe(direct, p=0.5, strata_sizes=N, level=0.95, deff=plan.deff)["moe"]
     assert (moe <= 0.08).all()
@@ -141,7 +141,7 @@ def test_comparison_allocations_are_the_planning_allocations(plan):
     prop = a[a["allocation"] == "proportional"].set_index("stratum")["n"]
     assert (prop == planning.allocate(plan.n_total, N, method="proportional")).all()
     power = a[a["allocation"] == "power"].set_index("stratum")["n"]
-    assert (power == planning.allocate(plan.n_total, N, method="power", power=0.5)).all()
+    assert (power == planning.allocate(plan.n_total, N, method="power", power_exponent=0.5)).all()
 
 
 @pytest.mark.parametrize("allocation", ["proportional", "neyman", "equal"])
