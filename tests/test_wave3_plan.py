@@ -8,8 +8,11 @@ from its own formulas), not that a formula gives some printed value.
 from __future__ import annotations
 
 import math
+import os
 import pathlib
 import shutil
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -21,14 +24,18 @@ from surveylib.design import SurveyDesign
 from surveylib.errors import AssumptionWarning, PlanningError
 from surveylib.instruments import load_codebook
 from surveylib.io import read_csv, write_csv
-from surveylib.plan_cli import _load_plan_module, main
+from surveylib.plan_cli import main
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # the study's scripts, when pytest is run without `python -m`
+    sys.path.insert(0, str(REPO))
+
+from analyses import wave3_plan as wave3  # noqa: E402
+
 MICRODATA = REPO / "microdata"
 HAVE_MICRODATA = all(
     (MICRODATA / f).exists() for f in ("kz2007_reconstructed.csv", "kz2012_reconstructed.csv")
 )
-wave3 = _load_plan_module()
 
 
 def _synthetic_wave(wave: int, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -386,3 +393,35 @@ def test_cli_moe_zero_message(capsys):
 def test_cli_planning_error_exit_2(capsys):
     assert main(["--frame-year", "1999"]) == 2
     assert "frame_year=1999" in capsys.readouterr().err
+
+
+def test_cli_runs_where_analyses_is_not_importable(tmp_path):
+    """`surveylib plan` loads analyses/wave3_plan.py from its file when `analyses` is not on the
+    path (an installed surveylib run from another folder); the split plan still imports its
+    sibling modules and gives the same plan."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "surveylib").symlink_to(REPO / "surveylib", target_is_directory=True)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    probe = "import importlib.util as u; print(u.find_spec('analyses') is None)"
+    run = [sys.executable, "-c", probe]
+    assert (
+        subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True).stdout.strip()
+        == "True"
+    )
+    cli = [
+        sys.executable,
+        "-m",
+        "surveylib.cli",
+        "plan",
+        "--baseline",
+        "published",
+        "--deff",
+        "1.5",
+    ]
+    done = subprocess.run(cli, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        expected = wave3.run(baseline="published", deff=1.5).to_markdown()
+    assert done.stdout.strip() == expected.strip()
