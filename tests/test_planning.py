@@ -791,3 +791,23 @@ def test_plot_power_curve_target_power_is_a_deprecated_alias_of_power():
         assert len(plot_power_curve(curve, target_power=None).axes[0].lines) == 1
     with pytest.raises(PlanningError, match="give only power="):
         plot_power_curve(curve, target_power=0.9, power=0.7)
+
+
+@pytest.mark.parametrize(
+    "call, parameter, value",
+    [
+        (lambda: sample_size_proportion(0.5, 0.05, level=1.5), "level", 1.5),
+        (lambda: sample_size_proportion(0.5, 0.05, response_rate=1.2), "response_rate", 1.2),
+        (lambda: sample_size_proportion(0.5, -0.02), "moe", -0.02),
+        (lambda: power_two_proportions(0.2, 1.3, 100, 100), "p2", 1.3),
+        (lambda: power_two_proportions(0.2, 0.3, 100, 100, method="exact"), "method", "exact"),
+        (lambda: sample_size_two_proportions(0.3, 0.4, power=1.0), "power", 1.0),
+        (lambda: margin_of_error(100, N=0.5), "N", 0.5),
+    ],
+)
+def test_argument_errors_carry_structured_fields(call, parameter, value):
+    with pytest.raises(PlanningError) as info:
+        call()
+    assert info.value.parameter == parameter
+    assert info.value.value == value
+    assert info.value.expected is not None

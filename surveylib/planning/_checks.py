@@ -35,11 +35,19 @@ def as_scalar(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise PlanningError(
             f"{name}={value!r} must be a single number; call the function once per value "
-            "(or use power_curve() for a grid)."
+            "(or use power_curve() for a grid).",
+            parameter=name,
+            value=value,
+            expected="a single number",
         )
     value = float(value)
     if not math.isfinite(value):
-        raise PlanningError(f"{name}={value!r} must be a finite number.")
+        raise PlanningError(
+            f"{name}={value!r} must be a finite number.",
+            parameter=name,
+            value=value,
+            expected="a finite number",
+        )
     return value
 
 
@@ -47,9 +55,18 @@ def as_array(name: str, value) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise PlanningError(f"{name}={value!r} must be a number or an array of numbers.") from exc
+        raise PlanningError(
+            f"{name}={value!r} must be a number or an array of numbers.",
+            parameter=name,
+            value=value,
+            expected="numbers",
+        ) from exc
     if not np.isfinite(arr).all():
-        raise PlanningError(f"{name} has missing or infinite values; give finite numbers.")
+        raise PlanningError(
+            f"{name} has missing or infinite values; give finite numbers.",
+            parameter=name,
+            expected="finite numbers",
+        )
     return arr
 
 
@@ -57,7 +74,11 @@ def check_level(level) -> float:
     level = as_scalar("level", level)
     if not 0 < level < 1:
         raise PlanningError(
-            f"level={level!r} must be strictly between 0 and 1, e.g. 0.95 for 95% confidence."
+            f"level={level!r} must be strictly between 0 and 1, e.g. 0.95 for 95% confidence.",
+            parameter="level",
+            value=level,
+            expected="(0, 1)",
+            hint="0.95 for 95% confidence",
         )
     return level
 
@@ -65,7 +86,9 @@ def check_level(level) -> float:
 def check_positive(name: str, value, *, hint: str = "") -> float:
     value = as_scalar(name, value)
     if value <= 0:
-        raise PlanningError(f"{name}={value!r} must be > 0{hint}.")
+        raise PlanningError(
+            f"{name}={value!r} must be > 0{hint}.", parameter=name, value=value, expected="> 0"
+        )
     return value
 
 
@@ -78,7 +101,11 @@ def check_response_rate(value) -> float:
     if not 0 < value <= 1:
         raise PlanningError(
             f"response_rate={value!r} must be in (0, 1], e.g. 0.6 when 60% of contacted "
-            "units respond."
+            "units respond.",
+            parameter="response_rate",
+            value=value,
+            expected="(0, 1]",
+            hint="0.6 when 60% of contacted units respond",
         )
     return value
 
@@ -89,7 +116,11 @@ def check_prob(name: str, value) -> np.ndarray:
     if bad.any():
         raise PlanningError(
             f"{name}={arr[bad].ravel()[0]!r} is not a proportion; give values in [0, 1] "
-            "(write 35% as 0.35)."
+            "(write 35% as 0.35).",
+            parameter=name,
+            value=arr[bad].ravel()[0],
+            expected="[0, 1]",
+            hint="write 35% as 0.35",
         )
     return arr
 
@@ -97,7 +128,12 @@ def check_prob(name: str, value) -> np.ndarray:
 def check_power_target(power) -> float:
     power = as_scalar("power", power)
     if not 0 < power < 1:
-        raise PlanningError(f"power={power!r} must be strictly between 0 and 1, e.g. 0.8.")
+        raise PlanningError(
+            f"power={power!r} must be strictly between 0 and 1, e.g. 0.8.",
+            parameter="power",
+            value=power,
+            expected="(0, 1)",
+        )
     return power
 
 
@@ -108,7 +144,10 @@ def check_N(N, *, minimum: float = 1.0) -> float | None:
     if N < minimum:
         raise PlanningError(
             f"N={N!r} must be the population size (at least {minimum:g}); "
-            "pass N=None for a population so large that no finite population correction applies."
+            "pass N=None for a population so large that no finite population correction applies.",
+            parameter="N",
+            value=N,
+            expected=f">= {minimum:g}, or None",
         )
     return N
 
@@ -119,13 +158,21 @@ def check_alternative(alternative) -> str:
     except (KeyError, TypeError):
         raise PlanningError(
             f"alternative={alternative!r} is not one of 'two-sided', 'greater', 'less' "
-            "('greater' means H1: group 1 > group 2, as in R's prop.test)."
+            "('greater' means H1: group 1 > group 2, as in R's prop.test).",
+            parameter="alternative",
+            value=alternative,
+            expected=["two-sided", "greater", "less"],
         ) from None
 
 
 def check_method(method, allowed) -> str:
     if method not in allowed:
-        raise PlanningError(f"method={method!r} is not one of {list(allowed)}.")
+        raise PlanningError(
+            f"method={method!r} is not one of {list(allowed)}.",
+            parameter="method",
+            value=method,
+            expected=list(allowed),
+        )
     return method
 
 
