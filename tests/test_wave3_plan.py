@@ -397,12 +397,12 @@ def test_cli_planning_error_exit_2(capsys):
 
 def test_cli_runs_where_analyses_is_not_importable(tmp_path):
     """`surveylib plan` loads analyses/wave3_plan.py from its file when `analyses` is not on the
-    path (an installed surveylib run from another folder); the split plan still imports its
-    sibling modules and gives the same plan."""
+    path (an installed surveylib run from another folder, the study named by SURVEYLIB_STUDY);
+    the split plan still imports its sibling modules and gives the same plan."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "surveylib").symlink_to(REPO / "surveylib", target_is_directory=True)
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {**os.environ, "PYTHONPATH": str(site), "SURVEYLIB_STUDY": str(REPO)}
     probe = "import importlib.util as u; print(u.find_spec('analyses') is None)"
     run = [sys.executable, "-c", probe]
     assert (
