@@ -38,15 +38,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # pragma: no cover - when a script is run by path
-    sys.path.insert(0, str(ROOT))
+import surveylib as sl
+from surveylib.report import AUDIT_COLUMNS, TEST_COLUMNS, ExhibitResult  # noqa: F401
+from surveylib.study import StudyPaths, locate
 
-import surveylib as sl  # noqa: E402
-from surveylib.report import AUDIT_COLUMNS, TEST_COLUMNS, ExhibitResult  # noqa: E402, F401
-
-MICRODATA = ROOT / "microdata"
-FRAMES = ROOT / "frames"
+#: This study's folders: the study root is the folder above this ``analyses/`` folder. Every
+#: function below takes ``study=`` (a :class:`surveylib.study.StudyPaths`, e.g. the command
+#: line's ``--microdata DIR``) and falls back to these.
+STUDY = locate(Path(__file__).resolve().parents[1])
 WAVES = (2007, 2012)
 WEIGHTINGS = ("unweighted", "design", "calibrated")
 UNIVERSES = ("wave", "common")
@@ -61,6 +60,9 @@ WEIGHTING_LABEL = {
 }
 LEVEL = 0.95
 ALPHA = 0.05
+#: Legend of the change markers on the diagrams (surveylib.report.FigureSpec.marker_labels).
+MARKER_LABELS = (("increase", "\u25b2 a meaningful increase compared to 2007"),
+                 ("decrease", "\u25bc a meaningful decrease compared to 2007"))
 
 #: Items averaged by seed 004's "culture and history" figure (T170/T171); the reconstruction's
 #: documented default (surveylib.reconstruct.config.ReconstructionConfig.culture_subset_items),
@@ -71,12 +73,20 @@ EDU_ITEMS = ("edu_acq", "edu_self", "edu_child", "sino_self", "sino_child")
 
 
 # ------------------------------------------------------------------------------------ data
-def microdata_path(wave: int, microdata_dir=None) -> Path:
-    base = Path(microdata_dir) if microdata_dir is not None else MICRODATA
-    return base / f"kz{wave}_reconstructed.csv"
+def _study(study: StudyPaths | None) -> StudyPaths:
+    return STUDY if study is None else study
 
 
-def load_data(microdata_dir=None) -> dict[int, pd.DataFrame]:
+def codebook(wave: int, study: StudyPaths | None = None):
+    """The codebook of ``wave`` from the study's ``instruments/`` folder."""
+    return sl.load_codebook(wave, instruments_dir=_study(study).require("instruments"))
+
+
+def microdata_path(wave: int, study: StudyPaths | None = None) -> Path:
+    return _study(study).require("microdata") / f"kz{wave}_reconstructed.csv"
+
+
+def load_data(study: StudyPaths | None = None) -> dict[int, pd.DataFrame]:
     """Both waves' reconstructed respondent files, read and validated through the codebooks.
 
     Codes are kept (labels come from the codebook when displayed). Raises ``FileNotFoundError``
@@ -84,29 +94,27 @@ def load_data(microdata_dir=None) -> dict[int, pd.DataFrame]:
     """
     out = {}
     for wave in WAVES:
-        path = microdata_path(wave, microdata_dir)
+        path = microdata_path(wave, study)
         if not path.exists():
             raise FileNotFoundError(
                 f"{path} does not exist: the reconstructed microdata are built by "
                 "surveylib.reconstruct (see microdata/PROVENANCE.md)."
             )
-        out[wave] = sl.read_csv(path, codebook=sl.load_codebook(wave))
+        out[wave] = sl.read_csv(path, codebook=codebook(wave, study))
     return out
 
 
-def provenance(microdata_dir=None) -> dict:
+def provenance(study: StudyPaths | None = None) -> dict:
     """``microdata/provenance.json`` ({} when absent)."""
-    base = Path(microdata_dir) if microdata_dir is not None else MICRODATA
-    path = base / "provenance.json"
+    path = _study(study).require("microdata") / "provenance.json"
     if not path.exists():
         return {}
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_targets(microdata_dir=None) -> pd.DataFrame:
+def load_targets(study: StudyPaths | None = None) -> pd.DataFrame:
     """Annotated published figures (``microdata/targets.csv``), all columns as text."""
-    base = Path(microdata_dir) if microdata_dir is not None else MICRODATA
-    path = base / "targets.csv"
+    path = _study(study).require("microdata") / "targets.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist (written by surveylib.reconstruct).")
     return pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -133,7 +141,8 @@ def culture_seed004_items(prov: dict) -> tuple:
     return tuple(hit) if hit else CULTURE_SEED004
 
 
-def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None) -> pd.DataFrame:
+def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None, *,
+            study: StudyPaths | None = None) -> pd.DataFrame:
     """Analysis columns derived from the codes (the input frame is not modified).
 
     ``att`` attitude 1-5 (don't know / refusal -> NaN); ``att_pos`` (very good or good),
@@ -146,7 +155,7 @@ def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None) -> pd.DataFra
     ``sex_agegrp`` and ``ethnic_name`` for calibration; ``age_band`` (15-29 for 2012 education
     claims), ``agecat`` (18-29 / 30-39 / 40+), ``higher_educ``, ``kazakh``.
     """
-    cb = sl.load_codebook(wave)
+    cb = codebook(wave, study)
     prov = prov or {}
     d = df.copy()
     att = d["attitude"].astype("float64")
@@ -197,9 +206,9 @@ def optional_module(name: str):
         return None
 
 
-def margins(wave: int) -> dict[str, pd.Series]:
+def margins(wave: int, study: StudyPaths | None = None) -> dict[str, pd.Series]:
     """Census population counts for calibration: {'sex_agegrp': Series, 'ethnic_name': Series}."""
-    m = pd.read_csv(FRAMES / "margins.csv")
+    m = pd.read_csv(_study(study).file("frames", "margins.csv"))
     m = m[m["frame_year"] == wave]
     out = {}
     for margin, col in (("sex_agegrp", "sex_agegrp"), ("ethnic", "ethnic_name")):
@@ -209,7 +218,7 @@ def margins(wave: int) -> dict[str, pd.Series]:
     return out
 
 
-def calibrate(design, wave: int):
+def calibrate(design, wave: int, study: StudyPaths | None = None):
     """Rake ``design`` to the census margins with ``surveylib.weighting``.
 
     Returns ``(design, None)`` or ``(None, reason)`` when the weighting module is not available
@@ -219,7 +228,7 @@ def calibrate(design, wave: int):
     if weighting is None:
         return None, ("calibrated estimates not computed: surveylib.weighting is not available "
                       "yet (issue: weighting)")
-    targets = margins(wave)
+    targets = margins(wave, study)
     rake = getattr(weighting, "rake", None)
     if rake is None:
         return None, "calibrated estimates not computed: surveylib.weighting has no rake()"
@@ -235,22 +244,25 @@ def calibrate(design, wave: int):
 class Context:
     """Both waves, their three designs and two universes, built once per analysis run."""
 
-    def __init__(self, data: dict[int, pd.DataFrame] | None = None, *, microdata_dir=None):
-        self.microdata_dir = microdata_dir
-        raw = data if data is not None else load_data(microdata_dir)
-        self.provenance = provenance(microdata_dir)
+    def __init__(self, data: dict[int, pd.DataFrame] | None = None, *,
+                 study: StudyPaths | None = None):
+        self.study = _study(study)
+        raw = data if data is not None else load_data(self.study)
+        self.provenance = provenance(self.study)
         self.raw = raw
-        self.data = {w: prepare(df, w, self.provenance) for w, df in raw.items()}
-        self.codebooks = {w: sl.load_codebook(w) for w in raw}
+        self.data = {w: prepare(df, w, self.provenance, study=self.study)
+                     for w, df in raw.items()}
+        self.codebooks = {w: codebook(w, self.study) for w in raw}
         self.gaps: list[str] = []
         self.notes: list[str] = []
         self._designs: dict = {}
         self._masks: dict = {}
-        self.harmonization = sl.load_harmonization()
+        self.harmonization = sl.load_harmonization(
+            instruments_dir=self.study.require("instruments"))
 
     @cached_property
     def targets(self) -> pd.DataFrame:
-        return load_targets(self.microdata_dir)
+        return load_targets(self.study)
 
     def design(self, wave: int, weighting: str = "unweighted", universe: str = "wave"):
         """The design of ``wave`` under a weighting and universe (``None`` if unavailable)."""
@@ -263,7 +275,7 @@ class Context:
                 d = sl.SurveyDesign(df, strata="stratum", weights="weight", fpc="fpc")
             elif weighting == "calibrated":
                 base = self.design(wave, "design")
-                d, why = calibrate(base, wave)
+                d, why = calibrate(base, wave, self.study)
                 if why and why not in self.gaps:
                     self.gaps.append(why)
             else:

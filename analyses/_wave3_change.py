@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analyses._wave3_inputs import CATEGORIES, CHANGES
-from analyses._wave3_steps import PlanSetting
 from surveylib import planning
 from surveylib.errors import PlanningError
+
+from ._wave3_inputs import CATEGORIES, CHANGES
+from ._wave3_steps import PlanSetting
 
 __all__ = ["mde_table", "power_curve_table", "power_n_table", "power_table"]
 

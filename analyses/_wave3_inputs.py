@@ -23,6 +23,7 @@ from surveylib.design import SurveyDesign
 from surveylib.errors import AssumptionWarning, PlanningError
 from surveylib.instruments import load_codebook
 from surveylib.io import read_csv
+from surveylib.study import locate
 
 __all__ = [
     "ALLOCATIONS",
@@ -34,7 +35,7 @@ __all__ = [
     "FRAME_PATH",
     "MICRODATA_DIR",
     "MICRODATA_FILES",
-    "REPO",
+    "STUDY",
     "TARGETS_FILE",
     "WAVES",
     "WORST_CASE_P",
@@ -44,9 +45,10 @@ __all__ = [
     "planning_deff",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
-FRAME_PATH = REPO / "frames" / "strata_frame.csv"
-MICRODATA_DIR = REPO / "microdata"
+#: This study's folders (the study root is the folder above this ``analyses/`` folder).
+STUDY = locate(Path(__file__).resolve().parents[1])
+FRAME_PATH = (STUDY.frames or STUDY.root / "frames") / "strata_frame.csv"
+MICRODATA_DIR = STUDY.microdata or STUDY.root / "microdata"
 MICRODATA_FILES = {2007: "kz2007_reconstructed.csv", 2012: "kz2012_reconstructed.csv"}
 TARGETS_FILE = "targets.csv"
 WAVES = (2007, 2012)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._wave3_inputs import CATEGORIES, CATEGORY_LABELS
+from ._wave3_inputs import CATEGORIES, CATEGORY_LABELS
 
 __all__ = ["pct", "pp", "render_markdown"]
 

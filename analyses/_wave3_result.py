@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from analyses._wave3_markdown import render_markdown
 from surveylib import planning
+
+from ._wave3_markdown import render_markdown
 
 __all__ = ["PlanResult"]
 

@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyses._wave3_inputs import (
+from surveylib import planning
+from surveylib.errors import PlanningError
+
+from ._wave3_inputs import (
     ALLOCATIONS,
     CATEGORIES,
     CATEGORY_LABELS,
@@ -32,9 +35,7 @@ from analyses._wave3_inputs import (
     load_frame,
     planning_deff,
 )
-from analyses._wave3_markdown import pct
-from surveylib import planning
-from surveylib.errors import PlanningError
+from ._wave3_markdown import pct
 
 __all__ = [
     "PlanSetting",

@@ -8,20 +8,14 @@ Almaty versus the other five regions (``surveylib.inference.ttest``), two-sided 
 the five items. The age, education and ethnic claims of the same passage are in
 ``subgroup_claims.py``.
 
-Run ``python analyses/diagram_6_1.py``.
+Run ``python -m analyses.diagram_6_1`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-from analyses import _common as C
 from surveylib.report import ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "diagram_6_1"
 TITLE = ("Diagram 6.1. The actual situation and prospects of obtaining education in China, "
@@ -40,8 +34,8 @@ METHOD = (
 )
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     cb = ctx.codebooks[2012]
     tab = C.grouped(ctx, "mean", list(ITEMS), "stratum", scale=100, waves=(2012,))
     tab.insert(5, "item", [cb.variable(v).label for v in tab["variable"]])

@@ -11,20 +11,14 @@ A group mean is the mean over respondents of each respondent's share of "yes" an
 the group's items, which equals the mean of the item shares (all items share one base).
 Changes 2012 - 2007: ``surveylib.inference.compare``, two-sided 5%, Holm over the three groups.
 
-Run ``python analyses/diagram_7_1.py``.
+Run ``python -m analyses.diagram_7_1`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-from analyses import _common as C
 from surveylib.report import ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "diagram_7_1"
 TITLE = ("Diagram 7.1. Familiarity with culture, traditions, modern economic and social life "
@@ -45,8 +39,8 @@ METHOD = (
 )
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     cb = ctx.codebooks[2012]
     items = list(cb.group("familiarity"))
     item_tab = C.grouped(ctx, "mean", items, scale=100)
@@ -109,7 +103,7 @@ def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
                                 else "decrease"))
     figs.append(FigureSpec(f"{KEY}_groups", "Mean share of 'yes' by item group (unweighted, "
                            "95% CI; red = published)", tuple(GROUPS.values()), tuple(gseries),
-                           markers=tuple(markers)))
+                           markers=tuple(markers), marker_labels=C.MARKER_LABELS))
     notes = ["T166 (seed 001: culture 11% in 2007) and T171 (seed 004: 10.2%) cannot both be "
              "the same average; the reconstruction reads seed 004 as a narrower item subset "
              f"({', '.join(C.culture_seed004_items(ctx.provenance))}), NOTES.md b6.",

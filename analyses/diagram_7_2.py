@@ -12,23 +12,19 @@ markers are recomputed here:
 * multiple comparisons: Holm adjustment over the five categories of one comparison;
 * a bar is marked when the adjusted p-value is below 0.05, "increase" if the share rose.
 
-Run ``python analyses/diagram_7_2.py``.
+Run ``python -m analyses.diagram_7_2`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 
-from analyses import _common as C
 from surveylib.errors import SurveyWarning
 from surveylib.report import ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "diagram_7_2"
 TITLE = "Diagram 7.2. What are your attitudes towards migrants from China? (percent)"
@@ -88,8 +84,8 @@ def category_tests(ctx: C.Context) -> pd.DataFrame:
     return C.tests_frame(rows)
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     dist = C.grouped(ctx, "proportion", "attitude", scale=100)
     grouped_shares = C.grouped(ctx, "proportion", "att_pos", scale=100)
     neg = C.grouped(ctx, "proportion", "att_neg", scale=100)
@@ -114,7 +110,7 @@ def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
                              tuple(sel["ci_high"]), tuple(float(v) for v in PUBLISHED[w])))
     fig = FigureSpec(KEY, "What are your attitudes towards migrants from China? (percent, "
                      "unweighted, 95% CI; red = published)", tuple(CATEGORIES), tuple(series),
-                     markers=tuple(markers),
+                     markers=tuple(markers), marker_labels=C.MARKER_LABELS,
                      note="" if markers or len(tests) else
                      "Markers not computed: between-wave tests unavailable.")
     figs = [fig]

@@ -10,22 +10,17 @@ Tests: the 2012 - 2007 change of the positive and of the negative share in every
 design-based t test of independent samples (``surveylib.inference.compare``), two-sided 5%,
 Holm-adjusted over the six regions. The regional statements are judged on those tests.
 
-Run ``python analyses/diagram_7_3.py``.
+Run ``python -m analyses.diagram_7_3`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import numpy as np
 import pandas as pd
 
-from analyses import _common as C
 from surveylib.report import ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "diagram_7_3"
 TITLE = ("Diagram 7.3. Attitudes towards migrants from China in 2007 and 2012, by region "
@@ -106,8 +101,8 @@ def claim_rows(tests: pd.DataFrame) -> list:
     return rows
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     means = C.grouped(ctx, "mean", "att", "stratum", total=False)
     pos = C.grouped(ctx, "proportion", "att_pos", "stratum", scale=100, total=False)
     neg = C.grouped(ctx, "proportion", "att_neg", "stratum", scale=100, total=False)
@@ -146,7 +141,7 @@ def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
     figs.append(FigureSpec(
         f"{KEY}_positive", "Positive attitudes (very good + good) by region, 2007 and 2012 "
         "(percent, unweighted, 95% CI; red = published)", REGIONS, tuple(series),
-        markers=tuple(markers)))
+        markers=tuple(markers), marker_labels=C.MARKER_LABELS))
     notes = ["Regional sample sizes are not published; the reconstruction allocates "
              "proportionally to N_h (microdata/provenance.json).",
              "Everything for the Southern region, all 2007 regional means and the per-region "

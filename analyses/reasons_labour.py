@@ -9,21 +9,16 @@ Chinese come to marry and stay (Southern cities 14, Almaty 12).
 Tests: change 2012 - 2007 of each published share (``surveylib.inference.compare``,
 two-sided 5%, Holm within the reasons family and within the labour family).
 
-Run ``python analyses/reasons_labour.py``.
+Run ``python -m analyses.reasons_labour`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import numpy as np
 
-from analyses import _common as C
 from surveylib.report import ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "reasons_labour"
 TITLE = ("Reasons Chinese migrants come, impact on the labour market, and concerns about "
@@ -81,8 +76,8 @@ def family_tests(ctx: C.Context, variables, family: str) -> list:
     return rows
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     cb = ctx.codebooks[2012]
     reasons = C.grouped(ctx, "mean", list(REASONS), scale=100)
     reasons.insert(5, "reason", [_label(cb, v) for v in reasons["variable"]])

@@ -12,23 +12,18 @@ no confidence level or formula. This script computes, for each wave:
 
 "Supported" means the margin, rounded to one decimal like the published figure, is <= 4.1.
 
-Run ``python analyses/sample_error.py``.
+Run ``python -m analyses.sample_error`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import numpy as np
 import pandas as pd
 
-from analyses import _common as C
 from surveylib import planning
 from surveylib.report import AUDIT_COLUMNS, ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "sample_error"
 TITLE = "Sampling error: 'sample error did not exceed 4.1%' (2007 and 2012)"
@@ -46,8 +41,8 @@ METHOD = (
 )
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     rows = []
     for wave in C.WAVES:
         for weighting in C.WEIGHTINGS:

@@ -18,22 +18,17 @@ tests; a directional claim is "supported" when the estimate has the claimed sign
 (adjusted) p-value is below 0.05. Every claim is evaluated as published (unweighted), with
 design weights and calibrated, and on the 18+ universe.
 
-Run ``python analyses/subgroup_claims.py``.
+Run ``python -m analyses.subgroup_claims`` (from the study root).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import numpy as np
 import pandas as pd
 
-from analyses import _common as C
 from surveylib.report import AUDIT_COLUMNS, ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "subgroup_claims"
 TITLE = "Subgroup claims in words (tolerance, awareness, interest in education in China)"
@@ -72,8 +67,8 @@ def _supported(est: float, p: float, sign: int) -> bool:
     return bool(np.sign(est) == sign and p < C.ALPHA)
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     inference = ctx._inference()
     ratio_lo, ratio_hi = C._find_key(ctx.provenance, "kazakh_ratio") or (1.7, 2.0)
     rows, group_means = [], []

@@ -7,22 +7,17 @@ Every figure is shown unweighted (as published), with design weights and calibra
 the 2012 wave also age-harmonised to 18+. The change 2012 - 2007 of each group's mean is tested
 with ``surveylib.inference.compare`` (design-based t test, independent samples).
 
-Run ``python analyses/table_7_1.py`` to print published vs reproduced.
+Run ``python -m analyses.table_7_1`` (from the study root) to print published vs reproduced.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import numpy as np
 import pandas as pd
 
-from analyses import _common as C
 from surveylib.report import ExhibitResult, FigureSpec, Series
+
+from . import _common as C
 
 KEY = "table_7_1"
 TITLE = "Table 7.1. Attitudes towards migrants from China in 2007 and 2012, by ethnic group"
@@ -109,8 +104,8 @@ def wave_tests(ctx: C.Context) -> pd.DataFrame:
     return C.tests_frame(rows)
 
 
-def run(data: dict | None = None, *, microdata_dir=None) -> ExhibitResult:
-    ctx = C.Context(data, microdata_dir=microdata_dir)
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
     dist = C.grouped(ctx, "proportion", "attitude", "ethnic", scale=100)
     means = C.grouped(ctx, "mean", "att", "ethnic")
     published = published_shares(ctx)

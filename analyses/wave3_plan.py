@@ -19,7 +19,7 @@ returns a :class:`PlanResult`:
 5. power curves over the wave-3 sample size (a PNG when written with :meth:`PlanResult.write`).
 
 Every assumption the numbers rest on is listed in ``PlanResult.assumptions`` and in the printed
-plan. Run ``python analyses/wave3_plan.py [OUT_DIR]`` to print the plan (and write
+plan. Run ``python -m analyses.wave3_plan [OUT_DIR]`` to print the plan (and write
 ``plan.md`` and ``power_curve.png`` into ``OUT_DIR``), or ``surveylib plan --help``.
 
 :func:`run` calls one step per number or table of the plan; the steps live in modules beside
@@ -34,15 +34,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-if __package__ in (None, "") or "analyses" not in sys.modules:
-    # run as a script, or loaded from its file by `surveylib plan`: make `analyses` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from analyses import _wave3_change as change  # noqa: E402
-from analyses import _wave3_steps as steps  # noqa: E402
-from analyses._wave3_inputs import (  # noqa: E402
+from . import _wave3_change as change
+from . import _wave3_steps as steps
+from ._wave3_inputs import (
     ALLOCATIONS,
     BASELINES,
     CATEGORIES,
@@ -52,7 +47,7 @@ from analyses._wave3_inputs import (  # noqa: E402
     FRAME_PATH,
     MICRODATA_DIR,
     MICRODATA_FILES,
-    REPO,
+    STUDY,
     TARGETS_FILE,
     WAVES,
     WORST_CASE_P,
@@ -60,7 +55,7 @@ from analyses._wave3_inputs import (  # noqa: E402
     load_baseline,
     load_frame,
 )
-from analyses._wave3_result import PlanResult  # noqa: E402
+from ._wave3_result import PlanResult
 
 __all__ = [
     "ALLOCATIONS",
@@ -78,7 +73,7 @@ __all__ = [
     "FRAME_PATH",
     "MICRODATA_DIR",
     "MICRODATA_FILES",
-    "REPO",
+    "STUDY",
     "TARGETS_FILE",
     "WAVES",
     "WORST_CASE_P",

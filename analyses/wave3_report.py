@@ -9,20 +9,24 @@ detectable changes next to the published exhibits.  No published figure is audit
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 from surveylib.errors import AssumptionWarning
 from surveylib.report import ExhibitResult, FigureSpec, Series
 
-if __package__ in (None, ""):  # run as a script: make `analyses` importable
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-
-from analyses import wave3_plan  # noqa: E402
+from . import wave3_plan
 
 
-def run(data=None, **options) -> ExhibitResult:
-    """Build the plan (``options`` go to :func:`analyses.wave3_plan.run`) as an exhibit."""
+def run(data=None, *, study=None, **options) -> ExhibitResult:
+    """Build the plan (``options`` go to :func:`analyses.wave3_plan.run`) as an exhibit.
+
+    ``study`` (a :class:`surveylib.study.StudyPaths`) points the plan at other ``microdata/``
+    and ``frames/`` folders; the default is this study's own.
+    """
+    if study is not None and study.microdata is not None:
+        options.setdefault("microdata_dir", study.microdata)
+    if study is not None and study.frames is not None:
+        options.setdefault("frame_path", study.frames / "strata_frame.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssumptionWarning)
         plan = wave3_plan.run(**options)

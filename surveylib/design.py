@@ -169,6 +169,7 @@ class SurveyDesign:
             w = np.ones(n)
             self._weight_source = "equal weights"
         self._weights = w
+        self._column_cache = {}  # derived column codes, shared by designs over these data
         self._active = np.ones(n, dtype=bool)
         self._adjustments: tuple = ()
         self._check_lonely()
@@ -200,7 +201,9 @@ class SurveyDesign:
                 ids = np.arange(n, dtype=np.int64)
             if s == 0:
                 stratum = strat
-                if psu_cols and not nest:
+                if not psu_cols and strata_col is None:
+                    unit = ids  # every row its own PSU in one stratum: already 0..n-1
+                elif psu_cols and not nest:
                     unit = ids
                     # a PSU id in two strata: some row's stratum differs from its PSU's first
                     first = _first_per_group(strat, ids, int(ids.max()) + 1)
@@ -234,7 +237,8 @@ class SurveyDesign:
                 vmax = np.full(n_strata_total, -np.inf)
                 np.minimum.at(vmin, stratum, v)
                 np.maximum.at(vmax, stratum, v)
-                varies = np.flatnonzero(vmax - vmin > 1e-9 * np.abs(vmax))
+                with np.errstate(invalid="ignore"):  # fpc = inf (no fpc) gives inf - inf
+                    varies = np.flatnonzero(vmax - vmin > 1e-9 * np.abs(vmax))
                 if len(varies):
                     raise SurveyDesignError(
                         f"fpc column {fpc_cols[s]!r} varies within stratum "
@@ -289,7 +293,7 @@ class SurveyDesign:
         # derived quantities belong to one design; column codes survive while the data do
         new.__dict__.pop("_design_cache", None)
         if "_data" in changes:
-            new.__dict__.pop("_column_cache", None)
+            object.__setattr__(new, "_column_cache", {})
         return new
 
     def _cached(self, key, compute, *, per_design: bool = True):
@@ -558,14 +562,22 @@ class SurveyDesign:
         """Ratio of two totals (R ``svyratio``). See :func:`surveylib.estimators.ratio`."""
         return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
 
+    def var(self, variables, *, by=None, na_rm: bool = False):
+        """Population variance of each variable with its design-based SE (R ``svyvar``).
+
+        See :func:`surveylib.estimators.var`.
+        """
+        return _est.var(self, variables, by=by, na_rm=na_rm)
+
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
-                 qrule: str = "math", level: float = 0.95, df=None):
-        """Quantiles with Woodruff intervals (R ``svyquantile``).
+                 qrule: str = "math", level: float = 0.95, df=None, interval_type: str = "mean"):
+        """Quantiles with Woodruff intervals, or replicate quantiles on a replicate design
+        (``interval_type="quantile"``) (R ``svyquantile``).
 
         See :func:`surveylib.estimators.quantile`.
         """
         return _est.quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule, level=level,
-                             df=df)
+                             df=df, interval_type=interval_type)
 
     # ----- weighting (surveylib.weighting) ----------------------------------------------------
     def poststratify(self, by, population) -> SurveyDesign:

@@ -36,7 +36,8 @@ import pandas as pd
 import pyreadstat
 
 from .errors import CodebookError
-from .instruments import INTEGER_TYPES, Codebook, _norm_label, load_codebook
+from .instruments import INTEGER_TYPES, Codebook, load_codebook
+from .instruments._schema import _norm_label
 
 __all__ = ["read_csv", "read_spss", "write_csv", "write_spss"]
 

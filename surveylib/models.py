@@ -12,7 +12,7 @@ identifiers need ``Q("sch.wide")``).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,10 @@ class GLMResult(CoefficientAccessors):
         Weighted deviance with the sampling weights scaled to mean 1 (R ``rescale=TRUE``).
     inference : str
         Footer: how inference was done.
+    term_columns : dict
+        Each model term (patsy's name: ``"ell"``, ``"stype"``, ``'Q("avg.ed")'``) -> the names
+        of its coefficients; :func:`surveylib.inference.wald` tests terms by name with it, as R
+        ``regTermTest``.
 
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) works as for every surveylib result; ``.to_frame()`` has the columns
@@ -66,6 +70,9 @@ class GLMResult(CoefficientAccessors):
     iterations: int
     deviance: float
     inference: str
+    term_columns: dict = field(default_factory=dict)
+
+    frame_columns = tuple(FRAME_COLUMNS)
 
     @property
     def index(self) -> pd.Index:
@@ -74,25 +81,28 @@ class GLMResult(CoefficientAccessors):
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         return self._coefficient_table(level)[FRAME_COLUMNS]
 
-    def summary(self) -> str:
-        """A printable coefficient table with the design footer."""
-        with pd.option_context("display.float_format", "{:.5g}".format, "display.width", 120):
-            body = self.to_frame().to_string(index=False)
+    def _title(self) -> str:
         link = {"gaussian": "identity", "binomial": "logit", "poisson": "log"}[self.family]
-        return (
-            f"Survey-weighted GLM: {self.formula}\nfamily {self.family} (link {link}); "
-            f"{self.n} rows; {self.iterations} IRLS iteration(s)\n{body}\n"
-            f"Design-based sandwich SEs; t tests with {format_df(self.dfs)} df (design df + 1 - "
-            f"{len(self.terms)} coefficients)\n{self.inference}"
-        )
+        return (f"Survey-weighted GLM: {self.formula}\nfamily {self.family} (link {link}); "
+                f"{self.n} rows; {self.iterations} IRLS iteration(s)")
+
+    def _footer(self) -> str:
+        return (f"Design-based sandwich SEs; t tests with {format_df(self.dfs)} df (design df + "
+                f"1 - {len(self.terms)} coefficients)\n{self.inference}")
+
+
+def _term_columns(X: pd.DataFrame) -> dict:
+    """Each model term (patsy's name) -> the names of its coefficients, in column order."""
+    cols = list(X.columns)
+    return {term: cols[sl] for term, sl in X.design_info.term_name_slices.items()}
 
 def _design_matrices(design, formula: str):
     try:
         import patsy
     except ImportError as exc:  # pragma: no cover - patsy ships with statsmodels
         raise SurveyDesignError("glm() needs the patsy package (pip install patsy).") from exc
-    data = design._data
-    active = design._active
+    data = design.data
+    active = design.active
     frame = data.loc[active].copy()
     # patsy treats pandas' string dtype reliably only as object
     for c in frame.columns:
@@ -111,7 +121,8 @@ def _design_matrices(design, formula: str):
             "give a numeric response (for a binary outcome e.g. I(x == \"Yes\"))."
         )
     pos = np.flatnonzero(active)[frame.index.get_indexer(X.index)]
-    return y.iloc[:, 0].to_numpy(dtype=float), X.to_numpy(dtype=float), list(X.columns), pos
+    terms = _term_columns(X)
+    return y.iloc[:, 0].to_numpy(dtype=float), X.to_numpy(dtype=float), terms, pos
 
 
 def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
@@ -154,11 +165,13 @@ def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
     ['Intercept', 'x']
     """
     check_option(family, FAMILIES, name="family")
-    y, X, terms, pos = _design_matrices(design, formula)
-    n_all = len(design._active)
+    y, X, term_columns, pos = _design_matrices(design, formula)
+    terms = [c for cols in term_columns.values() for c in cols]
+    active = design.active
+    n_all = len(active)
     if len(y) == 0:
         raise SurveyDesignError(f"no rows of the design are complete on the variables of {formula!r}.")
-    w = design._weights[pos]
+    w = design.base_weights[pos]
     w = w / w.mean()
     if family == "binomial" and ((y < 0) | (y > 1)).any():
         raise SurveyDesignError(
@@ -181,11 +194,12 @@ def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
     scores[pos] = (X * score_w[:, None]) @ Ainv
     used = np.zeros(n_all, dtype=bool)
     used[pos] = True
-    d = design if used[design._active].all() and used.sum() == design._active.sum() else design.subset(used)
+    d = design if used[active].all() and used.sum() == active.sum() else design.subset(used)
     V = d.engine.vcov_scores(Scores.from_dense(scores))
     dfs = float(d.degf() + 1 - X.shape[1])
     text = d.describe() + f"; df = {d.degf()} (PSUs - strata) + 1 - {X.shape[1]}"
-    return GLMResult(formula, family, terms, beta, V, dfs, int(len(y)), it, float(dev), text)
+    return GLMResult(formula, family, terms, beta, V, dfs, int(len(y)), it, float(dev), text,
+                     term_columns)
 
 
 def _irls(y, X, w, family, maxiter, tol, formula):

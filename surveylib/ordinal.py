@@ -11,7 +11,7 @@ R's ``svyolr`` passes them to ``svyrecvar``.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,10 @@ class OLRResult(CoefficientAccessors):
         ``-2`` times the weighted log-likelihood with weights scaled to mean 1 (R).
     inference : str
         Footer: how inference was done.
+    term_columns : dict
+        Each model term (patsy's name) -> the names of its coefficients (cutpoints belong to
+        no term); :func:`surveylib.inference.wald` tests terms by name with it, as R
+        ``regTermTest``.
 
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) covers coefficients and cutpoints; ``.coef`` and ``.zeta`` give each part.
@@ -85,6 +89,9 @@ class OLRResult(CoefficientAccessors):
     n: int
     deviance: float
     inference: str
+    term_columns: dict = field(default_factory=dict)
+
+    frame_columns = tuple(FRAME_COLUMNS)
 
     @property
     def index(self) -> pd.Index:
@@ -106,18 +113,16 @@ class OLRResult(CoefficientAccessors):
                      + ["cutpoint"] * (len(self.terms) - self.n_coef))
         return table[FRAME_COLUMNS]
 
-    def summary(self) -> str:
-        """A printable table of coefficients and cutpoints with the design footer."""
-        with pd.option_context("display.float_format", "{:.5g}".format, "display.width", 120):
-            body = self.to_frame().to_string(index=False)
+    def _title(self) -> str:
         levels = " < ".join(str(x) for x in self.levels)
-        return (
-            f"Survey-weighted ordinal regression ({self.method} link): {self.formula}\n"
-            f"P(Y <= k) = F(zeta_k - x'beta); levels {levels}; {self.n} rows; deviance "
-            f"{self.deviance:.6g}\n{body}\n"
-            f"Design-based sandwich SEs; t tests with {format_df(self.dfs)} df (design df - "
-            f"{self.n_coef} coefficients)\n{self.inference}"
-        )
+        return (f"Survey-weighted ordinal regression ({self.method} link): {self.formula}\n"
+                f"P(Y <= k) = F(zeta_k - x'beta); levels {levels}; {self.n} rows; deviance "
+                f"{self.deviance:.6g}")
+
+    def _footer(self) -> str:
+        return (f"Design-based sandwich SEs; t tests with {format_df(self.dfs)} df (design df - "
+                f"{self.n_coef} coefficients)\n{self.inference}")
+
 
 def _outcome(series: pd.Series, name: str) -> tuple[np.ndarray, list]:
     """Level codes 1..K (0 = missing) and the levels, lowest first."""
@@ -161,19 +166,20 @@ def _model_frame(design, formula: str):
     name = lhs
     if lhs.startswith("Q(") and lhs.endswith(")"):
         name = lhs[2:-1].strip().strip("\"'")
-    if name not in design._data.columns:
+    data = design.data
+    if name not in data.columns:
         raise SurveyDesignError(
             f"the outcome {lhs!r} of {formula!r} is not a column of the data; the left-hand side "
             "must be a column name (Q(\"name\") for names that are not identifiers)."
         )
-    codes, levels = _outcome(design._data[name], name)
+    codes, levels = _outcome(data[name], name)
     if len(levels) < 3:
         raise SurveyDesignError(
             f"outcome {name!r} has {len(levels)} level(s) {levels}; ordinal regression needs "
             "3 or more — for two levels use glm(..., family='binomial')."
         )
-    keep = design._active & (codes > 0)
-    frame = design._data.loc[keep].copy()
+    keep = design.active & (codes > 0)
+    frame = data.loc[keep].copy()
     for c in frame.columns:
         if pd.api.types.is_string_dtype(frame[c]) and not isinstance(frame[c].dtype,
                                                                      pd.CategoricalDtype):
@@ -190,6 +196,9 @@ def _model_frame(design, formula: str):
             f"{formula!r} has no intercept; the cutpoints play its part, so remove '- 1' / '+ 0'."
         )
     pos = np.flatnonzero(keep)[frame.index.get_indexer(X.index)]
+    cols = list(X.columns)
+    term_columns = {term: cols[sl] for term, sl in X.design_info.term_name_slices.items()
+                    if term != "Intercept"}
     X = X.drop(columns="Intercept")
     y = codes[pos]
     used = np.bincount(y, minlength=len(levels) + 1)[1:]
@@ -199,7 +208,7 @@ def _model_frame(design, formula: str):
             f"outcome {name!r} has no respondents at level(s) {empty} among the rows used; "
             "drop unused categories (s.cat.remove_unused_categories()) or merge levels."
         )
-    return y, X.to_numpy(dtype=float), list(X.columns), pos, levels
+    return y, X.to_numpy(dtype=float), term_columns, pos, levels
 
 
 class _Likelihood:
@@ -335,10 +344,11 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
     True
     """
     check_option(method, METHODS, name="method")
-    y, X, names, pos, levels = _model_frame(design, formula)
+    y, X, term_columns, pos, levels = _model_frame(design, formula)
+    names = [c for cols in term_columns.values() for c in cols]
     if len(y) == 0:
         raise SurveyDesignError(f"no rows of the design are complete on the variables of {formula!r}.")
-    wt = design._weights[pos]
+    wt = design.base_weights[pos]
     if X.shape[1]:
         Xc = np.hstack([np.ones((len(y), 1)), X]) * np.sqrt(wt)[:, None]
         if np.linalg.matrix_rank(Xc) < Xc.shape[1]:
@@ -355,12 +365,13 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
     A = np.eye(pc + q)
     A[pc:, pc:] = lik.jacobian(np.concatenate([zeta[:1], np.log(np.diff(zeta))]))
     Vm = A @ vc @ A.T
-    n_all = len(design._active)
+    active = design.active
+    n_all = len(active)
     scores = np.zeros((n_all, pc + q))
     scores[pos] = lik.row_scores(par, logdiff=False) @ Vm
     used = np.zeros(n_all, dtype=bool)
     used[pos] = True
-    same = used.sum() == design._active.sum() and used[design._active].all()
+    same = used.sum() == active.sum() and used[active].all()
     d = design if same else design.subset(used)
     V = d.engine.vcov_scores(Scores.from_dense(scores))
     cut_names = [f"{levels[i]}|{levels[i + 1]}" for i in range(q)]
@@ -368,7 +379,7 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
     dfs = float(d.degf() - pc)
     text = d.describe() + f"; df = {d.degf()} (PSUs - strata) - {pc}"
     return OLRResult(formula, method, names + cut_names, np.concatenate([par[:pc], zeta]), V,
-                     pc, levels, dfs, int(len(y)), float(deviance), text)
+                     pc, levels, dfs, int(len(y)), float(deviance), text, term_columns)
 
 
 def _fit(lik, start, maxiter, tol, formula):

@@ -1,8 +1,9 @@
-"""``surveylib plan``: the wave-3 sample-size, allocation and power plan.
+"""``surveylib plan``: a study's next-wave plan (sample size, allocation, power).
 
-The plan itself is :func:`analyses.wave3_plan.run` (in the repository's ``analyses/`` folder);
-this module maps command-line flags onto its options, prints the plan as Markdown, or writes
-``plan.md`` and ``power_curve.png`` into ``--out DIR``.
+The plan itself is the study's script named by ``PLAN`` in its ``analyses/__init__.py`` (for
+the Kazakhstan study ``analyses/wave3_plan.py``), whose ``run(**options)`` returns a plan with
+``to_markdown()`` and ``write(folder)``; this module maps command-line flags onto those
+options, prints the plan as Markdown, or writes it into ``--out DIR``.
 
 Exit codes: 0 success, 2 invalid options (argparse or :class:`~surveylib.errors.PlanningError`).
 
@@ -14,42 +15,31 @@ Examples
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import math
 import sys
-from pathlib import Path
 
-from .errors import PlanningError, SurveyDesignError
+from . import study
+from .errors import StudyNotFoundError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["configure", "main", "run"]
 
 _ALLOCATIONS = ("power", "proportional", "neyman", "equal")
 _BASELINES = ("auto", "microdata", "published")
 
 
-def _load_plan_module():
-    """Import ``analyses.wave3_plan`` (from the path, or from the repository beside the package)."""
-    try:
-        return importlib.import_module("analyses.wave3_plan")
-    except ModuleNotFoundError:
-        pass
-    path = Path(__file__).resolve().parents[1] / "analyses" / "wave3_plan.py"
-    if not path.exists():
-        raise PlanningError(
-            f"the wave-3 plan needs {path} (the analyses/ folder of the surveylib repository); "
-            "run `surveylib plan` from a repository checkout."
-        )
-    name = "analyses.wave3_plan"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve their module through sys.modules
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
+def load_plan_module(paths=None):
+    """The study's plan script (``PLAN`` in its ``analyses/__init__.py``), imported once."""
+    paths = study.locate() if paths is None else paths
+    name = getattr(paths.analyses_package(), "PLAN", None)
+    if not name:
+        raise StudyNotFoundError(
+            f"the study's {paths.analyses} has no plan script: its __init__.py names none "
+            "(PLAN = 'module name').", parameter="analyses", value=str(paths.analyses))
+    return paths.analyses_module(name)
+
+
+#: the former private name, kept for the tests that load the plan through it
+_load_plan_module = load_plan_module
 
 
 def _number(text: str) -> float:
@@ -110,16 +100,12 @@ def _exponent(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``surveylib plan``."""
-    p = argparse.ArgumentParser(
-        prog="surveylib plan",
-        description=(
-            "Plan the third wave of the urban Kazakhstan attitude survey: national sample size, "
-            "allocation over the six strata, regional precision, power and minimum detectable "
-            "changes. Prints the plan as Markdown, or writes plan.md and power_curve.png "
-            "with --out."
-        ),
+def configure(p: argparse.ArgumentParser) -> None:
+    """Options of ``surveylib plan`` (an argparse parser)."""
+    p.description = (
+        "Plan the next wave of a study: national sample size, allocation over the strata, "
+        "regional precision, power and minimum detectable changes, by the study's plan script. "
+        "Prints the plan as Markdown, or writes it (plan.md and a power curve) with --out."
     )
     p.add_argument(
         "--moe",
@@ -158,14 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--deff",
         type=_deff,
         default=None,
-        help="design effect: a number, or 'mean'/'max' of the 2012 attitude-share "
-        "design effects (default: mean; 1 without microdata)",
+        help="design effect: a number, or 'mean'/'max' of the design effects estimated from "
+        "the study's microdata (default: mean; 1 without microdata)",
     )
     p.add_argument(
         "--frame-year",
         type=_frame_year,
         default="latest",
-        help="frame year of frames/strata_frame.csv (default latest)",
+        help="year of the study's stratum frame (default latest)",
     )
     p.add_argument(
         "--target-power",
@@ -177,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--baseline",
         choices=_BASELINES,
         default="auto",
-        help="2007/2012 shares from the microdata, the published Table 7.1, or auto",
+        help="where the past waves' shares come from: the study's microdata, its published "
+        "figures, or auto (microdata when present; default)",
     )
     p.add_argument(
         "--no-hold-national-moe",
@@ -190,45 +177,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR",
         default=None,
-        help="write DIR/plan.md and DIR/power_curve.png instead of printing",
+        help="write the plan (plan.md and the power curve) into DIR instead of printing it",
     )
-    return p
+    study.add_study_arguments(p, ("analyses", "microdata"))
+
+
+def run(args) -> int:
+    """Run ``surveylib plan`` with parsed options; returns the exit code (0)."""
+    if args.out is not None:  # before the plan is computed: a wrong --out fails at once
+        from .report.runner import writable_folder
+
+        writable_folder(args.out)
+    paths = study.from_args(args)
+    plan_module = load_plan_module(paths)
+    options = {"microdata_dir": args.microdata} if args.microdata is not None else {}
+    plan = plan_module.run(
+        moe=args.moe,
+        level=args.level,
+        regional_moe=args.regional_moe,
+        response_rate=args.response_rate,
+        allocation=args.allocation,
+        power_exponent=args.power_exponent,
+        deff=args.deff,
+        frame_year=args.frame_year,
+        target_power=args.target_power,
+        baseline=args.baseline,
+        hold_national_moe=args.hold_national_moe,
+        **options,
+    )
+    if args.out is None:
+        print(plan.to_markdown())
+        return 0
+    written = plan.write(args.out)
+    print(
+        f"plan: n = {plan.n_total} completed interviews ({plan.n_to_contact} contacts); "
+        f"wrote {', '.join(str(v) for v in written.values())}"
+    )
+    return 0
 
 
 def main(argv=None) -> int:
-    """Run ``surveylib plan``; returns the exit code (0 success, 2 invalid options)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed the usage and the error
-        return exc.code if isinstance(exc.code, int) else 2
-    try:
-        plan_module = _load_plan_module()
-        plan = plan_module.run(
-            moe=args.moe,
-            level=args.level,
-            regional_moe=args.regional_moe,
-            response_rate=args.response_rate,
-            allocation=args.allocation,
-            power_exponent=args.power_exponent,
-            deff=args.deff,
-            frame_year=args.frame_year,
-            target_power=args.target_power,
-            baseline=args.baseline,
-            hold_national_moe=args.hold_national_moe,
-        )
-        if args.out is None:
-            print(plan.to_markdown())
-            return 0
-        written = plan.write(args.out)
-    except SurveyDesignError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"wave-3 plan: n = {plan.n_total} completed interviews ({plan.n_to_contact} contacts); "
-        f"wrote {written['plan']} and {written['figure']}"
-    )
-    return 0
+    """``surveylib plan`` on its own (see :func:`surveylib.cli.main`); returns the exit code."""
+    from .cli import main as cli_main
+
+    return cli_main(["plan", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover

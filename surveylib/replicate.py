@@ -22,21 +22,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import estimators as _est
 from ._validation import (
     as_list,
-    as_pandas,
     check_columns,
-    check_level,
-    check_option,
-    check_weights,
     numeric_column,
 )
 from .design import SurveyDesign
-from .errors import AssumptionWarning, ReplicateError, SurveyDesignError, SurveyWarning
-from .results import Estimate, critical_value
+from .errors import AssumptionWarning, ReplicateError, SurveyWarning
 from .variance import replicate as _rep
-from .variance.taylor import Scores
 
 #: R ``svrepdesign`` types (canonical spelling) accepted by :class:`ReplicateDesign`.
 REPLICATE_TYPES = ("BRR", "Fay", "JK1", "JKn", "JK2", "bootstrap", "ACS",
@@ -120,93 +113,102 @@ class ReplicateDesign(SurveyDesign):
     4.1667
     """
 
-    def _make_engine(self):
-        from .variance.engine import ReplicateEngine
-
-        return ReplicateEngine(self._replicates, weights=self._weights, active=self._active,
-                               df=self._df_override)
+    #: attributes a replicate design adds to a design's state
+    _REPLICATE_STATE = ("_replicates", "_rep_type", "_rho", "_rep_source", "_df_override")
 
     def __init__(self, data, *, weights, rep_weights, type, scale=None, rscales=None,
                  mse: bool = False, rho=None, df=None, combined_weights: bool = True):
-        df_ = as_pandas(data)
-        if len(df_) == 0:
-            raise SurveyDesignError("the data has no rows.")
         kind = _canonical_type(type)
         if weights is None:
-            raise ReplicateError("weights= is required: name the full-sample weight column.")
-        check_columns(df_, [weights], role="weights")
-        w = numeric_column(df_, weights, role="weights")
-        check_weights(w, col=weights)
-        cols = _rep_columns(df_, rep_weights)
+            raise ReplicateError("weights= is required: name the full-sample weight column.",
+                                 parameter="weights", value=None)
+        super().__init__(data, weights=weights)  # validates the data and full-sample weights
+        frame = self._data
+        w = self._weights
+        cols = _rep_columns(frame, rep_weights)
         if weights in cols:
             raise ReplicateError(
                 f"rep_weights matches the full-sample weight column {weights!r}; use a pattern "
-                "that selects only the replicate columns."
-            )
-        mat = np.column_stack([numeric_column(df_, c, role="replicate-weight") for c in cols])
+                "that selects only the replicate columns.", parameter="rep_weights",
+                value=rep_weights)
+        mat = np.column_stack([numeric_column(frame, c, role="replicate-weight") for c in cols])
         bad = ~np.isfinite(mat)
         if bad.any():
             which = [cols[j] for j in np.flatnonzero(bad.any(axis=0))]
             raise ReplicateError(
                 f"replicate-weight column(s) {which[:10]} have {int(bad.sum())} missing or "
                 "infinite value(s); every respondent needs every replicate weight (use 0 for "
-                "a respondent dropped from a replicate)."
-            )
+                "a respondent dropped from a replicate).", parameter="rep_weights",
+                value=which[:10])
         if not combined_weights:
             mat = mat * w[:, None]
         n_rep = mat.shape[1]
         scale, rscales = _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined_weights)
         _check_combined(mat, w, combined_weights)
         reps = _rep.ReplicateWeights(scale=scale, rscales=rscales, mse=bool(mse), columns=mat)
-        self._init_replicate(df_, w, reps, kind, rho, df, f"weights {weights!r}",
-                             f"{n_rep} replicate columns ({cols[0]} ... {cols[-1]})")
+        self._set_replication(reps, kind, rho, df,
+                              f"{n_rep} replicate columns ({cols[0]} ... {cols[-1]})")
 
-    # ----- construction ---------------------------------------------------------------------
-    def _init_replicate(self, df, w, reps, kind, rho, df_override, weight_source, source,
-                        stages=(), strata_col=None, psu_cols=(), lonely_psu="fail"):
-        object.__setattr__(self, "_frozen", False)
-        self._data = df.copy(deep=False)
-        self._strata_col = strata_col
-        self._psu_cols = tuple(psu_cols)
-        self._fpc_cols = ()
-        self._nest = False
-        self._lonely_psu = lonely_psu
-        self._stages = stages
-        self._multistage = False
-        self._weights = w
-        self._weight_source = weight_source
-        self._active = np.ones(len(df), dtype=bool)
-        self._adjustments = ()
-        self._replicates = reps
-        self._rep_type = kind
-        self._rho = rho
-        self._rep_source = source
-        if df_override is not None and not (float(df_override) > 0):
-            raise ReplicateError(f"df={df_override!r} must be a positive number.")
-        self._df_override = df_override
-        self._degf_cache = {}  # unused: degf() lives in the per-design cache (kept for
-        # callers that reset it through _replace)
-        self._frozen = True
+    def _set_replication(self, reps, kind, rho, df, source) -> None:
+        """Attach replicate weights to a design being constructed."""
+        if df is not None and not (float(df) > 0):
+            raise ReplicateError(f"df={df!r} must be a positive number.", parameter="df",
+                                 value=df, expected="> 0")
+        for name, value in zip(self._REPLICATE_STATE, (reps, kind, rho, source, df), strict=True):
+            object.__setattr__(self, name, value)
+        self.__dict__.pop("_design_cache", None)
 
     @classmethod
-    def _from_factors(cls, design: SurveyDesign, factors: np.ndarray, *, kind: str, scale,
-                      rscales, mse: bool, rho=None, df=None, source: str = ""):
-        """Replicate design from per-PSU factors of ``design``'s first-stage PSUs."""
-        st = design._stages[0]
-        reps = _rep.ReplicateWeights(scale=float(scale), rscales=np.asarray(rscales, dtype=float),
-                                     mse=bool(mse), factors=np.ascontiguousarray(factors),
-                                     unit=st.unit)
+    def from_design(cls, design: SurveyDesign, replicates, *, type: str, rho=None, df=None,
+                    source: str = "") -> ReplicateDesign:
+        """A replicate design over ``design``'s data, weights, strata, PSUs and subset.
+
+        ``replicates`` is a :class:`~surveylib.variance.replicate.ReplicateWeights` (e.g.
+        factors per first-stage PSU from :func:`to_replicates`).  The design's validated
+        state is taken over as it is (its column codes are shared); only the variance engine
+        changes.  Weighting records are not carried: replicate designs re-weight every
+        replicate (see :func:`to_replicates`).
+        """
         new = cls.__new__(cls)
-        new._init_replicate(design._data, design._weights, reps, kind, rho, df,
-                            design._weight_source, source, stages=design._stages,
-                            strata_col=design._strata_col, psu_cols=design._psu_cols,
-                            lonely_psu=design._lonely_psu)
-        object.__setattr__(new, "_active", design._active.copy())
-        # the same data, so the same column codes: share the per-data cache (SurveyDesign._cached)
-        if design.__dict__.get("_column_cache") is None:
-            object.__setattr__(design, "_column_cache", {})
-        object.__setattr__(new, "_column_cache", design.__dict__["_column_cache"])
+        new.__dict__.update({k: v for k, v in design.__dict__.items() if k != "_design_cache"})
+        object.__setattr__(new, "_adjustments", ())
+        cls._set_replication(new, replicates, _canonical_type(type), rho, df, source)
         return new
+
+    def full_sample(self) -> SurveyDesign:
+        """This design without its replicates: a Taylor-linearisation design over the same
+        data, full-sample weights, strata, PSUs, subset and weighting record."""
+        new = SurveyDesign.__new__(SurveyDesign)
+        new.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in self._REPLICATE_STATE and k != "_design_cache"})
+        return new
+
+    def with_replicate_weights(self, weights, adjustments: tuple, replicates) -> ReplicateDesign:
+        """A copy with new full-sample weights, weighting record and replicate weights (the
+        result of a weighting step applied to the full sample and every replicate)."""
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != self._weights.shape:
+            raise ReplicateError(
+                f"new weights have shape {w.shape}, the design has {self._weights.shape[0]} rows.",
+                parameter="weights", value=w.shape, expected=self._weights.shape)
+        return self._replace(_weights=w, _adjustments=tuple(adjustments),
+                            _replicates=replicates)
+
+    @property
+    def replicates(self):
+        """The replicate weights (:class:`~surveylib.variance.replicate.ReplicateWeights`)."""
+        return self._replicates
+
+    @property
+    def rho(self):
+        """Fay's coefficient, or ``None``."""
+        return self._rho
+
+    def _make_engine(self):
+        from .variance.engine import ReplicateEngine
+
+        return ReplicateEngine(self._replicates, weights=self._weights, active=self._active,
+                               df=self._df_override, type=self._rep_type)
 
     # ----- attributes -------------------------------------------------------------------------
     @property
@@ -232,11 +234,14 @@ class ReplicateDesign(SurveyDesign):
 
     @property
     def n_strata(self):
-        return self._stages[0].n_strata if self._stages else None
+        """First-stage strata of the design the replicates were made from (``None`` for
+        replicate-weight columns read from data, which carry no design)."""
+        return None if self._replicates.factors is None else self._stages[0].n_strata
 
     @property
     def n_psu(self):
-        return self._stages[0].n_psu if self._stages else None
+        """First-stage PSUs (``None`` for replicate-weight columns read from data)."""
+        return None if self._replicates.factors is None else self._stages[0].n_psu
 
     def replicate_weights(self) -> pd.DataFrame:
         """The n x R analysis replicate weights (zero outside a subset), as R ``weights(d, "analysis")``."""
@@ -319,191 +324,6 @@ class ReplicateDesign(SurveyDesign):
 
         return _rw.trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter,
                         tol=tol)
-
-    # ----- variance ---------------------------------------------------------------------------
-    def _cells_by_units(self, cells, kind: str, deff):
-        """Estimates, replicate covariance, counts and design effects from PSU totals.
-
-        For replicate factors per PSU (designs from :func:`to_replicates`) the per-(PSU, cell)
-        sums of ``w y`` and ``w x`` (P x K, one ``bincount`` each) and the factors give every
-        replicate at once, ``theta_r = (A' WY)_r / (A' WX)_r``: no per-row scores and no
-        n x R or n x K matrix.  Returns None (the per-row path) for replicate-weight columns.
-        """
-        reps = self._replicates
-        if reps.factors is None:
-            return None
-        groups = cells.groups
-        if any(g[0] == "levels" and g[6] is not None for g in groups):
-            return None
-        w, g_all, D, k = cells.w, cells.g, cells.D, cells.k
-        unit, P = reps.unit, reps.factors.shape[0]
-        named = cells.by_key is not None  # a named domain coding: per-design caches apply
-
-        def rows_with_weight():
-            return self._cached(("rows with weight", cells.by_key), lambda: (g_all >= 0) & (w != 0))
-
-        WY, WX = np.zeros((P, k)), np.zeros((P, k))
-        nobs, wsum = np.zeros(k), np.zeros(k)
-        doms = []
-        for kind_g, base, L, valid, _, values, x, all_valid in groups:
-            width = D * L
-            span = slice(base, base + width)
-            # every row with weight is valid for this variable: sums do not depend on it
-            every = named and (all_valid or np.array_equal(valid, rows_with_weight()))
-            if D == 1:  # one domain: the key is the PSU, every row's domain code 0
-                dom, key = None, unit
-            elif every:  # the rows do not depend on the variable
-                dom, key = self._cached(("PSU x domain codes", cells.by_key), lambda: (
-                    np.where(rows_with_weight(), g_all, 0),
-                    unit * D + np.where(rows_with_weight(), g_all, 0)))
-            else:
-                dom = np.where(valid, g_all, 0)
-                key = unit * D + dom
-            wv = w if every else w * valid  # w is 0 wherever a row has no weight or domain
-            doms.append((dom, wv))
-
-            def unit_sums(dom=dom, key=key, wv=wv, valid=valid):
-                n_dom = ([float(np.count_nonzero(valid))] if dom is None
-                         else np.bincount(dom, valid, minlength=D))
-                return (np.bincount(key, wv, minlength=P * D).reshape(P, D),
-                        np.asarray(n_dom, dtype=np.float64))
-
-            if every:  # weight sums per (PSU, domain) do not depend on the variable
-                ww, n_dom = self._cached(("replicate unit sums", cells.by_key), unit_sums)
-            else:
-                ww, n_dom = unit_sums()
-            if kind_g == "levels":
-                lev = np.where(valid, values, 0)  # codes are -1 where missing
-                WY[:, span] = np.bincount(key * L + lev, wv, minlength=P * width).reshape(P, width)
-                WX[:, span] = np.repeat(ww, L, axis=1)
-            else:
-                WY[:, span] = _product_sums(key, wv, values, P * D).reshape(P, D)
-                WX[:, span] = ww if x is None else _product_sums(key, wv, x, P * D).reshape(P, D)
-            nobs[span] = np.repeat(n_dom, L)
-            wsum[span] = np.repeat(ww.sum(axis=0), L)
-        num, den = WY.sum(axis=0), WX.sum(axis=0)
-        empty = nobs == 0
-        a = reps.factors.T  # R x P
-        if kind == "total":
-            est = num
-            thetas = a @ WY
-        else:
-            if np.any((den == 0) & ~empty):
-                raise SurveyDesignError(
-                    "a denominator total is zero in some domain; the ratio is undefined.")
-            est = num / np.where(den == 0, 1.0, den)
-            rden = a @ WX
-            with np.errstate(divide="ignore", invalid="ignore"):
-                thetas = np.where(rden != 0, (a @ WY) / rden, np.nan)
-        used = ~empty
-        thetas = np.where(used[None, :], thetas, 0.0)
-        v = reps.vcov(thetas, np.where(used, est, 0.0))
-        deffs = _est._Cells._deff(kind, deff, v, self._resid_ss(groups, doms, kind, deff, est,
-                                                                num, wsum, D, k),
-                                  wsum, den, nobs) if deff is not False else np.full(k, np.nan)
-        scores = _LazyScores(k, lambda: _cell_scores(groups, doms, kind, est, den, D))
-        return np.where(empty, np.nan, est), v, nobs, deffs, scores
-
-    @staticmethod
-    def _resid_ss(groups, doms, kind, deff, est, num, wsum, D, k):
-        """Weighted residual sums of squares per cell (for design effects only)."""
-        resid = np.zeros(k)
-        if deff is False:
-            return resid
-        safe_w = np.where(wsum == 0, 1.0, wsum)
-        ybar = num / safe_w
-        for (kind_g, base, L, _valid, _, values, x, *_), (dom, wv) in zip(groups, doms,
-                                                                          strict=True):
-            span = slice(base, base + D * L)
-            if kind_g == "levels":  # an indicator: sum w (I - p)^2 = W p (1 - p) per cell
-                resid[span] = num[span] - num[span] ** 2 / safe_w[span]
-                continue
-            centre = ybar[span] if kind == "total" else est[span]
-            e = values - (centre[dom] if D > 1 else centre[0]) * (1.0 if x is None else x)
-            we = wv * e
-            resid[span] = np.bincount(dom, we * e, minlength=D) if D > 1 else np.dot(we, e)
-        return resid
-
-    # ----- estimators -------------------------------------------------------------------------
-    def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
-                 qrule: str = "math", level: float = 0.95, df=None,
-                 interval_type: str = "mean"):
-        """Quantiles with replicate-based intervals (R ``svyquantile.svyrep.design``).
-
-        Parameters
-        ----------
-        interval_type : {"mean", "quantile"}
-            ``"mean"`` (R's default): Woodruff interval from the replicate SE of the CDF at the
-            estimate (see :func:`surveylib.estimators.quantile`).  ``"quantile"``: the quantile
-            is recomputed with every replicate's weights and ``se`` is their replicate
-            standard deviation, the interval ``q +/- t se`` (R ``interval.type="quantile"``);
-            jackknife replicates do not give valid SEs for quantiles (a warning, as R).
-
-        Notes
-        -----
-        Degrees of freedom: each domain's rank of replicate weights minus one, as R
-        ``svyby(..., svyquantile)``; ``df=`` overrides.
-        """
-        if interval_type == "mean":
-            return _est.quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule,
-                                 level=level, df=df)
-        if interval_type != "quantile":
-            raise SurveyDesignError(
-                f"interval_type={interval_type!r} must be 'mean' (Woodruff) or 'quantile'."
-            )
-        return _replicate_quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule,
-                                   level=level, df=df)
-
-
-def _product_sums(key: np.ndarray, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
-    """``bincount(key, a * b)`` by blocks of rows, so no n-vector of products is formed."""
-    out = np.zeros(size)
-    for i in range(0, len(key), _rep._ROW_BLOCK):
-        j = i + _rep._ROW_BLOCK
-        out += np.bincount(key[i:j], a[i:j] * b[i:j], minlength=size)
-    return out
-
-
-class _LazyScores:
-    """Linearised scores (:class:`~surveylib.variance.taylor.Scores`) built on first use.
-
-    The per-PSU path never needs per-row scores; a caller that asks for them gets the same
-    blocks as the per-row path.
-    """
-
-    dense = Scores.dense
-    unit_totals = Scores.unit_totals
-
-    def __init__(self, k: int, build):
-        self.k = k
-        self._build = build
-        self._blocks = None
-
-    @property
-    def blocks(self) -> tuple:
-        if self._blocks is None:
-            self._blocks = self._build()
-        return self._blocks
-
-
-def _cell_scores(groups, doms, kind, est, den, D) -> tuple:
-    """Per-row scores of every cell: ``w y`` (totals) or ``w (y - theta x) / sum(w x)``."""
-    safe_den = np.where(den == 0, 1.0, den)
-    out = []
-    for (kind_g, base, L, _valid, _, values, x, *_), (dom, wv) in zip(groups, doms, strict=True):
-        dom = np.zeros(len(wv), dtype=np.int64) if dom is None else dom
-        if kind_g == "levels":
-            ys = [(values == j).astype(np.float64) for j in range(L)]
-            cells = [base + dom * L + j for j in range(L)]
-        else:
-            ys, cells = [values], [base + dom]
-        for y, c in zip(ys, cells, strict=True):
-            if kind == "total":
-                out.append((wv * y, c))
-            else:
-                e = y - (est[c] if x is None else est[c] * x)
-                out.append((wv * e / safe_den[c], c))
-    return tuple(out)
 
 
 def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
@@ -660,14 +480,14 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
     if not isinstance(method, str) or method.lower() not in REPLICATE_METHODS:
         raise ReplicateError(f"method={method!r} is not one of {list(REPLICATE_METHODS)}.")
     method = method.lower()
-    if design._adjustments:
+    if design.adjustments:
         # R's as.svrepdesign() builds replicates around adjusted weights without re-weighting
         # them; here the recorded steps are re-applied to every replicate instead.
         from .weighting.replicate_weighting import reapply, unwind
 
         base, plan = unwind(design)
         rep = to_replicates(base, method, replicates, seed, rho, mse=mse)
-        return reapply(rep, plan, design._active)
+        return reapply(rep, plan, design.active)
     if method in ("bootstrap", "subbootstrap"):
         replicates = 50 if replicates is None else replicates
         if not isinstance(replicates, (int, np.integer)) or replicates < 2:
@@ -680,14 +500,14 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
         rho = float(rho)
     elif rho is not None:
         raise ReplicateError(f"rho= is only used by method='fay', not {method!r}.")
-    st = design._stages[0]
-    stratified = design._strata_col is not None
+    st = design.stages[0]
+    stratified = design.strata_column is not None
     has_fpc = bool(np.isfinite(st.popsize).any())
-    if len(design._fpc_cols) > 1 and method in ("jk1", "jkn", "bootstrap"):
+    if len(design.fpc_columns) > 1 and method in ("jk1", "jkn", "bootstrap"):
         warnings.warn("finite population corrections after the first stage are dropped "
                       "(replicates resample PSUs only), as R.", AssumptionWarning, stacklevel=3)
-    psu_first = design._cached(("PSU first appearance",),
-                               lambda: _rep.first_appearance(st.unit, st.n_psu))
+    psu_first = design.memo(("replicate", "PSU first appearance"),
+                            lambda: _rep.first_appearance(st.unit, st.n_psu))
     psu_order = np.argsort(psu_first, kind="stable")
     stratum_first = np.full(st.n_strata, len(st.unit), dtype=np.int64)  # first row of a stratum
     np.minimum.at(stratum_first, st.unit_stratum, psu_first)  # is its first PSU's first row
@@ -698,7 +518,7 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
         if stratified:
             raise ReplicateError(
                 f"method='jk1' is for unstratified designs; this one is stratified by "
-                f"{design._strata_col!r}. Use method='jkn'."
+                f"{design.strata_column!r}. Use method='jkn'."
             )
         factors = _rep.jk1_factors(st.n_psu, psu_order)
         scale = float(frac[0]) * (st.n_psu - 1) / st.n_psu
@@ -709,7 +529,7 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
             raise ReplicateError("method='jkn' needs a stratified design; use method='jk1' or "
                                  "'bootstrap' for an unstratified one.")
         factors, rscales, scale = _rep.jkn_factors(
-            st.unit_stratum, st.n_units, frac, psu_order, stratum_order, design._lonely_psu,
+            st.unit_stratum, st.n_units, frac, psu_order, stratum_order, design.lonely_psu,
             st.stratum_labels)
         kind = "JKn"
     elif method in ("brr", "fay"):
@@ -744,8 +564,11 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
         rscales = np.ones(replicates)
         kind = "bootstrap"
     source = f"{method} from {st.n_psu} PSUs" + (f" in {st.n_strata} strata" if stratified else "")
-    return ReplicateDesign._from_factors(design, factors, kind=kind, scale=scale,
-                                         rscales=rscales, mse=mse, rho=rho, source=source)
+    st_unit = design.stages[0].unit
+    reps = _rep.ReplicateWeights(scale=float(scale), rscales=np.asarray(rscales, dtype=float),
+                                 mse=bool(mse), factors=np.ascontiguousarray(factors),
+                                 unit=st_unit)
+    return ReplicateDesign.from_design(design, reps, type=kind, rho=rho, source=source)
 
 
 def _bootstrap_scale(n_units: np.ndarray, replicates: int, *, sub: bool) -> float:
@@ -757,100 +580,3 @@ def _bootstrap_scale(n_units: np.ndarray, replicates: int, *, sub: bool) -> floa
     if nbar <= 1:
         raise ReplicateError("the bootstrap needs strata with 2 or more PSUs.")
     return float(nbar / ((nbar - 1) * (replicates - 1)))
-
-
-# ----- replicate quantiles (interval_type="quantile") -------------------------------------------
-def _rep_quantile_one(xs, wmat, p, qrule):
-    """Quantile of sorted ``xs`` under every column of weights ``wmat`` (m x R), R ``qs``."""
-    m, r = wmat.shape
-    cum = np.cumsum(wmat.astype(np.longdouble), axis=0).astype(np.float64)
-    tot = cum[-1]
-    target = p * tot
-    pos_any = (cum <= target[None, :]).sum(axis=0) - 1  # last row with cum <= target
-    idx = np.arange(m)[:, None]
-    nz = wmat != 0
-    last_nz = np.maximum.accumulate(np.where(nz, idx, -1), axis=0)
-    next_nz = np.flip(np.minimum.accumulate(np.flip(np.where(nz, idx, m), axis=0), axis=0), axis=0)
-    first_nz = next_nz[0]
-    cols = np.arange(r)
-    pos = np.where(pos_any >= 0, last_nz[np.maximum(pos_any, 0), cols], -1)
-    pos = np.where(pos < 0, first_nz, pos)  # R's `last` with no hit: the first observation
-    after = np.where(pos + 1 < m, next_nz[np.minimum(pos + 1, m - 1), cols], m)
-    nxt = np.where(after >= m, pos, after)
-    exact = p - cum[pos, cols] / tot == 0
-    qlow, qup = xs[pos], xs[nxt]
-    return np.where(exact, qlow if qrule == "math" else (qlow + qup) / 2, qup)
-
-
-def _replicate_quantile(design, variables, probs, *, by, na_rm, qrule, level, df):
-    check_option(qrule, _est.QRULES, name="qrule")
-    check_level(level)
-    probs = np.atleast_1d(np.asarray(probs, dtype=float))
-    if ((probs <= 0) | (probs >= 1)).any():
-        raise SurveyDesignError(f"probs={probs.tolist()} must lie strictly between 0 and 1.")
-    if design.type in ("JK1", "JKn"):
-        warnings.warn("jackknife replicate weights may not give valid standard errors for "
-                      "quantiles (R warns too); consider interval_type='mean'.",
-                      SurveyWarning, stacklevel=3)
-    g, dkeys, by_cols = _est._domains(design, by)
-    D, P = len(dkeys), len(probs)
-    w_all = design._estimation_weights()
-    reps = design._replicates
-    keys, values, ses, nobs, dfs = [], [], [], [], []
-    chunk = max(1, int(2e7 // max(1, len(w_all))))
-    for var, (y, ok) in _est._numeric_columns(design, variables, na_rm).items():
-        valid = ok & (g >= 0) & (w_all > 0)
-        for d in range(D):
-            rows = np.flatnonzero(valid & (g == d))
-            if len(rows) == 0:
-                raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
-            rows = rows[np.argsort(y[rows], kind="stable")]
-            xs = y[rows]
-            q_full = _est._weighted_quantiles(xs, w_all[rows], np.zeros(len(rows), dtype=np.int64),
-                                              1, probs, qrule)[0]
-            thetas = np.empty((reps.n_replicates, P))
-            for start in range(0, reps.n_replicates, chunk):  # chunks of replicates bound memory
-                stop = min(start + chunk, reps.n_replicates)
-                wm = _chunk_weights(reps, design._weights, rows, start, stop)
-                for j, p in enumerate(probs):
-                    thetas[start:stop, j] = _rep_quantile_one(xs, wm, p, qrule)
-            v = reps.vcov(thetas, q_full)
-            mask = np.zeros(len(valid), dtype=bool)
-            mask[rows] = True
-            cell_df = (reps.rank(mask & design._active) - 1) if df is None else float(df)
-            if design._df_override is not None and df is None:
-                cell_df = float(design._df_override)
-            for j, p in enumerate(probs):
-                keys.append((d, var, float(p)))
-                values.append(q_full[j])
-                ses.append(np.sqrt(max(v[j, j], 0.0)))
-                nobs.append(len(rows))
-                dfs.append(cell_df)
-    values, ses, dfs = np.array(values), np.array(ses), np.array(dfs, dtype=float)
-    order = np.argsort([k[0] for k in keys], kind="stable")  # (domain, variable, prob)
-    keys = [keys[i] for i in order]
-    values, ses, dfs = values[order], ses[order], dfs[order]
-    nobs = np.array(nobs, dtype=float)[order]
-
-    def bounds(lvl, dfs_use):
-        half = critical_value(lvl, dfs_use) * ses
-        return values - half, values + half
-
-    return Estimate(
-        statistic="quantile",
-        keys=_est._key_frame(keys, dkeys, by_cols),
-        values=values,
-        vcov_matrix=np.diag(ses**2),
-        n=nobs,
-        deff_values=np.full(len(values), np.nan),
-        dfs=dfs,
-        by=tuple(by_cols),
-        inference=_est._footer(design, "wald") + f"; replicate quantiles, qrule={qrule!r}",
-        interval=bounds,
-    )
-
-
-def _chunk_weights(reps, w, rows, start, stop):
-    if reps.factors is not None:
-        return w[rows, None] * reps.factors[reps.unit[rows], start:stop]
-    return reps.columns[rows, start:stop]

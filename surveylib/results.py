@@ -1,15 +1,29 @@
-"""Result objects: one accessor protocol for every statistic.
+"""Result objects: one protocol for every statistic and every test.
 
-Every estimate (means, totals, proportions, ratios, quantiles, domain tables) answers
-``.estimate``, ``.se``, ``.vcov``, ``.ci(level, df)``, ``.df``, ``.deff`` and ``.to_frame()``;
-``.to_frame()`` always has the columns ``[*by, "variable", "level", "estimate", "se", "ci_low",
-"ci_high", "df", "deff", "n"]``.  Rounding happens only when a result is printed.
+Every result of surveylib answers the same accessors where they apply:
+
+* ``.estimate`` and ``.se`` (pandas Series), ``.vcov`` (a DataFrame), ``.ci(level, df)`` (a
+  DataFrame with the columns ``ci_low`` and ``ci_high``), all indexed by the same labels;
+  ``.df`` (a number, or a Series when rows differ);
+* ``.to_frame()``: a tidy DataFrame whose columns are fixed by the result's type (the key
+  columns, such as the ``by`` variables, then the class's ``frame_columns``); arguments such as
+  ``level`` change values, never column names;
+* ``summary()`` (text, the same as ``str()``) and ``_repr_html_()`` (an HTML table and a footer
+  saying how inference was done: the design, its degrees of freedom, variance method,
+  lonely-PSU rule, weight adjustments).  Rounding happens only here.
+
+Estimates (:class:`Estimate`), model coefficients (:class:`CoefficientAccessors`) and the
+tables, contrasts and wave comparisons of :mod:`surveylib.inference` share
+:class:`StatisticAccessors` and :class:`Printable`.  Tests are frozen dataclasses with the null
+hypothesis in words: :class:`TestResult` (F and chi-square tests) and :class:`TTestResult`
+(one t statistic; its ``estimate``, ``se`` and ``df`` are numbers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -18,6 +32,10 @@ from scipy import stats
 from ._validation import check_level
 
 FRAME_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
+TEST_FRAME_COLUMNS = ["statistic", "df_num", "df_denom", "p_value", "method", "null"]
+_LAZY_FIELDS = ("dfs", "inference")  # Estimate fields that may be given as callables
+TTEST_FRAME_COLUMNS = ["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high",
+                       "method", "null"]
 
 
 def critical_value(level: float, df) -> np.ndarray:
@@ -30,11 +48,85 @@ def critical_value(level: float, df) -> np.ndarray:
     return np.where(np.isinf(df), stats.norm.ppf(q), np.where(df > 0, t, np.nan))
 
 
+def format_df(x) -> str:
+    """Degrees of freedom for display: an integer where whole, else 4 significant digits."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:.4g}"
+
+
+def format_p(p) -> str:
+    """A p-value for display: 4 significant digits, scientific below 1e-4."""
+    return f"{p:.4g}" if p >= 1e-4 else f"{p:.3e}"
+
+
+def text_table(frame: pd.DataFrame, *, digits: int = 4, width: int = 120,
+               index: bool = False) -> str:
+    """A frame as text, floats to ``digits`` significant digits (display only)."""
+    with pd.option_context("display.float_format", f"{{:.{digits}g}}".format,
+                           "display.width", width):
+        return frame.to_string(index=index)
+
+
+def html_table(frame: pd.DataFrame, *, digits: int = 4, index: bool = False) -> str:
+    """A frame as an HTML table with labels and values escaped (display only)."""
+    return frame.to_html(index=index, float_format=f"{{:.{digits}g}}".format, escape=True)
+
+
+def html_text(text: str) -> str:
+    """Escaped text with its line breaks kept."""
+    return escape(text).replace("\n", "<br>")
+
+
+class Printable:
+    """Printing shared by every result: ``summary()`` = ``str()`` = ``repr()``, and a notebook
+    ``_repr_html_``.
+
+    A subclass provides ``_title()`` (a heading), ``_display_frame()`` (by default
+    ``to_frame()``) and ``inference`` (the footer, returned by ``_footer()``); ``_digits`` and
+    ``_width`` set the display.
+    """
+
+    _digits = 4
+    _width = 120
+
+    def _title(self) -> str:
+        raise NotImplementedError
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.to_frame()
+
+    def _footer(self) -> str:
+        return self.inference
+
+    def _body_text(self) -> str:
+        return text_table(self._display_frame(), digits=self._digits, width=self._width)
+
+    def _body_html(self) -> str:
+        return html_table(self._display_frame(), digits=self._digits)
+
+    def summary(self) -> str:
+        """The result as text: heading, table and the footer saying how inference was done."""
+        return "\n".join(p for p in (self._title(), self._body_text(), self._footer()) if p)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return (f"<div><b>{html_text(self._title())}</b>{self._body_html()}"
+                f"<small>{html_text(self._footer())}</small></div>")
+
+
 class StatisticAccessors:
-    """The accessor protocol shared by every result (estimates, comparisons, models).
+    """The accessor protocol shared by every result with estimates (estimates, tables,
+    contrasts, comparisons, models).
 
     A subclass provides ``index``, ``values``, ``vcov_matrix`` and ``dfs`` (a number, or one
-    per row); ``_estimate_name`` names the estimate Series.
+    per row); ``_estimate_name`` names the estimate Series.  Results of models also map each
+    model term to its coefficients in ``term_columns`` (used by
+    :func:`surveylib.inference.wald` to test terms, as R ``regTermTest``).
     """
 
     _estimate_name = "estimate"
@@ -62,31 +154,29 @@ class StatisticAccessors:
             return int(d) if d.is_integer() else d
         return pd.Series(dfs, index=self.index, name="df")
 
-
-def format_df(x) -> str:
-    """Degrees of freedom for display: an integer where whole, else 4 significant digits."""
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:.4g}"
-
-
-class CoefficientAccessors(StatisticAccessors):
-    """Model coefficients (``terms``, ``values``, ``vcov_matrix``, scalar ``dfs``): Wald
-    intervals and t tests on the residual degrees of freedom; printing shows ``summary()``."""
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
     def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
-        """Wald intervals, t on the residual df by default; ``df=float("inf")`` gives normal
-        quantiles (R ``confint.default``)."""
+        """Wald intervals ``estimate ± q se``, ``q`` from t on the result's df.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level.
+        df : float, optional
+            Degrees of freedom of the t quantile instead of the result's; ``float("inf")``
+            gives normal quantiles (R ``confint.default``).
+        """
         check_level(level)
         q = critical_value(level, self.dfs if df is None else float(df))
         se = self.se.to_numpy()
         return pd.DataFrame({"ci_low": self.values - q * se, "ci_high": self.values + q * se},
                             index=self.index)
+
+
+class CoefficientAccessors(StatisticAccessors, Printable):
+    """Model coefficients (``terms``, ``values``, ``vcov_matrix``, scalar ``dfs``): Wald
+    intervals and t tests on the residual degrees of freedom; printing shows ``summary()``."""
+
+    _digits = 5
 
     def _coefficient_table(self, level: float) -> pd.DataFrame:
         """term, estimate, se, t, p_value, ci_low, ci_high, df — one row a coefficient."""
@@ -102,8 +192,8 @@ class CoefficientAccessors(StatisticAccessors):
         })
 
 
-@dataclass(frozen=True)
-class Estimate(StatisticAccessors):
+@dataclass(frozen=True, repr=False)  # prints its summary (Printable)
+class Estimate(StatisticAccessors, Printable):
     """Design-based estimates of one or more cells (domain x variable x level).
 
     Attributes
@@ -126,11 +216,11 @@ class Estimate(StatisticAccessors):
     estimate).
     """
 
-    _LAZY = ("dfs", "inference")
+    frame_columns = tuple(FRAME_COLUMNS)
 
     def __getattribute__(self, name):
         value = object.__getattribute__(self, name)
-        if name in Estimate._LAZY and callable(value):
+        if name in _LAZY_FIELDS and callable(value):
             value = value()
             if name == "dfs":
                 value = np.asarray(value, dtype=float)
@@ -210,18 +300,152 @@ class Estimate(StatisticAccessors):
             f = f.drop(columns="level")
         return f
 
-    def __str__(self) -> str:
-        f = self._display_frame()
-        with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
-            body = f.to_string(index=False)
-        return f"{self.statistic.capitalize()} estimates\n{body}\n{self.inference}"
+    def _title(self) -> str:
+        return f"{self.statistic.capitalize()} estimates"
+
+
+# ----- tests -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestResult(Printable):
+    """Result of a design-based test (frozen).
+
+    Attributes
+    ----------
+    statistic : float
+        The test statistic, as R reports it: an F statistic for ``method`` "F", "wald",
+        "adjwald" and F-form Wald tests; Pearson's X² for "chisq", "lincom" and "saddlepoint"
+        (whose p-values come from its design-corrected reference distribution); X² for the
+        chi-square form of a Wald test.
+    df_num, df_denom : float
+        Degrees of freedom of the reference distribution.  ``df_denom`` is ``inf`` for a
+        chi-square reference.  For "lincom" and "saddlepoint" they are the number of
+        eigenvalues of the design-effect matrix and the denominator df (``d0 * nu``) of the
+        weighted sum of F variables whose tail gives the p-value.
+    p_value : float
+        Upper-tail p-value.
+    method : str
+        How the test was done, in words.
+    null : str
+        The null hypothesis, in words.
+    inference : str
+        Footer: the design the test was computed on.
+
+    ``to_frame()`` is one row with the columns ``["statistic", "df_num", "df_denom",
+    "p_value", "method", "null"]``.
+    """
+
+    __test__ = False  # not a pytest test class
+    frame_columns = tuple(TEST_FRAME_COLUMNS)
+
+    statistic: float
+    df_num: float
+    df_denom: float
+    p_value: float
+    method: str
+    null: str
+    inference: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: statistic, df_num, df_denom, p_value, method, null."""
+        return pd.DataFrame([{c: getattr(self, c) for c in TEST_FRAME_COLUMNS}])
+
+    def _title(self) -> str:
+        return self.method
+
+    def summary(self) -> str:
+        dfs = f"df = {format_df(self.df_num)}" + (
+            "" if np.isinf(self.df_denom) else f", {format_df(self.df_denom)}"
+        )
+        text = (f"{self.method}\n  statistic = {self.statistic:.4f}, {dfs}, p-value = "
+                f"{format_p(self.p_value)}\n  null hypothesis: {self.null}")
+        return text + (f"\n{self.inference}" if self.inference else "")
 
     def __repr__(self) -> str:
-        return self.__str__()
+        return (
+            f"TestResult(statistic={self.statistic:.6g}, df_num={format_df(self.df_num)}, "
+            f"df_denom={format_df(self.df_denom)}, p_value={format_p(self.p_value)}, "
+            f"method={self.method!r}, null={self.null!r})"
+        )
 
-    def _repr_html_(self) -> str:
-        f = self._display_frame()
-        html = f.to_html(index=False, float_format="{:.4g}".format, escape=True)
-        from html import escape
 
-        return f"<div><b>{escape(self.statistic)} estimates</b>{html}<small>{escape(self.inference)}</small></div>"
+@dataclass(frozen=True, repr=False)  # prints its summary (Printable)
+class TTestResult(Printable):
+    """Result of a design-based t test (R ``svyttest``; frozen).
+
+    Attributes
+    ----------
+    estimate : float
+        Difference of domain means (second level minus first), the mean, or the mean
+        difference of a pair.
+    se : float
+        Its design-based standard error.
+    statistic : float
+        ``(estimate - mu) / se``.
+    df : float
+        Degrees of freedom of the t reference: design df minus 1 (R's choice for every form).
+    p_value : float
+        Two-sided p-value.
+    ci_low, ci_high : float
+        Confidence interval for ``estimate`` at ``level`` with ``df`` degrees of freedom.
+    level : float
+    method : str
+    null : str
+        The null hypothesis, in words.
+    inference : str
+        Footer: the design the test was computed on.
+    label : str
+        What is estimated (``"api00"``, ``"api00 - api99"``, ``"api00: Yes - No"``); labels
+        the rows of ``vcov`` and ``ci()``.
+
+    One statistic, so ``estimate``, ``se`` and ``df`` are numbers; ``vcov`` (1 x 1) and
+    ``ci(level)`` are frames labelled by ``label``.  ``to_frame()`` is one row with the
+    columns ``["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high", "method",
+    "null"]`` (the interval at ``level``).
+    """
+
+    __test__ = False
+    frame_columns = tuple(TTEST_FRAME_COLUMNS)
+
+    estimate: float
+    se: float
+    statistic: float
+    df: float
+    p_value: float
+    ci_low: float
+    ci_high: float
+    level: float
+    method: str
+    null: str
+    inference: str = ""
+    label: str = "estimate"
+
+    @property
+    def index(self) -> pd.Index:
+        return pd.Index([self.label], name="estimate")
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        return pd.DataFrame([[self.se**2]], index=self.index, columns=self.index)
+
+    def ci(self, level: float | None = None, df=None) -> pd.DataFrame:
+        """Interval ``estimate ± q se``, ``q`` from t on ``df`` (default the test's level)."""
+        level = self.level if level is None else level
+        q = float(critical_value(level, self.df if df is None else float(df)))
+        return pd.DataFrame({"ci_low": [self.estimate - q * self.se],
+                             "ci_high": [self.estimate + q * self.se]}, index=self.index)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: estimate, se, statistic, df, p_value, ci_low, ci_high, method, null."""
+        return pd.DataFrame([{c: getattr(self, c) for c in TTEST_FRAME_COLUMNS}])
+
+    def _title(self) -> str:
+        return self.method
+
+    def summary(self) -> str:
+        text = (
+            f"{self.method}\n  estimate = {self.estimate:.6g} (SE {self.se:.4g}), "
+            f"{self.level:.0%} CI [{self.ci_low:.6g}, {self.ci_high:.6g}]\n"
+            f"  t = {self.statistic:.4f}, df = {format_df(self.df)}, p-value = "
+            f"{format_p(self.p_value)}\n  null hypothesis: {self.null}"
+        )
+        return text + (f"\n{self.inference}" if self.inference else "")

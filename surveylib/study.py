@@ -17,16 +17,21 @@ surveylib is a general library; a *study* is content that uses it: a folder hold
 4. a study installed as a package, registered under the entry-point group
    ``surveylib.studies`` (the first in name order; ``name=`` picks one).
 
-Nothing else in the library builds a path to a study folder.  A command run without a study
-gets a :class:`~surveylib.errors.StudyNotFoundError` saying which folder it needs and how to
-point to it.
+Nothing else in the library builds a path to a study folder.  The study's scripts are code,
+not library: :func:`load_package` and :func:`load_module` import them from their folder
+(registered in ``sys.modules``, nothing put on ``sys.path``), so the library never imports
+them by name.  A command run without a study gets a
+:class:`~surveylib.errors.StudyNotFoundError` saying which folder it needs and how to point
+to it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 from .errors import StudyNotFoundError
@@ -79,6 +84,14 @@ class StudyPaths:
             )
         return path
 
+    def analyses_package(self):
+        """The study's ``analyses/`` folder, imported as a package (see :func:`load_package`)."""
+        return load_package(self.require("analyses"))
+
+    def analyses_module(self, name: str):
+        """The module ``name`` of the study's ``analyses/`` folder (see :func:`load_module`)."""
+        return load_module(self.analyses_package(), name)
+
 
 def _from_root(root: Path, source: str) -> StudyPaths:
     root = Path(root).expanduser().resolve()
@@ -95,14 +108,18 @@ def installed_studies() -> dict[str, Path]:
 
     An entry point names a package whose folder is the study root, e.g. in a study's
     ``pyproject.toml``: ``[project.entry-points."surveylib.studies"] kazakhstan = "my_pkg"``.
+    The package may be a namespace package (a folder without ``__init__.py``, which is how
+    surveylib's wheel ships its own study): its first folder that holds a study is the root.
     """
     out = {}
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
-            root = Path(str(resources.files(ep.value)))
-        except (ModuleNotFoundError, TypeError):
+            spec = importlib.util.find_spec(ep.value)
+        except (ImportError, ValueError):
             continue
-        if root.is_dir():
+        places = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+        root = next((p for p in places if p.is_dir() and _looks_like_study(p)), None)
+        if root is not None:
             out[ep.name] = root
     return out
 
@@ -176,3 +193,76 @@ def from_args(args) -> StudyPaths:
     """:func:`locate` with the options added by :func:`add_study_arguments`."""
     return locate(getattr(args, "study", None),
                   **{f: getattr(args, f, None) for f in FOLDERS})
+
+
+# ------------------------------------------------------------------ a study's scripts as code
+def load_package(folder, *, name: str = "analyses"):
+    """Import a folder of scripts as a package without putting anything on ``sys.path``.
+
+    The package is registered in ``sys.modules`` (as ``name``, or ``name_2``, ``name_3`` ...
+    when ``name`` is already taken by another folder), so the scripts' relative imports
+    (``from . import _common``) and dataclasses work.  Importing the same folder again returns
+    the module already loaded.
+
+    Parameters
+    ----------
+    folder : path-like
+        A folder holding ``__init__.py``.
+    name : str
+        The package name to register.
+
+    Raises
+    ------
+    StudyNotFoundError
+        If ``folder`` has no ``__init__.py``.
+    """
+    folder = Path(folder).expanduser().resolve()
+    init = folder / "__init__.py"
+    if not init.is_file():
+        raise StudyNotFoundError(
+            f"{folder} is not a package of scripts (no __init__.py); point --analyses to the "
+            "study's analyses/ folder.",
+            parameter="analyses", value=str(folder), hint="--analyses DIR",
+        )
+    for i in range(1, 1000):
+        key = name if i == 1 else f"{name}_{i}"
+        loaded = sys.modules.get(key)
+        if loaded is None:
+            break
+        if [str(Path(p).resolve()) for p in getattr(loaded, "__path__", [])] == [str(folder)]:
+            return loaded
+    spec = importlib.util.spec_from_file_location(key, init,
+                                                  submodule_search_locations=[str(folder)])
+    return _execute(spec)
+
+
+def load_module(package, name: str):
+    """The submodule ``name`` of a package made by :func:`load_package` (imported once).
+
+    Raises
+    ------
+    StudyNotFoundError
+        If the package's folder has no ``name.py``.
+    """
+    key = f"{package.__name__}.{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    folder = Path(package.__path__[0])
+    path = folder / f"{name}.py"
+    if not path.is_file():
+        raise StudyNotFoundError(f"{path} not found: the study's analyses/ folder has no "
+                                 f"script {name!r}.", parameter="analyses", value=str(path))
+    module = _execute(importlib.util.spec_from_file_location(key, path))
+    setattr(package, name, module)  # as the import system does for a submodule
+    return module
+
+
+def _execute(spec):
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # before running it: relative imports and dataclasses
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    return module

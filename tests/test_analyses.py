@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import surveylib as sl
+from surveylib import inference
+from surveylib.report import AUDIT_COLUMNS, TEST_COLUMNS, ExhibitResult
+from surveylib.study import locate
 
-import surveylib as sl  # noqa: E402
-from surveylib import inference  # noqa: E402
-from surveylib.report import AUDIT_COLUMNS, TEST_COLUMNS, ExhibitResult  # noqa: E402
-from surveylib.report.runner import EXHIBITS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = locate(ROOT)  # the Kazakhstan study of this checkout, whatever the working directory
+EXHIBITS = STUDY.analyses_package().EXHIBITS
 
 pytestmark = pytest.mark.skipif(
     not (ROOT / "microdata" / "kz2007_reconstructed.csv").exists(),
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def common():
-    return importlib.import_module("analyses._common")
+    return STUDY.analyses_module("_common")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def data(common):
 def results(data):
     out = {}
     for key in EXHIBITS:
-        out[key] = importlib.import_module(f"analyses.{key}").run(data)
+        out[key] = STUDY.analyses_module(key).run(data)
     return out
 
 
@@ -227,7 +227,7 @@ def test_audit_fails_when_a_published_value_moves(common, data):
 
 
 def test_script_prints_published_vs_reproduced():
-    out = subprocess.run([sys.executable, str(ROOT / "analyses" / "diagram_7_1.py")],
+    out = subprocess.run([sys.executable, "-m", "analyses.diagram_7_1"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "Published vs reproduced" in out.stdout
@@ -238,7 +238,7 @@ def test_input_frames_unchanged(data, common):
     before = {w: df.copy() for w, df in data.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        importlib.import_module("analyses.table_7_1").run(data)
+        STUDY.analyses_module("table_7_1").run(data)
     for w in data:
         pd.testing.assert_frame_equal(data[w], before[w])
 

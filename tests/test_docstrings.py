@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["surveylib.design", "surveylib.estimators"]
+MODULES = ["surveylib.design", "surveylib.estimators.totals", "surveylib.replicate"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -654,8 +654,62 @@ def test_harmonization_validation(tmp_path):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(
-        instruments, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
-    )
-    assert result.attempted > 20
-    assert result.failed == 0
+    """Every module of the package, with the package's public names in scope."""
+    import pkgutil
+
+    attempted = failed = 0
+    for info in pkgutil.iter_modules(instruments.__path__, "surveylib.instruments."):
+        module = __import__(info.name, fromlist=["_"])
+        result = doctest.testmod(
+            module, extraglobs=dict(vars(instruments)),
+            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False,
+        )
+        attempted += result.attempted
+        failed += result.failed
+    result = doctest.testmod(instruments, optionflags=doctest.ELLIPSIS, verbose=False)
+    assert attempted + result.attempted > 20
+    assert failed + result.failed == 0
+
+
+# ----------------------------------------------------------------------------- finding the study
+
+
+def test_codebook_found_through_the_study_environment_variable(tmp_path, monkeypatch):
+    """SURVEYLIB_STUDY pointing at a copy of the study: load_codebook(2012) reads the copy."""
+    study = tmp_path / "study"
+    (study / "instruments").mkdir(parents=True)
+    raw = yaml.safe_load(codebook_path(2012, instruments_dir=REPO / "instruments").read_text(
+        encoding="utf-8"))
+    raw["wave"]["survey"] = "copy_of_2012"
+    (study / "instruments" / "codebook_2012.yaml").write_text(yaml.safe_dump(raw),
+                                                              encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("SURVEYLIB_STUDY", str(study))
+    cb = load_codebook(2012)
+    assert cb.survey == "copy_of_2012"
+    assert cb.source == str((study / "instruments" / "codebook_2012.yaml").resolve())
+    assert find_instruments_dir() == (study / "instruments").resolve()
+
+
+def test_missing_instruments_folder_names_the_option(tmp_path, monkeypatch):
+    from surveylib.errors import StudyNotFoundError
+    from surveylib.study import installed_studies
+
+    if installed_studies():
+        pytest.skip("an installed study would be found instead")
+    monkeypatch.delenv("SURVEYLIB_STUDY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StudyNotFoundError, match="--instruments DIR") as info:
+        load_codebook(2007)
+    assert "\n" not in str(info.value)
+    assert info.value.parameter == "instruments"
+    # an explicit folder still works without any study
+    assert load_codebook(2007, instruments_dir=REPO / "instruments").n == 588
+
+
+def test_package_keeps_the_public_names():
+    for name in instruments.__all__:
+        assert getattr(instruments, name) is not None, name
+    assert instruments.Codebook.__module__ == "surveylib.instruments.codebook"

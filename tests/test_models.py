@@ -142,3 +142,62 @@ def test_model_results_print_their_summary():
     for res in (d.glm("api00 ~ ell"), d.olr("band ~ ell")):
         assert repr(res) == str(res) == res.summary()
         assert "Design-based sandwich SEs" in repr(res)
+
+
+# ----- Wald tests of model terms (R regTermTest) ------------------------------------------------
+MODELS = json.loads((HERE / "fixtures" / "models.json").read_text())
+
+
+def fit_model(model_id: str):
+    """The fixture's model; R's term names are used as written (``avg.ed``, not ``Q(...)``)."""
+    m = MODELS["models"][model_id]
+    s = MODELS["designs"][m["design"]]
+    df = pd.read_csv(HERE / "data" / s["data"])
+    df["mealcat"] = pd.cut(df["meals"], [0, 25, 50, 75, 100])  # R cut(meals, c(0,25,50,75,100))
+    d = sl.SurveyDesign(df, strata=s["strata"], psu=s["psu"], weights=s["weights"],
+                        fpc=s["fpc"], nest=s["nest"])
+    formula = m["formula"].replace("avg.ed", 'Q("avg.ed")')
+    if m["kind"] == "olr":
+        return d.olr(formula)
+    return d.glm(formula, family=m["family"])
+
+
+@pytest.mark.parametrize("case", MODELS["regtermtest"], ids=[c["id"] for c in MODELS["regtermtest"]])
+def test_wald_of_model_terms_is_regtermtest(case):
+    """wald(fit, terms) equals R regTermTest(fit, terms, method="Wald"): the F form with the
+    model's residual df, and the chi-square form (R df=Inf); 1e-8 relative for GLMs, 1e-6 for
+    the ordinal model (the optimiser tolerance of tests/test_ordinal.py)."""
+    from surveylib.inference import contrast, wald
+
+    fit = fit_model(case["model"])
+    rtol = 1e-6 if isinstance(fit, sl.OLRResult) else RTOL
+    tested = contrast(fit, case["terms"]).names
+    assert tested == [re.sub(r"^stype(\w)$", r"stype[T.\1]", n).replace("avg.ed", 'Q("avg.ed")')
+                      for n in case["coef_names"]]
+    f = wald(fit, case["terms"], rhs=case["null"])
+    c = wald(fit, case["terms"], rhs=case["null"], form="chisq")
+    np.testing.assert_allclose(f.statistic, case["Ftest"], rtol=rtol)
+    np.testing.assert_allclose(f.p_value, case["p"], rtol=rtol)
+    assert (f.df_num, f.df_denom) == (case["df"], case["ddf"])
+    np.testing.assert_allclose(c.statistic, case["chisq"], rtol=rtol)
+    np.testing.assert_allclose(c.p_value, case["chisq_p"], rtol=rtol)
+    assert np.isinf(c.df_denom)
+
+
+def test_wald_on_a_model_accepts_every_contrast_form():
+    """Terms, coefficient names, a dict and a matrix name the same hypothesis on a GLM."""
+    from surveylib.inference import wald
+
+    fit = fit_model("strat_gaussian")
+    by_term = wald(fit, "stype")
+    by_names = wald(fit, ["stype[T.H]", "stype[T.M]"])
+    L = np.zeros((2, len(fit.terms)))
+    L[0, fit.terms.index("stype[T.H]")] = L[1, fit.terms.index("stype[T.M]")] = 1
+    by_matrix = wald(fit, L)
+    by_dict = wald(fit, {"H": {"stype[T.H]": 1}, "M": {"stype[T.M]": 1}})
+    for other in (by_names, by_matrix, by_dict):
+        assert other.statistic == pytest.approx(by_term.statistic, rel=1e-12)
+    assert "stype[T.H]" in by_term.null and by_term.inference == fit.inference
+    with pytest.raises(sl.SurveyDesignError, match="'region' is neither a term") as err:
+        wald(fit, "region")
+    assert err.value.parameter == "terms" and "stype" in err.value.expected

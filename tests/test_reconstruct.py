@@ -6,7 +6,9 @@ copied with annotations into microdata/targets.csv) and their rounding tolerance
 
 from __future__ import annotations
 
+import argparse
 import json
+import shutil
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surveylib.errors import AssumptionWarning, ReconstructionError
+from surveylib.errors import AssumptionWarning, ReconstructionError, StudyNotFoundError
 from surveylib.reconstruct import (
     NOTICE,
-    ReconstructionConfig,
     failures,
+    load_config,
     load_targets,
     milp,
     reconstruct_all,
@@ -30,9 +32,15 @@ from surveylib.reconstruct import (
 )
 from surveylib.reconstruct._alloc import assign_within_groups, largest_remainder
 from surveylib.reconstruct.build import solve_core
-from surveylib.reconstruct.cli import main
+from surveylib.reconstruct.cli import (
+    configure_reconstruct,
+    configure_verify,
+    run_reconstruct,
+    run_verify,
+)
 from surveylib.reconstruct.config import stratum_population
 from surveylib.reconstruct.targets import rounding_interval
+from surveylib.study import locate
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = ROOT / "microdata"
@@ -141,9 +149,15 @@ def test_shipped_files_are_the_regenerated_ones(regenerated):
             f"microdata/{p.name} is stale: run `surveylib reconstruct run`")
 
 
+def _args(configure, argv):
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    return parser.parse_args(argv)
+
+
 def test_cli_verify(regenerated, tmp_path, capsys):
     a, _ = regenerated
-    assert main(["verify", "--dir", str(a)]) == 0
+    assert run_verify(_args(configure_verify, ["--dir", str(a)])) == 0
     assert "0 failures" in capsys.readouterr().out
     # break a published figure: every 'very poor' 2012 answer becomes 'poor'
     for name in ("kz2007_reconstructed.csv", "targets.csv"):
@@ -151,8 +165,106 @@ def test_cli_verify(regenerated, tmp_path, capsys):
     df = pd.read_csv(a / "kz2012_reconstructed.csv")
     df.loc[df["attitude"] == 5, "attitude"] = 4
     df.to_csv(tmp_path / "kz2012_reconstructed.csv", index=False)
-    assert main(["verify", "--dir", str(tmp_path)]) == 1
+    assert run_verify(_args(configure_verify, ["--dir", str(tmp_path)])) == 1
     assert "T057" in capsys.readouterr().out
+
+
+def _one_line(exc_info, *parts):
+    msg = str(exc_info.value)
+    assert "\n" not in msg
+    for part in parts:
+        assert part in msg, msg
+
+
+@pytest.mark.parametrize("configure,run", [(configure_reconstruct, run_reconstruct),
+                                           (configure_verify, run_verify)])
+def test_cli_bad_config_is_a_one_line_error(configure, run, tmp_path):
+    missing = tmp_path / "missing.json"
+    with pytest.raises(ReconstructionError) as info:
+        run(_args(configure, ["--config", str(missing)]))
+    _one_line(info, str(missing), "not found")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"seed": [1, 2', encoding="utf-8")
+    with pytest.raises(ReconstructionError) as info:
+        run(_args(configure, ["--config", str(broken)]))
+    _one_line(info, str(broken), "not valid")
+    listing = tmp_path / "list.json"
+    listing.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ReconstructionError) as info:
+        run(_args(configure, ["--config", str(listing)]))
+    _one_line(info, "mapping of knob")
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"no_such_knob": 1}), encoding="utf-8")
+    with pytest.raises(ReconstructionError) as info:
+        run(_args(configure, ["--config", str(unknown)]))
+    _one_line(info, "unknown configuration keys ['no_such_knob']")
+    choice = tmp_path / "choice.json"
+    choice.write_text(json.dumps({"other2007_resolution": "guess"}), encoding="utf-8")
+    with pytest.raises(ReconstructionError) as info:
+        run(_args(configure, ["--config", str(choice)]))
+    _one_line(info, "other2007_resolution='guess'; use 'widen', 'base77' or 'none'.")
+
+
+def test_cli_unwritable_out_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ReconstructionError) as info:
+        run_reconstruct(_args(configure_reconstruct, ["--out", str(blocker)]))
+    _one_line(info, str(blocker), "not a folder")
+    with pytest.raises(ReconstructionError) as info:
+        run_reconstruct(_args(configure_reconstruct, ["--out", str(blocker / "sub")]))
+    _one_line(info, "pass a writable folder with --out")
+
+
+def test_cli_missing_study_folder_names_the_option(tmp_path, monkeypatch):
+    monkeypatch.delenv("SURVEYLIB_STUDY", raising=False)
+    with pytest.raises(StudyNotFoundError) as info:
+        run_reconstruct(_args(configure_reconstruct, ["--microdata", str(tmp_path / "nope")]))
+    _one_line(info, "--microdata DIR")
+    with pytest.raises(ReconstructionError) as info:
+        run_verify(_args(configure_verify, ["--dir", str(tmp_path)]))
+    _one_line(info, "kz2007_reconstructed.csv", "--dir DIR")
+
+
+def test_every_option_has_help():
+    for configure in (configure_reconstruct, configure_verify):
+        parser = argparse.ArgumentParser()
+        configure(parser)
+        for action in parser._actions:
+            assert action.help, action.option_strings
+
+
+def test_study_found_through_the_environment_variable(tmp_path, monkeypatch):
+    """A copy of the study's folders, found through SURVEYLIB_STUDY from another folder,
+    with a changed knob in its reconstruction file."""
+    study = tmp_path / "study"
+    for folder in ("instruments", "frames"):
+        shutil.copytree(ROOT / folder, study / folder)
+    (study / "microdata").mkdir()
+    for name in ("targets.csv", "reconstruction.yaml"):
+        shutil.copy(MICRO / name, study / "microdata" / name)
+    spec = (study / "microdata" / "reconstruction.yaml").read_text(encoding="utf-8")
+    (study / "microdata" / "reconstruction.yaml").write_text(
+        spec.replace("seed: 20070512", "seed: 99"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SURVEYLIB_STUDY", str(study))
+    cfg = load_config()
+    assert cfg.seed == 99 and cfg.study.paths.root == study.resolve()
+    pop, source = stratum_population(cfg, 2012)
+    assert source == "frames/strata_frame.csv (urban_pop_adult)"
+    assert load_targets().shape == load_targets(MICRO / "targets.csv",
+                                                config=load_config(MICRO / "reconstruction.yaml",
+                                                                   paths=locate(ROOT))).shape
+
+
+def test_study_file_errors(tmp_path):
+    bad = tmp_path / "reconstruction.yaml"
+    bad.write_text("config: {seed: 1}\nstudy: {waves: [2007]}\n", encoding="utf-8")
+    with pytest.raises(ReconstructionError, match="the study section lacks"):
+        load_config(bad)
+    bad.write_text("- just a list\n", encoding="utf-8")
+    with pytest.raises(ReconstructionError, match="needs a 'config:' mapping"):
+        load_config(bad)
 
 
 # ----------------------------------------------------------------------------- conflicts
@@ -167,7 +279,7 @@ def _core(cfg, wave=2007):
 def test_other_2007_without_a_resolution_is_infeasible_and_named():
     """NOTES b3: 1/35/45/16/3 of n=78 has no integer solution."""
     with pytest.raises(ReconstructionError) as err:
-        _core(ReconstructionConfig(other2007_resolution="none"))
+        _core(load_config().replace(other2007_resolution="none"))
     msg = str(err.value)
     assert "T087" in msg and "T091" in msg  # n = 78 and 'poor' 16%
     assert "Poor 15 28 17 31 13 27 16 18" in msg  # the quote is shown
@@ -176,21 +288,21 @@ def test_other_2007_without_a_resolution_is_infeasible_and_named():
 def test_text_and_table_means_conflict_is_named():
     """NOTES b4: '2.8, 2.9 and 3.0 respectively' vs Table 7.1 (Russians 2.9)."""
     with pytest.raises(ReconstructionError) as err:
-        _core(ReconstructionConfig(mean_text_conflict="both"))
+        _core(load_config().replace(mean_text_conflict="both"))
     msg = str(err.value)
     assert "T150" in msg or "T151" in msg
     assert "T079" in msg or "T093" in msg
 
 
 def test_culture_11_vs_10_2_on_one_item_set_is_infeasible():
-    cfg = ReconstructionConfig(culture_2007_resolution="conflict")
+    cfg = load_config().replace(culture_2007_resolution="conflict")
     with pytest.raises(ReconstructionError) as err:
         reconstruct_waves(cfg)
     assert "T166" in str(err.value) and "T171" in str(err.value)
 
 
 def test_base77_resolution_also_reproduces_everything():
-    cfg = ReconstructionConfig(other2007_resolution="base77")
+    cfg = load_config().replace(other2007_resolution="base77")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssumptionWarning)
         waves = reconstruct_waves(cfg)
@@ -201,7 +313,7 @@ def test_base77_resolution_also_reproduces_everything():
 
 # ----------------------------------------------------------------------------- priors
 def test_priors_are_configurable():
-    cfg = ReconstructionConfig(
+    cfg = load_config().replace(
         frame_path=None,
         ethnic_mix={h: (0.5, 0.35, 0.15) for h in range(1, 7)},
         female_share=0.6,

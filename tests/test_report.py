@@ -13,16 +13,21 @@ from surveylib.report import (
     AUDIT_COLUMNS,
     ExhibitResult,
     FigureSpec,
+    ReportInfo,
     Series,
     main_replicate,
 )
 from surveylib.report.figures import render
-from surveylib.report.html import BANNER, html_report, markdown_report, text_report
-from surveylib.report.runner import EXHIBITS, assumptions_from, exit_code, write_atomic
+from surveylib.report.html import html_report, markdown_report, text_report
+from surveylib.report.runner import assumptions_from, exit_code, write_atomic
+from surveylib.study import locate
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_DATA = (ROOT / "microdata" / "kz2007_reconstructed.csv").exists()
+STUDY = locate(ROOT)
+EXHIBITS = STUDY.analyses_package().EXHIBITS
 EVIL = "<script>alert('x')</script>"
+INFO = ReportInfo(title="A study", banner="RECONSTRUCTED DATA: a notice", data_notice="notice")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +35,7 @@ def replication(tmp_path_factory):
     if not HAS_DATA:
         pytest.skip("reconstructed microdata not built")
     out = tmp_path_factory.mktemp("replication")
-    code = main_replicate([str(out), "--quiet"])
+    code = main_replicate([str(out), "--quiet", "--study", str(ROOT)])
     return out, code
 
 
@@ -94,16 +99,28 @@ def test_exit_code():
 def test_html_escapes_labels_from_data():
     res = _evil_result()
     png = {"evil_fig": render(res.figures[0])}
-    html = html_report([res], res.audit, [EVIL], [EVIL], png)
+    html = html_report([res], res.audit, [EVIL], [EVIL], png, info=INFO)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
-    assert BANNER.split(":")[0] in html
+    assert INFO.banner in html and "<h1>A study</h1>" in html
+    evil = html_report([res], res.audit, [], [], png, info=ReportInfo(title=EVIL, banner=EVIL))
+    assert "<script>" not in evil
+
+
+def test_report_texts_come_from_the_study():
+    """Without the study's texts the report has a neutral title and no banner."""
+    res = _evil_result()
+    plain = html_report([res], res.audit, [], [], {})
+    assert "<h1>Replication report</h1>" in plain and 'class="banner"' not in plain
+    md = markdown_report([res], res.audit, [], [], {})
+    assert md.startswith("# Replication report\n\nAudit:")
 
 
 def test_text_and_markdown_render_the_same_content():
     res = _evil_result()
     assert "Evil" in text_report(res)
-    md = markdown_report([res], res.audit, [], [], {"evil_fig": "figures/evil_fig.png"})
+    md = markdown_report([res], res.audit, [], [], {"evil_fig": "figures/evil_fig.png"},
+                         info=INFO)
     assert "figures/evil_fig.png" in md and "RECONSTRUCTED" in md
 
 
@@ -129,10 +146,19 @@ def test_assumptions_from_provenance():
 
 
 def test_main_replicate_help(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main_replicate(["--help"])
-    assert exc.value.code == 0
+    assert main_replicate(["--help"]) == 0
     assert "replicate" in capsys.readouterr().out
+
+
+def test_marker_legend_names_the_comparison():
+    """A figure's marker legend is the study's text; the library's default is neutral."""
+    base = dict(key="m", title="t", categories=("a", "b"),
+                series=(Series("x", (1.0, 2.0)), Series("y", (2.0, 3.0))),
+                markers=((1, 0, "increase"),))
+    plain = render(FigureSpec(**base))
+    labelled = render(FigureSpec(**base, marker_labels=(("increase", "up since 1999"),)))
+    assert plain != labelled
+    assert render(FigureSpec(**base, marker_labels=(("decrease", "unused"),))) == plain
 
 
 if __name__ == "__main__":  # pragma: no cover

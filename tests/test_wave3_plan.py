@@ -25,13 +25,10 @@ from surveylib.errors import AssumptionWarning, PlanningError
 from surveylib.instruments import load_codebook
 from surveylib.io import read_csv, write_csv
 from surveylib.plan_cli import main
+from surveylib.study import locate
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # the study's scripts, when pytest is run without `python -m`
-    sys.path.insert(0, str(REPO))
-
-from analyses import wave3_plan as wave3  # noqa: E402
-
+wave3 = locate(REPO).analyses_module("wave3_plan")
 MICRODATA = REPO / "microdata"
 HAVE_MICRODATA = all(
     (MICRODATA / f).exists() for f in ("kz2007_reconstructed.csv", "kz2012_reconstructed.csv")
@@ -396,9 +393,9 @@ def test_cli_planning_error_exit_2(capsys):
 
 
 def test_cli_runs_where_analyses_is_not_importable(tmp_path):
-    """`surveylib plan` loads analyses/wave3_plan.py from its file when `analyses` is not on the
-    path (an installed surveylib run from another folder, the study named by SURVEYLIB_STUDY);
-    the split plan still imports its sibling modules and gives the same plan."""
+    """`surveylib plan` run from another folder, with `analyses` not on the path and the study
+    named by SURVEYLIB_STUDY, imports the plan and its sibling modules as a package of the
+    study and gives the same plan."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "surveylib").symlink_to(REPO / "surveylib", target_is_directory=True)

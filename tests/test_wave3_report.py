@@ -1,15 +1,16 @@
 """The wave-3 plan in the replication report is the plan itself, not a second computation."""
 
-import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from surveylib.errors import AssumptionWarning
+from surveylib.study import locate
 
-from analyses import wave3_plan, wave3_report  # noqa: E402
-from surveylib.errors import AssumptionWarning  # noqa: E402
+STUDY = locate(Path(__file__).resolve().parents[1])
+wave3_plan = STUDY.analyses_module("wave3_plan")
+wave3_report = STUDY.analyses_module("wave3_report")
 
 
 def test_report_exhibit_carries_the_plan_tables():

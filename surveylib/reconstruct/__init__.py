@@ -1,9 +1,15 @@
-"""Reconstructed respondent-level microdata for the 2007 and 2012 Kazakhstan attitude surveys.
+"""Respondent-level microdata reconstructed from published tables.
 
-The original respondent files are not public.  This package builds integer microdata that
-reproduce every published figure (``microdata/targets.csv``) within its rounding tolerance, and
-says so plainly: every file it writes is labelled "RECONSTRUCTED — not the original survey
+When a survey's respondent files are not public, this package builds integer microdata that
+reproduce every published figure (the study's ``targets.csv``) within its rounding tolerance,
+and says so plainly: every file it writes is labelled "RECONSTRUCTED — not the original survey
 data" and ships with ``PROVENANCE.md`` / ``provenance.json``.
+
+The library holds the general machinery (targets with rounding intervals, the integer program,
+seeded draws, verification, provenance); the study holds its facts and assumptions in its
+reconstruction file (``microdata/reconstruction.yaml``, see :mod:`.spec`), found through
+:func:`surveylib.study.locate`.  The Kazakhstan study (2007/2012 attitude surveys) is the one
+shipped with surveylib.
 
 Public API
 ----------
@@ -13,8 +19,10 @@ reconstruct(config=None, *, targets=None)
     Build both waves in memory: ``{2007: DataFrame, 2012: DataFrame}``.
 verify(microdata_frames, *, targets=None, config=None, weighted=False)
     Published versus reproduced value of every checkable figure.
+load_config(path=None, *, paths=None)
+    The study's knobs and published-table facts (a :class:`ReconstructionConfig`).
 ReconstructionConfig
-    Every assumption, with its default.
+    Every assumption, as named knobs.
 load_targets, build_targets_table
     The published figures as constraints.
 
@@ -35,8 +43,10 @@ import pandas as pd
 from ..errors import ReconstructionError
 from .build import WaveResult, build_all
 from .config import ReconstructionConfig, coerce_config
-from .output import NOTICE, write_csv, write_json, write_sav, write_text
+from .model import codebook
+from .output import NOTICE, prepare_out_dir, write_csv, write_json, write_sav, write_text
 from .provenance import build_provenance, render_markdown
+from .spec import StudySpec, load_config
 from .targets import build_targets_table, load_targets
 from .verify import failures, verify
 
@@ -44,18 +54,17 @@ __all__ = [
     "NOTICE",
     "ReconstructionConfig",
     "ReconstructionError",
+    "StudySpec",
     "WaveResult",
     "build_targets_table",
     "failures",
+    "load_config",
     "load_targets",
     "reconstruct",
     "reconstruct_all",
     "reconstruct_waves",
     "verify",
 ]
-
-FILE_STEM = "kz{wave}_reconstructed"
-
 
 def reconstruct_waves(config=None, *, targets: pd.DataFrame | None = None) -> dict:
     """Both waves with their build records: ``{wave: WaveResult}``."""
@@ -80,34 +89,35 @@ def reconstruct_all(out_dir, *, seed: int | None = None, config=None,
     seed : int, optional
         Overrides ``config.seed``.
     config : ReconstructionConfig or mapping, optional
-        Assumptions (default: :class:`ReconstructionConfig()`).
+        Assumptions (default: the located study's :func:`load_config`; a mapping overrides
+        some of its knobs).
     targets : path-like, optional
-        Annotated targets or raw ``published_targets.csv`` (default: ``microdata/targets.csv``).
+        Annotated targets or the raw published figures (default: the study's ``targets.csv``).
     sav : bool
         Also write SPSS files.
 
     Returns
     -------
     dict
-        ``{2007: DataFrame, 2012: DataFrame}``.  Files written: ``kz2007_reconstructed.csv``,
-        ``kz2012_reconstructed.csv`` (and ``.sav``), ``targets.csv``, ``verification.csv``,
-        ``provenance.json``, ``PROVENANCE.md``.  Same seed and config give identical bytes.
+        ``{wave: DataFrame}``.  Files written: one CSV (and ``.sav``) per wave named by the
+        study's ``file_stem``, ``targets.csv``, ``verification.csv``, ``provenance.json``,
+        ``PROVENANCE.md``.  Same seed and config give identical bytes.
     """
     cfg = coerce_config(None, config)
     if seed is not None:
         cfg = cfg.replace(seed=int(seed))
     tab = load_targets(targets, config=cfg)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(out_dir)
     results = build_all(tab, cfg)
     files = {}
     for wave, res in results.items():
-        stem = FILE_STEM.format(wave=wave)
-        write_csv(res.data, out / f"{stem}.csv")
-        files[(wave, "csv")] = f"{stem}.csv"
+        name = cfg.study.file_name(wave, "csv")
+        write_csv(res.data, out / name)
+        files[(wave, "csv")] = name
         if sav:
-            write_sav(res.data, out / f"{stem}.sav", wave)
-            files[(wave, "sav")] = f"{stem}.sav"
+            name = cfg.study.file_name(wave, "sav")
+            write_sav(res.data, out / name, codebook(wave, cfg))
+            files[(wave, "sav")] = name
     table = verify({w: r.data for w, r in results.items()}, targets=tab, config=cfg)
     write_csv(tab, out / "targets.csv")
     # 12 significant digits: the file records the check, not the last bit of a float sum,

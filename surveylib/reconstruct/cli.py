@@ -1,99 +1,135 @@
-"""Command line: ``surveylib reconstruct {run,verify,targets}``.
+"""The ``surveylib reconstruct`` and ``surveylib verify`` commands.
 
-``run``     rebuild the microdata folder (default ``microdata/`` of the repository);
-``verify``  recompute every published figure from the files and exit 1 on any failure;
-``targets`` rebuild ``microdata/targets.csv`` from ``shared/seeds/published_targets.csv``.
+The top-level command line (:mod:`surveylib.cli`) builds one subparser per command with
+:func:`configure_reconstruct` / :func:`configure_verify` and runs it with
+:func:`run_reconstruct` / :func:`run_verify`, which return the exit status:
+
+* 0: done (reconstruct), or every published figure reproduced (verify);
+* 1: verify found a published figure outside its tolerance.
+
+Bad input (a study folder that is not there, a missing or invalid ``--config``, an unwritable
+``--out``) raises a :class:`~surveylib.errors.SurveyDesignError` subclass with a one-line
+message; the top-level command line prints it and exits 2.
+
+The study's folders come from :func:`surveylib.study.from_args` (``--study``, ``--microdata``,
+``--instruments``, ``--frames``); its knobs and published-table facts from its reconstruction
+file (``<microdata>/reconstruction.yaml``), with ``--config FILE`` overriding knobs.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import SurveyDesignError
-from .config import coerce_config, repo_root
+from ..errors import ReconstructionError
+from ..study import add_study_arguments, from_args
+from .spec import load_config, read_yaml
+
+#: study folders each command reads
+RECONSTRUCT_FOLDERS = ("instruments", "microdata", "frames")
+VERIFY_FOLDERS = ("instruments", "microdata")
+
+_VERIFY_SHOWN = ["id", "wave", "statistic", "variable", "level", "domain_var", "domain_level",
+                 "published", "reproduced", "lower", "upper", "role", "pass"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="surveylib reconstruct",
-                                description="Reconstructed microdata of the 2007/2012 surveys "
-                                "(RECONSTRUCTED — not the original survey data).")
-    sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="rebuild the microdata files")
-    run.add_argument("--out", default=str(repo_root() / "microdata"))
-    run.add_argument("--seed", type=int, default=None)
-    run.add_argument("--config", default=None, help="JSON file of ReconstructionConfig overrides")
-    run.add_argument("--no-sav", action="store_true")
-    ver = sub.add_parser("verify", help="published vs reproduced figures; exit 1 on failure")
-    ver.add_argument("--dir", default=str(repo_root() / "microdata"))
-    ver.add_argument("--config", default=None)
-    ver.add_argument("--weighted", action="store_true",
-                     help="use design weights (the published figures are unweighted)")
-    ver.add_argument("--all", action="store_true", help="print every row, not only failures")
-    tg = sub.add_parser("targets", help="rebuild targets.csv from published_targets.csv")
-    tg.add_argument("--from", dest="source", required=True)
-    tg.add_argument("--out", default=str(repo_root() / "microdata" / "targets.csv"))
-    tg.add_argument("--config", default=None)
-    return p
+def _add_config_option(parser) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE", default=None,
+        help="JSON or YAML mapping of knob overrides applied to the study's "
+             "reconstruction.yaml (e.g. {\"other2007_resolution\": \"base77\"})")
 
 
-def _config(path):
-    if path is None:
-        return coerce_config(None, None)
-    return coerce_config(None, json.loads(Path(path).read_text(encoding="utf-8")))
+def configure_reconstruct(parser) -> None:
+    """Add the options of ``surveylib reconstruct`` to an argparse (sub)parser."""
+    parser.description = (
+        "Rebuild the reconstructed microdata from the published figures (RECONSTRUCTED — not "
+        "the original survey data): respondent files, targets.csv, verification.csv and the "
+        "provenance record. Same seed and configuration give byte-identical files.")
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="folder to write into (default: the study's microdata folder)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="seed of every random draw (default: the study's `seed` knob)")
+    _add_config_option(parser)
+    parser.add_argument("--targets", metavar="FILE", default=None,
+                        help="published figures, annotated (targets.csv) or raw "
+                             "(published_targets.csv) (default: the study's targets.csv)")
+    parser.add_argument("--no-sav", action="store_true",
+                        help="write CSV files only, no SPSS .sav files")
+    add_study_arguments(parser, RECONSTRUCT_FOLDERS)
 
 
-def main(argv=None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 verification failure, 2 error)."""
+def configure_verify(parser) -> None:
+    """Add the options of ``surveylib verify`` to an argparse (sub)parser."""
+    parser.description = (
+        "Recompute every published figure from the respondent files and compare it with its "
+        "tolerance. Exit status 1 when a figure is out of tolerance.")
+    parser.add_argument("--dir", metavar="DIR", default=None,
+                        help="folder of the respondent files to check (default: the study's "
+                             "microdata folder)")
+    _add_config_option(parser)
+    parser.add_argument("--weighted", action="store_true",
+                        help="use the design weights and fpc (the published figures are "
+                             "unweighted, so they are not expected to hold)")
+    parser.add_argument("--all", action="store_true",
+                        help="print every figure, not only the failures")
+    add_study_arguments(parser, VERIFY_FOLDERS)
+
+
+def _config(args):
+    """The study's configuration with the ``--config`` overrides applied."""
+    cfg = load_config(paths=from_args(args))
+    if args.config is None:
+        return cfg
+    overrides = read_yaml(Path(args.config), "--config file")
+    if overrides is None:
+        return cfg
+    if not isinstance(overrides, Mapping):
+        raise ReconstructionError(
+            f"--config {args.config} must hold a mapping of knob -> value, not a "
+            f"{type(overrides).__name__}.", parameter="config", value=str(args.config))
+    return cfg.replace(**{str(k): v for k, v in overrides.items()})
+
+
+def run_reconstruct(args) -> int:
+    """Run ``surveylib reconstruct`` with parsed ``args``; returns 0."""
     from . import reconstruct_all
-    from .output import write_csv
-    from .targets import build_targets_table, load_targets
+
+    cfg = _config(args)
+    out = Path(args.out) if args.out is not None else cfg.study.paths.require("microdata")
+    frames = reconstruct_all(out, seed=args.seed, config=cfg, targets=args.targets,
+                             sav=not args.no_sav)
+    for wave, df in sorted(frames.items()):
+        print(f"wave {wave}: {len(df)} respondents written to {out}")
+    return 0
+
+
+def run_verify(args) -> int:
+    """Run ``surveylib verify`` with parsed ``args``; 0 if every figure is reproduced, else 1."""
+    from .targets import load_targets
     from .verify import failures, verify
 
-    args = _parser().parse_args(argv)
-    try:
-        cfg = _config(args.config)
-        if args.command == "run":
-            frames = reconstruct_all(args.out, seed=args.seed, config=cfg, sav=not args.no_sav)
-            for wave, df in sorted(frames.items()):
-                print(f"wave {wave}: {len(df)} respondents written to {args.out}")
-            return 0
-        if args.command == "targets":
-            table = build_targets_table(args.source, cfg)
-            write_csv(table, Path(args.out))
-            print(f"{len(table)} targets written to {args.out}")
-            return 0
-        folder = Path(args.dir)
-        frames = {}
-        for wave in (2007, 2012):
-            f = folder / f"kz{wave}_reconstructed.csv"
-            if not f.exists():
-                print(f"missing {f}; run `surveylib reconstruct run` first", file=sys.stderr)
-                return 2
-            frames[wave] = pd.read_csv(f)
-        tpath = folder / "targets.csv"
-        table = verify(frames, targets=load_targets(tpath if tpath.exists() else None,
-                                                    config=cfg),
-                       config=cfg, weighted=args.weighted)
-        bad = failures(table)
-        show = table if args.all else bad
-        cols = ["id", "wave", "statistic", "variable", "level", "domain_var", "domain_level",
-                "published", "reproduced", "lower", "upper", "role", "pass"]
-        with pd.option_context("display.width", 200, "display.max_rows", 1000):
-            if not show.empty:
-                print(show[cols].to_string(index=False))
-        print(f"{int(table['pass'].sum())} of {len(table)} published figures reproduced; "
-              f"{len(bad)} failures (excluded conflicts: "
-              f"{', '.join(table.loc[table['role'] == 'excluded', 'id']) or 'none'}).")
-        return 1 if len(bad) else 0
-    except SurveyDesignError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    cfg = _config(args)
+    folder = Path(args.dir) if args.dir is not None else cfg.study.paths.require("microdata")
+    frames = {}
+    for wave in cfg.study.waves:
+        path = folder / cfg.study.file_name(wave, "csv")
+        if not path.exists():
+            raise ReconstructionError(
+                f"{path} not found; run `surveylib reconstruct --out {folder}` first or pass "
+                "--dir DIR.", parameter="dir", value=str(path))
+        frames[wave] = pd.read_csv(path)
+    tpath = folder / "targets.csv"
+    table = verify(frames, targets=load_targets(tpath if tpath.exists() else None, config=cfg),
+                   config=cfg, weighted=args.weighted)
+    bad = failures(table)
+    show = table if args.all else bad
+    with pd.option_context("display.width", 200, "display.max_rows", 1000):
+        if not show.empty:
+            print(show[_VERIFY_SHOWN].to_string(index=False))
+    print(f"{int(table['pass'].sum())} of {len(table)} published figures reproduced; "
+          f"{len(bad)} failures (excluded conflicts: "
+          f"{', '.join(table.loc[table['role'] == 'excluded', 'id']) or 'none'}).")
+    return 1 if len(bad) else 0

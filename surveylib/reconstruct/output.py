@@ -42,7 +42,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     return _write_csv(df, path)
 
 
-def write_sav(df: pd.DataFrame, path: Path, wave: int) -> Path:
+def write_sav(df: pd.DataFrame, path: Path, codebook) -> Path:
     """SPSS file with the codebook's labels, the RECONSTRUCTED file label, a fixed timestamp.
 
     ``surveylib.io.write_spss`` writes the labels; the header's file label is then set to
@@ -54,7 +54,7 @@ def write_sav(df: pd.DataFrame, path: Path, wave: int) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".sav")
     os.close(fd)
     try:
-        write_spss(df, tmp, wave)
+        write_spss(df, tmp, codebook)
         raw = bytearray(Path(tmp).read_bytes())
     finally:
         if os.path.exists(tmp):
@@ -77,3 +77,26 @@ def write_json(obj, path: Path) -> Path:
 
 def write_text(text: str, path: Path) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def prepare_out_dir(out_dir) -> Path:
+    """Create ``out_dir`` if needed and check it is a writable folder.
+
+    Raises
+    ------
+    ReconstructionError
+        One line naming the folder, if it is a file or cannot be created or written.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ReconstructionError(f"--out {out} is a file, not a folder; pass a folder.",
+                                  parameter="out", value=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test.", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise ReconstructionError(
+            f"cannot write to {out} ({exc.strerror or exc}); pass a writable folder with --out.",
+            parameter="out", value=str(out)) from None
+    return out

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import scipy
 
-from .build import EDU_ITEMS, REASONS, WaveResult, familiarity_groups
 from .config import ReconstructionConfig
+from .model import EDU_ITEMS, REASONS, WaveResult, familiarity_groups
 from .output import NOTICE
-from .targets import STRATUM_NAMES
 
 ASSUMED_COLUMNS = {
     "resp_id": "sequential within the file (rows grouped by stratum, seeded order)",
@@ -45,8 +44,9 @@ def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionCo
     waves = {}
     for wave, res in sorted(results.items()):
         res: WaveResult
-        n_h = np.bincount(res.data["stratum"].to_numpy(), minlength=7)[1:]
-        groups = familiarity_groups(wave)
+        codes = cfg.study.stratum_codes
+        n_h = np.bincount(res.data["stratum"].to_numpy(), minlength=max(codes) + 1)
+        groups = familiarity_groups(wave, cfg)
         cols = _column_targets(targets, wave)
         fam = cols.pop("familiarity", [])
         columns = {}
@@ -74,32 +74,30 @@ def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionCo
             "allocation": res.allocation,
             "population_source": res.population_source,
             "strata": {
-                STRATUM_NAMES[h]: {"code": h, "N_h": float(res.population[h - 1]),
-                                   "n_h": int(n_h[h - 1]),
-                                   "weight": float(res.population[h - 1] / n_h[h - 1])}
-                for h in range(1, 7)
+                cfg.study.strata[h]: {"code": h, "N_h": float(res.population[i]),
+                                      "n_h": int(n_h[h]),
+                                      "weight": float(res.population[i] / n_h[h])}
+                for i, h in enumerate(codes)
             },
             "familiarity_groups": {k: list(v) for k, v in sorted(groups.items())},
             "columns": columns,
         }
     v = verification
+    text = cfg.study.provenance
     exceptions = targets[targets["resolution"] != ""][["id", "wave", "role", "lower", "upper",
                                                        "tolerance_rule", "resolution"]]
     return {
         "notice": NOTICE,
-        "what": "Respondent-level microdata reconstructed to reproduce every published figure of "
-        "the 2007 and 2012 surveys of attitudes of Kazakhstan's urban population to migrants "
-        "from China (Sadovskaya; fieldwork BRiF Central Asia). The original respondent files "
-        "are not public. These files are NOT the original data: every column beyond the "
-        "published aggregates is an assumption.",
+        "what": text.get("what", "Respondent-level microdata reconstructed to reproduce every "
+                         "published figure. These files are NOT the original data."),
         "seed": int(cfg.seed),
         "solver": {
             "method": "integer cell counts by mixed-integer linear programming, minimum L1 "
             "distance to a documented prior; infeasible sets reported with an irreducible "
             "conflicting subset of targets (deletion filter)",
             "implementation": f"scipy.optimize.milp (HiGHS), scipy {scipy.__version__}",
-            "order": "2012 first (regional figures), then 2007 with the cross-wave figures "
-            "(T121, T123-T125, T130) as linear constraints given the 2012 counts",
+            "order": text.get("order", "later wave first, then the earlier one with the "
+                              "cross-wave figures as linear constraints"),
         },
         "tolerances": {
             "default": "round half up: integer percent v -> [v-0.5, v+0.5); one decimal v -> "
@@ -107,8 +105,7 @@ def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionCo
             "exceptions": exceptions.to_dict("records"),
         },
         "verification": {
-            "design": "SurveyDesign(df, strata='stratum') with equal weights (published figures "
-            "are unweighted pooled counts, NOTES.md b5)",
+            "design": text.get("design", "SurveyDesign(df, strata='stratum') with equal weights"),
             "checked": int(len(v)),
             "passed": int(v["pass"].sum()),
             "failed_not_excluded": int(((~v["pass"]) & (v["role"] != "excluded")).sum()),

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AssumptionWarning, ReconstructionError
-from .build import EDU_ITEMS, INTEREST_ITEMS, familiarity_groups
 from .config import coerce_config
+from .model import EDU_ITEMS, INTEREST_ITEMS, item_sets
 from .targets import load_targets
 
 VERIFY_COLUMNS = ("id", "wave", "statistic", "variable", "level", "domain_var", "domain_level",
@@ -49,12 +49,8 @@ class _Wave:
         data = df.copy()
         att = data["attitude"].astype("float64")
         data["_att"] = att.where(att.between(1, 5))
-        groups = familiarity_groups(wave)
-        sets = {"modern": list(groups["modern"]), "culture": list(groups["culture"]),
-                "all": list(groups["modern"]) + list(groups["culture"]),
-                "culture_seed004": list(cfg.culture_subset_items)}
-        for name, cols in sets.items():
-            data[f"_fam_{name}"] = data[cols].astype("float64").mean(axis=1)
+        for name, cols in item_sets(wave, cfg).items():
+            data[f"_fam_{name}"] = data[list(cols)].astype("float64").mean(axis=1)
         interest = [c for c in INTEREST_ITEMS if c in data.columns]
         if interest:
             data["_interest"] = data[interest].astype("float64").mean(axis=1)
@@ -183,9 +179,10 @@ def verify(microdata_frames, *, targets: pd.DataFrame | None = None, config=None
     microdata_frames : mapping {wave: DataFrame}, DataFrame or sequence of DataFrames
         Respondent files with the agreed variable names (one wave per frame).
     targets : DataFrame, optional
-        Annotated targets (default: ``microdata/targets.csv`` with ``config``'s resolutions).
+        Annotated targets (default: the study's ``targets.csv`` with ``config``'s resolutions).
     config : ReconstructionConfig or mapping, optional
-        Needed for the culture item subset, claim margin and Kazakh ratio.
+        The study's knobs (default: the located study's); needed for the item sets, the claim
+        margin and the ratio interval.
     weighted : bool
         Use the design weights and fpc (default False: the published figures are unweighted).
 

@@ -1,9 +1,11 @@
 """Replication reports: exhibit results, figures, HTML/Markdown rendering and the runner.
 
-Every published exhibit of the Kazakhstan attitude surveys has an analysis script in the
-repository's ``analyses/`` folder whose ``run()`` returns an :class:`ExhibitResult`.  The
+A study (see :mod:`surveylib.study`) has one script per published exhibit in its
+``analyses/`` folder whose ``run()`` returns an :class:`ExhibitResult`: the published
+figures next to the reproduced ones with their tolerances, tables, tests and figures.  The
 runner (:func:`run_replication`) collects them and writes ``report.md``, ``index.html``,
-``audit.csv``, ``results.json`` and PNG figures.
+``audit.csv``, ``results.json`` and PNG figures; the report's title and banners are the
+study's (:class:`ReportInfo`).
 
 The containers here hold numbers computed elsewhere (surveylib estimators, the inference and
 weighting modules); nothing in this package estimates anything.
@@ -23,6 +25,7 @@ __all__ = [
     "TEST_COLUMNS",
     "ExhibitResult",
     "FigureSpec",
+    "ReportInfo",
     "Series",
     "main_replicate",
     "run_replication",
@@ -42,7 +45,7 @@ TEST_COLUMNS = [
 ]
 
 #: Audit statuses. ``fail`` makes the runner's exit code non-zero; ``conflict`` marks a
-#: published figure that contradicts another published figure (NOTES.md b4) and cannot be met.
+#: published figure that contradicts another published figure and cannot be met.
 STATUSES = ("pass", "fail", "conflict", "claim", "not reproducible")
 
 
@@ -70,6 +73,36 @@ class FigureSpec:
     markers: tuple = ()  # (series index, category index, "increase" | "decrease")
     note: str = ""
     ylim: tuple | None = None
+    #: legend text per marker kind, e.g. (("increase", "▲ up since the last wave"),)
+    marker_labels: tuple = ()
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """The texts of a replication report that belong to the study, not to the library.
+
+    A study gives them as ``REPORT`` (keyword arguments of this class) in its
+    ``analyses/__init__.py``.
+
+    Attributes
+    ----------
+    title : str
+        Heading of ``report.md`` and ``index.html``.
+    short_title : str
+        The HTML page's ``<title>`` (default: ``title``).
+    banner : str
+        A notice shown above the report (e.g. what the data are); none when empty.
+    data_notice : str
+        The same notice in a few words, stored as ``"banner"`` in ``results.json``.
+    assumptions_title : str
+        Heading of the assumptions section.
+    """
+
+    title: str = "Replication report"
+    short_title: str = ""
+    banner: str = ""
+    data_notice: str = ""
+    assumptions_title: str = "Assumptions"
 
 
 @dataclass
@@ -175,11 +208,11 @@ def dumps(obj) -> str:
     return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False)
 
 
-def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> int:
+def run_replication(out_dir, *, study=None, progress: bool = True) -> int:
     """Run every analysis and write the report; see :func:`surveylib.report.runner.run_replication`."""
     from .runner import run_replication as _run
 
-    return _run(out_dir, progress=progress, microdata_dir=microdata_dir)
+    return _run(out_dir, study=study, progress=progress)
 
 
 def main_replicate(argv=None) -> int:

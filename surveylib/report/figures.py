@@ -16,12 +16,13 @@ from matplotlib.figure import Figure
 
 from . import FigureSpec
 
-#: Colours of the series (2007, 2012, further series), close to the report's grey/blue print.
+#: Colours of the series (first wave, second wave, further series), grey/blue as in print.
 PALETTE = ("#8c9fb8", "#1f4e79", "#c9822b", "#6b8e23", "#7f7f7f", "#b03a2e")
 MARKER_SYMBOL = {"increase": "\u25b2", "decrease": "\u25bc"}
+#: Default legend of the markers; a figure names its comparison in ``FigureSpec.marker_labels``.
 MARKER_TEXT = {
-    "increase": "\u25b2 a meaningful increase compared to 2007",
-    "decrease": "\u25bc a meaningful decrease compared to 2007",
+    "increase": "\u25b2 a meaningful increase",
+    "decrease": "\u25bc a meaningful decrease",
 }
 
 
@@ -119,7 +120,8 @@ def render(spec: FigureSpec, *, dpi: int = 110) -> bytes:
         ax.spines[side].set_visible(False)
     ax.set_title(textwrap.fill(spec.title, 95), fontsize=9.5, loc="left")
     ax.legend(fontsize=8, frameon=False, loc="best")
-    footer = "  ".join(MARKER_TEXT[u] for u in ("decrease", "increase") if u in used)
+    legend = {**MARKER_TEXT, **dict(spec.marker_labels)}
+    footer = "  ".join(legend[u] for u in ("decrease", "increase") if u in used)
     note = " ".join(x for x in (footer, spec.note) if x)
     if note:
         fig.text(0.01, 0.01, textwrap.fill(note, 150), fontsize=7, ha="left", va="bottom")

@@ -1,7 +1,8 @@
 """Text, Markdown and self-contained HTML renderings of replication results.
 
 Every string that comes from data (labels, notes, quantities) is escaped with
-:func:`html.escape` before it enters the HTML; rounding happens only here.
+:func:`html.escape` before it enters the HTML; rounding happens only here.  The report's title
+and banner are the study's (:class:`~surveylib.report.ReportInfo`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-BANNER = ("RECONSTRUCTED MICRODATA: these numbers come from respondent files rebuilt from the "
-          "published aggregates (surveylib.reconstruct), not from the original survey files, "
-          "which are not public. Agreement with the published figures is by construction; "
-          "standard errors, tests and weighted estimates describe the reconstruction.")
+from . import ReportInfo
 
 AUDIT_SHOW = ["target_id", "wave", "domain", "quantity", "published", "reproduced", "se",
               "ci_low", "ci_high", "status", "design_weighted", "calibrated", "common_18plus"]
@@ -68,9 +66,8 @@ def _frame_text(df: pd.DataFrame, cols=None) -> str:
 def text_report(res) -> str:
     """Plain-text report of one :class:`~surveylib.report.ExhibitResult`."""
     out = [f"== {res.title} ==", f"Source: {res.source}", f"Method: {res.method}", ""]
-    out.append(f"Published vs reproduced ({res.n_pass} pass, {res.n_fail} fail); reproduced = "
-               "unweighted, wave universe, with SE and 95% CI; design_weighted / calibrated / "
-               "common_18plus for comparison:")
+    out.append(f"Published vs reproduced ({res.n_pass} pass, {res.n_fail} fail), with the "
+               "reproduced value's SE and CI:")
     out.append(_frame_text(res.audit, AUDIT_SHOW))
     for name, table in sorted(res.tables.items()):
         out += ["", f"-- {name} --", _frame_text(table)]
@@ -98,13 +95,13 @@ def _md_table(df: pd.DataFrame, cols=None) -> str:
 
 
 def markdown_report(results, audit: pd.DataFrame, assumptions: list, gaps: list,
-                    figure_files: dict) -> str:
+                    figure_files: dict, *, info: ReportInfo | None = None) -> str:
     """``report.md``: banner, audit summary, every exhibit with tables, tests and figures."""
+    info = ReportInfo() if info is None else info
     n_fail = int((audit["status"] == "fail").sum()) if len(audit) else 0
     n_pass = int((audit["status"] == "pass").sum()) if len(audit) else 0
-    lines = ["# Replication: attitudes of Kazakhstan's urban population to migrants from China "
-             "(2007, 2012)", "", f"> **{BANNER}**", "",
-             f"Audit: {n_pass} published figures reproduced within tolerance, {n_fail} outside; "
+    lines = [f"# {info.title}", ""] + ([f"> **{info.banner}**", ""] if info.banner else [])
+    lines += [f"Audit: {n_pass} published figures reproduced within tolerance, {n_fail} outside; "
              f"{int((audit['status'] == 'conflict').sum()) if len(audit) else 0} conflicting "
              "published figures (not counted).", ""]
     lines += ["## Contents", ""] + [f"- [{r.title}](#{r.key})" for r in results] + [""]
@@ -123,7 +120,7 @@ def markdown_report(results, audit: pd.DataFrame, assumptions: list, gaps: list,
             lines += ["### Notes", ""] + [f"- {n}" for n in r.notes] + [""]
         if r.gaps:
             lines += ["### Gaps", ""] + [f"- {g}" for g in r.gaps] + [""]
-    lines += ["## Assumptions (microdata/provenance.json)", ""]
+    lines += [f"## {info.assumptions_title}", ""]
     lines += [f"- {a}" for a in assumptions] or ["_(none recorded)_"]
     lines += ["", "## Gaps", ""] + ([f"- {g}" for g in gaps] or ["_(none)_"]) + [""]
     return "\n".join(lines)
@@ -162,22 +159,23 @@ def _ul(items) -> str:
 
 
 def html_report(results, audit: pd.DataFrame, assumptions: list, gaps: list,
-                figures_png: dict) -> str:
+                figures_png: dict, *, info: ReportInfo | None = None) -> str:
     """Self-contained ``index.html``: inline CSS, figures as base64 PNG, escaped text."""
+    info = ReportInfo() if info is None else info
     n_fail = int((audit["status"] == "fail").sum()) if len(audit) else 0
     n_pass = int((audit["status"] == "pass").sum()) if len(audit) else 0
     n_conf = int((audit["status"] == "conflict").sum()) if len(audit) else 0
     verdict = "all published figures within tolerance" if n_fail == 0 else \
         f"{n_fail} published figure(s) outside tolerance"
     parts = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-             "<title>Replication: attitudes to migrants from China (Kazakhstan 2007, 2012)"
-             "</title>", f"<style>{css()}</style></head><body>",
-             f"<div class=\"banner\">{escape(BANNER)}</div>",
-             "<h1>Replication: attitudes of Kazakhstan's urban population to migrants from China"
-             " (2007, 2012)</h1>",
-             f"<p class=\"verdict {'ok' if n_fail == 0 else 'bad'}\">Audit: {n_pass} pass, "
-             f"{n_fail} fail, {n_conf} conflicting published figures (not counted) &mdash; "
-             f"{escape(verdict)}.</p>", "<nav><h2>Contents</h2><ul>"]
+             f"<title>{escape(info.short_title or info.title, quote=False)}</title>",
+             f"<style>{css()}</style></head><body>"]
+    if info.banner:
+        parts.append(f"<div class=\"banner\">{escape(info.banner)}</div>")
+    parts += [f"<h1>{escape(info.title, quote=False)}</h1>",
+              f"<p class=\"verdict {'ok' if n_fail == 0 else 'bad'}\">Audit: {n_pass} pass, "
+              f"{n_fail} fail, {n_conf} conflicting published figures (not counted) &mdash; "
+              f"{escape(verdict)}.</p>", "<nav><h2>Contents</h2><ul>"]
     parts += [f"<li><a href=\"#{escape(r.key)}\">{escape(r.title)}</a> "
               f"<span class=\"{'ok' if r.n_fail == 0 else 'bad'}\">({r.n_pass} pass, "
               f"{r.n_fail} fail)</span></li>" for r in results]
@@ -210,7 +208,7 @@ def html_report(results, audit: pd.DataFrame, assumptions: list, gaps: list,
     parts += ["<section id=\"audit\"><h2>Audit of every published figure</h2>",
               html_table(audit, ["exhibit", *AUDIT_SHOW, "tolerance", "note"],
                          status_col="status"), "</section>",
-              "<section id=\"assumptions\"><h2>Assumptions (microdata/provenance.json)</h2>",
+              f"<section id=\"assumptions\"><h2>{escape(info.assumptions_title, quote=False)}</h2>",
               _ul(assumptions), "</section>",
               "<section id=\"gaps\"><h2>Gaps</h2>", _ul(gaps), "</section>",
               "</body></html>"]

@@ -1,4 +1,4 @@
-"""Run every replication script and write the report (``surveylib replicate``).
+"""Run a study's exhibit scripts and write the report (``surveylib replicate``).
 
 Outputs in ``out_dir`` (all written atomically, byte-identical run to run):
 
@@ -8,14 +8,23 @@ Outputs in ``out_dir`` (all written atomically, byte-identical run to run):
 * ``audit.csv`` - every published figure: published, reproduced, se, CI, status;
 * ``results.json`` - every exhibit's audit, tables, tests, notes and gaps (sorted keys).
 
+The exhibits are the study's, not the library's: the runner imports the study's
+``analyses/`` folder as a package (:meth:`surveylib.study.StudyPaths.analyses_package`) and
+reads from it
+
+``EXHIBITS``             the exhibit modules in report order, each with
+                         ``run(data, *, study) -> ExhibitResult``;
+``REPORT`` (optional)    the report's texts, keyword arguments of :class:`ReportInfo`;
+``load(study)`` (opt.)   data shared by every exhibit, read once (default ``None``: each
+                         exhibit reads its own);
+``assumptions(study)``   (optional) the lines of the assumptions section.
+
 The exit code is 0 when every published figure is within tolerance, 1 when at least one is
 not, and 2 when an analysis could not run.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 import tempfile
@@ -25,29 +34,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import AUDIT_COLUMNS, dumps
+from .. import study as study_paths
+from ..errors import StudyNotFoundError, SurveyDesignError
+from . import AUDIT_COLUMNS, ReportInfo, dumps
 from .figures import render
 from .html import html_report, markdown_report
-
-#: The exhibits in report order (module names in the repository's ``analyses/`` folder).
-EXHIBITS = ("table_7_1", "diagram_7_2", "diagram_7_3", "diagram_7_1", "reasons_labour",
-            "diagram_6_1", "sample_error", "subgroup_claims", "wave3_report")
-
-
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
-def _import_analyses():
-    root = repo_root()
-    if not (root / "analyses").is_dir():
-        raise FileNotFoundError(
-            f"{root / 'analyses'} not found: run from a source checkout of surveylib, where the "
-            "replication scripts live."
-        )
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    return importlib.import_module("analyses._common")
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -115,17 +106,67 @@ def _short(v, limit: int = 600) -> str:
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
-def run_all(data=None, *, microdata_dir=None, progress: bool = True, exhibits=EXHIBITS):
-    """Run the analyses; returns (results, errors) where errors maps exhibit -> message."""
-    common = _import_analyses()
+class Study:
+    """A study's exhibits as the runner sees them: the imported ``analyses/`` package.
+
+    Parameters
+    ----------
+    paths : StudyPaths, optional
+        The study's folders (default :func:`surveylib.study.locate`).
+    """
+
+    def __init__(self, paths=None):
+        self.paths = study_paths.locate() if paths is None else paths
+        self.package = self.paths.analyses_package()
+        exhibits = getattr(self.package, "EXHIBITS", None)
+        if not exhibits:
+            raise StudyNotFoundError(
+                f"{self.paths.analyses} defines no EXHIBITS: its __init__.py must list the "
+                "exhibit scripts in report order, e.g. EXHIBITS = ('table_1', 'figure_2').",
+                parameter="analyses", value=str(self.paths.analyses),
+            )
+        self.exhibits = tuple(exhibits)
+        self.info = ReportInfo(**getattr(self.package, "REPORT", {}))
+
+    def module(self, key: str):
+        """The exhibit script ``key`` (imported once)."""
+        return study_paths.load_module(self.package, key)
+
+    def load(self):
+        """The data shared by every exhibit (``None`` when the study does not say)."""
+        load = getattr(self.package, "load", None)
+        return None if load is None else load(self.paths)
+
+    def assumptions(self) -> list[str]:
+        """The lines of the report's assumptions section."""
+        lines = getattr(self.package, "assumptions", None)
+        return [] if lines is None else list(lines(self.paths))
+
+    def select(self, keys=None) -> tuple:
+        """The exhibits ``keys`` (all by default), in report order; an unknown key is an error."""
+        if not keys:
+            return self.exhibits
+        unknown = [k for k in keys if k not in self.exhibits]
+        if unknown:
+            raise SurveyDesignError(
+                f"unknown exhibit {unknown[0]!r}; the study's exhibits are "
+                f"{', '.join(self.exhibits)}.",
+                parameter="exhibit", value=unknown[0], expected=list(self.exhibits),
+            )
+        return tuple(k for k in self.exhibits if k in keys)
+
+
+def run_all(study: Study | None = None, *, data=None, progress: bool = True, exhibits=None):
+    """Run the exhibits; returns (results, errors) where errors maps exhibit -> message."""
+    study = Study() if study is None else study
+    keys = study.select(exhibits)
     if data is None:
-        data = common.load_data(microdata_dir)
+        data = study.load()
     results, errors = [], {}
-    for key in exhibits:
+    for key in keys:
         t0 = time.perf_counter()
         try:
-            mod = importlib.import_module(f"analyses.{key}")
-            res = mod.run(data)
+            res = study.module(key).run(data, study=study.paths)
         except Exception as exc:  # report and go on: the exit code says it failed
             errors[key] = f"{type(exc).__name__}: {exc}"
             if progress:
@@ -147,15 +188,61 @@ def exit_code(audit: pd.DataFrame, errors: dict) -> int:
     return 1 if len(audit) and (audit["status"] == "fail").any() else 0
 
 
-def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> int:
-    """Run all analyses and write the report files to ``out_dir``; returns the exit code."""
+def writable_folder(path, *, option: str = "--out") -> Path:
+    """Create the output folder ``path`` (and parents) and check a file can be written in it.
+
+    Called before any analysis runs, so a wrong ``--out`` fails at once.
+
+    Raises
+    ------
+    SurveyDesignError
+        If ``path`` is a file, lies under a file, or cannot be written.
+    """
+    out = Path(path).expanduser()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if out.exists() and not out.is_dir():
+            why = "is a file, not a folder"
+        elif any(p.exists() and not p.is_dir() for p in out.parents):
+            under = next(p for p in out.parents if p.exists() and not p.is_dir())
+            why = f"lies under the file {under}"
+        else:
+            why = f"cannot be written ({exc.strerror or exc})"
+        raise SurveyDesignError(
+            f"{option} {out} {why}; give a folder that can be created and written.",
+            parameter=option, value=str(out), hint=f"{option} DIR",
+        ) from None
+    return out
+
+
+def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None) -> int:
+    """Run the study's exhibits and write the report files to ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Output folder (created; checked to be writable before anything runs).
+    study : StudyPaths or Study, optional
+        The study (default :func:`surveylib.study.locate`).
+    progress : bool
+        Print a line per exhibit on stderr.
+    exhibits : sequence of str, optional
+        Run only these exhibits (default: all, in the study's order).
+
+    Returns
+    -------
+    int
+        The exit code: 0, 1 (a published figure outside tolerance) or 2 (an exhibit failed).
+    """
     t0 = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    common = _import_analyses()
-    results, errors = run_all(microdata_dir=microdata_dir, progress=progress)
-    prov = common.provenance(microdata_dir)
-    assumptions = assumptions_from(prov)
+    out = writable_folder(out_dir)
+    study = study if isinstance(study, Study) else Study(study)
+    results, errors = run_all(study, progress=progress, exhibits=exhibits)
+    assumptions = study.assumptions()
     audits = [r.audit for r in results if len(r.audit)]
     audit = (pd.concat(audits, ignore_index=True) if audits
              else pd.DataFrame(columns=AUDIT_COLUMNS))
@@ -173,7 +260,7 @@ def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> in
     write_atomic(out / "audit.csv", audit.to_csv(index=False, float_format="%.10g",
                                                  lineterminator="\n"))
     payload = {
-        "banner": "RECONSTRUCTED microdata, not the original survey files",
+        "banner": study.info.data_notice,
         "exhibits": {r.key: r.to_dict() for r in results},
         "errors": errors,
         "gaps": gaps,
@@ -185,8 +272,10 @@ def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> in
         },
     }
     write_atomic(out / "results.json", dumps(payload) + "\n")
-    write_atomic(out / "report.md", markdown_report(results, audit, assumptions, gaps, files))
-    write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs))
+    write_atomic(out / "report.md", markdown_report(results, audit, assumptions, gaps, files,
+                                                    info=study.info))
+    write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs,
+                                                 info=study.info))
     n_fail = payload["summary"]["fail"]
     code = exit_code(audit, errors)
     if progress:
@@ -196,28 +285,39 @@ def run_replication(out_dir, *, progress: bool = True, microdata_dir=None) -> in
     return code
 
 
-def main_replicate(argv=None) -> int:
-    """``surveylib replicate [OUT_DIR] [--microdata DIR] [--quiet]``."""
-    parser = argparse.ArgumentParser(
-        prog="surveylib replicate",
-        description="Reproduce every published table and diagram of the Kazakhstan attitude "
-        "surveys (2007, 2012) from the reconstructed microdata and write report.md, index.html, "
-        "audit.csv, results.json and figures/.",
-    )
-    parser.add_argument("out_dir", nargs="?", default=None,
-                        help="output folder (default: ./replication)")
-    parser.add_argument("--out", dest="out_opt", default=None,
-                        help="output folder (same as the positional argument)")
-    parser.add_argument("--microdata", default=None,
-                        help="folder with kz2007_reconstructed.csv, kz2012_reconstructed.csv, "
-                        "targets.csv and provenance.json (default: the repository's microdata/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    args = parser.parse_args(argv)
+# ------------------------------------------------------------------------ the command line
+def configure(parser) -> None:
+    """Options of ``surveylib replicate`` (an argparse parser)."""
+    parser.description = (
+        "Run every exhibit script of a study (its analyses/ folder), compare each reproduced "
+        "figure with the published one and write report.md, index.html, audit.csv, "
+        "results.json and figures/ into the output folder. Exit code 0: every published figure "
+        "within tolerance; 1: at least one outside; 2: a usage or input error, or an exhibit "
+        "that could not run.")
+    parser.add_argument("out_dir", nargs="?", default=None, metavar="OUT",
+                        help="output folder (default: ./replication); the same as --out")
+    parser.add_argument("--out", dest="out_opt", metavar="DIR", default=None,
+                        help="output folder, created if needed (default: ./replication)")
+    parser.add_argument("--exhibit", action="append", metavar="KEY", default=None,
+                        help="run only this exhibit (repeat for several; default: all)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print no progress lines on stderr")
+    study_paths.add_study_arguments(parser)
+
+
+def run(args) -> int:
+    """Run ``surveylib replicate`` with parsed options; returns the exit code."""
     if args.out_dir and args.out_opt and args.out_dir != args.out_opt:
-        parser.error("give the output folder once (positional or --out)")
+        raise SurveyDesignError(
+            f"two output folders given ({args.out_dir} and --out {args.out_opt}); give it once.",
+            parameter="--out", value=args.out_opt)
     out_dir = args.out_opt or args.out_dir or "replication"
-    return run_replication(out_dir, progress=not args.quiet, microdata_dir=args.microdata)
+    return run_replication(out_dir, study=study_paths.from_args(args),
+                           progress=not args.quiet, exhibits=args.exhibit)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main_replicate())
+def main_replicate(argv=None) -> int:
+    """``surveylib replicate`` on its own (see :func:`surveylib.cli.main`)."""
+    from ..cli import main
+
+    return main(["replicate", *(sys.argv[1:] if argv is None else argv)])

@@ -3,10 +3,23 @@
 A design holds one engine (``design.engine``).  An estimator never asks what kind of design it
 has; it hands the engine what the engine needs and gets a covariance back:
 
+``takes_sums(k, n_rows, denominator)`` / ``sum_units`` / ``center_sums``
+    whether the engine can work from per-(unit, cell) sums for this request, the unit code of
+    every row those sums are taken over, and whether values may be centred first;
+``vcov_sums(kind, sums, est)``
+    covariance of K ratio-of-totals (``kind="ratio"``) or total (``kind="total"``) cells
+    from their :class:`~surveylib.variance.sums.CellSums` (the data reduced once, by
+    ``unit_cell_sums`` in memory, by a ``GROUP BY`` elsewhere);
 ``vcov_scores(scores)``
     covariance of K linearised statistics from their weighted per-row scores
     (:class:`~surveylib.variance.taylor.Scores`); used by models (GLM, ordinal) and by any
     estimator that forms scores;
+``vcov_cells(blocks, kind, est, k, scores)``
+    covariance of ratio-of-totals cells computed row by row, when sums do not serve
+    (weighting adjustments to residualise on, replicate-weight columns);
+``transform=``
+    both ``vcov_sums`` and ``vcov_cells`` take a :class:`Transform` (a smooth function of
+    the cells and its Jacobian) and return the covariance of the transformed statistics;
 ``degf()`` / ``domain_df(valid, cells, k)``
     the design's degrees of freedom, and those of each cell's domain (R ``degf``);
 ``df_rule`` / ``kind``
@@ -20,9 +33,34 @@ rows in the design and one record of weighting steps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
-from .taylor import Scores, Stage, taylor_vcov
+from .sums import CellSums
+from .taylor import Scores, Stage, taylor_vcov, taylor_vcov_from_totals
+
+#: sums over units x cells are used while they stay within this many times the rows
+MAX_UNIT_CELLS = 4
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A smooth function of the cells' estimates, ``f: (..., K) -> (..., K')``, with its
+    Jacobian ``jac(est) -> (K', K)``.
+
+    Engines give the covariance of ``f(est)``: Taylor linearisation by the delta method
+    (``J V J'``), replicate engines by applying ``f`` to every replicate's cells (as R
+    ``svycontrast`` with a nonlinear contrast, and R's replicate ``svyvar``).
+    """
+
+    f: Callable[[np.ndarray], np.ndarray]
+    jac: Callable[[np.ndarray], np.ndarray]
+
+    def delta(self, v: np.ndarray, est: np.ndarray) -> np.ndarray:
+        j = self.jac(est)
+        return j @ v @ j.T
 
 
 class TaylorEngine:
@@ -47,6 +85,35 @@ class TaylorEngine:
     def units(self) -> Stage:
         """The stage whose units scores are totalled over (the last with a multistage fpc)."""
         return self.stages[-1] if self.multistage else self.stages[0]
+
+    center_sums = True
+
+    def takes_sums(self, *, k: int, n_rows: int, denominator: bool) -> bool:
+        """Sums serve without weighting adjustments (their residualisation needs the rows),
+        for means, shares and totals (a ratio keeps exact per-row centring), and while
+        units x cells stays modest."""
+        return (not self.adjustments and not denominator
+                and self.units.n_psu * k <= MAX_UNIT_CELLS * max(n_rows, 1))
+
+    @property
+    def sum_units(self) -> tuple[np.ndarray, int]:
+        """Each row's unit code at the finest stage used, and the number of units."""
+        return self.units.unit, self.units.n_psu
+
+    def vcov_sums(self, kind: str, sums: CellSums, est: np.ndarray,
+                  transform: Transform | None = None) -> np.ndarray:
+        """Covariance from per-(PSU, cell) sums: the PSU totals of the linearised scores are
+        ``WY`` (totals) or ``(WY - est WX) / sum(WX)`` (means and shares; ``est`` on the
+        shifted scale of ``sums``), so no per-row score is formed.  With a ``transform``,
+        the covariance of ``f(est)`` by the delta method, ``J V J'``."""
+        if kind == "total":
+            totals = sums.wy
+        else:
+            wsum = sums.wsum
+            totals = (sums.wy - est * sums.wx) / np.where(wsum == 0, 1.0, wsum)
+        v = taylor_vcov_from_totals(totals, self.stages, lonely_psu=self.lonely_psu,
+                                    active=self.active, multistage=self.multistage)
+        return v if transform is None else transform.delta(v, est + sums.shift)
 
     def vcov_scores(self, scores: Scores) -> np.ndarray:
         """Covariance of cells from their weighted linearised scores."""
@@ -85,9 +152,12 @@ class TaylorEngine:
         n_strata = np.bincount(sp // st.n_strata, minlength=k)
         return (n_units - n_strata).astype(float)
 
-    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores):
-        """Covariance of ratio-of-totals cells computed row by row: from their scores."""
-        return self.vcov_scores(scores)
+    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores,
+                   transform: Transform | None = None):
+        """Covariance of ratio-of-totals cells computed row by row: from their scores (with a
+        ``transform``, of ``f(est)`` by the delta method)."""
+        v = self.vcov_scores(scores)
+        return v if transform is None else transform.delta(v, est)
 
 
 class ReplicateEngine:
@@ -101,11 +171,68 @@ class ReplicateEngine:
     kind = "replicate"
     df_rule = "rank of the replicate weights - 1"
 
-    def __init__(self, replicates, *, weights: np.ndarray, active: np.ndarray, df=None):
+    def __init__(self, replicates, *, weights: np.ndarray, active: np.ndarray, df=None,
+                 type: str = "other"):
         self.replicates = replicates
         self.weights = weights
         self.active = active
         self.df = df
+        self.type = type
+
+    @property
+    def n_replicates(self) -> int:
+        return self.replicates.n_replicates
+
+    def vcov_replicates(self, thetas: np.ndarray, est: np.ndarray) -> np.ndarray:
+        """Covariance of statistics from their R x K replicate values (R ``svrVar``)."""
+        return self.replicates.vcov(thetas, est)
+
+    def replicate_weight_block(self, rows: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Analysis weights of replicates ``start:stop`` for ``rows`` (len(rows) x block)."""
+        reps = self.replicates
+        if reps.factors is not None:
+            return self.weights[rows, None] * reps.factors[reps.unit[rows], start:stop]
+        return reps.columns[rows, start:stop]
+
+    def rows_df(self, rows: np.ndarray) -> float:
+        """Degrees of freedom of the statistic of a set of rows: the design's fixed ``df``
+        or the rank of those rows' replicate weights minus one."""
+        if self.df is not None:
+            return float(self.df)
+        return float(self.replicates.rank(rows & self.active) - 1)
+
+    center_sums = False
+
+    def takes_sums(self, *, k: int, n_rows: int, denominator: bool) -> bool:
+        """Sums serve whenever the replicates are factors per PSU."""
+        return self.replicates.factors is not None
+
+    @property
+    def sum_units(self) -> tuple[np.ndarray, int]:
+        """Each row's PSU code and the number of PSUs the replicate factors are given for."""
+        return self.replicates.unit, self.replicates.factors.shape[0]
+
+    def vcov_sums(self, kind: str, sums: CellSums, est: np.ndarray,
+                  transform: Transform | None = None) -> np.ndarray:
+        """Every replicate at once from the per-(PSU, cell) sums and the P x R factors:
+        ``theta_r = (F' WY)_r / (F' WX)_r`` (totals: ``(F' WY)_r``); no n x R matrix.
+        With a ``transform``, ``f`` is applied to every replicate's cells."""
+        a = self.replicates.factors.T
+        if kind == "total":
+            thetas = a @ sums.wy
+        else:
+            rden = a @ sums.wx
+            with np.errstate(divide="ignore", invalid="ignore"):
+                thetas = np.where(rden != 0, (a @ sums.wy) / rden, np.nan)
+        return self._vcov_thetas(thetas, est, sums.n > 0, transform)
+
+    def _vcov_thetas(self, thetas, est, used, transform):
+        """Replicate covariance of the cells (or of ``f`` of them) that have rows."""
+        thetas = np.where(used[None, :], thetas, 0.0)
+        est = np.where(used, est, 0.0)
+        if transform is not None:
+            thetas, est = transform.f(thetas), transform.f(est)
+        return self.replicates.vcov(thetas, est)
 
     def vcov_scores(self, scores: Scores) -> np.ndarray:
         """Replicate covariance of linearised statistics from their weighted scores.
@@ -130,8 +257,10 @@ class ReplicateEngine:
                 thetas += column_products(values * inv, c, scores.k, reps.columns)
         return reps.vcov(thetas, full)
 
-    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores):
-        """Replicate covariance of ratio-of-totals cells: each replicate's ratio recomputed.
+    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores,
+                   transform: Transform | None = None):
+        """Replicate covariance of ratio-of-totals cells: each replicate's ratio recomputed
+        (and ``f`` applied to it, with a ``transform``).
 
         ``blocks`` holds ``(valid, cells, y, x)`` per block of rows.
         """
@@ -147,8 +276,7 @@ class ReplicateEngine:
         used = np.zeros(k, dtype=bool)
         for valid, c, _, _ in blocks:
             used |= np.bincount(c, valid, minlength=k) > 0
-        thetas = np.where(used[None, :], thetas, 0.0)
-        return reps.vcov(thetas, np.where(used, est, 0.0))
+        return self._vcov_thetas(thetas, est, used, transform)
 
     def degf(self):
         """Rank of the replicate weights of the rows in the design minus one (R ``degf``).

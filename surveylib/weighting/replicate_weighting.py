@@ -22,8 +22,6 @@ See ``docs/weighting.md`` ("Replicate-weight designs").
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 from scipy import sparse
 
@@ -41,23 +39,10 @@ _PINV_RCOND = 256 * np.finfo(float).eps  # R grake: MASS::ginv(tol = 256 * .Mach
 
 
 # ----- plumbing ----------------------------------------------------------------------------------
-def _taylor_view(design):
-    """A plain :class:`SurveyDesign` sharing ``design``'s data, weights and subset.
-
-    The Taylor weighting functions run on it to weight the full sample (validation, messages and
-    the adjustment record are theirs); the replicates are weighted here.
-    """
-    from ..design import SurveyDesign
-
-    view = copy.copy(design)
-    object.__setattr__(view, "__class__", SurveyDesign)
-    return view
-
-
 def _analysis(design) -> np.ndarray:
     """n x R analysis replicate weights, zero outside the (sub)design (built once)."""
-    w = design._replicates.analysis_weights(design._weights)
-    return np.where(design._active[:, None], w, 0.0)
+    w = design.replicates.analysis_weights(design.base_weights)
+    return np.where(design.active[:, None], w, 0.0)
 
 
 def _finish(design, taylor, new_active_cols: np.ndarray):
@@ -65,9 +50,9 @@ def _finish(design, taylor, new_active_cols: np.ndarray):
 
     Rows outside the subset keep their replicate weights (as they keep their full weights).
     """
-    reps = design._replicates
-    old = reps.analysis_weights(design._weights)
-    cols = np.where(design._active[:, None], new_active_cols, old)
+    reps = design.replicates
+    old = reps.analysis_weights(design.base_weights)
+    cols = np.where(design.active[:, None], new_active_cols, old)
     bad = ~np.isfinite(cols)
     if bad.any():  # every path below checks its denominators; this is the last guard
         r = int(np.flatnonzero(bad.any(axis=0))[0])
@@ -77,8 +62,7 @@ def _finish(design, taylor, new_active_cols: np.ndarray):
         )
     new_reps = _rep.ReplicateWeights(scale=reps.scale, rscales=reps.rscales, mse=reps.mse,
                                       columns=np.ascontiguousarray(cols))
-    return design._replace(_weights=taylor._weights, _adjustments=taylor._adjustments,
-                           _replicates=new_reps, _degf_cache={})
+    return design.with_replicate_weights(taylor.base_weights, taylor.adjustments, new_reps)
 
 
 def _cell_totals(W: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
@@ -134,8 +118,8 @@ def poststratify(design, by, population):
     >>> ps.replicate_weights().iloc[:2].round(6).values.tolist()   # replicate 1 drops PSU 1
     [[0.0, 20.0, 20.0], [0.0, 30.0, 30.0]]
     """
-    taylor = _taylor_view(design).poststratify(by, population)
-    adj: PostStratification = taylor._adjustments[-1]
+    taylor = design.full_sample().poststratify(by, population)
+    adj: PostStratification = taylor.adjustments[-1]
     target = adj.table["population"].to_numpy(dtype=float)
     W = _analysis(design)
     T = _cell_totals(W, adj.cells, len(target))
@@ -167,9 +151,9 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         ``on_fail="warn"`` keeps the weights with a :class:`ConvergenceWarning`.  Smaller
         misses are R's behaviour (its replicates get the full sample's passes) and pass.
     """
-    taylor = _taylor_view(design).rake(margins, tol=tol, max_iter=max_iter, bounds=bounds,
+    taylor = design.full_sample().rake(margins, tol=tol, max_iter=max_iter, bounds=bounds,
                                        on_fail=on_fail)
-    adj: Raking = taylor._adjustments[-1]
+    adj: Raking = taylor.adjustments[-1]
     W = _analysis(design)
     n_cells = len(adj.margin_levels[0])
     t0 = _cell_totals(W, adj.cells, n_cells)  # joint cell x replicate
@@ -299,14 +283,14 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
         A replicate does not converge (R only warns "Failed to converge" for a replicate);
         ``on_fail="warn"`` keeps its last iterate with a :class:`ConvergenceWarning`.
     """
-    taylor = _taylor_view(design).calibrate(totals, calfun=calfun, bounds=bounds, maxit=maxit,
+    taylor = design.full_sample().calibrate(totals, calfun=calfun, bounds=bounds, maxit=maxit,
                                             epsilon=epsilon, intercept=intercept,
                                             on_fail=on_fail)
-    adj: Calibration = taylor._adjustments[-1]
+    adj: Calibration = taylor.adjustments[-1]
     W = _analysis(design)
-    active = design._active
+    active = design.active
     X, pop, names = model_matrix(design, totals, intercept=intercept, active=active,
-                                 weights=np.where(active, design._weights, 0.0))
+                                 weights=np.where(active, design.base_weights, 0.0))
     keep = [names.index(c) for c in adj.columns]  # the Taylor step drops empty columns
     X, pop = X[:, keep], pop[keep]
     lo, hi = check_bounds(bounds)
@@ -399,8 +383,8 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
     lo = -np.inf if lower is None else float(lower)
     if np.isnan(up) or np.isnan(lo) or lo >= up:
         raise WeightingError(f"trim: need lower < upper, got lower={lower!r}, upper={upper!r}.")
-    active = design._active
-    M = np.column_stack([design._weights[active], _analysis(design)[active]])
+    active = design.active
+    M = np.column_stack([design.base_weights[active], _analysis(design)[active]])
     eligible = np.ones(M.shape, dtype=bool)
     eligible[:, 1:] = M[:, 1:] != 0
     if not np.any(eligible & ((M < lo) | (M > up))):
@@ -423,9 +407,9 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
     out, n_trim, amount, rounds = _trim_columns(M, eligible, lo, up, strict, what)
     adj = Trimming(lower=lo, upper=up, n_trimmed=int(n_trim[0]), amount=float(amount[0]),
                    rounds=rounds)
-    w = design._weights.copy()
+    w = design.base_weights.copy()
     w[active] = out[:, 0]
-    taylor = _taylor_view(design)._replace(_weights=w, _adjustments=design._adjustments + (adj,))
+    taylor = design.full_sample().with_weights(w, adj)
     cols = np.zeros((len(w), M.shape[1] - 1))
     cols[active] = out[:, 1:]
     return _finish(design, taylor, cols)
@@ -439,9 +423,9 @@ def unwind(design):
     from the records (post-stratification and raking store the weights before the step,
     calibration ``g sqrt(w0)``).  Trimming and nonresponse records cannot be re-applied.
     """
-    w = design._weights.copy()
+    w = design.base_weights.copy()
     plan = []
-    for rec in reversed(design._adjustments):
+    for rec in reversed(design.adjustments):
         if isinstance(rec, (PostStratification, Raking)):
             rows = rec.cells >= 0
             w = np.where(rows, rec.old_weights, w)
@@ -462,7 +446,7 @@ def unwind(design):
             "calibration gave a zero weight); make replicates from the unadjusted design and "
             "weight the replicate design."
         )
-    base = _taylor_view(design)._replace(_weights=w, _adjustments=())
+    base = design.with_adjustments(()).with_weights(w)
     return base, plan[::-1]
 
 
@@ -470,6 +454,6 @@ def reapply(rep, plan, active: np.ndarray):
     """Apply the recorded steps of :func:`unwind` to replicate design ``rep`` in order, each to
     the rows it weighted, and end on the subset ``active``."""
     for rec, rows in plan:
-        rep = rec.reapply(rep._replace(_active=rows))
-    return rep._replace(_active=active.copy())
+        rep = rec.reapply(rep.with_active(rows))
+    return rep.with_active(active)
 

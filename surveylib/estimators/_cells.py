@@ -1,0 +1,406 @@
+"""Cells: what every estimator of this package is made of.
+
+Every estimator is a ratio of weighted totals or a total, computed for *cells* (domain x
+variable x level) in one vectorised pass.  :class:`Cells` collects the cells of one call (each
+variable a :class:`~surveylib.variance.sums.CellGroup`), then asks the design's variance engine
+for everything at once:
+
+* when the engine can work from per-(unit, cell) sums (``engine.takes_sums``), the data are
+  reduced once by :func:`~surveylib.variance.sums.unit_cell_sums` and the engine's
+  ``vcov_sums`` gives the covariance — no per-row score is formed;
+* otherwise (weighting adjustments to residualise on, replicate-weight columns, a ratio on a
+  Taylor design) the per-row linearised scores go to the engine's ``vcov_cells``.
+
+Domains zero-extend the scores outside the domain, so the whole design enters every variance
+(R ``svyby`` / ``subset``).  This module also codes domains and columns and builds the
+:class:`~surveylib.results.Estimate` of a call.
+
+Design effects (``deff=True``, R's default ``deff=TRUE``) compare with simple random sampling
+*without* replacement of the same number of respondents from a population of size ``sum(w)``;
+``deff="replace"`` compares with sampling with replacement (Stata's ``deft`` squared uses the
+latter).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_list, check_columns
+from ..errors import ColumnError, SurveyDesignError, SurveyWarning
+from ..results import Estimate
+from ..variance.sums import CellGroup, unit_cell_sums
+from ..variance.taylor import Scores
+
+
+# ----- cells ---------------------------------------------------------------------------------
+def domains(design, by) -> tuple[np.ndarray, pd.DataFrame, list]:
+    """Domain code of every row (-1 outside any domain) and the domain key table.
+
+    Domains are the sorted combinations of the ``by`` values that have rows in the
+    (sub)design, as R ``svyby``.  The coding of the data is cached on the design.
+    """
+    by_cols = as_list(by)
+    data = design.data
+    n = len(data)
+    if not by_cols:  # one domain: a read-only broadcast of 0 takes no memory
+        return np.broadcast_to(np.int64(0), (n,)), pd.DataFrame(index=[0]), []
+    check_columns(data, by_cols, role="by")
+    g_all, keys_all = design.memo(("estimators", "domains", tuple(by_cols)),
+                                  lambda: code_domains(data, by_cols), scope="data")
+    active = design.active
+    if g_all.min() >= 0 and (active.all() or np.all(np.bincount(g_all, weights=active) > 0)):
+        return g_all, keys_all, by_cols
+    inside = g_all >= 0
+    counts = np.bincount(g_all[inside], weights=active[inside], minlength=len(keys_all))
+    present = np.flatnonzero(counts > 0)
+    if len(present) == 0:
+        raise SurveyDesignError(f"no rows of the design have values of {by_cols}.")
+    remap = np.full(len(keys_all), -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    g = np.where(inside, remap[np.where(inside, g_all, 0)], -1)
+    return g, keys_all.iloc[present].reset_index(drop=True), by_cols
+
+
+def code_domains(data: pd.DataFrame, by_cols: list) -> tuple[np.ndarray, pd.DataFrame]:
+    """Codes 0..D-1 of the sorted distinct ``by`` combinations (-1 where a value is missing)."""
+    frame = data[by_cols]
+    if len(by_cols) == 1:
+        codes, uniques = pd.factorize(frame[by_cols[0]], sort=True)
+        g = codes.astype(np.int64)
+        keys = pd.DataFrame({by_cols[0]: uniques})
+    else:
+        g = frame.groupby(by_cols, sort=True, dropna=True, observed=True).ngroup().to_numpy()
+        g = np.where(np.isnan(g.astype(float)), -1, g).astype(np.int64)
+        first = np.full(int(g.max()) + 1, -1, dtype=np.int64)
+        rows = np.flatnonzero(g >= 0)[::-1]
+        first[g[rows]] = rows
+        keys = frame.iloc[first].reset_index(drop=True)
+    g.flags.writeable = False
+    return g, keys
+
+
+
+
+def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric values of ``var`` (0 where missing) and its validity mask (cached per data);
+    an error naming the variable when it has missing values and ``na_rm`` is false."""
+    y, ok = design.numeric_column(var)
+    if not na_rm:
+        active = design.active
+        if not ok[active].all():
+            bad = int((~ok & active).sum())
+            raise SurveyDesignError(
+                f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+                "estimate over respondents with a value (the design is kept for variances).",
+                parameter="na_rm", value=na_rm, hint="na_rm=True")
+    return y, ok
+
+
+def check_na_rm(na_rm) -> None:
+    if na_rm not in (True, False, "complete"):
+        raise SurveyDesignError(f"na_rm={na_rm!r} must be True, False or 'complete'.",
+                                parameter="na_rm", value=na_rm,
+                                expected=[True, False, "complete"])
+
+
+def numeric_columns(design, variables, na_rm) -> dict:
+    """Values and validity of each variable; ``na_rm='complete'`` keeps rows valid on all."""
+    check_na_rm(na_rm)
+    variables = as_list(variables)
+    check_columns(design.data, variables, role="analysis")
+    out = {v: variable_values(design, v, na_rm=bool(na_rm)) for v in variables}
+    if na_rm == "complete":
+        joint = np.logical_and.reduce([ok for _, ok in out.values()])
+        out = {v: (y, joint) for v, (y, _) in out.items()}
+    return out
+
+
+def levels_of(design, var, *, na_rm: bool) -> tuple[np.ndarray, list, np.ndarray]:
+    """Level codes of a categorical variable (-1 = missing), its levels, validity mask."""
+    codes, levels, ok = design.factor_codes(var)
+    levels = list(levels)
+    if len(levels) > 200:
+        raise ColumnError(
+            f"variable {var!r} has {len(levels)} distinct values; proportion() is for "
+            "categorical variables — use mean() for a numeric one, or recode it into groups.",
+            parameter=var, value=len(levels))
+    if not na_rm:
+        active = design.active
+        if not ok[active].all():
+            bad = int((~ok & active).sum())
+            raise SurveyDesignError(
+                f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+                "estimate shares among respondents with a value.",
+                parameter="na_rm", value=na_rm, hint="na_rm=True")
+    return codes, levels, ok
+
+
+class Cells:
+    """Accumulates the cells of one estimator call, then computes everything at once.
+
+    ``g`` is each row's domain code (-1 outside every domain), ``n_domains`` the number of
+    domains and ``by_key`` a key naming that domain coding (sums that depend only on the
+    design's rows are then memoised on the design under it).
+    """
+
+    def __init__(self, design, g: np.ndarray, n_domains: int, by_key=None):
+        self.design = design
+        self.by_key = by_key
+        self.w = design.estimation_weights
+        self.g = g
+        self.D = n_domains
+        self.groups: list[CellGroup] = []
+        self.keys: list = []  # (domain, variable, level) of every cell, in cell order
+        self.k = 0
+        self.nobs = None
+        self._blocks = None
+
+    def memo(self, key, compute):
+        """Memoise on the design when the domain coding is named, else compute."""
+        if self.by_key is None:
+            return compute()
+        return self.design.memo(("estimators", *self.by_key, *key), compute)
+
+    def _rows_in_domains(self):
+        """Rows in some domain with non-zero weight, and whether that is every row."""
+
+        def compute():
+            rows = (self.g >= 0) & (self.w != 0)  # calibrated weights may be negative
+            rows.flags.writeable = False
+            return rows, bool(rows.all())
+
+        return self.memo(("rows in domains",), compute)
+
+    def add(self, valid, y, x, variable, levels=(None,), level_index=None):
+        """Add cells (domain x level) for one variable; ``level_index`` gives each row's level.
+
+        ``x=None`` means a denominator of 1 for every row (means and shares).
+        """
+        rows, every_row = self._rows_in_domains()
+        L = len(levels)
+        same = bool(valid.all()) or (self.by_key is not None
+                                     and np.array_equal(valid & rows, rows))
+        if same:  # the variable is valid on every row with weight in a domain
+            valid = rows
+            if self.D == 1 and every_row:
+                dom = self.g  # one domain, every row in it: all zeros
+            else:
+                dom = self.memo(("domain x levels", L),
+                                lambda: np.where(rows, self.g, 0) * L)
+        else:
+            valid = valid & rows
+            dom = np.where(valid, self.g, 0) * L
+        categorical = level_index is not None
+        self.groups.append(CellGroup(
+            base=self.k, levels=L, categorical=categorical, valid=valid, dom=dom,
+            values=level_index if categorical else y, x=x,
+            shared=("rows",) if same and self.by_key is not None else None,
+            every_row=same and every_row))
+        self._blocks = None
+        self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
+        self.k += self.D * L
+
+    @property
+    def blocks(self) -> list:
+        """(valid, cell codes, y, x) per block; a categorical gives one indicator block a level.
+
+        Built on first use: the path from sums never needs the indicators.
+        """
+        if self._blocks is None:
+            out = []
+            for grp in self.groups:
+                if not grp.categorical:
+                    out.append((grp.valid, grp.dom + grp.base, grp.values, grp.x))
+                else:
+                    out.extend((grp.valid, grp.dom + grp.base + j,
+                                (grp.values == j).astype(float), grp.x)
+                               for j in range(grp.levels))
+            self._blocks = out
+        return self._blocks
+
+    def compute(self, kind: str, deff, transform=None):
+        """Estimates, covariance, counts and design effects of every cell in one pass.
+
+        Returns ``(estimates, vcov, n, deff)`` and keeps ``n`` as ``nobs``.  ``kind`` is
+        ``"ratio"`` (``sum(w y) / sum(w x)``, ``x = 1`` for means and shares) or ``"total"``.
+        Rows outside a cell's domain carry weight 0, so they add nothing anywhere.
+
+        With a ``transform`` (:class:`~surveylib.variance.engine.Transform`), the estimates
+        and covariance are those of ``f`` of the cells (design effects are NaN; ``n`` stays
+        per cell).
+        """
+        engine = self.design.engine
+        denominator = any(grp.x is not None for grp in self.groups)
+        if engine.takes_sums(k=self.k, n_rows=len(self.w), denominator=denominator):
+            out = self._from_sums(engine, kind, deff, transform)
+        else:
+            out = self._from_rows(engine, kind, deff, transform)
+        self.nobs = out[2]
+        if transform is None:
+            return out
+        est, v, nobs, _ = out
+        return transform.f(est), v, nobs, np.full(len(v), np.nan)
+
+    def _check_denominators(self, kind, den, empty):
+        if kind != "total" and np.any((den == 0) & ~empty):
+            raise SurveyDesignError(
+                "a denominator total is zero in some domain; the ratio is undefined.")
+
+    def _from_sums(self, engine, kind: str, deff, transform=None):
+        """Everything from per-(unit, cell) sums (:func:`unit_cell_sums`)."""
+        unit, n_units = engine.sum_units
+        sums = unit_cell_sums(self.groups, w=self.w, g=self.g, n_domains=self.D, k=self.k,
+                              unit=unit, n_units=n_units,
+                              center=engine.center_sums and kind != "total",
+                              squares=deff is not False, memo=self.memo)
+        num, den, nobs = sums.num, sums.den, sums.n
+        empty = nobs == 0
+        self._check_denominators(kind, den, empty)
+        if kind == "total":
+            est_shifted = est = num
+        else:
+            est_shifted = num / np.where(den == 0, 1.0, den)
+            est = est_shifted + sums.shift
+        v = engine.vcov_sums(kind, sums, est_shifted, transform)
+        if transform is not None:
+            return np.where(empty, np.nan, est), v, nobs, None
+        resid_ss = sums.resid_ss(kind, est_shifted) if deff is not False else None
+        deffs = design_effects(kind, deff, v, resid_ss, sums.wsum, den, nobs)
+        return np.where(empty, np.nan, est), v, nobs, deffs
+
+    def _from_rows(self, engine, kind: str, deff, transform=None):
+        """Per-row linearised scores, for engines that need the rows."""
+        k, w = self.k, self.w
+        num, den, wsum, nobs = (np.zeros(k) for _ in range(4))
+        wvs = []
+        for valid, cells, y, x in self.blocks:
+            wv = w * valid
+            wvs.append(wv)
+            num += np.bincount(cells, wv * y, minlength=k)
+            ws = np.bincount(cells, wv, minlength=k)
+            wsum += ws
+            den += ws if x is None else np.bincount(cells, wv * x, minlength=k)
+            nobs += np.bincount(cells, valid, minlength=k)
+        empty = nobs == 0
+        self._check_denominators(kind, den, empty)
+        safe_den = np.where(den == 0, 1.0, den)
+        est = num if kind == "total" else num / safe_den
+        ybar = num / np.where(wsum == 0, 1.0, wsum)
+        blocks = []
+        resid_ss = np.zeros(k)
+        for (_valid, cells, y, x), wv in zip(self.blocks, wvs, strict=True):
+            if kind == "total":
+                vals = wv * y
+                if deff is not False:
+                    e = y - ybar[cells]
+                    resid_ss += np.bincount(cells, wv * e * e, minlength=k)
+            else:
+                e = y - (est[cells] if x is None else est[cells] * x)
+                we = wv * e
+                vals = we / safe_den[cells]
+                if deff is not False:
+                    resid_ss += np.bincount(cells, we * e, minlength=k)
+            blocks.append((vals, cells))
+        scores = Scores(tuple(blocks), k)
+        v = engine.vcov_cells(self.blocks, kind, est, k, scores, transform)
+        if transform is not None:
+            return np.where(empty, np.nan, est), v, nobs, None
+        deffs = design_effects(kind, deff, v, resid_ss, wsum, den, nobs)
+        return np.where(empty, np.nan, est), v, nobs, deffs
+
+
+def design_effects(kind, deff, v, resid_ss, wsum, den, nobs):
+    """Design effects of the cells: ``diag(v)`` over the SRS variance (see module notes)."""
+    if deff is False:
+        return np.full(len(wsum), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = resid_ss / wsum * nobs / (nobs - 1)
+        if kind == "total":
+            mult = wsum**2
+        else:
+            mult = (wsum / den) ** 2
+        if deff == "replace":
+            vsrs = s2 * mult / nobs
+        else:
+            if np.any(wsum < nobs):
+                warnings.warn(
+                    "the weights sum to less than the sample size in some domain, so the "
+                    "without-replacement design effect is undefined (NaN); are the weights "
+                    "scaled to the population? Use deff='replace'.",
+                    SurveyWarning,
+                    stacklevel=5,
+                )
+            vsrs = np.where(wsum < nobs, np.nan, s2 * mult * (wsum - nobs) / (wsum * nobs))
+        return np.diag(v) / vsrs
+
+
+def key_frame(keys_list, domain_keys: pd.DataFrame, by_cols: list) -> pd.DataFrame:
+    """The label columns of a result: the ``by`` columns, ``variable`` and ``level``."""
+    d = np.array([k[0] for k in keys_list], dtype=np.int64)
+    out = domain_keys.iloc[d].reset_index(drop=True) if by_cols else pd.DataFrame(index=range(len(d)))
+    out["variable"] = [k[1] for k in keys_list]
+    out["level"] = pd.Series([k[2] for k in keys_list], dtype=object)
+    return out
+
+
+def is_numeric(s: pd.Series) -> bool:
+    return not isinstance(s.dtype, pd.CategoricalDtype) and (
+        pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    )
+
+
+def check_deff(deff):
+    if deff not in (True, False, "replace"):
+        raise SurveyDesignError(f"deff={deff!r} must be True, False or 'replace'.",
+                                parameter="deff", value=deff, expected=[True, False, "replace"])
+
+
+def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_method="wald",
+           interval_factory=None, domain_df=False) -> Estimate:
+    """Compute the cells and wrap them in an :class:`~surveylib.results.Estimate`."""
+    est, v, nobs, deffs = cells.compute(kind, deff)
+    keys = key_frame(cells.keys, domain_keys, by_cols)
+    if domain_df:
+        dfs = cell_domain_df(design, cells)
+    else:  # computed when an interval or the footer first needs it
+        def dfs():
+            return np.full(len(est), float(design.degf()))
+    interval = interval_factory(est, v, dfs) if interval_factory else None
+    return Estimate(
+        statistic=statistic,
+        keys=keys,
+        values=est,
+        vcov_matrix=v,
+        n=nobs,
+        deff_values=deffs,
+        dfs=dfs,
+        by=tuple(by_cols),
+        inference=lambda: footer(design, ci_method),
+        ci_method=ci_method,
+        interval=interval,
+    )
+
+
+def cell_domain_df(design, cells) -> np.ndarray:
+    """Each cell's domain degrees of freedom (the levels of a variable share their domain's)."""
+    dfs = np.zeros(cells.k)
+    D = cells.D
+    for grp in cells.groups:
+        L = grp.levels
+        domain = grp.dom // L if L > 1 else grp.dom  # the domain code of every valid row
+        d = design.engine.domain_df(grp.valid, domain, D)
+        touched = np.bincount(domain[grp.valid], minlength=D) > 0
+        dfs[grp.cells(D)] = np.repeat(np.where(touched, d, 0.0), L)
+    return dfs
+
+
+def footer(design, ci_method: str, df=None) -> str:
+    """The line under a result saying how inference was done."""
+    df = design.degf() if df is None else df
+    text = design.describe() + f"; df = {df} ({design.engine.df_rule})"
+    if ci_method != "wald":
+        text += f"; proportion intervals: {ci_method}"
+    return text

@@ -1,0 +1,282 @@
+"""Two-way tables: weighted counts and shares of ``row`` by ``col`` (R ``svytable``,
+``svymean(~interaction(row, col))``), with the tests of independence of
+:mod:`surveylib.inference.raoscott` (R ``svychisq``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_list, check_columns, check_option
+from ..errors import ColumnError, SurveyDesignError
+from ..results import FRAME_COLUMNS, Estimate, Printable, html_table, text_table
+from .raoscott import CHISQ_METHODS, independence_test
+
+MAX_LEVELS = 200
+
+
+def observed_levels(s: pd.Series, keep: np.ndarray) -> list:
+    """Levels of ``s`` observed on rows ``keep`` (categorical order, else sorted)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        used = np.unique(codes[keep & (codes >= 0)])
+        return [s.cat.categories[i] for i in used]
+    return sorted(pd.unique(s[keep].dropna()).tolist())
+
+
+def _table_codes(design, row: str, col: str):
+    """Level codes of row and col among complete active rows (-1 elsewhere), and the levels."""
+    df = design.data
+    active = design.active
+    check_columns(df, [row, col], role="crosstab")
+    if row == col:
+        raise SurveyDesignError(f"crosstab needs two different variables, got {row!r} twice.")
+    complete = active & df[row].notna().to_numpy() & df[col].notna().to_numpy()
+    if not complete.any():
+        raise SurveyDesignError(f"no rows of the design have values of both {row!r} and {col!r}.")
+    out = []
+    for var in (row, col):
+        s = df[var]
+        n_all = s[active].nunique(dropna=True)
+        if n_all > MAX_LEVELS:
+            raise ColumnError(
+                f"variable {var!r} has {n_all} distinct values; a crosstab is for categorical "
+                f"variables with at most {MAX_LEVELS} levels — recode it into groups first "
+                "(e.g. pandas.cut for a numeric variable)."
+            )
+        levels = observed_levels(s, complete)
+        lookup = pd.Index(levels)
+        codes = np.where(complete, lookup.get_indexer(s.to_numpy(dtype=object)), -1)
+        out.append((codes.astype(np.int64), levels))
+    (rc, rl), (cc, cl) = out
+    return rc, rl, cc, cl, complete
+
+
+@dataclass(frozen=True, repr=False)  # prints its summary (Printable)
+class Crosstab(Printable):
+    """Two-way design-based table of ``row`` by ``col`` (optionally within domains ``by``).
+
+    Attributes
+    ----------
+    row, col : str
+        The two variables.
+    by : tuple of str
+        Domain variables.
+    row_levels, col_levels : list
+        Levels observed on rows with both variables present (empty levels are dropped, as R's
+        ``factor()`` drops them).
+    counts : Estimate
+        Estimated population counts of every cell (R ``svytotal(~interaction(row, col))``),
+        keyed by ``[*by, row]`` with ``variable = col`` and ``level`` = the column level.
+    cell_shares : Estimate
+        Share of the (domain) population in each cell, same keys; the cells of a domain sum
+        to 1 (R ``svymean(~interaction(row, col))``).
+    row_shares : Estimate
+        Share of each column level within each row level (R ``svyby(~col, ~row, svymean)``).
+    col_shares : Estimate
+        Share of each row level within each column level, keyed by ``[*by, col]`` with
+        ``variable = row``.
+
+    Every part answers the accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``,
+    ``.to_frame()``); so does the table itself, for its estimated counts (``to_frame()`` has
+    the columns ``[*by, row, *FRAME_COLUMNS]`` of :class:`~surveylib.results.Estimate`).
+    :meth:`test` tests independence of row and col.
+    """
+
+    frame_columns = tuple(FRAME_COLUMNS)
+
+    row: str
+    col: str
+    by: tuple
+    row_levels: list
+    col_levels: list
+    counts: Estimate
+    cell_shares: Estimate
+    row_shares: Estimate
+    col_shares: Estimate
+    _design: object = field(repr=False, compare=False)
+
+    # ----- the accessor protocol, for the estimated counts ----------------------------------
+    @property
+    def estimate(self) -> pd.Series:
+        return self.counts.estimate
+
+    @property
+    def se(self) -> pd.Series:
+        return self.counts.se
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        return self.counts.vcov
+
+    @property
+    def df(self):
+        return self.counts.df
+
+    @property
+    def inference(self) -> str:
+        return self.counts.inference
+
+    def ci(self, level: float = 0.95, df=None) -> pd.DataFrame:
+        """Intervals of the estimated counts (see :meth:`Estimate.ci`)."""
+        return self.counts.ci(level, df)
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """The estimated counts, one row per cell (see :meth:`Estimate.to_frame`)."""
+        return self.counts.to_frame(level)
+
+    def table(self, what: str = "counts") -> pd.DataFrame:
+        """The estimates as a row x col table (one block per domain with ``by``).
+
+        Parameters
+        ----------
+        what : {"counts", "cell", "row", "col"}
+        """
+        check_option(what, ("counts", "cell", "row", "col"), name="what")
+        est = {"counts": self.counts, "cell": self.cell_shares, "row": self.row_shares,
+               "col": self.col_shares}[what]
+        f = est.to_frame()
+        index = [*self.by, self.col if what == "col" else self.row]
+        t = f.pivot_table(index=index, columns="level", values="estimate", sort=False,
+                          observed=True)
+        t.columns.name = self.row if what == "col" else self.col
+        return t
+
+    def test(self, method: str = "F"):
+        """Test independence of row and col, as R ``svychisq(~row+col, design, statistic=)``.
+
+        Parameters
+        ----------
+        method : {"F", "chisq", "wald", "adjwald", "lincom", "saddlepoint"}
+            * ``"F"`` (default, R's): Rao–Scott second-order correction; Pearson's X² over the
+              trace of the design-effect matrix Delta, referred to F(d0, d0 nu) with
+              d0 = tr(Delta)² / tr(Delta²) and nu the design df;
+            * ``"chisq"``: first-order correction, X² / mean(eigenvalues) ~ chi²((r-1)(c-1));
+            * ``"wald"``: Wald test of the (r-1)(c-1) interaction contrasts of the cell totals,
+              divided by its df and referred to F(df, nu);
+            * ``"adjwald"``: the same scaled by (nu - df + 1)/nu, referred to F(df, nu - df + 1);
+            * ``"lincom"``: X² referred to its asymptotic distribution, a weighted sum of
+              chi²(1) with the eigenvalues of Delta as weights, against chi²(d0 nu)/(d0 nu);
+              computed by Imhof's numerical inversion (R uses Davies/Farebrother from the
+              CompQuadForm package, or falls back to the saddlepoint approximation without it);
+            * ``"saddlepoint"``: the same distribution by the saddlepoint approximation
+              (R ``survey:::saddle``).
+
+        Returns
+        -------
+        TestResult, or dict of TestResult keyed by domain (a tuple of ``by`` values) when
+        the table was made with ``by=``.
+
+        Notes
+        -----
+        Rao & Scott (1981, 1984); R ``survey::svychisq.survey.design`` (survey 4.1).  Pearson's
+        X² is computed from the weighted table scaled to N, the number of rows in the
+        (domain) design, as R does.  Zero cells enter with share 0 (and are skipped in
+        D^-1, as R).
+        """
+        check_option(method, CHISQ_METHODS, name="method")
+        nr, nc = len(self.row_levels), len(self.col_levels)
+        if not self.by:
+            return independence_test(self._design, self.cell_shares.values,
+                                      self.cell_shares.vcov_matrix, self.counts.values,
+                                      self.counts.vcov_matrix, nr, nc, len(self._design),
+                                      self._design.degf(), method, self.row, self.col)
+        out = {}
+        keys = self.cell_shares.keys
+        dom_cols = list(self.by)
+        dom_keys = keys[dom_cols].drop_duplicates()
+        data = self._design.data
+        for _, dk in dom_keys.iterrows():
+            sel = np.ones(len(keys), dtype=bool)
+            mask = np.ones(len(data), dtype=bool)
+            for c in dom_cols:
+                sel &= (keys[c] == dk[c]).to_numpy()
+                mask &= (data[c] == dk[c]).fillna(False).to_numpy(dtype=bool)
+            idx = np.flatnonzero(sel)
+            sub = self._design.subset(mask)
+            key = tuple(dk[c] for c in dom_cols)
+            out[key if len(key) > 1 else key[0]] = independence_test(
+                sub, self.cell_shares.values[idx],
+                self.cell_shares.vcov_matrix[np.ix_(idx, idx)], self.counts.values[idx],
+                self.counts.vcov_matrix[np.ix_(idx, idx)], nr, nc, len(sub), sub.degf(),
+                method, self.row, self.col,
+            )
+        return out
+
+    # ----- display -----------------------------------------------------------------------
+    def _title(self) -> str:
+        return f"Crosstab of {self.row} by {self.col}"
+
+    def _body_text(self) -> str:
+        counts = text_table(self.table("counts"), index=True)
+        shares = text_table(self.table("row"), index=True)
+        return f"Estimated counts\n{counts}\nRow shares\n{shares}"
+
+    def _body_html(self) -> str:
+        return ("<p>Estimated counts</p>" + html_table(self.table("counts"), index=True)
+                + "<p>Row shares</p>" + html_table(self.table("row"), index=True))
+
+
+def crosstab(design, row: str, col: str, *, by=None) -> Crosstab:
+    """Design-based two-way table of ``row`` by ``col``.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+    row, col : str
+        Categorical columns (at most 200 levels each).  Rows missing either are left out of
+        every estimate (R ``svychisq(na.rm=TRUE)``); the design is kept for variances.
+    by : str or list of str, optional
+        Domain column(s): one table (and one test) per domain, with the full design.
+
+    Returns
+    -------
+    Crosstab
+
+    Examples
+    --------
+    >>> import pandas as pd, surveylib as sl
+    >>> df = pd.DataFrame({"h": [1, 1, 1, 1, 2, 2, 2, 2], "sex": list("FMFMFMFM"),
+    ...                    "vote": list("yyny" "nnyy"), "w": [1.0, 2, 1, 2, 3, 3, 1, 1]})
+    >>> tab = sl.SurveyDesign(df, strata="h", weights="w").crosstab("sex", "vote")
+    >>> round(float(tab.counts.estimate.sum()), 1)
+    14.0
+    """
+    rc, rl, cc, cl, complete = _table_codes(design, row, col)
+    by_cols = as_list(by)
+    if row in by_cols or col in by_cols:
+        raise SurveyDesignError(f"by={by_cols} must not contain the table's variables {row!r}, {col!r}.")
+    nr, nc = len(rl), len(cl)
+    df = design.data
+    cell = np.where(complete, rc * nc + cc, -1)
+    ind = {f"__cell{k}": np.where(complete, (cell == k).astype(float), np.nan) for k in range(nr * nc)}
+    extra = pd.DataFrame(ind, index=df.index)
+    tmp = df.copy(deep=False)
+    tmp[row] = pd.Categorical.from_codes(np.where(complete, rc, -1), categories=rl)
+    tmp[col] = pd.Categorical.from_codes(np.where(complete, cc, -1), categories=cl)
+    tmp = pd.concat([tmp, extra], axis=1)
+    tdesign = design.with_data(tmp)
+    names = list(ind)
+    counts = tdesign.total(names, by=by_cols or None, na_rm=True)
+    shares = tdesign.mean(names, by=by_cols or None, na_rm=True)
+    counts, shares = (_relabel_cells(e, by_cols, row, col, rl, cl) for e in (counts, shares))
+    row_shares = tdesign.proportion(col, by=[*by_cols, row], na_rm=True, ci_method="mean")
+    col_shares = tdesign.proportion(row, by=[*by_cols, col], na_rm=True, ci_method="mean")
+    return Crosstab(row=row, col=col, by=tuple(by_cols), row_levels=rl, col_levels=cl,
+                    counts=counts, cell_shares=shares, row_shares=row_shares,
+                    col_shares=col_shares, _design=design)
+
+
+def _relabel_cells(est: Estimate, by_cols, row, col, rl, cl) -> Estimate:
+    """Keys ``[*by, variable='__cellK']`` -> ``[*by, row, variable=col, level]``."""
+    k = est.keys["variable"].str.slice(6).astype(int).to_numpy()
+    nc = len(cl)
+    keys = est.keys[by_cols].reset_index(drop=True).copy()
+    keys[row] = pd.Series([rl[i] for i in k // nc], dtype=object)
+    keys["variable"] = col
+    keys["level"] = pd.Series([cl[j] for j in k % nc], dtype=object)
+    return dataclasses.replace(est, keys=keys, by=(*by_cols, row))
