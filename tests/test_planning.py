@@ -9,9 +9,11 @@ published table, or from closed forms stated next to each test.
 from __future__ import annotations
 
 import doctest
+import importlib
 import json
 import math
 import pathlib
+import pkgutil
 import warnings
 
 import matplotlib
@@ -342,7 +344,10 @@ def test_census_is_infeasible_with_nonresponse():
 )
 def test_allocation_matches_r(case):
     """R (written out): n a_h / sum(a_h), bounded cases by iterative re-allocation."""
-    kw = {k: case[k] for k in ("sd", "p", "cost", "power", "min_n", "max_n") if k in case}
+    # The fixture's "power" is the exponent q of N_h ** q (allocate's power_exponent=).
+    names = {"sd": "sd", "p": "p", "cost": "cost", "power": "power_exponent"}
+    names.update(min_n="min_n", max_n="max_n")
+    kw = {names[k]: case[k] for k in names if k in case}
     cont = allocate(case["n"], case["N"], method=case["method"], integer=False, **kw)
     np.testing.assert_allclose(cont.to_numpy(), case["expected"], rtol=RTOL)
     ints = allocate(case["n"], case["N"], method=case["method"], **kw)
@@ -378,22 +383,29 @@ def test_optimal_equals_neyman_with_equal_costs():
 def test_power_and_bankier_reductions():
     N = [1000, 4000, 16000]
     eq = allocate(90, N, method="equal", integer=False)
-    np.testing.assert_allclose(allocate(90, N, method="power", power=0.0, integer=False), eq)
+    np.testing.assert_allclose(
+        allocate(90, N, method="power", power_exponent=0.0, integer=False), eq
+    )
     prop = allocate(90, N, method="proportional", integer=False)
-    np.testing.assert_allclose(allocate(90, N, method="power", power=1.0, integer=False), prop)
+    np.testing.assert_allclose(
+        allocate(90, N, method="power", power_exponent=1.0, integer=False), prop
+    )
     # sqrt: 90 * (1, 2, 4)/7
     np.testing.assert_allclose(
-        allocate(90, N, method="power", power=0.5, integer=False), 90 * np.array([1, 2, 4]) / 7
+        allocate(90, N, method="power", power_exponent=0.5, integer=False),
+        90 * np.array([1, 2, 4]) / 7,
     )
     # Bankier with q = 1 and equal means is Neyman.
     sd = [2.0, 1.0, 3.0]
     np.testing.assert_allclose(
-        allocate(90, N, method="bankier", power=1.0, sd=sd, mean=5.0, integer=False),
+        allocate(90, N, method="bankier", power_exponent=1.0, sd=sd, mean=5.0, integer=False),
         allocate(90, N, method="neyman", sd=sd, integer=False),
     )
     # Bankier with q = 0 and equal CVs is equal allocation.
     np.testing.assert_allclose(
-        allocate(90, N, method="bankier", power=0.0, sd=sd, mean=[4.0, 2.0, 6.0], integer=False),
+        allocate(
+            90, N, method="bankier", power_exponent=0.0, sd=sd, mean=[4.0, 2.0, 6.0], integer=False
+        ),
         eq,
     )
 
@@ -577,12 +589,12 @@ def test_power_curve_frame_and_plot():
     assert row["power"] == pytest.approx(
         power_two_proportions(0.3, row["p2"], row["n1"], row["n2"], deff1=1.3, deff2=1.3)
     )
-    fig = plot_power_curve(curve, target_power=0.8)
+    fig = plot_power_curve(curve, power=0.8)
     ax = fig.axes[0]
     assert len(ax.lines) == 3  # two curves and the reference line
     np.testing.assert_allclose(ax.lines[0].get_xdata(), [250, 500, 1000, 2000])
     np.testing.assert_allclose(ax.lines[0].get_ydata(), curve["power"].iloc[:4])
-    fig_no_ref = plot_power_curve(curve, target_power=None)
+    fig_no_ref = plot_power_curve(curve, power=None)
     assert len(fig_no_ref.axes[0].lines) == 2
 
 
@@ -663,7 +675,7 @@ def test_deff_from_result_errors():
         (lambda: allocate(50, [100, 100], method="neyman", p=[0.2, 1.4]), "stratum 1"),
         (lambda: allocate(50, [100, 100], sd=[1, 2]), "not used by method='proportional'"),
         (lambda: allocate(50, [100, 100], method="bankier", sd=[1, 2]), "mean="),
-        (lambda: allocate(50, [100, 100], method="power", power=2), "power"),
+        (lambda: allocate(50, [100, 100], method="power", power_exponent=2), "power_exponent"),
         (lambda: allocate(50, [100, 100], method="nyman"), "not one of"),
         (lambda: allocate(50.5, [100, 100]), "whole number"),
         (lambda: allocate(50, [100, 10.5]), "whole numbers"),
@@ -723,6 +735,79 @@ def test_docs_worked_example_runs():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(planning, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 20
-    assert result.failed == 0
+    """The examples in the docstrings of every module of the planning package."""
+    attempted = 0
+    for info in pkgutil.iter_modules(planning.__path__, prefix="surveylib.planning."):
+        module = importlib.import_module(info.name)
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted > 20
+
+
+def test_public_names_importable_from_the_package():
+    """Every public name lives in a submodule and is the same object in surveylib.planning."""
+    for name in planning.__all__:
+        obj = getattr(planning, name)
+        if callable(obj):
+            assert obj.__module__.startswith("surveylib.planning."), name
+            submodule = importlib.import_module(obj.__module__)
+            assert getattr(submodule, name) is obj
+            assert name in submodule.__all__
+
+
+# ------------------------------------------------------------- renamed options
+
+
+def test_allocate_power_is_a_deprecated_alias_of_power_exponent():
+    N = [1000, 4000, 16000]
+    with pytest.warns(DeprecationWarning, match=r"allocate\(power=.*0\.2\.0.*power_exponent"):
+        old = allocate(90, N, method="power", power=0.5)
+    assert old.tolist() == allocate(90, N, method="power", power_exponent=0.5).tolist()
+    # sqrt allocation: 90 * (1, 2, 4)/7 = 12.86, 25.71, 51.43
+    assert old.tolist() == [13, 26, 51]
+    with pytest.warns(DeprecationWarning):
+        bankier = allocate(
+            90,
+            N,
+            method="bankier",
+            power=0.0,
+            sd=[2.0, 1.0, 3.0],
+            mean=[4.0, 2.0, 6.0],
+            integer=False,
+        )
+    np.testing.assert_allclose(bankier, [30.0, 30.0, 30.0])
+    with pytest.raises(PlanningError, match="both power= and power_exponent="):
+        allocate(90, N, method="power", power=0.5, power_exponent=1.0)
+
+
+def test_plot_power_curve_target_power_is_a_deprecated_alias_of_power():
+    curve = power_curve(0.3, [0.36], [250, 500])
+    with pytest.warns(DeprecationWarning, match=r"plot_power_curve\(target_power=.*0\.2\.0"):
+        fig = plot_power_curve(curve, target_power=0.9)
+    reference = fig.axes[0].lines[-1]
+    np.testing.assert_allclose(reference.get_ydata(), [0.9, 0.9])
+    with pytest.warns(DeprecationWarning):
+        assert len(plot_power_curve(curve, target_power=None).axes[0].lines) == 1
+    with pytest.raises(PlanningError, match="give only power="):
+        plot_power_curve(curve, target_power=0.9, power=0.7)
+
+
+@pytest.mark.parametrize(
+    "call, parameter, value",
+    [
+        (lambda: sample_size_proportion(0.5, 0.05, level=1.5), "level", 1.5),
+        (lambda: sample_size_proportion(0.5, 0.05, response_rate=1.2), "response_rate", 1.2),
+        (lambda: sample_size_proportion(0.5, -0.02), "moe", -0.02),
+        (lambda: power_two_proportions(0.2, 1.3, 100, 100), "p2", 1.3),
+        (lambda: power_two_proportions(0.2, 0.3, 100, 100, method="exact"), "method", "exact"),
+        (lambda: sample_size_two_proportions(0.3, 0.4, power=1.0), "power", 1.0),
+        (lambda: margin_of_error(100, N=0.5), "N", 0.5),
+    ],
+)
+def test_argument_errors_carry_structured_fields(call, parameter, value):
+    with pytest.raises(PlanningError) as info:
+        call()
+    assert info.value.parameter == parameter
+    assert info.value.value == value
+    assert info.value.expected is not None

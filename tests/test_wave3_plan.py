@@ -8,8 +8,11 @@ from its own formulas), not that a formula gives some printed value.
 from __future__ import annotations
 
 import math
+import os
 import pathlib
 import shutil
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -21,14 +24,15 @@ from surveylib.design import SurveyDesign
 from surveylib.errors import AssumptionWarning, PlanningError
 from surveylib.instruments import load_codebook
 from surveylib.io import read_csv, write_csv
-from surveylib.plan_cli import _load_plan_module, main
+from surveylib.plan_cli import main
+from surveylib.study import locate
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+wave3 = locate(REPO).analyses_module("wave3_plan")
 MICRODATA = REPO / "microdata"
 HAVE_MICRODATA = all(
     (MICRODATA / f).exists() for f in ("kz2007_reconstructed.csv", "kz2012_reconstructed.csv")
 )
-wave3 = _load_plan_module()
 
 
 def _synthetic_wave(wave: int, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -98,7 +102,7 @@ def test_held_total_is_smallest_meeting_national_moe(plan):
     floors = plan.recommended.set_index("stratum")["floor"]
 
     def national(n):
-        alloc = planning.allocate(n, N, method="power", power=0.5, min_n=floors)
+        alloc = planning.allocate(n, N, method="power", power_exponent=0.5, min_n=floors)
         return planning.stratified_moe(alloc, p=0.5, strata_sizes=N, level=0.95, deff=plan.deff)
 
     assert plan.n_total >= plan.sample_size.n_required
@@ -123,7 +127,7 @@ def test_allocation_sums_to_n_and_meets_regional_moe(plan):
         }
     )
     assert (rec["floor"] == floors).all()
-    direct = planning.allocate(plan.n_total, N, method="power", power=0.5, min_n=floors)
+    direct = planning.allocate(plan.n_total, N, method="power", power_exponent=0.5, min_n=floors)
     assert (rec["n"] == direct).all()
     moe = planning.stratum_moe(direct, p=0.5, strata_sizes=N, level=0.95, deff=plan.deff)["moe"]
     assert (moe <= 0.08).all()
@@ -141,7 +145,7 @@ def test_comparison_allocations_are_the_planning_allocations(plan):
     prop = a[a["allocation"] == "proportional"].set_index("stratum")["n"]
     assert (prop == planning.allocate(plan.n_total, N, method="proportional")).all()
     power = a[a["allocation"] == "power"].set_index("stratum")["n"]
-    assert (power == planning.allocate(plan.n_total, N, method="power", power=0.5)).all()
+    assert (power == planning.allocate(plan.n_total, N, method="power", power_exponent=0.5)).all()
 
 
 @pytest.mark.parametrize("allocation", ["proportional", "neyman", "equal"])
@@ -386,3 +390,35 @@ def test_cli_moe_zero_message(capsys):
 def test_cli_planning_error_exit_2(capsys):
     assert main(["--frame-year", "1999"]) == 2
     assert "frame_year=1999" in capsys.readouterr().err
+
+
+def test_cli_runs_where_analyses_is_not_importable(tmp_path):
+    """`surveylib plan` run from another folder, with `analyses` not on the path and the study
+    named by SURVEYLIB_STUDY, imports the plan and its sibling modules as a package of the
+    study and gives the same plan."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "surveylib").symlink_to(REPO / "surveylib", target_is_directory=True)
+    env = {**os.environ, "PYTHONPATH": str(site), "SURVEYLIB_STUDY": str(REPO)}
+    probe = "import importlib.util as u; print(u.find_spec('analyses') is None)"
+    run = [sys.executable, "-c", probe]
+    assert (
+        subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True).stdout.strip()
+        == "True"
+    )
+    cli = [
+        sys.executable,
+        "-m",
+        "surveylib.cli",
+        "plan",
+        "--baseline",
+        "published",
+        "--deff",
+        "1.5",
+    ]
+    done = subprocess.run(cli, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        expected = wave3.run(baseline="published", deff=1.5).to_markdown()
+    assert done.stdout.strip() == expected.strip()
