@@ -87,6 +87,13 @@ class SurveyDesign:
         lonely_psu: str = "fail",
     ):
         df = as_pandas(data)
+        dup = df.columns[df.columns.duplicated()]
+        if len(dup):
+            raise SurveyDesignError(
+                f"the data have duplicated column names {list(dict.fromkeys(dup))[:10]}; every "
+                "column needs its own name (rename or drop the duplicates first).",
+                parameter="data", value=list(dict.fromkeys(dup))[:10],
+                hint="df.loc[:, ~df.columns.duplicated()]")
         check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
         if weights is not None and probs is not None:
             raise SurveyDesignError("give weights= or probs=, not both.")
@@ -157,10 +164,24 @@ class SurveyDesign:
         self._column_cache = {}  # derived column codes, shared by designs over these data
         self._active = np.ones(n, dtype=bool)
         self._adjustments: tuple = ()
+        self._check_single_psu()
         self._check_lonely()
         self._frozen = True
 
     # ----- construction helpers ------------------------------------------------------------
+    def _check_single_psu(self) -> None:
+        """A design with one first-stage PSU has no design-based variance (R refuses it)."""
+        st = self._stages[0]
+        if st.n_psu > 1 or not len(st.lonely_strata()):
+            return  # two or more PSUs, or a single certainty PSU (sampled with certainty)
+        what = (f"one PSU (column {self._psu_cols[0]!r})" if self._psu_cols
+                else "one row")
+        raise LonelyPSUError(
+            f"the design has {what}: a design-based variance needs at least two PSUs, and no "
+            "lonely_psu rule can supply one. Add the other PSUs of the sample, or declare the "
+            "unit a certainty unit with an fpc equal to the sample (fpc=1 as a fraction).",
+            parameter="psu", value=self._psu_cols[0] if self._psu_cols else None)
+
     def _check_lonely(self) -> None:
         used = self._stages if self._multistage else self._stages[:1]
         for s, st in enumerate(used):
@@ -168,7 +189,12 @@ class SurveyDesign:
             if not len(lonely):
                 continue
             names = [str(x) for x in st.stratum_labels[lonely][:10]]
-            where = f"stratum {self._strata_col!r}" if s == 0 else f"stage {s + 1} (within PSUs)"
+            if s > 0:
+                where = f"stage {s + 1} (within PSUs)"
+            elif self._strata_col is None:
+                where = "the (unstratified) design"
+            else:
+                where = f"stratum {self._strata_col!r}"
             if self._lonely_psu == "fail":
                 raise LonelyPSUError(
                     f"{len(lonely)} stratum/strata of {where} have only one PSU: {names}"
@@ -385,7 +411,8 @@ class SurveyDesign:
         """One line saying how inference is done (used in every result's footer)."""
         st = self._stages[0]
         kind = []
-        kind.append(f"{st.n_strata} strata" if self._strata_col else "unstratified")
+        kind.append(f"{st.n_strata} strata" if self._strata_col is not None
+                    else "unstratified")
         if self._psu_cols:
             kind.append(f"{st.n_psu} PSUs ({'+'.join(self._psu_cols)})")
             if len(self._psu_cols) > 1:
@@ -411,13 +438,25 @@ class SurveyDesign:
         Parameters
         ----------
         mask : bool array or Series, or str
-            Rows to keep, or a ``DataFrame.eval`` expression such as ``"age >= 18"``.
+            Rows to keep, or a ``DataFrame.eval`` expression such as ``"age >= 18"``.  A
+            Series is aligned on the data's index (as pandas aligns); an array is taken in
+            the data's row order.
 
         Notes
         -----
         As R ``subset.survey.design``: rows outside the domain keep their strata and PSUs
         (with zero weight), so standard errors are those of a domain estimate.
         """
+        if isinstance(mask, pd.Series) and not mask.index.equals(self._data.index):
+            index = self._data.index
+            if (len(mask) != len(index) or not mask.index.is_unique or not index.is_unique
+                    or not mask.index.isin(index).all()):
+                raise SurveyDesignError(
+                    "the subset mask's index does not match the data's (it has other or "
+                    "repeated labels); build the mask from the design's data (d.data[...]) or "
+                    "pass a plain boolean array in the data's row order.", parameter="mask",
+                    hint="mask.to_numpy() in the data's row order")
+            mask = mask.reindex(index)  # the same labels in another order: align as pandas
         m = boolean_mask(mask, len(self._active), self._data)
         active = self._active & m
         if not active.any():

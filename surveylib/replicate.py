@@ -145,6 +145,8 @@ class ReplicateDesign(SurveyDesign):
         n_rep = mat.shape[1]
         scale, rscales = _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined_weights)
         _check_combined(mat, w, combined_weights)
+        if kind == "Fay":
+            _check_fay_rho(mat, w, float(rho))
         reps = _rep.ReplicateWeights(scale=scale, rscales=rscales, mse=bool(mse), columns=mat)
         self._set_replication(reps, kind, rho, df,
                               f"{n_rep} replicate columns ({cols[0]} ... {cols[-1]})")
@@ -414,6 +416,25 @@ def _check_combined(mat, w, combined):
             SurveyWarning,
             stacklevel=4,
         )
+
+
+def _check_fay_rho(mat, w, rho, rows: int = 10000) -> None:
+    """Fay's replicate weights are the full weight times ``rho`` or ``2 - rho``; where the
+    weights show that structure, the ``rho`` they imply must be the one declared."""
+    sub_w = w[:rows]
+    ok = sub_w > 0
+    if not ok.any():
+        return
+    ratios = mat[:rows][ok] / sub_w[ok, None]
+    lo, hi = float(ratios.min()), float(ratios.max())
+    if abs(lo + hi - 2) > 1e-6 or not np.all(np.minimum(abs(ratios - lo), abs(ratios - hi))
+                                              <= 1e-6 * max(hi, 1)):
+        return  # not plain Fay factors (e.g. calibrated replicates): nothing to check
+    if abs(lo - rho) > 1e-6:
+        raise ReplicateError(
+            f"type='Fay' with rho={rho:g}, but the replicate weights are the full weight times "
+            f"{lo:.6g} or {hi:.6g}, i.e. rho={lo:.6g}; declare rho={lo:.6g}.",
+            parameter="rho", value=rho, expected=round(lo, 6), hint=f"rho={lo:.6g}")
 
 
 # ----- conversion of a design ------------------------------------------------------------------

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ._validation import check_level
+from .errors import SurveyDesignError
 
 FRAME_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
 TEST_FRAME_COLUMNS = ["statistic", "df_num", "df_denom", "p_value", "method", "null"]
@@ -46,6 +47,19 @@ def critical_value(level: float, df) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         t = stats.t.ppf(q, np.where(np.isinf(df) | (df <= 0), 1.0, df))
     return np.where(np.isinf(df), stats.norm.ppf(q), np.where(df > 0, t, np.nan))
+
+
+def given_df(df) -> float:
+    """A degrees-of-freedom argument given by the user: a positive number or ``inf``."""
+    try:
+        value = float(df)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value > 0:  # also refuses NaN
+        raise SurveyDesignError(
+            f"df={df!r} must be a positive number of degrees of freedom, or float('inf') for "
+            "normal quantiles.", parameter="df", value=df, expected="> 0 or inf")
+    return value
 
 
 def format_df(x) -> str:
@@ -166,7 +180,7 @@ class StatisticAccessors:
             gives normal quantiles (R ``confint.default``).
         """
         check_level(level)
-        q = critical_value(level, self.dfs if df is None else float(df))
+        q = critical_value(level, self.dfs if df is None else given_df(df))
         se = self.se.to_numpy()
         return pd.DataFrame({"ci_low": self.values - q * se, "ci_high": self.values + q * se},
                             index=self.index)
@@ -272,7 +286,7 @@ class Estimate(StatisticAccessors, Printable):
             ``df=float("inf")`` gives normal intervals, R ``confint.svystat``'s default.
         """
         check_level(level)
-        dfs = self.dfs if df is None else np.full(len(self.values), float(df))
+        dfs = self.dfs if df is None else np.full(len(self.values), given_df(df))
         if self.interval is not None:
             low, high = self.interval(level, dfs)
         else:
@@ -430,7 +444,7 @@ class TTestResult(Printable):
     def ci(self, level: float | None = None, df=None) -> pd.DataFrame:
         """Interval ``estimate ± q se``, ``q`` from t on ``df`` (default the test's level)."""
         level = self.level if level is None else level
-        q = float(critical_value(level, self.df if df is None else float(df)))
+        q = float(critical_value(level, self.df if df is None else given_df(df)))
         return pd.DataFrame({"ci_low": [self.estimate - q * self.se],
                              "ci_high": [self.estimate + q * self.se]}, index=self.index)
 

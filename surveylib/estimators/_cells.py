@@ -88,8 +88,18 @@ def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray
     """Numeric values of ``var`` (0 where missing) and its validity mask (cached per data);
     an error naming the variable when it has missing values and ``na_rm`` is false."""
     y, ok = design.numeric_column(var)
+    active = design.active
+    inf = ok & active & np.isinf(y)
+    if inf.any():
+        raise SurveyDesignError(
+            f"variable {var!r} has {int(inf.sum())} infinite value(s) in the design; survey "
+            "estimates need finite values: recode them, or set them to NaN and pass "
+            "na_rm=True.", parameter=var, value=float(y[np.flatnonzero(inf)[0]]))
+    if not (ok & active).any():
+        raise SurveyDesignError(
+            f"variable {var!r} has no non-missing value in the design; there is nothing to "
+            "estimate.", parameter=var)
     if not na_rm:
-        active = design.active
         if not ok[active].all():
             bad = int((~ok & active).sum())
             raise SurveyDesignError(
@@ -97,6 +107,15 @@ def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray
                 "estimate over respondents with a value (the design is kept for variances).",
                 parameter="na_rm", value=na_rm, hint="na_rm=True")
     return y, ok
+
+
+def check_variables(variables) -> list:
+    """The variables of an estimator call as a list; at least one."""
+    out = as_list(variables)
+    if not out:
+        raise SurveyDesignError("no variables given: name at least one column to estimate.",
+                                parameter="variables", value=variables)
+    return out
 
 
 def check_na_rm(na_rm) -> None:
@@ -109,7 +128,7 @@ def check_na_rm(na_rm) -> None:
 def numeric_columns(design, variables, na_rm) -> dict:
     """Values and validity of each variable; ``na_rm='complete'`` keeps rows valid on all."""
     check_na_rm(na_rm)
-    variables = as_list(variables)
+    variables = check_variables(variables)
     check_columns(design.data, variables, role="analysis")
     out = {v: variable_values(design, v, na_rm=bool(na_rm)) for v in variables}
     if na_rm == "complete":
@@ -234,10 +253,13 @@ class Cells:
         """
         engine = self.design.engine
         denominator = any(grp.x is not None for grp in self.groups)
-        if engine.takes_sums(k=self.k, n_rows=len(self.w), denominator=denominator):
-            out = self._from_sums(engine, kind, deff, transform)
-        else:
-            out = self._from_rows(engine, kind, deff, transform)
+        # a zero denominator gives an infinite or undefined cell (warned about by name);
+        # numpy's own warnings for it would say nothing more
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if engine.takes_sums(k=self.k, n_rows=len(self.w), denominator=denominator):
+                out = self._from_sums(engine, kind, deff, transform)
+            else:
+                out = self._from_rows(engine, kind, deff, transform)
         self.nobs = out[2]
         if transform is None:
             return out
@@ -245,9 +267,21 @@ class Cells:
         return transform.f(est), v, nobs, np.full(len(v), np.nan)
 
     def _check_denominators(self, kind, den, empty):
-        if kind != "total" and np.any((den == 0) & ~empty):
-            raise SurveyDesignError(
-                "a denominator total is zero in some domain; the ratio is undefined.")
+        """A zero denominator makes that cell's ratio infinite (or undefined), as in R; the
+        other cells are unaffected.  A warning names the cells."""
+        zero = np.flatnonzero((den == 0) & ~empty) if kind != "total" else []
+        if len(zero):
+            names = [self.describe_cell(c) for c in zero[:5]]
+            warnings.warn(
+                f"the denominator total is zero in {len(zero)} cell(s) ({'; '.join(names)}"
+                f"{' ...' if len(zero) > 5 else ''}); their ratio is reported as +/-inf or NaN "
+                "(as R) and their SE is undefined.", SurveyWarning, stacklevel=5)
+
+    def describe_cell(self, c: int) -> str:
+        """A cell in words: its variable, level and domain."""
+        d, variable, level = self.keys[c]
+        text = f"variable {variable!r}" + ("" if level is None else f", level {level!r}")
+        return text + (f", domain {d}" if self.D > 1 else "")
 
     def _from_sums(self, engine, kind: str, deff, transform=None):
         """Everything from per-(unit, cell) sums (:func:`unit_cell_sums`)."""
@@ -262,7 +296,7 @@ class Cells:
         if kind == "total":
             est_shifted = est = num
         else:
-            est_shifted = num / np.where(den == 0, 1.0, den)
+            est_shifted = num / den
             est = est_shifted + sums.shift
         v = engine.vcov_sums(kind, sums, est_shifted, transform)
         if transform is not None:
@@ -287,7 +321,7 @@ class Cells:
         empty = nobs == 0
         self._check_denominators(kind, den, empty)
         safe_den = np.where(den == 0, 1.0, den)
-        est = num if kind == "total" else num / safe_den
+        est = num if kind == "total" else num / den
         ybar = num / np.where(wsum == 0, 1.0, wsum)
         blocks = []
         resid_ss = np.zeros(k)

@@ -21,6 +21,7 @@ from ._cells import (
     Cells,
     check_deff,
     check_na_rm,
+    check_variables,
     domains,
     finish,
     footer,
@@ -85,11 +86,11 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Esti
     g, dkeys, by_cols = domains(design, by)
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
     check_na_rm(na_rm)
-    variables = as_list(variables)
+    variables = check_variables(variables)
     data = design.data
     check_columns(data, variables, role="analysis")
     numeric = [v for v in variables if is_numeric(data[v])]
-    columns = numeric_columns(design, numeric, na_rm)
+    columns = numeric_columns(design, numeric, na_rm) if numeric else {}
     for var in variables:
         if var in columns:
             y, ok = columns[var]
@@ -174,7 +175,7 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
     check_option(ci_method, CI_METHODS, name="ci_method")
     g, dkeys, by_cols = domains(design, by)
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
-    for var in as_list(variables):
+    for var in check_variables(variables):
         check_columns(design.data, [var], role="analysis")
         codes, levels, ok = levels_of(design, var, na_rm=na_rm)
         cells.add(ok, None, None, var, levels=levels, level_index=codes)
