@@ -100,13 +100,18 @@ def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray
             f"variable {var!r} has no non-missing value in the design; there is nothing to "
             "estimate.", parameter=var)
     if not na_rm:
-        if not ok[active].all():
-            bad = int((~ok & active).sum())
-            raise SurveyDesignError(
-                f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
-                "estimate over respondents with a value (the design is kept for variances).",
-                parameter="na_rm", value=na_rm, hint="na_rm=True")
+        _refuse_missing(var, ok, active, "estimate over respondents with a value (the design "
+                                         "is kept for variances)")
     return y, ok
+
+
+def _refuse_missing(var, ok, active, what: str) -> None:
+    """The error for missing values of ``var`` in the design when ``na_rm`` is false."""
+    if not ok[active].all():
+        bad = int((~ok & active).sum())
+        raise SurveyDesignError(
+            f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+            f"{what}.", parameter="na_rm", value=False, hint="na_rm=True")
 
 
 def check_variables(variables) -> list:
@@ -147,13 +152,7 @@ def levels_of(design, var, *, na_rm: bool) -> tuple[np.ndarray, list, np.ndarray
             "categorical variables — use mean() for a numeric one, or recode it into groups.",
             parameter=var, value=len(levels))
     if not na_rm:
-        active = design.active
-        if not ok[active].all():
-            bad = int((~ok & active).sum())
-            raise SurveyDesignError(
-                f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
-                "estimate shares among respondents with a value.",
-                parameter="na_rm", value=na_rm, hint="na_rm=True")
+        _refuse_missing(var, ok, design.active, "estimate shares among respondents with a value")
     return codes, levels, ok
 
 
