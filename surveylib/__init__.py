@@ -33,7 +33,7 @@ from .instruments import (
     load_harmonization,
     universe_mask,
 )
-from .io import read_csv, read_spss, write_csv, write_spss
+from .io import read_csv, read_spss, read_stata, write_csv, write_spss
 from .models import GLMResult
 from .ordinal import OLRResult
 from .replicate import ReplicateDesign
@@ -64,6 +64,7 @@ __all__ = [
     "read_csv",
     "planning",
     "read_spss",
+    "read_stata",
     "ReplicateDesign",
     "universe_mask",
     "write_csv",
