@@ -59,7 +59,7 @@ from .instruments import (
 from .instruments._schema import _norm_label
 from .instruments.metadata import numeric_codes, user_missing_masks
 
-__all__ = ["read_csv", "read_spss", "read_stata", "write_csv", "write_spss"]
+__all__ = ["atomic_write", "read_csv", "read_spss", "read_stata", "write_csv", "write_spss"]
 
 _SPSS_MAX_DISCRETE_MISSING = 3
 _SPSS_FILE_LABEL_MAX = 64
@@ -74,8 +74,11 @@ def _resolve(codebook: Codebook | int | str | os.PathLike[str]) -> Codebook:
     return load_codebook(codebook)
 
 
-def _atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> Path:
-    """Run ``writer(tmp_path)`` on a temporary file beside ``path``, then move it into place."""
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> Path:
+    """Run ``writer(tmp_path)`` on a temporary file beside ``path``, then move it into place.
+
+    Every file surveylib writes goes through here, so a crash never leaves half a file.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -436,7 +439,7 @@ def write_spss(
             variable_measure=measure,
         )
 
-    return _atomic_write(path, writer)
+    return atomic_write(path, writer)
 
 
 def write_csv(
@@ -481,4 +484,4 @@ def write_csv(
     def writer(tmp: str) -> None:
         df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
 
-    return _atomic_write(path, writer)
+    return atomic_write(path, writer)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_list, check_columns, check_option
 from ..errors import SurveyDesignError
-from ..results import Estimate
+from ..results import Estimate, attach_labels
 from ..variance.engine import Transform
 from ._cells import (
     Cells,
@@ -70,7 +70,8 @@ def mean(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estim
     columns = numeric_columns(design, variables, na_rm)
     for var, (y, ok) in columns.items():
         cells.add(ok, y, None, var)
-    return finish(design, "mean", cells, "ratio", deff, by_cols, dkeys)
+    return attach_labels(finish(design, "mean", cells, "ratio", deff, by_cols, dkeys),
+                         design.data)
 
 
 def total(design, variables, *, by=None, na_rm: bool = False, deff=True,
@@ -101,7 +102,8 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True,
         else:
             codes, levels, ok = _levels(design, var, bool(na_rm), drop_empty)
             cells.add(ok, None, None, var, levels=levels, level_index=codes)
-    return finish(design, "total", cells, "total", deff, by_cols, dkeys)
+    return attach_labels(finish(design, "total", cells, "total", deff, by_cols, dkeys),
+                         design.data)
 
 
 def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
@@ -192,8 +194,9 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
         cells.add(ok, None, None, var, levels=levels, level_index=codes)
     method = "wald" if ci_method == "mean" else ci_method
     factory = None if method == "wald" else (lambda est, v, dfs: proportion_interval(method, est, v, cells))
-    return finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
-                   interval_factory=factory, domain_df=method != "wald")
+    est = finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
+                 interval_factory=factory, domain_df=method != "wald")
+    return attach_labels(est, design.data)
 
 
 
