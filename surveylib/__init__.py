@@ -38,6 +38,7 @@ from .models import GLMResult
 from .ordinal import OLRResult
 from .replicate import ReplicateDesign
 from .results import Estimate
+from .tables import publication_table
 
 __version__ = "0.1.0"
 
@@ -65,6 +66,7 @@ __all__ = [
     "planning",
     "read_spss",
     "read_stata",
+    "publication_table",
     "ReplicateDesign",
     "universe_mask",
     "write_csv",
