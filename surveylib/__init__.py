@@ -33,11 +33,12 @@ from .instruments import (
     load_harmonization,
     universe_mask,
 )
-from .io import read_csv, read_spss, write_csv, write_spss
+from .io import read_csv, read_spss, read_stata, write_csv, write_spss
 from .models import GLMResult
 from .ordinal import OLRResult
 from .replicate import ReplicateDesign
 from .results import Estimate
+from .tables import publication_table
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,8 @@ __all__ = [
     "read_csv",
     "planning",
     "read_spss",
+    "read_stata",
+    "publication_table",
     "ReplicateDesign",
     "universe_mask",
     "write_csv",

@@ -487,17 +487,19 @@ class SurveyDesign:
         """
         return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
 
-    def total(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True):
+    def total(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True,
+              drop_empty: bool = True):
         """Estimated population total(s) (R ``svytotal``). See :func:`surveylib.estimators.total`."""
-        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
+        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff, drop_empty=drop_empty)
 
     def proportion(self, variables, *, by=None, na_rm: bool = False, ci_method: str = "logit",
-                   deff: bool | str = True):
+                   deff: bool | str = True, drop_empty: bool = True):
         """Shares of every level of categorical variable(s).
 
         See :func:`surveylib.estimators.proportion`.
         """
-        return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method, deff=deff)
+        return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method, deff=deff,
+                               drop_empty=drop_empty)
 
     def ratio(self, numerator, denominator, *, by=None, na_rm: bool = False,
               deff: bool | str = True):
@@ -579,11 +581,11 @@ class SurveyDesign:
         return to_replicates(self, method, replicates, seed, rho, mse=mse)
 
     # ----- tests and models ----------------------------------------------------------------------
-    def crosstab(self, row, col, *, by=None):
+    def crosstab(self, row, col, *, by=None, drop_empty: bool = True):
         """Two-way table with Rao–Scott tests (R ``svychisq``). See :func:`surveylib.inference.crosstab`."""
         from .inference import crosstab
 
-        return crosstab(self, row, col, by=by)
+        return crosstab(self, row, col, by=by, drop_empty=drop_empty)
 
     def ttest(self, var, *, by=None, mu: float = 0.0, level: float = 0.95, na_rm: bool = False):
         """Design-based t test (R ``svyttest``). See :func:`surveylib.inference.ttest`."""

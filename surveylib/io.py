@@ -1,10 +1,22 @@
-"""Reading and writing survey files (SPSS ``.sav`` and CSV) against a codebook.
+"""Reading and writing survey files (SPSS ``.sav``, Stata ``.dta``, CSV).
 
-Every reader returns the same **analysis-ready frame**: one row per respondent, one column per
-variable, codes as integers (``int64``, or nullable ``Int64`` where a value is system-missing),
-missing-data codes such as 8 "don't know" kept as codes, weights and other numeric columns as
-``float64``. The frame has been checked with :meth:`~surveylib.instruments.Codebook.validate_frame`.
-Hand estimators :meth:`~surveylib.instruments.Codebook.missing_to_na` of it.
+:func:`read_spss` and :func:`read_stata` need no codebook: the file's own value labels,
+variable labels, user-missing declarations and measurement levels make one, and the frame
+they return is **labelled**: coded variables are ``Categorical`` columns of their labels,
+user-missing values are NA (counted in a warning), variable labels are in
+``frame.attrs["variable_labels"]``. Estimates, publication tables and charts take their level
+labels and headers from it::
+
+    df = sl.read_spss("wave.sav")
+    d = sl.SurveyDesign(df, strata="region", weights="wt")
+    d.proportion("trust", na_rm=True)
+
+Given a codebook (a YAML file or a wave year of the study), a reader lays it over the file's
+metadata, checks the file against it, and returns the study's **frame of codes**: codes as
+integers (``int64``, or nullable ``Int64`` where a value is system-missing), missing-data
+codes such as 8 "don't know" kept as codes, weights and other numeric columns as ``float64``,
+checked with :meth:`~surveylib.instruments.Codebook.validate_frame` (``labelled=True`` labels
+it instead). Hand estimators :meth:`~surveylib.instruments.Codebook.missing_to_na` of it.
 
 Writers are atomic (a temporary file in the target folder is moved into place with
 ``os.replace``), so a crash never leaves a half-written file, and deterministic, so regenerating a
@@ -28,6 +40,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,11 +48,18 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from .errors import CodebookError
-from .instruments import INTEGER_TYPES, Codebook, load_codebook
+from .errors import AssumptionWarning, CodebookError
+from .instruments import (
+    INTEGER_TYPES,
+    Codebook,
+    codebook_from_metadata,
+    labelled_frame,
+    load_codebook,
+)
 from .instruments._schema import _norm_label
+from .instruments.metadata import numeric_codes, user_missing_masks
 
-__all__ = ["read_csv", "read_spss", "write_csv", "write_spss"]
+__all__ = ["atomic_write", "read_csv", "read_spss", "read_stata", "write_csv", "write_spss"]
 
 _SPSS_MAX_DISCRETE_MISSING = 3
 _SPSS_FILE_LABEL_MAX = 64
@@ -54,8 +74,11 @@ def _resolve(codebook: Codebook | int | str | os.PathLike[str]) -> Codebook:
     return load_codebook(codebook)
 
 
-def _atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> Path:
-    """Run ``writer(tmp_path)`` on a temporary file beside ``path``, then move it into place."""
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> Path:
+    """Run ``writer(tmp_path)`` on a temporary file beside ``path``, then move it into place.
+
+    Every file surveylib writes goes through here, so a crash never leaves half a file.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -142,88 +165,179 @@ def _labels_problems(meta, codebook: Codebook) -> list[str]:
     return problems
 
 
+def _reader_error(path, kind: str, exc: Exception) -> CodebookError:
+    return CodebookError(f"cannot read {path} as {kind} ({exc}); check the file",
+                         parameter="path", value=str(path))
+
+
+def _report(path, counted: dict[str, int]) -> None:
+    if counted:
+        listing = ", ".join(f"{name} ({n})" for name, n in counted.items())
+        warnings.warn(
+            f"{Path(path).name}: values the file declares user-missing were set to NA: "
+            f"{listing}; pass labelled=False to keep them as codes",
+            AssumptionWarning, stacklevel=4)
+
+
+def _read_labelled_file(path, df, meta, codebook, *, labelled, check_labels,
+                        require_design) -> pd.DataFrame:
+    """What read_spss and read_stata share once pyreadstat has read the file."""
+    codes = numeric_codes(df, meta)
+    masks = user_missing_masks(df, meta)
+    own = codebook_from_metadata(codes, meta, survey=Path(path).stem, source=str(path))
+    if codebook is None:
+        cb = own
+        labelled = True if labelled is None else labelled
+    else:
+        top = load_codebook(codebook)
+        if check_labels:
+            problems = _labels_problems(meta, top)
+            if problems:
+                listing = "\n".join(f"  - {p}" for p in problems)
+                raise CodebookError(
+                    f"value labels in {path} disagree with codebook {top.survey} ({top.source}):\n"
+                    f"{listing}\nCorrect the codebook or the file; pass check_labels=False only "
+                    "after checking that the codes mean the same thing."
+                )
+        cb = own.overlay(top)
+        labelled = False if labelled is None else labelled
+    out = _coerce(codes, cb)
+    cb.validate_frame(out, require_design=require_design)
+    if not labelled:
+        return out
+    result = labelled_frame(out, cb, masks=masks)
+    _report(path, result.attrs.get("user_missing", {}))
+    return result
+
+
 def read_spss(
     path: str | os.PathLike[str],
     *,
-    codebook: Codebook | int | str | os.PathLike[str],
+    codebook: Codebook | int | str | os.PathLike[str] | None = None,
+    labelled: bool | None = None,
     check_labels: bool = True,
     require_design: bool = True,
 ) -> pd.DataFrame:
-    """Read an SPSS ``.sav`` file into the analysis-ready frame.
+    """Read an SPSS ``.sav`` file: labelled from its own metadata, or checked against a codebook.
 
-    User-missing values declared in the file (e.g. 8 "don't know") are kept as codes. The file's
-    value labels are compared with the codebook's (ignoring case and repeated spaces): a code
-    labelled differently, a labelled code the codebook does not know, or a codebook answer code
-    declared user-missing in the file is an error. The data are then checked with
-    :meth:`~surveylib.instruments.Codebook.validate_frame`.
+    Without a codebook, the file's metadata is the codebook
+    (:func:`~surveylib.instruments.codebook_from_metadata`): coded variables become
+    ``Categorical`` columns of their value labels (ordered for ordinal variables), values the
+    file declares user-missing (discrete values and ranges) become NA, with an
+    :class:`~surveylib.errors.AssumptionWarning` counting them, and variable labels go to
+    ``frame.attrs["variable_labels"]``, from which estimates, tables and charts take their
+    headers.
+
+    With a codebook (a wave year, a YAML file or a :class:`~surveylib.instruments.Codebook`),
+    it is laid over the file's own (:meth:`~surveylib.instruments.Codebook.overlay`): the
+    file's value labels are first compared with the codebook's (ignoring case and repeated
+    spaces) — a code labelled differently, a labelled code the codebook does not know, or a
+    codebook answer code declared user-missing in the file is an error — and the frame is
+    checked with :meth:`~surveylib.instruments.Codebook.validate_frame`. The frame then holds
+    codes, missing codes kept (the study's analysis-ready frame), unless ``labelled=True``.
 
     Parameters
     ----------
     path : path-like
         The ``.sav`` file.
-    codebook : Codebook, int or path-like
-        The wave's codebook, a wave year (``2007``) or a codebook file.
+    codebook : Codebook, int or path-like, optional
+        A codebook to lay over the file's metadata and check the file against.
+    labelled : bool, optional
+        Labelled categoricals with missing values as NA (default without a codebook), or
+        codes with missing codes kept (default with one).
     check_labels : bool, default True
-        Compare the file's value labels with the codebook.
+        Compare the file's value labels with the codebook's.
     require_design : bool, default True
-        Require the design columns (strata, weight, fpc). Pass ``False`` for a fieldwork file
-        whose weights are not yet built.
+        Require the codebook's design columns (strata, weight, fpc). Pass ``False`` for a
+        fieldwork file whose weights are not yet built.
 
     Returns
     -------
     pandas.DataFrame
-        Codes as integers, missing codes kept, numeric columns as float64; columns in file order.
+        Columns in file order; numeric columns as float64; codes as integers when not
+        labelled.
 
     Raises
     ------
     CodebookError
-        If labels disagree (naming variable, code and both labels) or the data break the codebook.
+        If the file cannot be read, labels disagree (naming variable, code and both labels)
+        or the data break the codebook.
 
     Examples
     --------
-    See the module docstring for a write/read round trip.
+    See the module docstring for a write/read round trip, and ``docs/getting_started.md``.
     """
-    cb = _resolve(codebook)
     try:
         df, meta = pyreadstat.read_sav(str(path), user_missing=True, apply_value_formats=False)
-    except pyreadstat.ReadstatError as exc:
-        raise CodebookError(
-            f"cannot read {path} as an SPSS .sav file ({exc}); check the file"
-        ) from None
-    if check_labels:
-        problems = _labels_problems(meta, cb)
-        if problems:
-            listing = "\n".join(f"  - {p}" for p in problems)
-            raise CodebookError(
-                f"value labels in {path} disagree with codebook {cb.survey} ({cb.source}):\n"
-                f"{listing}\nCorrect the codebook or the file; pass check_labels=False only after "
-                "checking that the codes mean the same thing."
-            )
-    out = _coerce(df, cb)
-    cb.validate_frame(out, require_design=require_design)
-    return out
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        raise _reader_error(path, "an SPSS .sav file", exc) from None
+    return _read_labelled_file(path, df, meta, codebook, labelled=labelled,
+                               check_labels=check_labels, require_design=require_design)
+
+
+def read_stata(
+    path: str | os.PathLike[str],
+    *,
+    codebook: Codebook | int | str | os.PathLike[str] | None = None,
+    labelled: bool | None = None,
+    check_labels: bool = True,
+    require_design: bool = True,
+) -> pd.DataFrame:
+    """Read a Stata ``.dta`` file, as :func:`read_spss` reads an SPSS file.
+
+    Value labels become the categories of coded variables (Stata files record no
+    measurement level, so none is ordered), variable labels go to
+    ``frame.attrs["variable_labels"]`` and extended missing values (``.a`` to ``.z``) become
+    NA, counted in an :class:`~surveylib.errors.AssumptionWarning`. Options as
+    :func:`read_spss`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, warnings
+    >>> import pandas as pd, pyreadstat
+    >>> df = pd.DataFrame({"q1": [1.0, 2.0, 1.0], "w": [1.0, 2.0, 1.5]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "w.dta"
+    ...     pyreadstat.write_dta(df, str(path), column_labels={"q1": "Trust", "w": "Weight"},
+    ...                          variable_value_labels={"q1": {1: "yes", 2: "no"}})
+    ...     back = read_stata(path)
+    >>> back["q1"].tolist(), back.attrs["variable_labels"]["q1"]
+    (['yes', 'no', 'yes'], 'Trust')
+    """
+    try:
+        df, meta = pyreadstat.read_dta(str(path), user_missing=True, apply_value_formats=False)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        raise _reader_error(path, "a Stata .dta file", exc) from None
+    return _read_labelled_file(path, df, meta, codebook, labelled=labelled,
+                               check_labels=check_labels, require_design=require_design)
 
 
 def read_csv(
     path: str | os.PathLike[str],
     *,
-    codebook: Codebook | int | str | os.PathLike[str],
+    codebook: Codebook | int | str | os.PathLike[str] | None = None,
+    labelled: bool = False,
     require_design: bool = True,
 ) -> pd.DataFrame:
-    """Read a CSV file of codes into the analysis-ready frame (the same frame as :func:`read_spss`).
+    """Read a CSV file of codes (the same frame as :func:`read_spss` with a codebook).
 
     The file has a header row of variable names and one row per respondent; empty cells are
-    system-missing. Text in a coded column is reported (convert labels to codes first, e.g. with
+    system-missing. A CSV file has no metadata: without a codebook the values are returned as
+    read (``pandas.read_csv``). With one, the frame is checked against it; text in a coded
+    column is reported (convert labels to codes first, e.g. with
     :meth:`~surveylib.instruments.Codebook.code_for`).
 
     Parameters
     ----------
     path : path-like
         The CSV file (UTF-8, comma-separated).
-    codebook : Codebook, int or path-like
+    codebook : Codebook, int or path-like, optional
         The wave's codebook, a wave year or a codebook file.
+    labelled : bool, default False
+        With a codebook, return labelled categoricals with missing codes as NA
+        (:func:`~surveylib.instruments.labelled_frame`) instead of codes.
     require_design : bool, default True
-        Require the design columns (strata, weight, fpc).
+        Require the codebook's design columns (strata, weight, fpc).
 
     Examples
     --------
@@ -235,14 +349,16 @@ def read_csv(
     ...     read_csv(path, codebook=2007, require_design=False).dtypes.tolist()
     [dtype('int64'), dtype('int64')]
     """
-    cb = _resolve(codebook)
     try:
         df = pd.read_csv(path, encoding="utf-8")
     except FileNotFoundError:
         raise CodebookError(f"CSV file {path} does not exist; check the path") from None
+    if codebook is None:
+        return df
+    cb = _resolve(codebook)
     out = _coerce(df, cb)
     cb.validate_frame(out, require_design=require_design)
-    return out
+    return labelled_frame(out, cb) if labelled else out
 
 
 def write_spss(
@@ -323,7 +439,7 @@ def write_spss(
             variable_measure=measure,
         )
 
-    return _atomic_write(path, writer)
+    return atomic_write(path, writer)
 
 
 def write_csv(
@@ -368,4 +484,4 @@ def write_csv(
     def writer(tmp: str) -> None:
         df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
 
-    return _atomic_write(path, writer)
+    return atomic_write(path, writer)

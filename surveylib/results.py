@@ -21,7 +21,7 @@ hypothesis in words: :class:`TestResult` (F and chi-square tests) and :class:`TT
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html import escape
 
@@ -37,6 +37,23 @@ TEST_FRAME_COLUMNS = ["statistic", "df_num", "df_denom", "p_value", "method", "n
 _LAZY_FIELDS = ("dfs", "inference")  # Estimate fields that may be given as callables
 TTEST_FRAME_COLUMNS = ["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high",
                        "method", "null"]
+
+
+def variable_labels(data: pd.DataFrame) -> dict[str, str]:
+    """Variable labels of a frame: ``data.attrs["variable_labels"]`` (set by
+    :func:`surveylib.read_spss` and :func:`surveylib.read_stata`), or empty."""
+    labels = data.attrs.get("variable_labels") if isinstance(data, pd.DataFrame) else None
+    return {str(k): str(v) for k, v in (labels or {}).items()}
+
+
+def attach_labels(result, data: pd.DataFrame):
+    """Give a freshly made :class:`Estimate` the variable labels of its variables and ``by``
+    columns from ``data`` (see :func:`variable_labels`); returns it."""
+    labels = variable_labels(data)
+    if labels:
+        names = {*map(str, result.keys["variable"]), *result.by}
+        object.__setattr__(result, "labels", {k: v for k, v in labels.items() if k in names})
+    return result
 
 
 def critical_value(level: float, df) -> np.ndarray:
@@ -132,6 +149,12 @@ class Printable:
         return (f"<div><b>{html_text(self._title())}</b>{self._body_html()}"
                 f"<small>{html_text(self._footer())}</small></div>")
 
+    def plot(self, **options):
+        """A matplotlib ``Figure`` of the result: see :func:`surveylib.plotting.plot`."""
+        from .plotting import plot
+
+        return plot(self, **options)
+
 
 class StatisticAccessors:
     """The accessor protocol shared by every result with estimates (estimates, tables,
@@ -221,6 +244,9 @@ class Estimate(StatisticAccessors, Printable):
         degrees of freedom used for each cell's interval.
     inference : str
         Footer text saying how inference was done.
+    labels : Mapping[str, str]
+        Variable labels of the variables and ``by`` columns (from the data's
+        ``attrs["variable_labels"]``); tables and charts use them as headers.
 
     Notes
     -----
@@ -252,6 +278,11 @@ class Estimate(StatisticAccessors, Printable):
     inference: str
     ci_method: str = "wald"
     interval: Callable | None = field(default=None, repr=False, compare=False)
+    labels: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def label(self, name: str) -> str:
+        """The variable label of ``name``, or ``name`` itself when it has none."""
+        return self.labels.get(name, name)
 
     # ----- index used by the pandas accessors ---------------------------------------------
     @property
@@ -315,7 +346,10 @@ class Estimate(StatisticAccessors, Printable):
         return f
 
     def _title(self) -> str:
-        return f"{self.statistic.capitalize()} estimates"
+        named = [f"{v}: {self.labels[v]}" for v in dict.fromkeys(self.keys["variable"])
+                 if v in self.labels]
+        return f"{self.statistic.capitalize()} estimates" + (
+            f" ({'; '.join(named)})" if named else "")
 
 
 # ----- tests -------------------------------------------------------------------------------------

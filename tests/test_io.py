@@ -11,10 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import surveylib.errors as sl_errors
+import surveylib.instruments as sl_instruments
 import surveylib.io as sio
 from surveylib.errors import CodebookError
 from surveylib.instruments import Codebook, load_codebook
-from surveylib.io import read_csv, read_spss, write_csv, write_spss
+from surveylib.io import read_csv, read_spss, read_stata, write_csv, write_spss
 
 
 @pytest.fixture(scope="module")
@@ -229,10 +231,10 @@ def test_read_csv_blank_cells_become_nullable(tmp_path, cb2012):
         read_csv(tmp_path / "nope.csv", codebook=cb2012)
 
 
-def test_codebook_argument_is_required(tmp_path):
-    path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "a.csv")
-    with pytest.raises(CodebookError, match="a codebook is required"):
-        read_csv(path, codebook=None)
+def test_csv_without_codebook_is_read_as_is(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2], "w": [0.5, 1.5]})
+    path = write_csv(frame, tmp_path / "a.csv")
+    pd.testing.assert_frame_equal(read_csv(path), frame)
     with pytest.raises(CodebookError, match="folder .* does not exist"):
         write_csv(pd.DataFrame({"a": [1]}), tmp_path / "missing_dir" / "a.csv")
 
@@ -266,3 +268,109 @@ def test_docstring_examples_run():
     result = doctest.testmod(sio, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 5
     assert result.failed == 0
+
+
+# ----------------------------------------------------------------------------- no codebook
+
+
+def _labelled_sav(path):
+    """A .sav with value labels, variable labels, measurement levels and user-missing values:
+    discrete (8, 9 on ``trust``) and a range (97-99 on ``age``, a scale variable)."""
+    df = pd.DataFrame({
+        "trust": [1.0, 2.0, 3.0, 8.0, 9.0, 2.0, np.nan, 5.0],
+        "sex": [1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 1.0, 2.0],
+        "age": [25.0, 40.0, 98.0, 61.0, 33.0, 97.0, 45.0, 52.0],
+        "wt": [1.0, 2.0, 1.5, 1.0, 2.5, 1.0, 1.0, 2.0],
+    })
+    pyreadstat.write_sav(
+        df, str(path),
+        column_labels={"trust": "Trust in people", "sex": "Sex", "age": "Age in years",
+                       "wt": "Weight"},
+        variable_value_labels={"trust": {1: "a lot", 2: "some", 3: "none", 8: "don't know",
+                                         9: "refused"},
+                               "sex": {1: "man", 2: "woman"}, "age": {98: "refused"}},
+        missing_ranges={"trust": [8, 9], "age": [{"lo": 97, "hi": 99}]},
+        variable_measure={"trust": "ordinal", "sex": "nominal", "age": "scale", "wt": "scale"})
+    return df
+
+
+def test_read_spss_without_codebook_labels_from_the_file(tmp_path):
+    raw = _labelled_sav(tmp_path / "w.sav")
+    with pytest.warns(sl_errors.AssumptionWarning, match=r"trust \(2\), age \(2\)"):
+        df = read_spss(tmp_path / "w.sav")
+    trust = df["trust"]
+    # categories: the labelled answers in code order plus the unlabelled code 5 found in the data
+    assert list(trust.cat.categories) == ["a lot", "some", "none", "5"] and trust.cat.ordered
+    assert trust.tolist()[:3] == ["a lot", "some", "none"]
+    assert trust.isna().tolist() == [False, False, False, True, True, False, True, False]
+    assert not df["sex"].cat.ordered and df["sex"].tolist()[:2] == ["man", "woman"]
+    # a scale variable stays numeric; its declared range 97-99 becomes NA
+    assert df["age"].dtype == "float64"
+    np.testing.assert_array_equal(df["age"].isna(), raw["age"].between(97, 99))
+    assert df["wt"].tolist() == raw["wt"].tolist()
+    assert df.attrs["variable_labels"] == {"trust": "Trust in people", "sex": "Sex",
+                                           "age": "Age in years", "wt": "Weight"}
+    assert df.attrs["user_missing"] == {"trust": 2, "age": 2}
+
+
+def test_codebook_from_file_metadata(tmp_path):
+    _labelled_sav(tmp_path / "w.sav")
+    _, meta = pyreadstat.read_sav(str(tmp_path / "w.sav"), user_missing=True)
+    data, _ = pyreadstat.read_sav(str(tmp_path / "w.sav"), user_missing=True)
+    cb = sl_instruments.codebook_from_metadata(data, meta, survey="w")
+    assert cb.n == 8 and cb.year is None
+    trust = cb.variable("trust")
+    assert dict(trust.codes) == {1: "a lot", 2: "some", 3: "none", 5: "5"}
+    assert dict(trust.missing_codes) == {8: "don't know", 9: "refused"} and trust.ordered
+    age = cb.variable("age")
+    assert age.type == "numeric" and dict(age.missing_codes) == {97: "user-missing",
+                                                                 98: "refused"}
+    assert trust.question is None and trust.source_lines == ()
+
+
+def test_read_spss_labelled_false_keeps_codes(tmp_path):
+    raw = _labelled_sav(tmp_path / "w.sav")
+    df = read_spss(tmp_path / "w.sav", labelled=False)
+    assert str(df["trust"].dtype) == "Int64"
+    assert df["trust"].tolist()[:5] == [1, 2, 3, 8, 9]
+    assert df["age"].tolist() == raw["age"].tolist()
+
+
+def test_read_spss_with_an_overlay_codebook(tmp_path):
+    _labelled_sav(tmp_path / "w.sav")
+    top = Codebook.from_dict({"wave": {"survey": "harmonised"}, "variables": [
+        {"name": "trust", "label": "Trust (harmonised)", "type": "categorical", "ordered": True,
+         "codes": {1: "A lot", 2: "Some", 3: "None", 5: "other"},
+         "missing_codes": {8: "Don't know", 9: "refused"}}]})
+    with pytest.warns(sl_errors.AssumptionWarning):
+        df = read_spss(tmp_path / "w.sav", codebook=top, labelled=True)
+    assert list(df["trust"].cat.categories) == ["A lot", "Some", "None", "other"]
+    assert df.attrs["variable_labels"]["trust"] == "Trust (harmonised)"
+    assert df.attrs["variable_labels"]["sex"] == "Sex"  # from the file, not in the overlay
+    bad = Codebook.from_dict({"wave": {"survey": "x"}, "variables": [
+        {"name": "sex", "label": "Sex", "type": "categorical", "codes": {1: "woman", 2: "man"}}]})
+    with pytest.raises(CodebookError, match="'sex', code 1: the file labels it 'man'"):
+        read_spss(tmp_path / "w.sav", codebook=bad)
+
+
+def test_read_stata_extended_missing_and_labels(tmp_path):
+    df = pd.DataFrame({"q": [1.0, 2.0, "a", 1.0, np.nan, "b"], "w": [1.0, 2, 3, 4, 5, 6]})
+    path = tmp_path / "w.dta"
+    pyreadstat.write_dta(df, str(path), column_labels={"q": "Question one"},
+                         variable_value_labels={"q": {1: "yes", 2: "no"}},
+                         missing_user_values={"q": ["a", "b"]})
+    with pytest.warns(sl_errors.AssumptionWarning, match=r"q \(2\)"):
+        back = read_stata(path)
+    assert back["q"].tolist()[:2] == ["yes", "no"] and back["q"].isna().sum() == 3
+    assert back.attrs["variable_labels"]["q"] == "Question one"
+    assert back.attrs["variable_labels"]["w"] == "w"  # no label: the name
+    with pytest.raises(CodebookError, match="cannot read .* as a Stata .dta file"):
+        read_stata(tmp_path / "nope.dta")
+
+
+def test_repeated_file_labels_are_made_unique(tmp_path):
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    pyreadstat.write_sav(df, str(tmp_path / "d.sav"),
+                         variable_value_labels={"x": {1: "Other", 2: "other", 3: "yes"}})
+    back = read_spss(tmp_path / "d.sav")
+    assert list(back["x"].cat.categories) == ["Other (1)", "other (2)", "yes"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_list, check_columns, check_option
 from ..errors import SurveyDesignError
-from ..results import Estimate
+from ..results import Estimate, attach_labels
 from ..variance.engine import Transform
 from ._cells import (
     Cells,
@@ -71,11 +71,16 @@ def mean(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estim
     columns = numeric_columns(design, variables, na_rm)
     for var, (y, ok) in columns.items():
         cells.add(ok, y, None, var)
-    return finish(design, "mean", cells, "ratio", deff, by_cols, dkeys)
+    return attach_labels(finish(design, "mean", cells, "ratio", deff, by_cols, dkeys),
+                         design.data)
 
 
-def total(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
+def total(design, variables, *, by=None, na_rm: bool = False, deff=True,
+          drop_empty: bool = True) -> Estimate:
     """Estimated population totals ``sum(w y)`` (R ``svytotal``); options as :func:`mean`.
+
+    A categorical (non-numeric) variable gives the total of each level; ``drop_empty`` as in
+    :func:`proportion`.
 
     Notes
     -----
@@ -96,9 +101,10 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Esti
             y, ok = columns[var]
             cells.add(ok, y, None, var)
         else:
-            codes, levels, ok = levels_of(design, var, na_rm=bool(na_rm))
+            codes, levels, ok = _levels(design, var, bool(na_rm), drop_empty)
             cells.add(ok, None, None, var, levels=levels, level_index=codes)
-    return finish(design, "total", cells, "total", deff, by_cols, dkeys)
+    return attach_labels(finish(design, "total", cells, "total", deff, by_cols, dkeys),
+                         design.data)
 
 
 def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
@@ -127,7 +133,7 @@ def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=
 
 
 def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: str = "logit",
-               deff=True) -> Estimate:
+               deff=True, drop_empty: bool = True) -> Estimate:
     """Shares of every level of categorical variable(s), with their covariance.
 
     Parameters
@@ -139,11 +145,19 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
         ``"likelihood"`` is R's Rao–Scott-scaled profile-likelihood interval (see Notes).
         Intervals with ``ci_method`` other than Wald use the degrees of freedom of the domain
         (R ``svyby(..., svyciprop)``), Wald intervals the design's.
+    drop_empty : bool, default True
+        Leave out levels that no respondent of the design (with a value) has — a categorical's
+        unused categories, e.g. a "don't know" category emptied by setting its code to NA.
+        ``False`` keeps them, with share 0 and SE 0, as R ``svymean(~x)`` does for a factor's
+        unused levels.  Levels empty in only some domains are always kept (share 0 there).
 
     Notes
     -----
-    Levels are a categorical's categories (unused levels give 0) or the sorted distinct
-    values.  Each share is the mean of a level indicator (R ``svymean(~factor(x))``).
+    Levels are a categorical's categories in their order, or the sorted distinct values.
+    Each share is the mean of a level indicator (R ``svymean(~factor(x))``).  The default
+    ``drop_empty=True`` matches R ``svymean(~factor(x))`` after ``droplevels`` (and
+    :func:`~surveylib.inference.crosstab`, as R ``svychisq``/``svytable``); with
+    ``drop_empty=False`` it matches R on a factor with unused levels.
 
     ``ci_method="likelihood"`` follows R ``svyciprop(method="likelihood")``, i.e.
     ``confint.svyglm(method="likelihood")`` on the intercept-only quasibinomial fit: the
@@ -177,14 +191,31 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
     for var in check_variables(variables):
         check_columns(design.data, [var], role="analysis")
-        codes, levels, ok = levels_of(design, var, na_rm=na_rm)
+        codes, levels, ok = _levels(design, var, na_rm, drop_empty)
         cells.add(ok, None, None, var, levels=levels, level_index=codes)
     method = "wald" if ci_method == "mean" else ci_method
     factory = None if method == "wald" else (lambda est, v, dfs: proportion_interval(method, est, v, cells))
-    return finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
-                   interval_factory=factory, domain_df=method != "wald")
+    est = finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
+                 interval_factory=factory, domain_df=method != "wald")
+    return attach_labels(est, design.data)
 
 
+
+
+def _levels(design, var, na_rm, drop_empty: bool):
+    """Level codes, levels and validity of ``var``; with ``drop_empty`` only the levels some
+    active row with a value has (codes renumbered, order kept)."""
+    codes, levels, ok = levels_of(design, var, na_rm=na_rm)
+    if not drop_empty:
+        return codes, levels, ok
+    used = np.bincount(codes[ok & design.active], minlength=len(levels)) > 0
+    if used.all():
+        return codes, levels, ok
+    remap = np.cumsum(used) - 1
+    new = np.where(ok, remap[np.where(ok, codes, 0)], -1)
+    keep = used[np.where(ok, codes, 0)] & ok
+    new = np.where(keep, new, -1)
+    return new, [lev for lev, u in zip(levels, used, strict=True) if u], ok & keep
 
 
 def var(design, variables, *, by=None, na_rm: bool = False) -> Estimate:

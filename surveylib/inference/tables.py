@@ -28,8 +28,9 @@ def observed_levels(s: pd.Series, keep: np.ndarray) -> list:
     return sorted(pd.unique(s[keep].dropna()).tolist())
 
 
-def _table_codes(design, row: str, col: str):
-    """Level codes of row and col among complete active rows (-1 elsewhere), and the levels."""
+def _table_codes(design, row: str, col: str, drop_empty: bool = True):
+    """Level codes of row and col among complete active rows (-1 elsewhere), and the levels
+    (without ``drop_empty``, a categorical's categories all)."""
     df = design.data
     active = design.active
     check_columns(df, [row, col], role="crosstab")
@@ -48,7 +49,8 @@ def _table_codes(design, row: str, col: str):
                 f"variables with at most {MAX_LEVELS} levels — recode it into groups first "
                 "(e.g. pandas.cut for a numeric variable)."
             )
-        levels = observed_levels(s, complete)
+        empty_kept = not drop_empty and isinstance(s.dtype, pd.CategoricalDtype)
+        levels = list(s.cat.categories) if empty_kept else observed_levels(s, complete)
         lookup = pd.Index(levels)
         codes = np.where(complete, lookup.get_indexer(s.to_numpy(dtype=object)), -1)
         out.append((codes.astype(np.int64), levels))
@@ -221,7 +223,7 @@ class Crosstab(Printable):
                 + "<p>Row shares</p>" + html_table(self.table("row"), index=True))
 
 
-def crosstab(design, row: str, col: str, *, by=None) -> Crosstab:
+def crosstab(design, row: str, col: str, *, by=None, drop_empty: bool = True) -> Crosstab:
     """Design-based two-way table of ``row`` by ``col``.
 
     Parameters
@@ -232,6 +234,10 @@ def crosstab(design, row: str, col: str, *, by=None) -> Crosstab:
         every estimate (R ``svychisq(na.rm=TRUE)``); the design is kept for variances.
     by : str or list of str, optional
         Domain column(s): one table (and one test) per domain, with the full design.
+    drop_empty : bool, default True
+        Leave out levels no complete row has (as R ``svychisq`` and ``svytable``, whose
+        ``factor()`` drops them; the same default as :func:`~surveylib.estimators.proportion`).
+        ``False`` keeps a categorical's unused categories as zero rows/columns of the table.
 
     Returns
     -------
@@ -246,7 +252,7 @@ def crosstab(design, row: str, col: str, *, by=None) -> Crosstab:
     >>> round(float(tab.counts.estimate.sum()), 1)
     14.0
     """
-    rc, rl, cc, cl, complete = _table_codes(design, row, col)
+    rc, rl, cc, cl, complete = _table_codes(design, row, col, drop_empty)
     by_cols = as_list(by)
     if row in by_cols or col in by_cols:
         raise SurveyDesignError(f"by={by_cols} must not contain the table's variables {row!r}, {col!r}.")
@@ -259,13 +265,16 @@ def crosstab(design, row: str, col: str, *, by=None) -> Crosstab:
     tmp[row] = pd.Categorical.from_codes(np.where(complete, rc, -1), categories=rl)
     tmp[col] = pd.Categorical.from_codes(np.where(complete, cc, -1), categories=cl)
     tmp = pd.concat([tmp, extra], axis=1)
+    tmp.attrs.update(df.attrs)  # variable labels (surveylib.results.variable_labels)
     tdesign = design.with_data(tmp)
     names = list(ind)
     counts = tdesign.total(names, by=by_cols or None, na_rm=True)
     shares = tdesign.mean(names, by=by_cols or None, na_rm=True)
     counts, shares = (_relabel_cells(e, by_cols, row, col, rl, cl) for e in (counts, shares))
-    row_shares = tdesign.proportion(col, by=[*by_cols, row], na_rm=True, ci_method="mean")
-    col_shares = tdesign.proportion(row, by=[*by_cols, col], na_rm=True, ci_method="mean")
+    row_shares = tdesign.proportion(col, by=[*by_cols, row], na_rm=True, ci_method="mean",
+                                   drop_empty=drop_empty)
+    col_shares = tdesign.proportion(row, by=[*by_cols, col], na_rm=True, ci_method="mean",
+                                    drop_empty=drop_empty)
     return Crosstab(row=row, col=col, by=tuple(by_cols), row_levels=rl, col_levels=cl,
                     counts=counts, cell_shares=shares, row_shares=row_shares,
                     col_shares=col_shares, _design=design)

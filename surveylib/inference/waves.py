@@ -268,8 +268,10 @@ def compare(design_a, design_b, var: str, *, by=None, stat: str = "proportion",
             tmp[var] = data[var].astype(object).astype(dtype)
             return d.with_data(tmp)
 
-        ea = prep(da, data_a).proportion(var, by=by_cols or None, na_rm=na_rm, ci_method="mean")
-        eb = prep(db, data_b).proportion(var, by=by_cols or None, na_rm=na_rm, ci_method="mean")
+        ea = prep(da, data_a).proportion(var, by=by_cols or None, na_rm=na_rm, ci_method="mean",
+                                             drop_empty=False)
+        eb = prep(db, data_b).proportion(var, by=by_cols or None, na_rm=na_rm, ci_method="mean",
+                                             drop_empty=False)
     else:
         ea = da.mean(var, by=by_cols or None, na_rm=na_rm)
         eb = db.mean(var, by=by_cols or None, na_rm=na_rm)

@@ -25,24 +25,20 @@ INTEGER_TYPES = frozenset({"categorical", "binary", "integer", "id"})
 ROLES = {"strata": "strata", "weight": "weights", "fpc": "fpc", "id": None}
 #: Allowed ``status`` values.
 STATUSES = ("published", "assumed")
-#: Allowed ``question_source`` values. There is deliberately no value for "original wording".
+#: Allowed ``question_source`` values in a codebook of reconstructed data. There is
+#: deliberately no value for "original wording" there; other codebooks may also say "original".
 QUESTION_SOURCES = ("reconstructed", "derived", "administrative")
+#: The provenance keys of a variable: all required once a codebook records provenance.
+PROVENANCE_KEYS = ("question", "question_source", "universe", "source_lines", "status")
 #: Allowed harmonization methods.
 HARMONIZATION_METHODS = ("identical", "recode", "2012_only", "design")
 
 _TOP_KEYS = {"codebook_version", "wave", "variables", "groups", "mrsets"}
 _WAVE_REQUIRED = {"survey": str, "year": int, "universe": str, "min_age": int, "n": int}
-_VAR_REQUIRED = (
-    "name",
-    "label",
-    "question",
-    "question_source",
-    "type",
-    "universe",
-    "source_lines",
-    "status",
-)
+_WAVE_TYPES = {**_WAVE_REQUIRED, "title": str}
+_VAR_REQUIRED = ("name", "label", "type")
 _VAR_OPTIONAL = (
+    *PROVENANCE_KEYS,
     "codes",
     "missing_codes",
     "ordered",
@@ -104,10 +100,27 @@ def _format_counts(counts: pd.Series, limit: int = 10) -> str:
 # --------------------------------------------------------------------------------------- schema
 
 
+def records_provenance(raw: Any) -> bool:
+    """Whether a parsed codebook records provenance (describes reconstructed data).
+
+    It does when any variable gives a ``status`` or a ``question_source``; provenance is then
+    all or nothing: every variable needs every key of :data:`PROVENANCE_KEYS`, and the wave
+    needs ``year``, ``universe``, ``min_age`` and ``n``.  A codebook without them (built from
+    a data file's own metadata, or an overlay) needs only each variable's name, label and type.
+    """
+    variables = raw.get("variables") if isinstance(raw, Mapping) else None
+    if not isinstance(variables, list):
+        return True
+    return any(isinstance(e, Mapping) and ("status" in e or "question_source" in e)
+               for e in variables)
+
+
 def validate_codebook(raw: Any, *, source: str = "<codebook>") -> None:
     """Check a parsed codebook against the schema.
 
-    All problems are collected and reported together in one :class:`CodebookError`; each line
+    Every variable needs a name, a label and a type; a codebook of reconstructed data (one
+    that records provenance, see :func:`records_provenance`) also needs every provenance key
+    of every variable and the wave's year, universe, minimum age and sample size.  All problems are collected and reported together in one :class:`CodebookError`; each line
     names the variable (or section) and the key at fault and says what to write instead.
 
     Parameters
@@ -127,13 +140,23 @@ def validate_codebook(raw: Any, *, source: str = "<codebook>") -> None:
     >>> validate_codebook({"wave": {}, "variables": []}, source="demo")
     Traceback (most recent call last):
     ...
-    surveylib.errors.CodebookError: demo: 6 problem(s) in the codebook:
+    surveylib.errors.CodebookError: demo: 2 problem(s) in the codebook:
       - wave: key 'survey' is missing; add it (str)
+      - variables: the list is empty; describe at least one column
+    >>> validate_codebook({"wave": {"survey": "demo"}, "variables": [
+    ...     {"name": "q1", "label": "Trust", "type": "categorical", "codes": {1: "yes", 2: "no"},
+    ...      "status": "published"}]}, source="demo")
+    Traceback (most recent call last):
+    ...
+    surveylib.errors.CodebookError: demo: 8 problem(s) in the codebook:
       - wave: key 'year' is missing; add it (int)
       - wave: key 'universe' is missing; add it (str)
       - wave: key 'min_age' is missing; add it (int)
       - wave: key 'n' is missing; add it (int)
-      - variables: the list is empty; describe at least one column
+      - variable 'q1', key 'question': missing; every variable needs name, label, type, question, question_source, universe, source_lines, status (the codebook records provenance)
+      - variable 'q1', key 'question_source': missing; every variable needs name, label, type, question, question_source, universe, source_lines, status (the codebook records provenance)
+      - variable 'q1', key 'universe': missing; every variable needs name, label, type, question, question_source, universe, source_lines, status (the codebook records provenance)
+      - variable 'q1', key 'source_lines': missing; every variable needs name, label, type, question, question_source, universe, source_lines, status (the codebook records provenance)
     """
     problems: list[str] = []
     if not isinstance(raw, Mapping):
@@ -147,7 +170,8 @@ def validate_codebook(raw: Any, *, source: str = "<codebook>") -> None:
                 f"top level: unknown key {key!r}{_suggest(str(key), _TOP_KEYS)}; "
                 f"allowed keys are {', '.join(sorted(_TOP_KEYS))}"
             )
-    _check_wave(raw.get("wave"), problems)
+    provenance = records_provenance(raw)
+    _check_wave(raw.get("wave"), problems, provenance)
     variables = raw.get("variables")
     names: list[str] = []
     if not isinstance(variables, list):
@@ -156,7 +180,7 @@ def validate_codebook(raw: Any, *, source: str = "<codebook>") -> None:
     elif not variables:
         problems.append("variables: the list is empty; describe at least one column")
     for i, entry in enumerate(variables):
-        name = _check_variable(entry, i, problems)
+        name = _check_variable(entry, i, problems, provenance)
         if name is not None:
             names.append(name)
     seen: set[str] = set()
@@ -179,15 +203,16 @@ def validate_codebook(raw: Any, *, source: str = "<codebook>") -> None:
         raise CodebookError(f"{source}: {len(problems)} problem(s) in the codebook:\n{listing}")
 
 
-def _check_wave(wave: Any, problems: list[str]) -> None:
+def _check_wave(wave: Any, problems: list[str], provenance: bool = True) -> None:
     if not isinstance(wave, Mapping):
         problems.append(
             "wave: key 'wave' must be a mapping with survey, year, universe, min_age, n"
         )
         return
-    for key, kind in _WAVE_REQUIRED.items():
+    for key, kind in _WAVE_TYPES.items():
         if key not in wave:
-            problems.append(f"wave: key {key!r} is missing; add it ({kind.__name__})")
+            if key in _WAVE_REQUIRED and (provenance or key == "survey"):
+                problems.append(f"wave: key {key!r} is missing; add it ({kind.__name__})")
             continue
         value = wave[key]
         ok = _is_int(value) if kind is int else _nonempty_str(value)
@@ -226,7 +251,9 @@ def _check_codes(name: str, key: str, codes: Any, problems: list[str]) -> dict[i
     return good
 
 
-def _check_variable(entry: Any, index: int, problems: list[str]) -> str | None:
+def _check_variable(
+    entry: Any, index: int, problems: list[str], provenance: bool = True
+) -> str | None:
     if not isinstance(entry, Mapping):
         problems.append(
             f"variables[{index}]: each entry must be a mapping, got {type(entry).__name__}"
@@ -248,18 +275,21 @@ def _check_variable(entry: Any, index: int, problems: list[str]) -> str | None:
     for key in entry:
         if key not in allowed:
             problems.append(f"{where}, key {key!r}: unknown key{_suggest(str(key), allowed)}")
-    for key in _VAR_REQUIRED:
+    required = (*_VAR_REQUIRED, *PROVENANCE_KEYS) if provenance else _VAR_REQUIRED
+    for key in required:
         if key not in entry:
+            why = " (the codebook records provenance)" if key in PROVENANCE_KEYS else ""
             problems.append(
-                f"{where}, key {key!r}: missing; every variable needs {', '.join(_VAR_REQUIRED)}"
+                f"{where}, key {key!r}: missing; every variable needs {', '.join(required)}{why}"
             )
     for key in ("label", "question", "universe"):
         if key in entry and not _nonempty_str(entry[key]):
             problems.append(f"{where}, key {key!r}: must be a non-empty string, got {entry[key]!r}")
-    if "question_source" in entry and entry["question_source"] not in QUESTION_SOURCES:
+    sources = QUESTION_SOURCES if provenance else (*QUESTION_SOURCES, "original")
+    if "question_source" in entry and entry["question_source"] not in sources:
         problems.append(
             f"{where}, key 'question_source': {entry['question_source']!r} is not allowed; use one of "
-            f"{', '.join(QUESTION_SOURCES)} (the original questionnaire wording is not available)"
+            f"{', '.join(sources)} (the original questionnaire wording is not available)"
         )
     vtype = entry.get("type")
     if "type" in entry and vtype not in VARIABLE_TYPES:

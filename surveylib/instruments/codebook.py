@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -32,8 +32,10 @@ class Variable:
 
     Attributes
     ----------
-    name, label, question, question_source, type, universe, status : str
+    name, label, type : str
         See ``instruments/README.md`` for the meaning of each key.
+    question, question_source, universe, status : str or None
+        Provenance (required in a codebook of reconstructed data, else optional).
     codes : Mapping[int, str]
         Substantive codes and labels, in codebook order (empty for non-coded types).
     missing_codes : Mapping[int, str]
@@ -47,21 +49,21 @@ class Variable:
     group, mrset : str or None
         Name of the item group or multiple-response set the variable belongs to.
     source_lines : tuple of str
-        ``file:line`` references into the source documents.
+        ``file:line`` references into the source documents (empty when not recorded).
     note : str or None
         What is assumed, and why.
     """
 
     name: str
     label: str
-    question: str
-    question_source: str
     type: str
-    universe: str
-    status: str
-    source_lines: tuple[str, ...]
-    codes: Mapping[int, str]
-    missing_codes: Mapping[int, str]
+    codes: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    missing_codes: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    question: str | None = None
+    question_source: str | None = None
+    universe: str | None = None
+    status: str | None = None
+    source_lines: tuple[str, ...] = ()
     ordered: bool = False
     valid_range: tuple[float, float] | None = None
     role: str | None = None
@@ -159,12 +161,12 @@ class Codebook:
             variables[entry["name"]] = Variable(
                 name=entry["name"],
                 label=entry["label"],
-                question=entry["question"],
-                question_source=entry["question_source"],
+                question=entry.get("question"),
+                question_source=entry.get("question_source"),
                 type=entry["type"],
-                universe=entry["universe"],
-                status=entry["status"],
-                source_lines=tuple(entry["source_lines"]),
+                universe=entry.get("universe"),
+                status=entry.get("status"),
+                source_lines=tuple(entry.get("source_lines") or ()),
                 codes=MappingProxyType({int(k): v for k, v in (entry.get("codes") or {}).items()}),
                 missing_codes=MappingProxyType(
                     {int(k): v for k, v in (entry.get("missing_codes") or {}).items()}
@@ -206,19 +208,19 @@ class Codebook:
         return self.wave["survey"]
 
     @property
-    def year(self) -> int:
-        """Year of the wave."""
-        return self.wave["year"]
+    def year(self) -> int | None:
+        """Year of the wave (``None`` when the codebook does not say)."""
+        return self.wave.get("year")
 
     @property
-    def min_age(self) -> int:
-        """Lowest age in the wave's universe."""
-        return self.wave["min_age"]
+    def min_age(self) -> int | None:
+        """Lowest age in the wave's universe (``None`` when the codebook does not say)."""
+        return self.wave.get("min_age")
 
     @property
-    def n(self) -> int:
-        """Published sample size."""
-        return self.wave["n"]
+    def n(self) -> int | None:
+        """Published (or, for a codebook read from a file, the file's) sample size."""
+        return self.wave.get("n")
 
     @property
     def title(self) -> str:
@@ -229,6 +231,44 @@ class Codebook:
         return (
             f"Codebook(survey={self.survey!r}, year={self.year}, n={self.n}, "
             f"variables={len(self.variables)}, source={self.source!r})"
+        )
+
+    def variable_labels(self) -> dict[str, str]:
+        """Variable name to variable label, in codebook order.
+
+        Examples
+        --------
+        >>> load_codebook(2007).variable_labels()["stratum"]
+        'Sampling stratum (region)'
+        """
+        return {name: var.label for name, var in self.variables.items()}
+
+    def overlay(self, top: Codebook) -> Codebook:
+        """This codebook with ``top`` laid over it.
+
+        A variable ``top`` describes replaces this codebook's description of it (its labels,
+        codes, missing codes, universe, group); variables only here are kept, in this
+        codebook's order, then ``top``'s new ones. ``top``'s wave keys override these, and its
+        groups and multiple-response sets are added. Use it to put a harmonisation codebook
+        (common codes across waves, universes, sets) over a codebook read from a data file.
+
+        Examples
+        --------
+        >>> cb = load_codebook(2007)
+        >>> top = Codebook.from_dict({"wave": {"survey": "mine"}, "variables": [
+        ...     {"name": "attitude", "label": "Attitude", "type": "categorical",
+        ...      "codes": {1: "good", 2: "bad"}}]})
+        >>> merged = cb.overlay(top)
+        >>> merged.survey, merged.value_labels("attitude"), merged.n
+        ('mine', {1: 'good', 2: 'bad'}, 588)
+        """
+        variables = {**self.variables, **top.variables}
+        return Codebook(
+            wave=MappingProxyType({**self.wave, **top.wave}),
+            variables=MappingProxyType(variables),
+            groups=MappingProxyType({**self.groups, **top.groups}),
+            mrsets=MappingProxyType({**self.mrsets, **top.mrsets}),
+            source=f"{self.source} + {top.source}",
         )
 
     # ----------------------------------------------------------------- lookups
