@@ -98,12 +98,10 @@ class LazySurveyDesign:
         units = self._unit_table()
         if weights is not None or probs is not None:
             units[ONE] = 1.0
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            self.local = SurveyDesign(
-                units, strata=strata, psu=list(self.psu_columns) or None,
-                weights=ONE if (weights is not None or probs is not None) else None,
-                fpc=list(self.fpc_columns) or None, nest=nest, lonely_psu=lonely_psu)
+        self.local = SurveyDesign(
+            units, strata=strata, psu=list(self.psu_columns) or None,
+            weights=ONE if (weights is not None or probs is not None) else None,
+            fpc=list(self.fpc_columns) or None, nest=nest, lonely_psu=lonely_psu)
         self.units = units
         self.filters: tuple = ()
         self.unit_weight = np.asarray(self.local.base_weights, dtype=float)

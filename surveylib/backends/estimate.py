@@ -83,7 +83,7 @@ class _Plan:
     def run(self, kind, deff):
         d, src = self.design, self.design.source
         q = src.quote
-        keys = [q(c) for c in d.unit_keys + self.by]
+        keys = [q(c) for c in dict.fromkeys(d.unit_keys + self.by)]
         numeric = [(label, y, x) for label, y, x, lev in self.specs if lev is None]
         frames = []
         if numeric:
