@@ -63,7 +63,17 @@ def spark_frame(spark_session, name):
     return _spark_frames[name]
 
 
+_designs: dict = {}
+
+
 def build(design_id, backend, duck, spark_session):
+    """The case's design on ``backend`` (built once per backend: designs are immutable)."""
+    if (design_id, backend) not in _designs:
+        _designs[design_id, backend] = _build(design_id, backend, duck, spark_session)
+    return _designs[design_id, backend]
+
+
+def _build(design_id, backend, duck, spark_session):
     spec = FIXTURES["designs"][design_id]
     args = dict(strata=spec["strata"], psu=spec["psu"], weights=spec["weights"],
                 probs=spec["probs"], fpc=spec["fpc"], nest=spec["nest"],

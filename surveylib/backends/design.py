@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._validation import LONELY_PSU_RULES, as_list, check_option
 from ..design import SurveyDesign
-from ..errors import ColumnError, SurveyDesignError, WeightError
+from ..errors import ColumnError, SurveyDesignError, SurveyWarning, WeightError
 from . import estimate as _est
 from .errors import BackendError, EmptySourceError, NotPushedDownError
 from .queries import conjunction, num, present
@@ -281,10 +281,59 @@ class LazySurveyDesign:
         return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
                                deff=deff)
 
+    def quantile(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("quantile()", "the weighted distribution function")
+
+    def var(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("var()", "each domain's mean before the squares")
+
+    def crosstab(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("crosstab()", "the Rao-Scott design matrix")
+
+    def glm(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("glm()", "iterated per-row fits")
+
+    def rake(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("rake()", "per-row adjusted weights for the Taylor residuals")
+
+    def poststratify(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("poststratify()", "per-row adjusted weights for the Taylor "
+                               "residuals")
+
+    def _needs_rows(self, method: str, why: str) -> NotPushedDownError:
+        return NotPushedDownError(
+            f"{method} is not pushed down to {self.source.engine} (it needs {why}); select the "
+            "columns you need in the query, build SurveyDesign(design.in_memory(columns)) "
+            "— every row comes to Python — or use mean/total/ratio/proportion, which are "
+            "pushed down.", parameter="method", value=method, hint="in_memory(columns)")
+
+    def in_memory(self, columns) -> pd.DataFrame:
+        """The design columns and ``columns`` of every row, collected into a pandas frame (an
+        explicit collection, with a warning of its size): for what is not pushed down."""
+        cols = list(dict.fromkeys(
+            [c for c in (self.strata_column, self.weights_column, self.probs_column) if c]
+            + list(self.psu_columns) + list(self.fpc_columns) + as_list(columns)))
+        self.check_columns(cols, role="analysis")
+        warnings.warn(f"collecting {self.n_rows} rows x {len(cols)} columns of "
+                      f"{self.source.label} into memory.", SurveyWarning, stacklevel=2)
+        q = self.source.quote
+        return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
+                                 f"{self.source.table}")
+
     def to_replicates(self, method: str, replicates=None, seed=None, rho=None, *, mse=False):
         """Replicate weights generated from the PSU ids (R ``as.svrepdesign``): the P x R
         factors are made locally from the unit table, ordered by first appearance of the
-        PSUs in the source; the engine sums per PSU and the factors apply to those sums."""
+        PSUs in the source; the engine sums per PSU and the factors apply to those sums.
+
+        Under element sampling (no ``psu=``) the rows of a stratum are numbered in the order
+        the engine returns them: jackknife variances do not depend on it, but bootstrap draws
+        for a given seed differ from the in-memory design's."""
         ordered = self._ordered()
         rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
         return ordered._copy(local=rep)
@@ -292,10 +341,8 @@ class LazySurveyDesign:
     def _ordered(self):
         """This design with its unit table in order of first appearance in the source (the
         order R's replicate constructors number PSUs and strata by)."""
-        if self.element:
-            raise NotPushedDownError(
-                "replicates from PSU ids need psu= (each row its own PSU would make an n x R "
-                "table); give a PSU column.", parameter="psu", value=None)
+        if self.element:  # units of a stratum are exchangeable: kept in stratum order
+            return self
         src, q = self.source, self.source.quote
         keys = ", ".join(q(c) for c in self.unit_keys)
         order = ("monotonically_increasing_id()" if src.engine == "spark"
