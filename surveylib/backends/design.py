@@ -203,7 +203,8 @@ class LazySurveyDesign:
     def __repr__(self) -> str:
         return f"<LazySurveyDesign: {self.describe()}>"
 
-    def _copy(self, **changes):
+    def evolve(self, **changes):
+        """A copy with some state replaced (the design is immutable; methods return copies)."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
@@ -238,7 +239,7 @@ class LazySurveyDesign:
                 f"(e.g. \"sch_wide = 'Yes'\"), not a {type(condition).__name__}; put a mask "
                 "in a column of the source and subset on it.", parameter="condition",
                 value=type(condition).__name__)
-        new = self._copy(filters=self.filters + (condition,))
+        new = self.evolve(filters=self.filters + (condition,))
         src, q = self.source, self.source.quote
         if self.element:
             key = self.strata_column
@@ -261,7 +262,7 @@ class LazySurveyDesign:
             raise EmptySourceError(f"the subset {condition!r} of {src.label} contains no rows.",
                                    parameter="condition", value=condition)
         local = self.local.with_active(active & np.asarray(self.local.active))
-        return new._copy(local=local)
+        return new.evolve(local=local)
 
     # ----- estimators --------------------------------------------------------------------------
     def mean(self, variables, *, by=None, na_rm=False, deff=True):
@@ -336,7 +337,7 @@ class LazySurveyDesign:
         for a given seed differ from the in-memory design's."""
         ordered = self._ordered()
         rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
-        return ordered._copy(local=rep)
+        return ordered.evolve(local=rep)
 
     def _ordered(self):
         """This design with its unit table in order of first appearance in the source (the
@@ -353,7 +354,7 @@ class LazySurveyDesign:
         pos[self.unit_index(first)] = np.arange(len(first))
         perm = np.argsort(first["o"].to_numpy()[pos], kind="stable")
         units = self.units.iloc[perm].reset_index(drop=True)
-        new = self._copy(units=units)
+        new = self.evolve(units=units)
         # the in-memory design of the units, rebuilt in the new order (its stages follow rows)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -362,6 +363,6 @@ class LazySurveyDesign:
                 weights=ONE if ONE in units else None, fpc=list(self.fpc_columns) or None,
                 nest=self.nest, lonely_psu=self.lonely_psu)
         active = np.asarray(self.local.active)[perm]
-        return new._copy(local=rebuilt.with_active(active),
+        return new.evolve(local=rebuilt.with_active(active),
                          unit_weight=np.asarray(rebuilt.base_weights, dtype=float))
 
