@@ -83,19 +83,20 @@ class LazySurveyDesign:
                            ("weights", [c for c in (weights, probs) if c]),
                            ("fpc", self.fpc_columns)):
             self.check_columns(cols, role=role, numeric=role in ("weights", "fpc"))
-        self.n_rows = src.count_rows()
         q = src.quote
+        wcol = weights if weights is not None else probs
         if weights is not None:
             self.weight_sql = num(q, weights)
-            self._check_weights(weights, "weights")
         elif probs is not None:
             self.weight_sql = f"(1.0 / {num(q, probs)})"
-            self._check_weights(probs, "probs")
         else:
             self.weight_sql = "1.0"
         self.element = not self.psu_columns
         self.unit_keys = ([strata] if strata else []) + list(self.psu_columns)
-        units = self._unit_table()
+        units, stats = self._profile(wcol)  # one scan: units, row count and weight checks
+        self.n_rows = int(stats["n"])
+        if wcol is not None:
+            self._check_weights(wcol, "weights" if weights is not None else "probs", stats)
         if weights is not None or probs is not None:
             units[ONE] = 1.0
         self.local = SurveyDesign(
@@ -125,13 +126,7 @@ class LazySurveyDesign:
                     f"{schema[c]}); convert it to numbers in the query (CAST({c} AS DOUBLE)).",
                     parameter=role, value=c, expected="a numeric column")
 
-    def _check_weights(self, col: str, kind: str) -> None:
-        q, t = self.source.quote, self.source.table
-        v = num(q, col)
-        r = self.source.fetch(
-            f"SELECT SUM(CASE WHEN NOT {present(q, col)} THEN 1 ELSE 0 END) AS missing, "
-            f"SUM(CASE WHEN {present(q, col)} AND {v} <= 0 THEN 1 ELSE 0 END) AS bad, "
-            f"MIN({v}) AS lo, MAX({v}) AS hi FROM {t}").iloc[0]
+    def _check_weights(self, col: str, kind: str, r) -> None:
         if int(r["missing"] or 0):
             raise WeightError(f"{kind} column {col!r} has {int(r['missing'])} missing value(s) "
                               "in " + self.source.label + "; give every respondent a weight or "
@@ -148,31 +143,49 @@ class LazySurveyDesign:
                                     f"{float(r['hi']):g}); did you mean weights=?",
                                     parameter="probs", value=col)
 
-    def _unit_table(self) -> pd.DataFrame:
-        """One row per unit of the finest stage with its strata, ids and fpc."""
+    def _profile(self, wcol):
+        """The unit table (one row per unit of the finest stage with its strata, ids and fpc)
+        and, in the same scan, the row count and the weight column's checks."""
         src, q = self.source, self.source.quote
         cols = self.unit_keys + [c for c in self.fpc_columns if c not in self.unit_keys]
+        stats = {"n": "COUNT(*)"}
+        if wcol is not None:
+            ok, v = present(q, wcol), num(q, wcol)
+            stats.update(missing=f"SUM(CASE WHEN NOT {ok} THEN 1 ELSE 0 END)",
+                         bad=f"SUM(CASE WHEN {ok} AND {v} <= 0 THEN 1 ELSE 0 END)",
+                         lo=f"MIN({v})", hi=f"MAX({v})")
+        agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
         if self.element:
-            if self.n_rows > self.max_units:
+            summary = src.fetch(f"SELECT {agg} FROM {src.table}")
+        else:
+            key = ", ".join(q(c) for c in cols)
+            summary = src.fetch(f"SELECT {key}, {agg} FROM {src.table} GROUP BY {key}")
+        total = {"n": summary["n"].sum()} if len(summary) else {"n": 0}
+        if wcol is not None and len(summary):
+            total.update(missing=summary["missing"].sum(), bad=summary["bad"].sum(),
+                         lo=summary["lo"].min(), hi=summary["hi"].max())
+        if not total["n"]:
+            raise EmptySourceError(f"{src.label} has no rows; a design needs respondents.",
+                                   parameter="data", value=src.label)
+        if not self.element:
+            if len(summary) > self.max_units:
                 raise NotPushedDownError(
-                    f"the design has no psu=, so each of the {self.n_rows} rows of "
-                    f"{src.label} is a PSU and the per-PSU sums would be as large as the data "
-                    f"(max_units={self.max_units}); give the cluster column as psu= (or a "
-                    "row id column for element sampling), or raise max_units.",
-                    parameter="psu", value=None, hint="psu='<cluster id column>'")
-            sel = ", ".join(q(c) for c in cols) if cols else "1 AS one"
-            units = src.fetch(f"SELECT {sel} FROM {src.table}")
-            if self.strata_column:
-                units = units.sort_values(self.strata_column, kind="stable")
-            return units.reset_index(drop=True)
-        key = ", ".join(q(c) for c in cols)
-        units = src.fetch(f"SELECT {key} FROM {src.table} GROUP BY {key}")
-        if len(units) > self.max_units:
+                    f"the design has {len(summary)} PSUs, more than max_units="
+                    f"{self.max_units}; raise max_units if the per-PSU sums fit in memory.",
+                    parameter="max_units", value=self.max_units)
+            return summary[cols].reset_index(drop=True), total
+        if total["n"] > self.max_units:
             raise NotPushedDownError(
-                f"the design has {len(units)} PSUs, more than max_units={self.max_units}; "
-                "raise max_units if the per-PSU sums fit in memory.", parameter="max_units",
-                value=self.max_units)
-        return units
+                f"the design has no psu=, so each of the {total['n']} rows of "
+                f"{src.label} is a PSU and the per-PSU sums would be as large as the data "
+                f"(max_units={self.max_units}); give the cluster column as psu= (or a "
+                "row id column for element sampling), or raise max_units.",
+                parameter="psu", value=None, hint="psu='<cluster id column>'")
+        sel = ", ".join(q(c) for c in cols) if cols else "1 AS one"
+        units = src.fetch(f"SELECT {sel} FROM {src.table}")
+        if self.strata_column:
+            units = units.sort_values(self.strata_column, kind="stable")
+        return units.reset_index(drop=True), total
 
     # ----- the interface the estimators use ---------------------------------------------------
     @property

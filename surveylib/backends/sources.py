@@ -17,7 +17,7 @@ import re
 
 import pandas as pd
 
-from .errors import EmptySourceError, SourceError
+from .errors import SourceError
 
 _counter = itertools.count()
 
@@ -71,14 +71,6 @@ class Source:
 
     def is_numeric(self, column: str) -> bool:
         return self.schema()[column].startswith(NUMERIC_TYPES)
-
-    def count_rows(self) -> int:
-        """Rows of the table; an :class:`EmptySourceError` naming the source when none."""
-        n = int(self.fetch(f"SELECT COUNT(*) AS n FROM {self.table}")["n"].iloc[0])
-        if n == 0:
-            raise EmptySourceError(f"{self.label} has no rows; a design needs respondents.",
-                                   parameter="data", value=self.label)
-        return n
 
 
 class DuckDBSource(Source):
