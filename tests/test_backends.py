@@ -198,3 +198,13 @@ def test_what_is_not_pushed_down_says_what_to_do(con):
     back = sl.SurveyDesign(rows, strata="stype", weights="pw").mean("api00").to_frame()
     assert math.isclose(back["estimate"][0], d.mean("api00").to_frame()["estimate"][0],
                         rel_tol=1e-12)
+
+
+def test_docstring_example_runs():
+    """The example in LazySurveyDesign's docstring prints what it says."""
+    import doctest
+
+    import surveylib.backends.design as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

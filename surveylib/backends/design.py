@@ -52,13 +52,14 @@ class LazySurveyDesign:
 
     Examples
     --------
-    >>> import duckdb, surveylib as sl
+    >>> import duckdb
+    >>> from surveylib.backends import LazySurveyDesign
     >>> con = duckdb.connect()
     >>> _ = con.sql("CREATE TABLE t AS SELECT * FROM (VALUES (1, 1, 1.0, 2.0), (1, 2, 3.0, 2.0),"
     ...             " (2, 3, 2.0, 3.0), (2, 4, 6.0, 3.0)) v(h, psu, y, w)")
-    >>> d = sl.backends.LazySurveyDesign("t", connection=con, strata="h", psu="psu", weights="w")
+    >>> d = LazySurveyDesign("t", connection=con, strata="h", psu="psu", weights="w")
     >>> round(float(d.mean("y").estimate.iloc[0]), 4)   # (2*1 + 2*3 + 3*2 + 3*6) / 10
-    3.4
+    3.2
     """
 
     def __init__(self, data, *, strata=None, psu=None, weights=None, probs=None, fpc=None,
