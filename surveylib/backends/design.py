@@ -1,0 +1,382 @@
+"""Survey designs over data that stay in an engine (DuckDB in-process, Spark on a cluster).
+
+A :class:`LazySurveyDesign` takes the arguments of :class:`~surveylib.SurveyDesign`; what it
+keeps in Python is small:
+
+* the **unit table**, one row per PSU of the finest stage (``GROUP BY strata, psu, fpc``),
+  from which an ordinary in-memory design over the *units* is built — its stages, lonely-PSU
+  checks, degrees of freedom, weights from an fpc and replicate factors are those of
+  :class:`~surveylib.SurveyDesign`, unchanged;
+* the SQL predicates of ``subset``.
+
+Each estimate sends one ``GROUP BY unit, domain`` per variable group to the engine
+(:mod:`.queries`), maps the returned rows to the units, and hands the per-(unit, cell) sums to
+the same variance engine the in-memory path uses (``engine.vcov_sums``; see
+:mod:`.estimate`).  The rows are never collected to Python — except under element sampling
+(no ``psu=``), where every row is its own unit so the unit table has one row per respondent;
+that is allowed up to ``max_units`` rows and is otherwise an error that says to give PSUs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._validation import LONELY_PSU_RULES, as_list, check_option
+from ..design import SurveyDesign
+from ..errors import ColumnError, SurveyDesignError, SurveyWarning, WeightError
+from . import estimate as _est
+from .errors import BackendError, EmptySourceError, NotPushedDownError
+from .queries import conjunction, num, present
+from .sources import open_source
+
+ONE = "__surveylib_one"
+
+
+class LazySurveyDesign:
+    """A design whose data stay in DuckDB or Spark (same arguments as ``SurveyDesign``).
+
+    Parameters
+    ----------
+    data : str, duckdb.DuckDBPyRelation or pyspark.sql.DataFrame
+        A Parquet or CSV path, a SQL query or table name (with ``connection``), a DuckDB
+        relation, or a Spark DataFrame.
+    strata, psu, weights, probs, fpc, nest, lonely_psu
+        As :class:`~surveylib.SurveyDesign`.
+    connection : duckdb.DuckDBPyConnection, optional
+        The connection holding the tables a query or table name refers to.
+    max_units : int
+        Most units (PSUs; rows under element sampling) whose sums may come back to Python.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from surveylib.backends import LazySurveyDesign
+    >>> con = duckdb.connect()
+    >>> _ = con.sql("CREATE TABLE t AS SELECT * FROM (VALUES (1, 1, 1.0, 2.0), (1, 2, 3.0, 2.0),"
+    ...             " (2, 3, 2.0, 3.0), (2, 4, 6.0, 3.0)) v(h, psu, y, w)")
+    >>> d = LazySurveyDesign("t", connection=con, strata="h", psu="psu", weights="w")
+    >>> round(float(d.mean("y").estimate.iloc[0]), 4)   # (2*1 + 2*3 + 3*2 + 3*6) / 10
+    3.2
+    """
+
+    def __init__(self, data, *, strata=None, psu=None, weights=None, probs=None, fpc=None,
+                 nest: bool = False, lonely_psu: str = "fail", connection=None,
+                 max_units: int = 1_000_000):
+        check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
+        if weights is not None and probs is not None:
+            raise SurveyDesignError("give weights= or probs=, not both.")
+        if isinstance(strata, (list, tuple)):
+            if len(strata) != 1:
+                raise SurveyDesignError("strata= takes one column (first-stage strata).",
+                                        parameter="strata", value=strata)
+            strata = strata[0]
+        self.source = src = open_source(data, connection=connection)
+        self.strata_column = strata
+        self.psu_columns = tuple(as_list(psu))
+        self.fpc_columns = tuple(as_list(fpc))
+        self.weights_column, self.probs_column = weights, probs
+        self.max_units = int(max_units)
+        self.nest = bool(nest)
+        for role, cols in (("strata", [strata] if strata else []), ("psu", self.psu_columns),
+                           ("weights", [c for c in (weights, probs) if c]),
+                           ("fpc", self.fpc_columns)):
+            self.check_columns(cols, role=role, numeric=role in ("weights", "fpc"))
+        q = src.quote
+        wcol = weights if weights is not None else probs
+        if weights is not None:
+            self.weight_sql = num(q, weights)
+        elif probs is not None:
+            self.weight_sql = f"(1.0 / {num(q, probs)})"
+        else:
+            self.weight_sql = "1.0"
+        self.element = not self.psu_columns
+        self.unit_keys = ([strata] if strata else []) + list(self.psu_columns)
+        units, stats = self._profile(wcol)  # one scan: units, row count and weight checks
+        self.n_rows = int(stats["n"])
+        if wcol is not None:
+            self._check_weights(wcol, "weights" if weights is not None else "probs", stats)
+        if weights is not None or probs is not None:
+            units[ONE] = 1.0
+        self.local = SurveyDesign(
+            units, strata=strata, psu=list(self.psu_columns) or None,
+            weights=ONE if (weights is not None or probs is not None) else None,
+            fpc=list(self.fpc_columns) or None, nest=nest, lonely_psu=lonely_psu)
+        self.units = units
+        self.filters: tuple = ()
+        self.unit_weight = np.asarray(self.local.base_weights, dtype=float)
+        self.weight_source = (f"weights {weights!r}" if weights is not None else
+                              f"probs {probs!r}" if probs is not None else
+                              self.local.weight_source)
+
+    # ----- construction ---------------------------------------------------------------------
+    def check_columns(self, cols, *, role: str, numeric: bool = False) -> None:
+        """Every column is in the source (and numeric where asked); errors name the column."""
+        schema = self.source.schema()
+        for c in cols:
+            if c not in schema:
+                raise ColumnError(
+                    f"{role} column {c!r} is not in {self.source.label}; its columns are "
+                    f"{list(schema)[:20]}.", parameter=role, value=c,
+                    expected=list(schema)[:20])
+            if numeric and not self.source.is_numeric(c):
+                raise ColumnError(
+                    f"{role} column {c!r} of {self.source.label} is not numeric (type "
+                    f"{schema[c]}); convert it to numbers in the query (CAST({c} AS DOUBLE)).",
+                    parameter=role, value=c, expected="a numeric column")
+
+    def _check_weights(self, col: str, kind: str, r) -> None:
+        if int(r["missing"] or 0):
+            raise WeightError(f"{kind} column {col!r} has {int(r['missing'])} missing value(s) "
+                              "in " + self.source.label + "; give every respondent a weight or "
+                              "drop those rows in the query.", parameter=kind, value=col)
+        if not np.isfinite(float(r["hi"])):
+            raise WeightError(f"{kind} column {col!r} has infinite values; check the column.",
+                              parameter=kind, value=col)
+        if int(r["bad"] or 0):
+            raise WeightError(f"{kind} column {col!r} has {int(r['bad'])} non-positive "
+                              f"value(s) (min {float(r['lo']):g}); sampling weights must be > 0.",
+                              parameter=kind, value=col)
+        if kind == "probs" and float(r["hi"]) > 1:
+            raise SurveyDesignError(f"probs column {col!r} has values above 1 (max "
+                                    f"{float(r['hi']):g}); did you mean weights=?",
+                                    parameter="probs", value=col)
+
+    def _profile(self, wcol):
+        """The unit table (one row per unit of the finest stage with its strata, ids and fpc)
+        and, in the same scan, the row count and the weight column's checks."""
+        src, q = self.source, self.source.quote
+        cols = self.unit_keys + [c for c in self.fpc_columns if c not in self.unit_keys]
+        stats = {"n": "COUNT(*)"}
+        if wcol is not None:
+            ok, v = present(q, wcol), num(q, wcol)
+            stats.update(missing=f"SUM(CASE WHEN NOT {ok} THEN 1 ELSE 0 END)",
+                         bad=f"SUM(CASE WHEN {ok} AND {v} <= 0 THEN 1 ELSE 0 END)",
+                         lo=f"MIN({v})", hi=f"MAX({v})")
+        agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
+        if self.element:
+            summary = src.fetch(f"SELECT {agg} FROM {src.table}")
+        else:
+            key = ", ".join(q(c) for c in cols)
+            summary = src.fetch(f"SELECT {key}, {agg} FROM {src.table} GROUP BY {key}")
+        total = {"n": summary["n"].sum()} if len(summary) else {"n": 0}
+        if wcol is not None and len(summary):
+            total.update(missing=summary["missing"].sum(), bad=summary["bad"].sum(),
+                         lo=summary["lo"].min(), hi=summary["hi"].max())
+        if not total["n"]:
+            raise EmptySourceError(f"{src.label} has no rows; a design needs respondents.",
+                                   parameter="data", value=src.label)
+        if not self.element:
+            if len(summary) > self.max_units:
+                raise NotPushedDownError(
+                    f"the design has {len(summary)} PSUs, more than max_units="
+                    f"{self.max_units}; raise max_units if the per-PSU sums fit in memory.",
+                    parameter="max_units", value=self.max_units)
+            return summary[cols].reset_index(drop=True), total
+        if total["n"] > self.max_units:
+            raise NotPushedDownError(
+                f"the design has no psu=, so each of the {total['n']} rows of "
+                f"{src.label} is a PSU and the per-PSU sums would be as large as the data "
+                f"(max_units={self.max_units}); give the cluster column as psu= (or a "
+                "row id column for element sampling), or raise max_units.",
+                parameter="psu", value=None, hint="psu='<cluster id column>'")
+        sel = ", ".join(q(c) for c in cols) if cols else "1 AS one"
+        units = src.fetch(f"SELECT {sel} FROM {src.table}")
+        if self.strata_column:
+            units = units.sort_values(self.strata_column, kind="stable")
+        return units.reset_index(drop=True), total
+
+    # ----- the interface the estimators use ---------------------------------------------------
+    @property
+    def engine(self):
+        """The variance engine over the units (that of the in-memory design of the units)."""
+        return self.local.engine
+
+    @property
+    def where(self) -> str:
+        """The SQL predicate of the rows in the design."""
+        return conjunction(self.filters)
+
+    @property
+    def lonely_psu(self) -> str:
+        return self.local.lonely_psu
+
+    def degf(self):
+        """Degrees of freedom (R ``degf``), from the units with rows in the design."""
+        return self.local.degf()
+
+    def describe(self) -> str:
+        text = self.local.describe().replace(self.local.weight_source, self.weight_source)
+        text = text.split("; subset of")[0]
+        if self.filters:
+            text += "; subset " + " and ".join(self.filters)
+        return text + f"; data in {self.source.engine} ({self.source.label})"
+
+    def __repr__(self) -> str:
+        return f"<LazySurveyDesign: {self.describe()}>"
+
+    def evolve(self, **changes):
+        """A copy with some state replaced (the design is immutable; methods return copies)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
+    def unit_index(self, frame: pd.DataFrame) -> np.ndarray:
+        """The unit (row of the unit table) of every row of a query result."""
+        if self.element:  # units of a stratum are exchangeable: the r-th row is its r-th unit
+            h = self.strata_column
+            if h is None:
+                return np.arange(len(frame))
+            starts = self.units.groupby(h, sort=False).cumcount().eq(0)
+            first = pd.Series(np.flatnonzero(starts), index=self.units[h][starts].to_numpy())
+            order = frame[h].reset_index(drop=True)
+            rank = order.groupby(order, sort=False).cumcount().to_numpy()
+            return first.reindex(order.to_numpy()).to_numpy().astype(np.int64) + rank
+        keys = self.unit_keys
+        idx = pd.MultiIndex.from_frame(self.units[keys]).get_indexer(
+            pd.MultiIndex.from_frame(frame[keys]))
+        if (idx < 0).any():
+            raise BackendError(f"{self.source.label} changed since the design was built: "
+                               "some PSUs are new; build the design again.",
+                               parameter="data", value=self.source.label)
+        return idx
+
+    def subset(self, condition: str) -> LazySurveyDesign:
+        """Restrict estimation to rows meeting a SQL condition, keeping the whole design for
+        variances (R ``subset``); e.g. ``d.subset("age >= 18 AND region = 'North'")``."""
+        if not isinstance(condition, str):
+            raise NotPushedDownError(
+                "a design over an engine takes its subset as a SQL condition on its columns "
+                f"(e.g. \"sch_wide = 'Yes'\"), not a {type(condition).__name__}; put a mask "
+                "in a column of the source and subset on it.", parameter="condition",
+                value=type(condition).__name__)
+        new = self.evolve(filters=self.filters + (condition,))
+        src, q = self.source, self.source.quote
+        if self.element:
+            key = self.strata_column
+            if key is None:
+                cnt = src.fetch(f"SELECT COUNT(*) AS n FROM {src.table} WHERE {new.where}")
+                active = np.arange(len(self.units)) < int(cnt["n"].iloc[0])
+            else:
+                cnt = src.fetch(f"SELECT {q(key)}, COUNT(*) AS n FROM {src.table} WHERE "
+                                f"{new.where} GROUP BY {q(key)}")
+                rank = self.units.groupby(key, sort=False).cumcount().to_numpy()
+                limit = pd.Series(cnt["n"].to_numpy(), index=cnt[key].to_numpy())
+                active = rank < limit.reindex(self.units[key].to_numpy()).fillna(0).to_numpy()
+        else:
+            keys = ", ".join(q(c) for c in self.unit_keys)
+            hit = src.fetch(f"SELECT {keys} FROM {src.table} WHERE {new.where} GROUP BY {keys}")
+            active = np.zeros(len(self.units), dtype=bool)
+            if len(hit):
+                active[self.unit_index(hit)] = True
+        if not active.any():
+            raise EmptySourceError(f"the subset {condition!r} of {src.label} contains no rows.",
+                                   parameter="condition", value=condition)
+        local = self.local.with_active(active & np.asarray(self.local.active))
+        return new.evolve(local=local)
+
+    # ----- estimators --------------------------------------------------------------------------
+    def mean(self, variables, *, by=None, na_rm=False, deff=True):
+        """Weighted means (R ``svymean``); see :func:`surveylib.estimators.mean`."""
+        return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
+
+    def total(self, variables, *, by=None, na_rm=False, deff=True):
+        """Totals (R ``svytotal``); see :func:`surveylib.estimators.total`."""
+        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
+
+    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True):
+        """Ratios of totals (R ``svyratio``); see :func:`surveylib.estimators.ratio`."""
+        return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
+
+    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit", deff=True):
+        """Shares of every level (R ``svymean(~factor)``, ``svyciprop``)."""
+        return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
+                               deff=deff)
+
+    def quantile(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("quantile()", "the weighted distribution function")
+
+    def var(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("var()", "each domain's mean before the squares")
+
+    def crosstab(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("crosstab()", "the Rao-Scott design matrix")
+
+    def glm(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("glm()", "iterated per-row fits")
+
+    def rake(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("rake()", "per-row adjusted weights for the Taylor residuals")
+
+    def poststratify(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("poststratify()", "per-row adjusted weights for the Taylor "
+                               "residuals")
+
+    def _needs_rows(self, method: str, why: str) -> NotPushedDownError:
+        return NotPushedDownError(
+            f"{method} is not pushed down to {self.source.engine} (it needs {why}); select the "
+            "columns you need in the query, build SurveyDesign(design.in_memory(columns)) "
+            "— every row comes to Python — or use mean/total/ratio/proportion, which are "
+            "pushed down.", parameter="method", value=method, hint="in_memory(columns)")
+
+    def in_memory(self, columns) -> pd.DataFrame:
+        """The design columns and ``columns`` of every row, collected into a pandas frame (an
+        explicit collection, with a warning of its size): for what is not pushed down."""
+        cols = list(dict.fromkeys(
+            [c for c in (self.strata_column, self.weights_column, self.probs_column) if c]
+            + list(self.psu_columns) + list(self.fpc_columns) + as_list(columns)))
+        self.check_columns(cols, role="analysis")
+        warnings.warn(f"collecting {self.n_rows} rows x {len(cols)} columns of "
+                      f"{self.source.label} into memory.", SurveyWarning, stacklevel=2)
+        q = self.source.quote
+        return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
+                                 f"{self.source.table}")
+
+    def to_replicates(self, method: str, replicates=None, seed=None, rho=None, *, mse=False):
+        """Replicate weights generated from the PSU ids (R ``as.svrepdesign``): the P x R
+        factors are made locally from the unit table, ordered by first appearance of the
+        PSUs in the source; the engine sums per PSU and the factors apply to those sums.
+
+        Under element sampling (no ``psu=``) the rows of a stratum are numbered in the order
+        the engine returns them: jackknife variances do not depend on it, but bootstrap draws
+        for a given seed differ from the in-memory design's."""
+        ordered = self._ordered()
+        rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
+        return ordered.evolve(local=rep)
+
+    def _ordered(self):
+        """This design with its unit table in order of first appearance in the source (the
+        order R's replicate constructors number PSUs and strata by)."""
+        if self.element:  # units of a stratum are exchangeable: kept in stratum order
+            return self
+        src, q = self.source, self.source.quote
+        keys = ", ".join(q(c) for c in self.unit_keys)
+        order = ("monotonically_increasing_id()" if src.engine == "spark"
+                 else "row_number() OVER ()")
+        first = src.fetch(f"SELECT {keys}, MIN(o) AS o FROM (SELECT {keys}, {order} AS o FROM "
+                          f"{src.table}) s GROUP BY {keys}")
+        pos = np.empty(len(first), dtype=np.int64)
+        pos[self.unit_index(first)] = np.arange(len(first))
+        perm = np.argsort(first["o"].to_numpy()[pos], kind="stable")
+        units = self.units.iloc[perm].reset_index(drop=True)
+        new = self.evolve(units=units)
+        # the in-memory design of the units, rebuilt in the new order (its stages follow rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rebuilt = SurveyDesign(
+                units, strata=self.strata_column, psu=list(self.psu_columns),
+                weights=ONE if ONE in units else None, fpc=list(self.fpc_columns) or None,
+                nest=self.nest, lonely_psu=self.lonely_psu)
+        active = np.asarray(self.local.active)[perm]
+        return new.evolve(local=rebuilt.with_active(active),
+                         unit_weight=np.asarray(rebuilt.base_weights, dtype=float))
+

@@ -1,0 +1,325 @@
+"""Means, totals, ratios and shares of a :class:`~surveylib.backends.LazySurveyDesign`.
+
+Each call is reduced in the engine to per-(unit, domain[, level]) sums — one ``GROUP BY``
+for the numeric variables, one per categorical variable — which are mapped to the units of the
+design and assembled into the same :class:`~surveylib.variance.sums.CellSums` the in-memory
+path builds with ``unit_cell_sums``.  The covariance is then the design engine's
+``vcov_sums`` (Taylor: stratified between-PSU covariance of the unit totals of the scores;
+replicates: the P x R factors applied to the unit sums), and the design effects, labels and
+result are built by the same helpers as :mod:`surveylib.estimators`.
+
+Cells are ordered as in memory: variable by variable, domain by domain, level by level, with
+domains the sorted distinct ``by`` values among the rows in the design (R ``svyby``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_list, check_option
+from ..errors import ColumnError, SurveyDesignError
+from ..estimators._cells import check_deff, check_na_rm, design_effects, footer, key_frame
+from ..estimators.intervals import CI_METHODS, proportion_interval
+from ..results import Estimate
+from ..variance.sums import CellSums
+from .errors import NotPushedDownError
+from .queries import grouped, numeric_exprs, present
+
+LEVEL = "__surveylib_level"
+
+
+class _Cells:
+    """What an interval factory reads from a call's cells (rows per cell)."""
+
+    def __init__(self, nobs):
+        self.nobs = nobs
+
+
+def _numeric(design, variables, role="analysis"):
+    design.check_columns(variables, role=role)
+    for v in variables:
+        if not design.source.is_numeric(v):
+            raise ColumnError(
+                f"{role} column {v!r} is not numeric (type {design.source.schema()[v]}); use "
+                "proportion() for a categorical variable, or convert the column to numbers.",
+                parameter=role, value=v, expected="a numeric column")
+
+
+def _levels(design, var) -> list:
+    """Sorted distinct values of ``var`` over every row (as ``factorize(sort=True)``)."""
+    cache = design.__dict__.setdefault("level_cache", {})
+    if var not in cache:
+        src, q = design.source, design.source.quote
+        numeric = src.is_numeric(var)
+        vals = src.fetch(f"SELECT DISTINCT {q(var)} AS v FROM {src.table} WHERE "
+                         f"{present(q, var, numeric=numeric)}")["v"]
+        cache[var] = list(vals.sort_values(kind="stable"))
+        if len(cache[var]) > 200:
+            raise ColumnError(f"variable {var!r} has {len(cache[var])} distinct values; "
+                              "proportion() is for categorical variables.", parameter=var,
+                              value=len(cache[var]))
+    return cache[var]
+
+
+def _missing_error(var, bad, what):
+    raise SurveyDesignError(
+        f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+        f"estimate {what} (the design is kept for variances).", parameter="na_rm",
+        value=False, hint="na_rm=True")
+
+
+class _Plan:
+    """The cells of one call: ``specs`` holds ``(label, y, x, levels)`` per variable
+    (``levels=None`` for a numeric variable)."""
+
+    def __init__(self, design, by, na_rm):
+        check_na_rm(na_rm)
+        self.design, self.na_rm = design, na_rm
+        self.by = as_list(by)
+        design.check_columns(self.by, role="by")
+        self.specs = []
+
+    def run(self, kind, deff):
+        d, src = self.design, self.design.source
+        q = src.quote
+        keys = [q(c) for c in dict.fromkeys(d.unit_keys + self.by)]
+        numeric = [(label, y, x) for label, y, x, lev in self.specs if lev is None]
+        frames = []
+        if numeric:
+            oks = [conj(present(q, y), present(q, x) if x else None) for _, y, x in numeric]
+            if self.na_rm == "complete":
+                oks = [conj(*oks)] * len(oks)
+            items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
+            exprs = numeric_exprs(q, d.weight_sql, items, squares=deff is not False)
+            frames.append(src.fetch(grouped(src.table, keys, exprs, d.where,
+                                            aggregate=not d.element)))
+        owner = []  # the frame of each variable
+        for _label, y, _x, lev in self.specs:
+            if lev is None:
+                owner.append(0)
+                continue
+            exprs = {"ws": d.weight_sql, "n": "1"}
+            frames.append(src.fetch(_categorical_sql(d, keys, y, exprs)))
+            owner.append(len(frames) - 1)
+        self.owner = owner
+        return self._assemble(frames, kind, deff)
+
+    def _assemble(self, frames, kind, deff):
+        d = self.design
+        inside = [f[self.by].notna().all(axis=1) if self.by else pd.Series(True, index=f.index)
+                  for f in frames]
+        if self.by:
+            dkeys = pd.concat([f.loc[m, self.by] for f, m in zip(frames, inside, strict=True)])
+            dkeys = dkeys.drop_duplicates().sort_values(self.by, kind="stable")
+            dkeys = dkeys.reset_index(drop=True)
+            if dkeys.empty:
+                raise SurveyDesignError(f"no rows of the design have values of {self.by}.")
+            index = pd.MultiIndex.from_frame(dkeys)
+        else:
+            dkeys = pd.DataFrame(index=[0])
+        D = len(dkeys)
+        P = len(d.units)
+        sizes = [D * (1 if lev is None else len(lev)) for _, _, _, lev in self.specs]
+        k = int(sum(sizes))
+        acc = {name: np.zeros(P * k) for name in ("wy", "wx")}
+        vec = {name: np.zeros(k) for name in ("n", "wsum", "wyy", "wxy", "wxx")}
+        has_x = np.zeros(k, dtype=bool)
+        categorical = np.zeros(k, dtype=bool)
+        present_units = {}
+        base, keys_out = 0, []
+        numeric_seen = 0
+        for (label, y, x, lev), size, j in zip(self.specs, sizes, self.owner, strict=True):
+            f = frames[j]
+            rows = f[inside[j]]
+            g = (index.get_indexer(pd.MultiIndex.from_frame(rows[self.by])) if self.by
+                 else np.zeros(len(rows), dtype=np.int64))
+            pr = d.unit_index(rows)
+            lw = d.unit_weight[pr]
+            if lev is None:
+                i = numeric_seen
+                numeric_seen += 1
+                miss = int(f[f"miss_{i}"].sum())
+                if miss and not self.na_rm:
+                    _missing_error(y if x is None else f"{y}/{x}", miss, "over respondents "
+                                   "with a value")
+                cell = base + g
+                key = pr * k + cell
+                acc["wy"] += np.bincount(key, lw * rows[f"wy_{i}"].to_numpy(float), P * k)
+                acc["wx"] += np.bincount(key, lw * rows[f"wx_{i}"].to_numpy(float), P * k)
+                cnt = rows[f"n_{i}"].to_numpy(float)
+                vec["n"] += np.bincount(cell, cnt, k)
+                vec["wsum"] += np.bincount(cell, lw * rows[f"ws_{i}"].to_numpy(float), k)
+                for s in ("wyy", "wxy", "wxx"):
+                    if f"{s}_{i}" in rows:
+                        vec[s] += np.bincount(cell, lw * rows[f"{s}_{i}"].to_numpy(float), k)
+                has_x[base:base + size] = x is not None
+                self._present(present_units, g, pr, cnt, base, 1)
+                keys_out.extend((dd, label, None) for dd in range(D))
+            else:
+                L = len(lev)
+                level = rows[LEVEL]
+                ok = level.notna().to_numpy() & ~_is_nan(level)
+                if not ok.all() and not self.na_rm:
+                    _missing_error(y, int(rows.loc[~ok, "n"].sum()),
+                                   "shares among respondents with a value")
+                code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
+                rows, g, pr, lw, code = rows[ok], g[ok], pr[ok], lw[ok], code[ok]
+                ws = lw * rows["ws"].to_numpy(float)
+                cnt = rows["n"].to_numpy(float)
+                cell = base + g * L + code
+                acc["wy"] += np.bincount(pr * k + cell, ws, P * k)
+                dom = np.bincount(pr * D + g, ws, P * D).reshape(P, D)
+                wx = np.zeros((P, k))
+                wx[:, base:base + size] = np.repeat(dom, L, axis=1)
+                acc["wx"] += wx.ravel()
+                n_dom = np.bincount(g, cnt, D)
+                vec["n"][base:base + size] = np.repeat(n_dom, L)
+                categorical[base:base + size] = True
+                self._present(present_units, g, pr, cnt, base, L)
+                keys_out.extend((dd, label, lv) for dd in range(D) for lv in lev)
+            base += size
+        return self._finish(acc, vec, has_x, categorical, k, P, kind, deff, dkeys,
+                            keys_out, present_units)
+
+    @staticmethod
+    def _present(out, g, pr, cnt, base, L):
+        """The units with rows in each (variable, domain): for domain degrees of freedom."""
+        for dd in np.unique(g[cnt > 0]):
+            out[(base, int(dd), L)] = np.unique(pr[(g == dd) & (cnt > 0)])
+
+    def _finish(self, acc, vec, has_x, categorical, k, P, kind, deff, dkeys, keys_out,
+                present_units):
+        d = self.design
+        engine = d.engine
+        unit, n_units = engine.sum_units
+        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+        wy = np.bincount(to_unit, acc["wy"], n_units * k).reshape(n_units, k)
+        wx = np.bincount(to_unit, acc["wx"], n_units * k).reshape(n_units, k)
+        nobs = vec["n"]
+        num, den = wy.sum(axis=0), wx.sum(axis=0)
+        wsum = np.where(has_x, vec["wsum"], den)
+        empty = nobs == 0
+        if kind != "total" and np.any((den == 0) & ~empty):
+            raise SurveyDesignError(
+                "a denominator total is zero in some domain; the ratio is undefined.")
+        est = num if kind == "total" else num / np.where(den == 0, 1.0, den)
+        shift = np.zeros(k)
+        # the scores of a ratio are divided by its denominator total, those of a mean by Σw
+        v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
+        deffs = None
+        if deff is not False:
+            wxy = wxx = None
+            if has_x.any():
+                wxy = np.where(has_x, vec["wxy"], num)
+                wxx = np.where(has_x, vec["wxx"], wsum)
+            sums = CellSums(wy, wx, nobs, shift, wsum, vec["wyy"], wxy, wxx, categorical)
+            deffs = design_effects(kind, deff, v, sums.resid_ss(kind, est), wsum, den, nobs)
+        else:
+            deffs = np.full(k, np.nan)
+        self.present_units = present_units
+        return np.where(empty, np.nan, est), v, nobs, deffs, dkeys, keys_out
+
+    def domain_df(self, k, D):
+        """Each cell's domain degrees of freedom (the engine's rule over the units with rows
+        in the domain)."""
+        engine, P = self.design.engine, len(self.design.units)
+        out = np.zeros(k)
+        zeros = np.zeros(P, dtype=np.int64)
+        for (base, dd, L), units in self.present_units.items():
+            valid = np.zeros(P, dtype=bool)
+            valid[units] = True
+            out[base + dd * L: base + (dd + 1) * L] = engine.domain_df(valid, zeros, 1)[0]
+        return out
+
+
+def conj(*parts) -> str:
+    return " AND ".join(p for p in parts if p)
+
+
+def _is_nan(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").isna().to_numpy() & s.notna().to_numpy() \
+        & pd.api.types.is_float_dtype(s)
+
+
+def _categorical_sql(d, keys, var, exprs) -> str:
+    q, src = d.source.quote, d.source
+    sel = keys + [f"{q(var)} AS {LEVEL}"]
+    if d.element:
+        cols = [f"{e} AS {name}" for name, e in exprs.items()]
+        return f"SELECT {', '.join(sel + cols)} FROM {src.table} WHERE {d.where}"
+    cols = [f"SUM({e}) AS {name}" for name, e in exprs.items()]
+    return (f"SELECT {', '.join(sel + cols)} FROM {src.table} WHERE {d.where} "
+            f"GROUP BY {', '.join(keys + [q(var)])}")
+
+
+def _result(design, plan, statistic, kind, deff, *, ci_method="wald", interval=None):
+    est, v, nobs, deffs, dkeys, keys_out = plan.run(kind, deff)
+    D = len(dkeys)
+    factory = None
+    if interval is not None:
+        dfs = plan.domain_df(len(est), D)
+        factory = proportion_interval(interval, est, v, _Cells(nobs))
+    else:
+        def dfs():
+            return np.full(len(est), float(design.degf()))
+    return Estimate(statistic=statistic, keys=key_frame(keys_out, dkeys, plan.by),
+                    values=est, vcov_matrix=v, n=nobs, deff_values=deffs, dfs=dfs,
+                    by=tuple(plan.by), inference=lambda: footer(design, ci_method),
+                    ci_method=ci_method, interval=factory)
+
+
+def mean(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
+    """Weighted means pushed down (see :func:`surveylib.estimators.mean`)."""
+    check_deff(deff)
+    plan = _Plan(design, by, na_rm)
+    variables = as_list(variables)
+    _numeric(design, variables)
+    plan.specs = [(v, v, None, None) for v in variables]
+    return _result(design, plan, "mean", "ratio", deff)
+
+
+def total(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
+    """Totals pushed down; a non-numeric variable gives the total of each level."""
+    check_deff(deff)
+    plan = _Plan(design, by, na_rm)
+    variables = as_list(variables)
+    design.check_columns(variables, role="analysis")
+    plan.specs = [(v, v, None, None) if design.source.is_numeric(v) else
+                  (v, v, None, _levels(design, v)) for v in variables]
+    return _result(design, plan, "total", "total", deff)
+
+
+def ratio(design, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
+    """Ratios of totals pushed down (see :func:`surveylib.estimators.ratio`)."""
+    check_deff(deff)
+    nums, dens = as_list(numerator), as_list(denominator)
+    if len(dens) == 1 and len(nums) > 1:
+        dens = dens * len(nums)
+    if len(nums) != len(dens):
+        raise SurveyDesignError(
+            f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}.")
+    plan = _Plan(design, by, bool(na_rm))
+    _numeric(design, nums + dens)
+    plan.specs = [(f"{a}/{b}", a, b, None) for a, b in zip(nums, dens, strict=True)]
+    return _result(design, plan, "ratio", "ratio", deff)
+
+
+def proportion(design, variables, *, by=None, na_rm=False, ci_method="logit",
+               deff=True) -> Estimate:
+    """Shares of every level pushed down (see :func:`surveylib.estimators.proportion`)."""
+    check_deff(deff)
+    check_option(ci_method, CI_METHODS, name="ci_method")
+    method = "wald" if ci_method == "mean" else ci_method
+    if method == "likelihood":
+        raise NotPushedDownError(
+            "ci_method='likelihood' refits a model on the rows, which stay in the engine; use "
+            "ci_method='logit' (or 'beta', 'asin', 'xlogit', 'wilson', 'wald').",
+            parameter="ci_method", value=ci_method, expected=[m for m in CI_METHODS
+                                                              if m != "likelihood"])
+    plan = _Plan(design, by, na_rm)
+    variables = as_list(variables)
+    design.check_columns(variables, role="analysis")
+    plan.specs = [(v, v, None, _levels(design, v)) for v in variables]
+    return _result(design, plan, "proportion", "ratio", deff, ci_method=method,
+                   interval=None if method == "wald" else method)

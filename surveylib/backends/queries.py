@@ -1,0 +1,70 @@
+"""The SQL surveylib sends to an engine: one ``GROUP BY`` per call, returning per-(unit, domain)
+sums (or per-(unit, domain, level) for a categorical variable).
+
+Everything here is text; :class:`~surveylib.backends.sources.Source` runs it.  ``q`` quotes an
+identifier; ``w`` is the weight expression (a column, ``1/probs`` or ``1``).
+"""
+
+from __future__ import annotations
+
+
+def num(q, col: str) -> str:
+    """A column as DOUBLE."""
+    return f"CAST({q(col)} AS DOUBLE)"
+
+
+def present(q, col: str, *, numeric: bool = True) -> str:
+    """The column has a value (not NULL; not NaN for a number)."""
+    if not numeric:
+        return f"({q(col)} IS NOT NULL)"
+    return f"({q(col)} IS NOT NULL AND NOT isnan({num(q, col)}))"
+
+
+def conjunction(parts) -> str:
+    parts = [p for p in parts if p]
+    return " AND ".join(f"({p})" for p in parts) if parts else "TRUE"
+
+
+def grouped(table: str, keys: list, exprs: dict, where: str, *, aggregate: bool) -> str:
+    """``SELECT keys, SUM(expr) AS name ... FROM table WHERE where GROUP BY keys``; without
+    ``aggregate`` (element sampling: every row its own unit) the row values themselves."""
+    if aggregate:
+        cols = [f"SUM({e}) AS {name}" for name, e in exprs.items()]
+    else:
+        cols = [f"{e} AS {name}" for name, e in exprs.items()]
+    sql = f"SELECT {', '.join(list(keys) + cols)} FROM {table} WHERE {where}"
+    if aggregate and keys:
+        sql += f" GROUP BY {', '.join(keys)}"
+    return sql
+
+
+def numeric_exprs(q, w: str, items: list, *, squares: bool) -> dict:
+    """Sums for numeric cells: ``items`` holds ``(y, x or None, ok)`` per variable."""
+    out = {}
+    for i, (y, x, ok) in enumerate(items):
+        yv = num(q, y)
+        xv = num(q, x) if x is not None else "1.0"
+        out[f"wy_{i}"] = f"CASE WHEN {ok} THEN {w} * {yv} ELSE 0.0 END"
+        out[f"wx_{i}"] = f"CASE WHEN {ok} THEN {w} * {xv} ELSE 0.0 END"
+        out[f"ws_{i}"] = f"CASE WHEN {ok} THEN {w} ELSE 0.0 END"
+        out[f"n_{i}"] = f"CASE WHEN {ok} THEN 1 ELSE 0 END"
+        out[f"miss_{i}"] = f"CASE WHEN {ok} THEN 0 ELSE 1 END"
+        if squares:
+            out[f"wyy_{i}"] = f"CASE WHEN {ok} THEN {w} * {yv} * {yv} ELSE 0.0 END"
+            if x is not None:
+                out[f"wxy_{i}"] = f"CASE WHEN {ok} THEN {w} * {xv} * {yv} ELSE 0.0 END"
+                out[f"wxx_{i}"] = f"CASE WHEN {ok} THEN {w} * {xv} * {xv} ELSE 0.0 END"
+    return out
+
+
+def replicate_exprs(q, reps: list, items: list) -> dict:
+    """Per-replicate sums for stored replicate-weight columns: ``Σ w_r y`` and ``Σ w_r x``."""
+    out = {}
+    for i, (y, x, ok) in enumerate(items):
+        yv = num(q, y) if y is not None else "1.0"
+        xv = num(q, x) if x is not None else "1.0"
+        for r, col in enumerate(reps):
+            wr = num(q, col)
+            out[f"ry_{i}_{r}"] = f"CASE WHEN {ok} THEN {wr} * {yv} ELSE 0.0 END"
+            out[f"rx_{i}_{r}"] = f"CASE WHEN {ok} THEN {wr} * {xv} ELSE 0.0 END"
+    return out
