@@ -76,8 +76,8 @@ def published_shares(ctx: C.Context) -> pd.DataFrame:
 
 def wave_tests(ctx: C.Context) -> pd.DataFrame:
     rows = []
-    for weighting in C.WEIGHTINGS:
-        for universe in C.UNIVERSES:
+    for weighting in ctx.weightings:
+        for universe in ctx.universes:
             parts = []
             for by in (None, "ethnic"):
                 res = ctx.compare("att", by=by, weighting=weighting, universe=universe)
@@ -96,8 +96,8 @@ def wave_tests(ctx: C.Context) -> pd.DataFrame:
                     KEY, f"mean change {r['group']}",
                     f"mean score {r['group']}: 2012 - 2007 = {r['estimate']:+.3f} "
                     f"(SE {r['se']:.3f})", weighting=weighting, universe=universe,
-                    statistic=r["statistic"], df_denom=r["df"], p_value=r["p_value"],
-                    p_adjusted=pa, method=r["method"],
+                    estimate=r["estimate"], statistic=r["statistic"], df_denom=r["df"],
+                    p_value=r["p_value"], p_adjusted=pa, method=r["method"],
                     null="the mean score is the same in 2007 and 2012",
                     decision="reject" if pa < C.ALPHA else "do not reject",
                     supported=bool(pa < C.ALPHA)))
