@@ -85,9 +85,9 @@ def load(study=None):
 def robustness(data=None, study=None):
     """Every between-wave test, subgroup claim and regional comparison on one reconstruction
     (``surveylib replicate --draws K`` calls it on the shipped files and on every draw)."""
-    from . import robustness as _robustness
+    from .conclusions import tests
 
-    return _robustness.tests(data, study=study)
+    return tests(data, study=study)
 
 
 def assumptions(study=None) -> list[str]:

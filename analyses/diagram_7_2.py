@@ -47,7 +47,7 @@ def category_tests(ctx: C.Context) -> pd.DataFrame:
     rows = []
     for weighting in ctx.weightings:
         for universe in ctx.universes:
-            res = ctx.compare("attitude", stat="proportion", adjust="holm",
+            res = ctx.compare("att", stat="proportion", adjust="holm",  # valid percents
                               weighting=weighting, universe=universe)
             if res is None:
                 continue

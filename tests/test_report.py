@@ -113,7 +113,7 @@ def test_report_texts_come_from_the_study():
     plain = html_report([res], res.audit, [], [], {})
     assert "<h1>Replication report</h1>" in plain and 'class="banner"' not in plain
     md = markdown_report([res], res.audit, [], [], {})
-    assert md.startswith("# Replication report\n\nAudit:")
+    assert md.startswith("# Replication report\n\n- Published figures:")
 
 
 def test_text_and_markdown_render_the_same_content():

@@ -82,8 +82,9 @@ def summarise(shipped: pd.DataFrame, draws: list) -> pd.DataFrame:
     hi = pd.Series(-np.inf, index=sign.index)
     for frame in draws:
         f = frame.set_index(KEYS).reindex(sign.index)
-        ok = _holds(f.reset_index(drop=True), pd.Series(sign.to_numpy())).to_numpy()
-        ok &= f["supported"].notna().to_numpy()
+        present = f["supported"].notna().to_numpy()
+        g = f.reset_index(drop=True).assign(supported=f["supported"].fillna(False).to_numpy())
+        ok = _holds(g, pd.Series(sign.to_numpy())).to_numpy() & present
         count += ok.astype(int)
         est = f["estimate"].astype(float).to_numpy()
         lo = np.fmin(lo, est)
