@@ -60,8 +60,12 @@ def wide_table(dist: pd.DataFrame, means: pd.DataFrame, weighting: str, universe
                                   & (published["level"] == str(lv))]
                     pub = float(p["value"].iloc[0]) if len(p) else np.nan
                 est = float(sel["estimate"].iloc[0]) if len(sel) else np.nan
-                row[f"{g} {w} published"] = pub
-                row[f"{g} {w} reproduced"] = est
+                if universe == "common" and w == 2012:  # the published 2012 figure is 15+
+                    row[f"{g} {w} published (ages 15+)"] = pub
+                    row[f"{g} {w} reproduced (ages 18+ only)"] = est
+                else:
+                    row[f"{g} {w} published"] = pub
+                    row[f"{g} {w} reproduced"] = est
         rows.append(row)
     return pd.DataFrame(rows)
 

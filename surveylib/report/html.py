@@ -43,7 +43,7 @@ HEADERS = {
 #: Columns holding p-values (the only ones formatted as p-values).
 P_COLUMNS = ("p_value", "p_adjusted")
 #: Columns shown as percentages of 0..1 shares.
-PERCENT_COLUMNS = ("share_holding",)
+PERCENT_COLUMNS = ("share_holding", "power")
 
 
 def header(name: str) -> str:
