@@ -13,6 +13,8 @@ Run ``python -m analyses.diagram_6_1`` (from the study root).
 
 from __future__ import annotations
 
+import pandas as pd
+
 from surveylib.report import ExhibitResult, FigureSpec, Series
 
 from . import _common as C
@@ -34,14 +36,11 @@ METHOD = (
 )
 
 
-def run(data: dict | None = None, *, study=None) -> ExhibitResult:
-    ctx = C.Context(data, study=study)
-    cb = ctx.codebooks[2012]
-    tab = C.grouped(ctx, "mean", list(ITEMS), "stratum", scale=100, waves=(2012,))
-    tab.insert(5, "item", [cb.variable(v).label for v in tab["variable"]])
+def almaty_tests(ctx: C.Context) -> pd.DataFrame:
+    """T197: Almaty above the other regions on each item (t tests, Holm over 5 items)."""
     rows = []
-    for weighting in C.WEIGHTINGS:
-        for universe in C.UNIVERSES:
+    for weighting in ctx.weightings:
+        for universe in ctx.universes:
             res = [(v, ctx.ttest(2012, v, "g_almaty", weighting=weighting, universe=universe))
                    for v in ITEMS]
             if any(r is None for _, r in res):
@@ -52,11 +51,20 @@ def run(data: dict | None = None, *, study=None) -> ExhibitResult:
                 rows.append(C.claim_row(
                     KEY, f"T197 {v}", f"{v}: Almaty - other regions = "
                     f"{100 * r.estimate:+.1f} pp", weighting=weighting, universe=universe,
+                    estimate=100 * r.estimate,
                     statistic=r.statistic, df_denom=r.df, p_value=r.p_value, p_adjusted=pa,
                     method="inference.ttest (two groups), Holm over 5 items", null=r.null,
                     decision="Almaty significantly higher" if ok else "not significantly higher",
                     supported=ok))
-    tests = C.tests_frame(rows)
+    return C.tests_frame(rows)
+
+
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
+    cb = ctx.codebooks[2012]
+    tab = C.grouped(ctx, "mean", list(ITEMS), "stratum", scale=100, waves=(2012,))
+    tab.insert(5, "item", [cb.variable(v).label for v in tab["variable"]])
+    tests = almaty_tests(ctx)
     labels = tuple(cb.variable(v).label for v in ITEMS)
     series = []
     tot = C.pick(tab, weighting="unweighted", universe="wave", group="Total")

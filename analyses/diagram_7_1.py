@@ -16,6 +16,8 @@ Run ``python -m analyses.diagram_7_1`` (from the study root).
 
 from __future__ import annotations
 
+import pandas as pd
+
 from surveylib.report import ExhibitResult, FigureSpec, Series
 
 from . import _common as C
@@ -39,20 +41,11 @@ METHOD = (
 )
 
 
-def run(data: dict | None = None, *, study=None) -> ExhibitResult:
-    ctx = C.Context(data, study=study)
-    cb = ctx.codebooks[2012]
-    items = list(cb.group("familiarity"))
-    item_tab = C.grouped(ctx, "mean", items, scale=100)
-    item_tab.insert(5, "item", [cb.variable(v).label.removeprefix("Familiar with: ")
-                                for v in item_tab["variable"]])
-    item_tab.insert(6, "item_group", ["modern" if v in cb.group("modern") else "culture"
-                                      for v in item_tab["variable"]])
-    group_tab = C.grouped(ctx, "mean", list(GROUPS), scale=100)
-    group_tab.insert(5, "item_group", group_tab["variable"].map(GROUPS))
+def familiarity_tests(ctx: C.Context) -> pd.DataFrame:
+    """2012 - 2007 change of the three familiarity means, Holm over the three."""
     rows = []
-    for weighting in C.WEIGHTINGS:
-        for universe in C.UNIVERSES:
+    for weighting in ctx.weightings:
+        for universe in ctx.universes:
             res = []
             for var in ("fam_all", "fam_modern", "fam_culture"):
                 r = ctx.compare(var, weighting=weighting, universe=universe)
@@ -67,14 +60,29 @@ def run(data: dict | None = None, *, study=None) -> ExhibitResult:
                 rows.append(C.claim_row(
                     KEY, f"change {GROUPS[var]}",
                     f"familiarity ({GROUPS[var]}) 2012 - 2007 = {100 * r['estimate']:+.1f} pp",
-                    weighting=weighting, universe=universe, statistic=r["statistic"],
+                    weighting=weighting, universe=universe, estimate=100 * r["estimate"],
+                    statistic=r["statistic"],
                     df_denom=r["df"], p_value=r["p_value"], p_adjusted=pa,
                     method=r["method"] + "; Holm over 3 groups",
                     null="the mean familiarity is the same in 2007 and 2012",
                     decision=("significant " + ("increase" if r["estimate"] > 0 else
                                                 "decrease")) if sig else "no significant change",
                     supported=sig))
-    tests = C.tests_frame(rows)
+    return C.tests_frame(rows)
+
+
+def run(data: dict | None = None, *, study=None) -> ExhibitResult:
+    ctx = C.Context(data, study=study)
+    cb = ctx.codebooks[2012]
+    items = list(cb.group("familiarity"))
+    item_tab = C.grouped(ctx, "mean", items, scale=100)
+    item_tab.insert(5, "item", [cb.variable(v).label.removeprefix("Familiar with: ")
+                                for v in item_tab["variable"]])
+    item_tab.insert(6, "item_group", ["modern" if v in cb.group("modern") else "culture"
+                                      for v in item_tab["variable"]])
+    group_tab = C.grouped(ctx, "mean", list(GROUPS), scale=100)
+    group_tab.insert(5, "item_group", group_tab["variable"].map(GROUPS))
+    tests = familiarity_tests(ctx)
     figs = []
     labels = tuple(cb.variable(v).label.removeprefix("Familiar with: ") for v in items)
     series = []

@@ -45,9 +45,9 @@ METHOD = (
 
 def category_tests(ctx: C.Context) -> pd.DataFrame:
     rows = []
-    for weighting in C.WEIGHTINGS:
-        for universe in C.UNIVERSES:
-            res = ctx.compare("attitude", stat="proportion", adjust="holm",
+    for weighting in ctx.weightings:
+        for universe in ctx.universes:
+            res = ctx.compare("att", stat="proportion", adjust="holm",  # valid percents
                               weighting=weighting, universe=universe)
             if res is None:
                 continue
@@ -59,6 +59,7 @@ def category_tests(ctx: C.Context) -> pd.DataFrame:
                     KEY, f"change {cat}",
                     f"share '{cat}' 2012 - 2007 = {100 * r['estimate']:+.1f} pp "
                     f"(SE {100 * r['se']:.1f})", weighting=weighting, universe=universe,
+                    estimate=100 * r["estimate"],
                     statistic=r["statistic"], df_denom=r["df"], p_value=r["p_value"],
                     p_adjusted=r["p_adjusted"], method=r["method"] + " over 5 categories",
                     null="the share is the same in 2007 and 2012",

@@ -51,8 +51,8 @@ def _label(cb, var: str) -> str:
 
 def family_tests(ctx: C.Context, variables, family: str) -> list:
     rows = []
-    for weighting in C.WEIGHTINGS:
-        for universe in C.UNIVERSES:
+    for weighting in ctx.weightings:
+        for universe in ctx.universes:
             res = []
             for var in variables:
                 r = ctx.compare(var, weighting=weighting, universe=universe)
@@ -66,7 +66,8 @@ def family_tests(ctx: C.Context, variables, family: str) -> list:
                 sig = bool(pa < C.ALPHA)
                 rows.append(C.claim_row(
                     KEY, f"change {var}", f"{var}: 2012 - 2007 = {100 * r['estimate']:+.1f} pp",
-                    weighting=weighting, universe=universe, statistic=r["statistic"],
+                    weighting=weighting, universe=universe, estimate=100 * r["estimate"],
+                    statistic=r["statistic"],
                     df_denom=r["df"], p_value=r["p_value"], p_adjusted=pa,
                     method=r["method"] + f"; Holm over {family}",
                     null="the share is the same in 2007 and 2012",

@@ -7,12 +7,21 @@ referred to by its row number R<n> (n = 1-based data row, header excluded).
 
 Configurable choices (edit here, then re-run):
   ASTANA_STRATUM   1 = Northern (default, see oblast_map.csv), 5 = Central, None = excluded
+
+Alternative readings of Astana's stratum (used by `surveylib reconstruct --draws`):
+  python frames/build_frames.py --astana central    writes only strata_frame_astana_central.csv
+  python frames/build_frames.py --astana excluded   writes only strata_frame_astana_excluded.csv
 """
 import csv
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASTANA_STRATUM = 1
+ALTERNATIVE = None  # name of an alternative Astana reading: only its strata frame is written
+if "--astana" in sys.argv:
+    ALTERNATIVE = sys.argv[sys.argv.index("--astana") + 1]
+    ASTANA_STRATUM = {"northern": 1, "central": 5, "excluded": None}[ALTERNATIVE]
 STRATA = {1: "Northern", 2: "Eastern", 3: "Southern", 4: "Western", 5: "Central", 6: "Almaty city"}
 
 # ---------------------------------------------------------------- sources
@@ -266,7 +275,8 @@ def fix(text):
     import re
     return re.sub(r"R(\d+)", lambda m: "R%d" % (int(m.group(1)) + OFF), text)
 cols = ["item", "area", "year", "value", "unit", "status", "source", "quote_or_note"]
-with open(os.path.join(HERE, "frame_sources.csv"), "w", newline="") as fh:
+with open(os.path.join(HERE, "frame_sources.csv" if ALTERNATIVE is None else os.devnull), "w",
+          newline="") as fh:
     w = csv.DictWriter(fh, fieldnames=cols)
     w.writeheader()
     for r in seed:
@@ -304,7 +314,8 @@ for frame in (2007, 2012, 2024):
                                 + ("; residual-pool share for: %s" % ", ".join(pooled) if pooled else "")
                                 + ("; estimate (carried-over or interpolated) share for: %s" % ", ".join(est_sh) if est_sh else "")),
                         source_ids=" ".join(rid(i) for i in ids + [ra])))
-with open(os.path.join(HERE, "strata_frame.csv"), "w", newline="") as fh:
+STRATA_FILE = "strata_frame.csv" if ALTERNATIVE is None else "strata_frame_astana_%s.csv" % ALTERNATIVE
+with open(os.path.join(HERE, STRATA_FILE), "w", newline="") as fh:
     w = csv.DictWriter(fh, fieldnames=list(out[0].keys()))
     w.writeheader(); w.writerows(out)
 
@@ -368,14 +379,16 @@ for frame, (pairs, src, yr, lab) in eth.items():
             "national %s ethnic shares (total population, all ages) applied to the urban adult frame; Other = 100 - Kazakh - Russian. "
             "Urban Russians are under-represented by this (Russians are more urban than Kazakhs)" % lab, " ".join(ids))
 # rewrite frame_sources with any rows added after the first write
-with open(os.path.join(HERE, "frame_sources.csv"), "w", newline="") as fh:
+with open(os.path.join(HERE, "frame_sources.csv" if ALTERNATIVE is None else os.devnull), "w",
+          newline="") as fh:
     w = csv.DictWriter(fh, fieldnames=cols)
     w.writeheader()
     for r in seed:
         w.writerow(r)
     for r in rows:
         r = dict(r); r["source"] = fix(r["source"]); r["quote_or_note"] = fix(r["quote_or_note"]); w.writerow(r)
-with open(os.path.join(HERE, "margins.csv"), "w", newline="") as fh:
+with open(os.path.join(HERE, "margins.csv" if ALTERNATIVE is None else os.devnull), "w",
+          newline="") as fh:
     w = csv.DictWriter(fh, fieldnames=list(marg[0].keys()))
     w.writeheader(); w.writerows(marg)
 print("frame_sources rows:", OFF + len(rows))

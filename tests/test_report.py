@@ -113,7 +113,7 @@ def test_report_texts_come_from_the_study():
     plain = html_report([res], res.audit, [], [], {})
     assert "<h1>Replication report</h1>" in plain and 'class="banner"' not in plain
     md = markdown_report([res], res.audit, [], [], {})
-    assert md.startswith("# Replication report\n\nAudit:")
+    assert md.startswith("# Replication report\n\n- Published figures:")
 
 
 def test_text_and_markdown_render_the_same_content():
@@ -163,3 +163,31 @@ def test_marker_legend_names_the_comparison():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__]))
+
+
+def test_p_value_format_only_on_p_values_and_consistent_decimals():
+    from surveylib.report.html import fmt, fmt_col, header
+
+    assert fmt_col("p_value", 0.00001) == "<0.0001"
+    assert fmt_col("p_adjusted", 0.01234) == "0.0123"
+    assert fmt_col("p_2012", 0.00001) != "<0.0001"  # a share named p_..., not a p-value
+    assert fmt(1.0) == "1.00" and fmt(25.0) == "25.00"
+    assert fmt(0.000382) == "0.00038"  # no scientific notation
+    assert fmt_col("share_holding", 0.5) == "50%"
+    assert header("ci_low") == "95% CI from" and header("df_denom") == "df (denominator)"
+
+
+def test_headline_says_what_fails():
+    """A failed claim in words keeps the headline from reading 'all within tolerance'."""
+    from surveylib.report.html import headline
+
+    audit = pd.DataFrame({"target_id": ["T1", "T2", "T3", "T4"],
+                          "status": ["pass", "pass (assumed reading)", "claim supported",
+                                     "claim not supported"]})
+    cls, lines = headline(audit)
+    assert cls == "mixed"
+    assert lines[0].startswith("Published figures: 2 of 2 reproduced within tolerance (1 of "
+                               "them only under an assumed reading of the publication: T2)")
+    assert lines[1] == "Claims in words: 1 of 2 supported; not supported: T4."
+    assert headline(audit.iloc[:1])[0] == "ok"
+    assert headline(pd.DataFrame({"target_id": ["T9"], "status": ["fail"]}))[0] == "bad"

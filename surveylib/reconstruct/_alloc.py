@@ -57,5 +57,20 @@ def split_by_rank(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return cat
 
 
+def perturbed(prior, cfg, *keys: int) -> np.ndarray:
+    """``prior`` times log-normal noise of sd ``cfg.prior_noise`` (unchanged when it is 0).
+
+    A multiple reconstruction (:mod:`.draws`) spreads its draws over the feasible set by
+    solving each integer problem at minimum L1 distance from a randomly perturbed prior; the
+    noise of one problem comes from its own generator (``keys`` name the problem).
+    """
+    prior = np.asarray(prior, dtype=float)
+    noise = float(cfg.get("prior_noise", 0.0) or 0.0)
+    if noise <= 0:
+        return prior
+    rng = generator(cfg.seed, 99, *keys)
+    return prior * np.exp(noise * rng.standard_normal(prior.shape))
+
+
 def gumbel(rng: np.random.Generator, size) -> np.ndarray:
     return -np.log(-np.log(rng.uniform(1e-12, 1.0, size=size)))

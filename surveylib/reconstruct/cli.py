@@ -58,6 +58,13 @@ def configure_reconstruct(parser) -> None:
                              "(published_targets.csv) (default: the study's targets.csv)")
     parser.add_argument("--no-sav", action="store_true",
                         help="write CSV files only, no SPSS .sav files")
+    parser.add_argument("--draws", type=int, default=None, metavar="K",
+                        help="write K reconstructions (OUT/draw_001 ...), each reproducing every "
+                             "published figure, spread over the alternative readings and "
+                             "perturbed priors of the study's `draws` section; --seed is then "
+                             "the master seed")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes for --draws (default: number of CPUs)")
     add_study_arguments(parser, RECONSTRUCT_FOLDERS)
 
 
@@ -98,6 +105,17 @@ def run_reconstruct(args) -> int:
     from . import reconstruct_all
 
     cfg = _config(args)
+    if args.draws is not None:
+        from .draws import reconstruct_draws
+
+        if args.out is None:
+            raise ReconstructionError("--draws K needs --out DIR (the shipped microdata folder "
+                                      "holds the single reconstruction).", parameter="out")
+        manifest, _ = reconstruct_draws(Path(args.out), draws=args.draws, seed=args.seed,
+                                        config=cfg, jobs=args.jobs)
+        print(f"{len(manifest)} reconstructions written to {args.out} (draws.csv); each "
+              "reproduces every published figure (verification.csv in each folder)")
+        return 0
     out = Path(args.out) if args.out is not None else cfg.study.paths.require("microdata")
     frames = reconstruct_all(out, seed=args.seed, config=cfg, targets=args.targets,
                              sav=not args.no_sav)

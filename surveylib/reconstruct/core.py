@@ -8,9 +8,7 @@ import pandas as pd
 
 from ..errors import ReconstructionError
 from . import milp
-from ._alloc import (
-    largest_remainder,
-)
+from ._alloc import largest_remainder, perturbed
 from .config import ReconstructionConfig
 from .model import (
     ATT_CODES,
@@ -222,5 +220,5 @@ def solve_core(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, pop:
     final = core_problem(wave, targets, cfg, pop, sizes=sizes, other=other)
     cells = np.eye(final.nvar)[:N_CELLS]
     x = milp.solve(final, describe=describe, context=ctx, time_limit=cfg.solver_time_limit,
-                   terms=[(cells, final.prior[:N_CELLS], 1.0)])
+                   terms=[(cells, perturbed(final.prior[:N_CELLS], cfg, wave, 7), 1.0)])
     return x[:N_CELLS].reshape(N_H, N_E, N_ATT), allocation

@@ -13,6 +13,7 @@ from ._alloc import (
     generator,
     gumbel,
     largest_remainder,
+    perturbed,
     split_by_rank,
 )
 from .config import ReconstructionConfig
@@ -67,7 +68,14 @@ def add_demographics(df: pd.DataFrame, wave: int, cfg: ReconstructionConfig) -> 
     groups = np.array(sorted(age_prior), dtype=np.int64)
     age_counts = largest_remainder(n, [age_prior[g] for g in groups])
     key = cfg.tilt_age_attitude * (score - 3.0) + rng.logistic(size=n)
-    agegrp = groups[split_by_rank(key, age_counts)]
+    if groups[0] == 1 and cfg.get("youngest_attitudes", "tilted") == "random":
+        # the under-18 group (age group 1) drawn at random, the adults by rank on attitude
+        agegrp = np.empty(n, dtype=np.int64)
+        young = split_by_rank(rng.uniform(size=n), np.array([age_counts[0], n - age_counts[0]]))
+        agegrp[young == 0] = groups[0]
+        agegrp[young == 1] = groups[1:][split_by_rank(key[young == 1], age_counts[1:])]
+    else:
+        agegrp = groups[split_by_rank(key, age_counts)]
     # exact age: spread systematically over the band (youngest band starts at the minimum age)
     lo = np.array([AGE_BANDS[g][0] for g in agegrp])
     width = np.array([AGE_BANDS[g][1] - AGE_BANDS[g][0] + 1 for g in agegrp])
@@ -125,7 +133,7 @@ def add_familiarity(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
         mean = number(sel["value"].iloc[0]) / 100 if not sel.empty else 0.2
         idx = [k for k, i in enumerate(items) if i in sets[g]]
         prior[idx] = n * mean * w[idx] / w[idx].mean()
-    p = milp.CountProblem.empty(items, prior, float(n))
+    p = milp.CountProblem.empty(items, perturbed(prior, cfg, wave, 3), float(n))
     for row in tf.to_dict("records"):
         if row["level"] not in sets:
             raise ReconstructionError(f"{row['id']}: unknown familiarity group {row['level']!r}.")
@@ -167,7 +175,7 @@ def add_reasons(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
             )
     prior = np.array([share[r] * n_h[h - 1] for r, h in names])
     ub = np.array([n_h[h - 1] for r, h in names])
-    p = milp.CountProblem.empty(names, prior, ub)
+    p = milp.CountProblem.empty(names, perturbed(prior, cfg, wave, 4), ub)
     for row in tr.to_dict("records"):
         coef = np.array([1.0 if r == row["variable"] else 0.0 for r, h in names])
         den = float(n)
@@ -208,7 +216,7 @@ def add_labour(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
     for c in (3, 4, 8):
         prior_share[c] = rest * lp[c] / tot
     prior = np.array([prior_share[c] * n for c in LABOUR_CODES])
-    p = milp.CountProblem.empty(list(LABOUR_CODES), prior, float(n))
+    p = milp.CountProblem.empty(list(LABOUR_CODES), perturbed(prior, cfg, wave, 5), float(n))
     p.add_equal("sample size", np.ones(len(LABOUR_CODES)), float(n))
     for row in tl.to_dict("records"):
         coef = np.array([1.0 if str(c) == row["level"] else 0.0 for c in LABOUR_CODES])
@@ -258,7 +266,7 @@ def add_education_items(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
         m * factor * total[item] * n / float((m * factor).sum()) for item in EDU_ITEMS])
     ub = np.tile(m, len(EDU_ITEMS))
     names = [(item, int(c)) for item in EDU_ITEMS for c in range(n_cells)]
-    p = milp.CountProblem.empty(names, prior, ub)
+    p = milp.CountProblem.empty(names, perturbed(prior, cfg, wave, 6), ub)
     item_of = np.repeat(np.arange(len(EDU_ITEMS)), n_cells)
     h_of, e_of, g_of = np.tile(ch, len(EDU_ITEMS)), np.tile(ce, len(EDU_ITEMS)), np.tile(cg, len(EDU_ITEMS))
     n_h = np.bincount(stratum, minlength=N_H).astype(float)

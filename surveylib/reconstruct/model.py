@@ -3,6 +3,7 @@ the study's codebook-derived item sets."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -64,10 +65,18 @@ def describe_tags(targets: pd.DataFrame):
 
 
 def codebook(wave: int, cfg: ReconstructionConfig):
-    """The wave's codebook from the study's instruments folder."""
+    """The wave's codebook from the study's instruments folder (read once per file version)."""
+    folder = cfg.study.instruments_dir()
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.y*ml")))
+    return _codebook(wave, str(folder), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _codebook(wave: int, folder: str, stamp: tuple):
+    """A codebook is immutable, so one read serves every step of every draw."""
     from ..instruments import load_codebook
 
-    return load_codebook(wave, instruments_dir=cfg.study.instruments_dir())
+    return load_codebook(wave, instruments_dir=folder)
 
 
 def familiarity_groups(wave: int, cfg: ReconstructionConfig) -> dict:

@@ -69,6 +69,10 @@ class StudySpec:
         Knob -> choice -> edits of published rows (``"*"``: any value of the knob).
     sum_of_rounded, dont_know, item_sets, mean_bounds, provenance : Mapping
         See ``docs/reconstruction.md``.
+    draws : Mapping
+        How a multiple reconstruction spreads its draws (:mod:`~surveylib.reconstruct.draws`):
+        ``readings`` (knob -> alternative values), ``prior_noise`` ([low, high]) and
+        ``ranges`` (knob -> [low, high]).
     file_stem : str
         Name of a wave's respondent files without extension (``{wave}`` is the year).
     paths : StudyPaths or None
@@ -92,6 +96,7 @@ class StudySpec:
     item_sets: Mapping = field(default_factory=lambda: MappingProxyType({}))
     mean_bounds: Mapping = field(default_factory=lambda: MappingProxyType({}))
     provenance: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    draws: Mapping = field(default_factory=lambda: MappingProxyType({}))
     file_stem: str = "wave{wave}_reconstructed"
     paths: StudyPaths | None = field(default=None, compare=False, repr=False)
     source: str = field(default="<study>", compare=False)

@@ -40,13 +40,22 @@ AUDIT_COLUMNS = [
 
 #: Columns of every exhibit's test table (between-wave comparisons and claims in words).
 TEST_COLUMNS = [
-    "exhibit", "test_id", "claim", "weighting", "universe", "statistic", "df_num", "df_denom",
+    "exhibit", "test_id", "claim", "weighting", "universe", "estimate", "statistic", "df_num",
+    "df_denom",
     "p_value", "p_adjusted", "method", "null", "decision", "supported",
 ]
 
 #: Audit statuses. ``fail`` makes the runner's exit code non-zero; ``conflict`` marks a
-#: published figure that contradicts another published figure and cannot be met.
-STATUSES = ("pass", "fail", "conflict", "claim", "not reproducible")
+#: published figure that contradicts another published figure and cannot be met;
+#: ``pass (assumed reading)`` a figure within tolerance only under a documented reading of
+#: the publication; claims in words are ``claim supported`` / ``claim not supported`` and are
+#: not counted as figures.
+STATUSES = ("pass", "pass (assumed reading)", "fail", "conflict", "claim supported",
+            "claim not supported", "not reproducible")
+#: Statuses of published figures reproduced within tolerance.
+WITHIN = ("pass", "pass (assumed reading)")
+#: Statuses of claims in words.
+CLAIMS = ("claim supported", "claim not supported")
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,9 @@ class ReportInfo:
         The same notice in a few words, stored as ``"banner"`` in ``results.json``.
     assumptions_title : str
         Heading of the assumptions section.
+    labels : tuple of (code, words)
+        Words shown instead of a code (a variable name such as ``att_pos``, a value such as
+        ``common``) wherever it appears in a table cell or claim text.
     """
 
     title: str = "Replication report"
@@ -103,6 +115,8 @@ class ReportInfo:
     banner: str = ""
     data_notice: str = ""
     assumptions_title: str = "Assumptions"
+    #: words for codes shown in tables and texts (variable names, column values)
+    labels: tuple = ()
 
 
 @dataclass
@@ -146,7 +160,16 @@ class ExhibitResult:
 
     @property
     def n_pass(self) -> int:
-        return int((self.audit["status"] == "pass").sum()) if len(self.audit) else 0
+        """Published figures within tolerance (as printed or under an assumed reading)."""
+        return int(self.audit["status"].isin(WITHIN).sum()) if len(self.audit) else 0
+
+    @property
+    def n_claims(self) -> tuple:
+        """(supported, not supported) claims in words in the audit."""
+        if not len(self.audit):
+            return 0, 0
+        st = self.audit["status"]
+        return int((st == CLAIMS[0]).sum()), int((st == CLAIMS[1]).sum())
 
     @property
     def passed(self) -> bool:

@@ -63,10 +63,14 @@ def render(spec: FigureSpec, *, dpi: int = 110) -> bytes:
         for j, v in enumerate(vals):
             if not math.isfinite(v):
                 continue
-            txt = f"{v:.0f}" if spec.ylabel.startswith("percent") else f"{v:.2f}"
+            pct = "percent" in spec.ylabel
+            txt = (f"{v:.0f}%" if "power" in spec.ylabel else f"{v:.0f}") if pct \
+                else f"{v:.2f}"
             if horizontal:
-                ax.text(0.5 * (top or 1) * 0.02, off[j], txt, va="center", ha="left", fontsize=7,
-                        color="white" if v > 0.08 * (top or 1) else "black")
+                base = spec.ylim[0] if spec.ylim else 0.0  # label inside the bar's left end
+                ax.text(base + 0.02 * ((top or 1) - base), off[j], txt, va="center", ha="left",
+                        fontsize=7, color="white" if v > base + 0.08 * ((top or 1) - base)
+                        else "black")
             else:
                 ax.text(off[j], v / 2 if v > 0 else 0, txt, ha="center", va="center", fontsize=7,
                         color="white" if i > 0 else "black")
@@ -118,8 +122,10 @@ def render(spec: FigureSpec, *, dpi: int = 110) -> bytes:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(textwrap.fill(spec.title, 95), fontsize=9.5, loc="left")
-    ax.legend(fontsize=8, frameon=False, loc="best")
+    # the title spans the figure, not the axes (long category labels shift the axes right)
+    fig.suptitle(textwrap.fill(spec.title, 100), fontsize=9.5, x=0.01, ha="left")
+    # the legend sits outside the plotting area, clear of the bars and error bars
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     legend = {**MARKER_TEXT, **dict(spec.marker_labels)}
     footer = "  ".join(legend[u] for u in ("decrease", "increase") if u in used)
     note = " ".join(x for x in (footer, spec.note) if x)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from .. import study as study_paths
 from ..errors import StudyNotFoundError, SurveyDesignError
-from . import AUDIT_COLUMNS, ReportInfo, dumps
+from . import AUDIT_COLUMNS, ReportInfo, dumps, frame_records
 from .figures import render
 from .html import html_report, markdown_report
 
@@ -219,7 +219,32 @@ def writable_folder(path, *, option: str = "--out") -> Path:
     return out
 
 
-def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None) -> int:
+def robustness_over_draws(study: Study, out: Path, draws: int, *, seed=None, jobs=None,
+                          progress: bool = True):
+    """The study's conclusions on the shipped files and on ``draws`` reconstructions.
+
+    Writes the draws into ``out/draws`` (``surveylib reconstruct --draws``) and returns
+    (summary table of :func:`surveylib.report.robustness.summarise`, draws manifest).
+    """
+    from ..reconstruct.draws import reconstruct_draws
+    from ..reconstruct.spec import load_config
+    from .robustness import StudyRobustness, summarise
+
+    hook = getattr(study.package, "robustness", None)
+    if hook is None:
+        raise SurveyDesignError(
+            f"{study.paths.analyses} defines no robustness(data, study): --draws needs it to "
+            "recompute the conclusions on every reconstruction.", parameter="--draws",
+            value=draws)
+    shipped = hook(study.load(), study=study.paths)
+    manifest, frames = reconstruct_draws(
+        out / "draws", draws=draws, seed=seed, config=load_config(paths=study.paths),
+        jobs=jobs, progress=progress, analyse=StudyRobustness(study.paths))
+    return summarise(shipped, frames), manifest
+
+
+def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None,
+                    draws: int = 0, draws_seed=None, jobs=None) -> int:
     """Run the study's exhibits and write the report files to ``out_dir``.
 
     Parameters
@@ -232,6 +257,13 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
         Print a line per exhibit on stderr.
     exhibits : sequence of str, optional
         Run only these exhibits (default: all, in the study's order).
+    draws : int
+        Also rebuild the microdata ``draws`` times (into ``out_dir/draws``) and report which
+        conclusions hold in every reconstruction (0: not done).
+    draws_seed : int, optional
+        Master seed of the draws (default: the reconstruction's seed).
+    jobs : int, optional
+        Worker processes for the draws (default: the number of CPUs).
 
     Returns
     -------
@@ -243,6 +275,13 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
     study = study if isinstance(study, Study) else Study(study)
     results, errors = run_all(study, progress=progress, exhibits=exhibits)
     assumptions = study.assumptions()
+    robust = None
+    if draws:
+        robust, _ = robustness_over_draws(study, out, int(draws), seed=draws_seed, jobs=jobs,
+                                          progress=progress)
+        write_atomic(out / "robustness.csv", robust.to_csv(index=False, float_format="%.10g",
+                                                           lineterminator="\n"))
+    not_checkable = list(getattr(study.package, "NOT_CHECKABLE", ()))
     audits = [r.audit for r in results if len(r.audit)]
     audit = (pd.concat(audits, ignore_index=True) if audits
              else pd.DataFrame(columns=AUDIT_COLUMNS))
@@ -265,6 +304,8 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
         "errors": errors,
         "gaps": gaps,
         "assumptions": assumptions,
+        "not_checkable": not_checkable,
+        "robustness": frame_records(robust) if robust is not None else [],
         "summary": {
             "pass": int((audit["status"] == "pass").sum()),
             "fail": int((audit["status"] == "fail").sum()),
@@ -272,10 +313,11 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
         },
     }
     write_atomic(out / "results.json", dumps(payload) + "\n")
+    extra = {"robustness": robust, "not_checkable": not_checkable}
     write_atomic(out / "report.md", markdown_report(results, audit, assumptions, gaps, files,
-                                                    info=study.info))
+                                                    info=study.info, **extra))
     write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs,
-                                                 info=study.info))
+                                                 info=study.info, **extra))
     n_fail = payload["summary"]["fail"]
     code = exit_code(audit, errors)
     if progress:
@@ -302,6 +344,13 @@ def configure(parser) -> None:
                         help="run only this exhibit (repeat for several; default: all)")
     parser.add_argument("--quiet", action="store_true",
                         help="print no progress lines on stderr")
+    parser.add_argument("--draws", type=int, default=0, metavar="K",
+                        help="also rebuild the microdata K times (into OUT/draws) and report "
+                             "which conclusions hold in every reconstruction (default: 0)")
+    parser.add_argument("--draws-seed", type=int, default=None, metavar="S",
+                        help="master seed of the draws (default: the reconstruction's seed)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes for the draws (default: number of CPUs)")
     study_paths.add_study_arguments(parser)
 
 
@@ -313,7 +362,8 @@ def run(args) -> int:
             parameter="--out", value=args.out_opt)
     out_dir = args.out_opt or args.out_dir or "replication"
     return run_replication(out_dir, study=study_paths.from_args(args),
-                           progress=not args.quiet, exhibits=args.exhibit)
+                           progress=not args.quiet, exhibits=args.exhibit,
+                           draws=args.draws, draws_seed=args.draws_seed, jobs=args.jobs)
 
 
 def main_replicate(argv=None) -> int:

@@ -1,0 +1,242 @@
+"""Multiple reconstruction: K respondent files, each reproducing every published figure.
+
+One reconstruction is one point of a large set of respondent files that all fit a
+publication.  :func:`reconstruct_draws` writes ``K`` of them, spread over that set in two ways
+the study declares in its reconstruction file (``study: draws:``):
+
+* **alternative readings** — each draw takes one value of every knob listed under
+  ``readings`` (uniformly at random; e.g. another resolution of a conflict, another frame),
+  and a value drawn uniformly from each interval under ``ranges`` (e.g. association
+  strengths);
+* **perturbed priors** — every integer problem (the core and each item problem) is solved at
+  minimum L1 distance from its prior multiplied by log-normal noise whose sd (the knob
+  ``prior_noise``) is drawn uniformly from the interval ``prior_noise``; a larger sd moves
+  the optimum further along the feasible set, in a random direction.  Each draw also has its
+  own seed, so the rank-based assignment of unpublished columns differs.
+
+Every draw is checked with :func:`~surveylib.reconstruct.verify.verify`; a draw whose
+readings have no solution, or that misses a figure, is redrawn (``attempt`` + 1, up to
+``max_attempts``) and the attempts are recorded.  Draw ``i`` depends only on ``(seed, i)``,
+so the files are the same whatever the number of worker processes.
+
+What draws cannot represent: readings the study did not list, priors far outside the noise
+(the L1 optimum of a perturbed prior is a vertex near it, not a uniform sample of the
+feasible set), and anything about the original respondents beyond the published figures.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ReconstructionError
+from ..io import write_csv
+from ._alloc import generator
+from .config import ReconstructionConfig, coerce_config
+
+__all__ = ["DRAW_COLUMNS", "Draw", "plan_draw", "reconstruct_draws"]
+
+#: Columns of ``draws.csv``, the manifest of a multiple reconstruction.
+DRAW_COLUMNS = ("draw", "folder", "attempt", "seed", "readings", "checked", "failed",
+                "seconds")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One planned reconstruction: its number, attempt, seed and knob changes."""
+
+    index: int
+    attempt: int
+    seed: int
+    changes: Mapping
+
+    @property
+    def folder(self) -> str:
+        return f"draw_{self.index:03d}"
+
+    def readings(self) -> str:
+        """The knob changes as one line, ``knob=value; ...`` (floats to 3 decimals)."""
+        def show(v):
+            return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+        return "; ".join(f"{k}={show(v)}" for k, v in self.changes.items() if k != "seed")
+
+
+def plan_draw(cfg: ReconstructionConfig, index: int, seed: int, attempt: int = 0) -> Draw:
+    """The knob changes of draw ``index`` (a function of ``seed``, ``index`` and ``attempt``)."""
+    spec = cfg.study.draws if cfg.study is not None else {}
+    rng = generator(seed, 7, index, attempt)
+    changes: dict = {"seed": int(rng.integers(1, 2**31 - 1))}
+    for knob, values in (spec.get("readings") or {}).items():
+        values = list(values)
+        changes[knob] = _thaw(values[int(rng.integers(len(values)))])
+    lo, hi = spec.get("prior_noise") or (0.0, 0.0)
+    changes["prior_noise"] = float(rng.uniform(float(lo), float(hi)))
+    for knob, (lo, hi) in (spec.get("ranges") or {}).items():
+        changes[knob] = float(rng.uniform(float(lo), float(hi)))
+    unknown = sorted(set(changes) - set(cfg.names))
+    if unknown:
+        raise ReconstructionError(
+            f"the study's draws section names knobs {unknown} that its config does not "
+            "declare; add them to `config:` in the reconstruction file.",
+            parameter="draws", value=unknown)
+    return Draw(index, attempt, changes["seed"], changes)
+
+
+def _thaw(v):
+    """Plain (picklable) copy of a frozen config value."""
+    if isinstance(v, Mapping):
+        return {k: _thaw(x) for k, x in v.items()}
+    if isinstance(v, tuple | list):
+        return [_thaw(x) for x in v]
+    return v
+
+
+def _run_one(knobs: dict, paths, out: str, index: int, seed: int, max_attempts: int,
+             analyse: Callable | None):
+    """Worker: reconstruct draw ``index`` into ``out/draw_NNN`` (redrawn until it verifies)."""
+    from . import reconstruct_all
+    from .spec import load_config
+
+    t0 = time.perf_counter()
+    base = ReconstructionConfig(knobs, study=load_config(paths=paths).study)
+    errors = []
+    for attempt in range(max_attempts):
+        draw = plan_draw(base, index, seed, attempt)
+        cfg = base.replace(**draw.changes)
+        folder = Path(out) / draw.folder
+        try:
+            reconstruct_all(folder, config=cfg, sav=False)
+        except ReconstructionError as exc:
+            errors.append(f"attempt {attempt} ({draw.readings()}): {str(exc)[:200]}")
+            continue
+        table = pd.read_csv(folder / "verification.csv", keep_default_na=False)
+        passed = table["pass"].astype(str).str.lower() == "true"
+        failed = int(((~passed) & (table["role"] != "excluded")).sum())
+        if failed:
+            errors.append(f"attempt {attempt}: {failed} figures out of tolerance")
+            continue
+        record = {"draw": index, "folder": draw.folder, "attempt": attempt, "seed": draw.seed,
+                  "readings": draw.readings(), "checked": int(len(table)), "failed": failed,
+                  "seconds": round(time.perf_counter() - t0, 1)}
+        result = analyse(folder) if analyse is not None else None
+        return record, result
+    raise ReconstructionError(
+        f"draw {index}: no attempt out of {max_attempts} reproduced every published figure: "
+        + " | ".join(errors), parameter="draws", value=index)
+
+
+class Progress:
+    """A one-line progress bar on stderr (``[label] ####---- 12/200, 34 s, about 5 min left``)."""
+
+    def __init__(self, total: int, label: str, *, stream=None, enabled: bool = True):
+        self.total, self.label, self.done = int(total), label, 0
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.t0
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        end = "\n" if self.done >= self.total else ""
+        self.stream.write(f"\r[{self.label}] {'#' * filled}{'-' * (width - filled)} "
+                          f"{self.done}/{self.total}, {elapsed:.0f} s"
+                          + (f", about {left:.0f} s left" if end == "" else "") + end)
+        self.stream.flush()
+
+
+def reconstruct_draws(out_dir, *, draws: int, seed: int | None = None, config=None,
+                      jobs: int | None = None, progress: bool = True, max_attempts: int = 5,
+                      analyse: Callable | None = None):
+    """Write ``draws`` reconstructions into ``out_dir/draw_001`` ... and ``draws.csv``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder to write into (created).  Each draw's folder holds the respondent CSV files,
+        ``targets.csv`` (its readings), ``verification.csv`` and ``provenance.json``.
+    draws : int
+        Number of reconstructions, K >= 1.
+    seed : int, optional
+        Master seed (default: the config's ``seed``); draw ``i`` depends on ``(seed, i)`` only.
+    config : ReconstructionConfig or mapping, optional
+        The base configuration (default: the located study's).
+    jobs : int, optional
+        Worker processes (default: the number of CPUs; 1 runs in this process).
+    progress : bool
+        Show a progress bar on stderr.
+    max_attempts : int
+        Redraws allowed per draw before it is an error.
+    analyse : callable, optional
+        ``analyse(folder) -> object``, run on each draw's folder in the worker (picklable,
+        e.g. a module-level function); the results are returned in draw order.
+
+    Returns
+    -------
+    (DataFrame, list)
+        The manifest (columns :data:`DRAW_COLUMNS`, also written as ``draws.csv``) and the
+        ``analyse`` results (``None`` each when no ``analyse`` is given).
+
+    Examples
+    --------
+    >>> manifest, _ = reconstruct_draws("draws", draws=3, seed=1)  # doctest: +SKIP
+    """
+    if int(draws) < 1:
+        raise ReconstructionError(f"--draws {draws}: give a number of draws >= 1.",
+                                  parameter="draws", value=draws)
+    cfg = coerce_config(None, config)
+    if cfg.study is None or cfg.study.paths is None:
+        raise ReconstructionError("a multiple reconstruction needs the study's folders.")
+    master = int(cfg.seed if seed is None else seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    knobs = {k: _thaw(v) for k, v in cfg.items()}
+    args = [(knobs, cfg.study.paths, str(out), i, master, max_attempts, analyse)
+            for i in range(1, int(draws) + 1)]
+    jobs = max(1, min(int(jobs or os.cpu_count() or 1), int(draws)))
+    bar = Progress(int(draws), "draws", enabled=progress)
+    results = []
+    if jobs == 1:
+        for a in args:
+            results.append(_run_one(*a))
+            bar.step()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_run_one, *a) for a in args]
+            for f in futures:
+                results.append(f.result())
+                bar.step()
+    manifest = pd.DataFrame([r for r, _ in results], columns=list(DRAW_COLUMNS))
+    write_csv(manifest.drop(columns="seconds"), out / "draws.csv")
+    return manifest, [x for _, x in results]
+
+
+def draw_folders(out_dir) -> list[Path]:
+    """The draw folders listed in ``out_dir/draws.csv``, in draw order."""
+    path = Path(out_dir) / "draws.csv"
+    if not path.exists():
+        raise ReconstructionError(f"{path} not found; run `surveylib reconstruct --draws K "
+                                  f"--out {out_dir}` first.", parameter="draws",
+                                  value=str(path))
+    manifest = pd.read_csv(path)
+    return [Path(out_dir) / f for f in manifest["folder"]]
+
+
+def spread(values) -> tuple[float, float]:
+    """(min, max) of finite values (NaN, NaN when none)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return (float(v.min()), float(v.max())) if v.size else (float("nan"), float("nan"))
