@@ -159,20 +159,16 @@ def _factorize(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, list, np.ndarra
 def column_codes(source, var) -> tuple[np.ndarray, list]:
     """Level codes of column ``var`` (-1 = missing) and its distinct values.
 
-    ``source`` is a design (the codes are cached per data under the key the estimators use,
-    ``("levels", var)``, with the same sorted coding) or a DataFrame (coded afresh).
+    ``source`` is a design (its :meth:`~surveylib.SurveyDesign.factor_codes`, cached per data and
+    shared with the estimators' categorical codes) or a DataFrame (coded afresh).
     """
     if isinstance(source, pd.DataFrame):
         codes, levels, _ = _factorize(source[var], sort=False)
         return codes, levels
-    data = source._data
     try:
-        codes, levels, _ = source._cached(("levels", var),
-                                          lambda: _factorize(data[var], sort=True), per_design=False)
+        codes, levels, _ = source.factor_codes(var, sort=True)
     except TypeError:  # values that do not sort (mixed types): code them unsorted
-        codes, levels, _ = source._cached(("levels, unsorted", var),
-                                          lambda: _factorize(data[var], sort=False),
-                                          per_design=False)
+        codes, levels, _ = source.factor_codes(var, sort=False)
     return codes, levels
 
 
@@ -297,7 +293,7 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
         A level or combination in the sample is absent from the table; a population cell with
         a positive value has no (positive-weight) rows; a sample cell has population value 0.
     """
-    data = source if isinstance(source, pd.DataFrame) else source._data
+    data = source if isinstance(source, pd.DataFrame) else source.data
     check_columns(data, list(table.variables), role=f"{table.what}:")
     if coded is None:
         coded = code_rows(source, table.variables, active)

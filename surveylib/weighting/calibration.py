@@ -24,7 +24,15 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
-from .._validation import numeric_column
+from .._validation import (
+    check_columns,
+    check_integer,
+    check_option,
+    check_positive,
+    invalid_argument,
+    numeric_column,
+    renamed_keywords,
+)
 from ..errors import SurveyWarning, WeightingError
 from ._common import base_weights, check_bounds, check_on_fail, fail, margin_name, with_weights
 from ._population import match_cells, population_table
@@ -82,11 +90,15 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
     columns : list of str
     """
     if not isinstance(totals, Mapping) or not totals:
-        raise WeightingError(
-            "totals must be a non-empty dict {variable: total} (numeric variables) or "
-            "{variable: {level: count}} (categorical); add '(Intercept)': N for the population size."
-        )
-    data = design._data
+        raise invalid_argument(
+            "totals", totals,
+            "a non-empty dict {variable: total} (numeric variables) or {variable: {level: count}} "
+            "(categorical)", "add '(Intercept)': N for the population size",
+            shown=f"<{type(totals).__name__}{' (empty)' if isinstance(totals, Mapping) else ''}>")
+    data = design.data
+    names_given = [v for key in totals if key != INTERCEPT
+                   for v in (key if isinstance(key, tuple) else (key,))]
+    check_columns(data, names_given, role="calibration totals'", parameter="totals")
     if active is None or weights is None:
         weights, active = base_weights(design)
     n = len(data)
@@ -102,16 +114,19 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
                 spec, variables, what=f"calibration totals of {margin_name(variables)}")))
         else:
             if isinstance(key, tuple):
-                raise WeightingError(f"totals[{key!r}]: a tuple key needs a table of level counts.")
+                raise invalid_argument(
+                    f"totals[{key!r}]", spec, "a table of level counts of the cross-classification",
+                    "give {(level_1, level_2): count, ...}")
             try:
                 val = float(spec)
             except (TypeError, ValueError) as exc:
-                raise WeightingError(
-                    f"totals[{key!r}]={spec!r} must be a number (numeric variable) or a dict of "
-                    "level counts (categorical variable)."
-                ) from exc
+                raise invalid_argument(
+                    f"totals[{key!r}]", spec,
+                    "a number (numeric variable) or a dict of level counts (categorical variable)",
+                    "give the population total of the variable") from exc
             if not np.isfinite(val):
-                raise WeightingError(f"totals[{key!r}] is {val}; give a finite population total.")
+                raise invalid_argument(f"totals[{key!r}]", spec, "a finite number",
+                                       "give the population total of the variable")
             numeric.append((key, val))
     if n_pop is None and categorical:
         t = categorical[0][1]
@@ -159,8 +174,9 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
     return X, np.asarray(pops, dtype=float), names
 
 
-def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
-              epsilon: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
+@renamed_keywords(since="0.2.0", removed="0.3.0", maxit="max_iter", epsilon="tol")
+def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: int = 50,
+              tol: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
     """Calibrate the weights to known population totals (GREG).
 
     Parameters
@@ -176,9 +192,11 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     bounds : (float, float), optional
         Bounds on ``g = new weight / old weight`` (R ``bounds=c(lower, upper)``); for
         ``"linear"`` they truncate g.
-    maxit, epsilon : int, float
+    max_iter, tol : int, float
         Newton iterations and tolerance: stop when
-        ``max |population - achieved| / (1 + |population|) < epsilon`` (R ``grake``).
+        ``max |population - achieved| / (1 + |population|) < tol`` (R ``grake``'s ``maxit`` and
+        ``epsilon``; the old spellings ``maxit=`` and ``epsilon=`` are deprecated since 0.2.0
+        and still accepted until 0.3.0).
     intercept : bool
         Include ``"(Intercept)"`` (R's formula default).
     on_fail : {"error", "warn"}
@@ -213,17 +231,14 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     [7.5, 2.5, 17.5, 12.5]
     """
     check_on_fail(on_fail)
-    if calfun not in CALFUNS:
-        raise WeightingError(f"calfun={calfun!r} must be one of {list(CALFUNS)}.")
+    check_option(calfun, CALFUNS, name="calfun")
     lo, hi = check_bounds(bounds)
     if calfun == "logit" and not (np.isfinite(lo) and np.isfinite(hi) and lo < 1 < hi):
-        raise WeightingError(
-            "calfun='logit' needs finite bounds with lower < 1 < upper, e.g. bounds=(0.5, 2)."
-        )
-    if not (isinstance(maxit, (int, np.integer)) and maxit >= 1):
-        raise WeightingError(f"maxit={maxit!r} must be a positive integer.")
-    if not (isinstance(epsilon, (int, float)) and epsilon > 0):
-        raise WeightingError(f"epsilon={epsilon!r} must be a positive number.")
+        raise invalid_argument(
+            "bounds", bounds, "a finite pair (lower, upper) with lower < 1 < upper",
+            "calfun='logit' needs finite bounds, e.g. bounds=(0.5, 2); or use calfun='raking'")
+    check_integer(max_iter, name="max_iter", hint="e.g. max_iter=50")
+    check_positive(tol, name="tol", hint="e.g. tol=1e-7")
     ww, active = base_weights(design)
     X, pop, names = model_matrix(design, totals, intercept=intercept, active=active, weights=ww)
     sample_total = X.T @ ww
@@ -253,7 +268,7 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
         misfit_rel = float(np.max(np.abs(pop - X.T @ (ww * g)) / (1 + np.abs(pop))))
         converged = True
     else:
-        g, iterations, misfit_rel, converged = _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit)
+        g, iterations, misfit_rel, converged = _grake(X, ww, calfun, lo, hi, pop, tol, max_iter)
     g = np.where(active, g, 0.0)
     new = ww * g
     after = X.T @ new
@@ -261,15 +276,15 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     adj = Calibration(
         columns=tuple(names), table=tab, calfun=calfun, bounds=(lo, hi), iterations=iterations,
         max_misfit=misfit_rel, q=q, w=g * whalf,
-        spec=dict(totals=totals, calfun=calfun, bounds=bounds, maxit=maxit, epsilon=epsilon,
+        spec=dict(totals=totals, calfun=calfun, bounds=bounds, max_iter=max_iter, tol=tol,
                   intercept=intercept, on_fail=on_fail),
     )
     if not converged:
         worst = int(np.argmax(np.abs(pop - after) / (1 + np.abs(pop))))
         fail(f"calibration ({calfun}) did not converge in {iterations} iterations: column "
              f"{names[worst]!r} is {after[worst]:.8g} against a population total of "
-             f"{pop[worst]:.8g} (relative misfit {misfit_rel:.3g} > epsilon {epsilon:g}); widen "
-             "the bounds, collapse sparse levels or raise maxit", on_fail)
+             f"{pop[worst]:.8g} (relative misfit {misfit_rel:.3g} > tol {tol:g}); widen "
+             "the bounds, collapse sparse levels or raise max_iter", on_fail)
     if calfun == "linear" and np.any(new[active] <= 0):
         warnings.warn(
             f"linear calibration gave {int(np.sum(new[active] <= 0))} non-positive weight(s) "
@@ -280,7 +295,7 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     return with_weights(design, new, active, adj)
 
 
-def _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit):
+def _grake(X, ww, calfun, lo, hi, pop, tol, max_iter):
     """R ``survey:::grake``: Newton iterations on the Lagrange multipliers, with step halving."""
     sample_total = X.T @ ww
     eta = np.zeros(X.shape[1])
@@ -297,7 +312,7 @@ def _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit):
         u = X @ eta
         g = 1.0 + _fm1(calfun, u, lo, hi)
         deriv = _df(calfun, u, lo, hi)
-        while it < maxit and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
+        while it < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
             it += 1
             deta = deta / 2
             eta = eta - deta
@@ -306,8 +321,8 @@ def _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit):
             deriv = _df(calfun, u, lo, hi)
         misfit = pop - sample_total - X.T @ (ww * _fm1(calfun, u, lo, hi))
         rel = np.abs(misfit) / (1 + np.abs(pop))
-        if np.all(rel < epsilon):
+        if np.all(rel < tol):
             return g, it, float(rel.max()), True
         it += 1
-        if it > maxit:
+        if it > max_iter:
             return g, it, float(np.nanmax(rel)), False

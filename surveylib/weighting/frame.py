@@ -142,8 +142,8 @@ def nonresponse_adjust(design, respondent_col: str, classes):
     >>> d.weights.tolist()
     [20.0, 0.0, 10.0, 10.0]
     """
-    data = design._data
-    check_columns(data, [respondent_col], role="respondent")
+    data = design.data
+    check_columns(data, [respondent_col], role="respondent", parameter="respondent_col")
     class_cols = as_list(classes)
     if not class_cols:
         raise WeightingError("nonresponse_adjust: give the weighting-class column(s) as classes=.")
@@ -208,4 +208,4 @@ def nonresponse_adjust(design, respondent_col: str, classes):
         classes=tuple(class_cols), table=tab, cells=cells, eligible_weights=w0,
         respondent_weights=new,
     )
-    return with_weights(design, new, active, adj, _active=resp)
+    return with_weights(design, new, active, adj).with_active(resp)
