@@ -81,6 +81,25 @@ def invalid_argument(parameter: str, value, expected, hint: str, *, shown=None) 
                           parameter=parameter, value=value, expected=expected, hint=hint)
 
 
+def data_error(cls, problem: str, hint: str, *, parameter=None, value=None, expected=None):
+    """An error of class ``cls`` about the data or a table (to ``raise``), in the house style.
+
+    The message is ``"<problem>; <hint>."``: ``problem`` names the column, level or stratum at
+    fault, ``hint`` the fix; both go into the structured fields with ``parameter`` (the argument
+    that brought the table or column), ``value`` and ``expected``.
+
+    Examples
+    --------
+    >>> from surveylib.errors import WeightingError
+    >>> err = data_error(WeightingError, "margin sex: level 'x' is not in the population table",
+    ...                  "add it to the table", parameter="margins", value="x")
+    >>> str(err), err.parameter, err.hint
+    ("margin sex: level 'x' is not in the population table; add it to the table.", 'margins', 'add it to the table')
+    """
+    return cls(_sentence(f"{problem}; {hint}"), parameter=parameter, value=value,
+               expected=expected, hint=hint)
+
+
 def close_matches(name, candidates, *, n: int = 1) -> list:
     """Up to ``n`` of ``candidates`` close to ``name``: the same text ignoring case first, then
     :func:`difflib.get_close_matches` on the text of the names (``'wieght'`` -> ``'weight'``)."""
@@ -313,7 +332,7 @@ def design_key(df: pd.DataFrame, col, *, role: str, labels: bool = False):
     """
     s = df[col]
     if s.isna().any():
-        rows = list(np.flatnonzero(s.isna().to_numpy())[:5])
+        rows = np.flatnonzero(s.isna().to_numpy())[:5].tolist()
         hint = f"every respondent needs a {role}: fill those rows or drop them"
         raise SurveyDesignError(
             f"{role} column {col!r} has {int(s.isna().sum())} missing value(s) "
@@ -334,15 +353,15 @@ def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:
                            value=col, expected=expected, hint=hint)
 
     if np.isnan(w).any():
-        rows = list(np.flatnonzero(np.isnan(w))[:5])
+        rows = np.flatnonzero(np.isnan(w))[:5].tolist()
         raise error(f"{int(np.isnan(w).sum())} missing value(s) (first at positions {rows})",
                     "give every respondent a weight or drop those rows")
     if not np.isfinite(w).all():
-        rows = list(np.flatnonzero(~np.isfinite(w))[:5])
+        rows = np.flatnonzero(~np.isfinite(w))[:5].tolist()
         raise error(f"infinite values (first at positions {rows})",
                     "check the column (a probability of 0 gives an infinite weight)")
     if (w <= 0).any():
-        rows = list(np.flatnonzero(w <= 0)[:5])
+        rows = np.flatnonzero(w <= 0)[:5].tolist()
         raise error(
             f"{int((w <= 0).sum())} non-positive value(s) (min {w.min():g}, first at positions "
             f"{rows})",

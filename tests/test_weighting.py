@@ -409,7 +409,7 @@ def test_bad_population_values():
         d.poststratify("stype", {"E": 4421, "H": -1, "M": 1018})
     with pytest.raises(WeightingError, match="exactly one value column"):
         d.poststratify("stype", pd.DataFrame({"stype": ["E"], "a": [1], "b": [2]}))
-    with pytest.raises(WeightingError, match="dict, Series or DataFrame"):
+    with pytest.raises(sl.ParameterError, match="dict, Series or DataFrame"):
         d.poststratify("stype", [1, 2, 3])
     with pytest.raises(sl.ColumnError, match="nosuch"):
         d.poststratify("nosuch", {"a": 1})

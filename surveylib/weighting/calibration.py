@@ -29,6 +29,7 @@ from .._validation import (
     check_integer,
     check_option,
     check_positive,
+    data_error,
     invalid_argument,
     numeric_column,
     renamed_keywords,
@@ -111,7 +112,8 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         if isinstance(spec, (Mapping, pd.Series, pd.DataFrame)):
             variables = key if isinstance(key, tuple) else (key,)
             categorical.append((variables, population_table(
-                spec, variables, what=f"calibration totals of {margin_name(variables)}")))
+                spec, variables, what=f"calibration totals of {margin_name(variables)}",
+                parameter="totals")))
         else:
             if isinstance(key, tuple):
                 raise invalid_argument(
@@ -132,11 +134,11 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         t = categorical[0][1]
         n_pop = float(t.values.sum()) if not t.is_share else float(weights[active].sum())
     if intercept and n_pop is None:
-        raise WeightingError(
-            "calibration with an intercept needs the population size: add '(Intercept)': N to "
-            "totals (R's (Intercept) total), give a categorical variable's level counts, or pass "
-            "intercept=False."
-        )
+        raise data_error(
+            WeightingError, "calibration with an intercept needs the population size",
+            "add '(Intercept)': N to totals (R's (Intercept) total), give a categorical "
+            "variable's level counts, or pass intercept=False",
+            parameter="totals", value=sorted(map(str, totals)), expected=INTERCEPT)
     cols, pops, names = [], [], []
     if intercept:
         cols.append(np.where(active, 1.0, 0.0))
@@ -146,10 +148,11 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         x = numeric_column(data, key, role="calibration")
         bad = np.isnan(x) & active
         if bad.any():
-            raise WeightingError(
-                f"calibration variable {key!r} has {int(bad.sum())} missing value(s) among the rows "
-                "being weighted; impute them or drop those rows before calibrating."
-            )
+            raise data_error(
+                WeightingError,
+                f"calibration variable {key!r} has {int(bad.sum())} missing value(s) among the "
+                "rows being weighted", "impute them or drop those rows before calibrating",
+                parameter="totals", value=key, expected="no missing values")
         cols.append(np.where(active, x, 0.0))
         pops.append(val)
         names.append(str(key))
@@ -157,10 +160,10 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         match = match_cells(design, table, active, weights)
         values = table.scaled(n_pop) if table.is_share else table.values
         if n_pop is not None and abs(values.sum() - n_pop) > TOTAL_RTOL * abs(n_pop):
-            raise WeightingError(
-                f"{table.what} add up to {values.sum():.10g} but the population size is "
-                f"{n_pop:.10g}; every categorical variable's level counts must add up to N."
-            )
+            raise table.error(
+                f"add up to {values.sum():.10g} but the population size is {n_pop:.10g}",
+                "every categorical variable's level counts must add up to N",
+                value=float(values.sum()), expected=n_pop)
         order = _sorted_order(table.keys)
         keep = order if (not intercept and j == 0) else order[1:]
         for i in keep:
@@ -170,7 +173,8 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
             names.append(f"{margin_name(variables)}[{label}]")
     X = np.column_stack(cols) if cols else np.zeros((n, 0))
     if X.shape[1] == 0:
-        raise WeightingError("calibration: no model-matrix columns; give at least one total.")
+        raise invalid_argument("totals", totals, "at least one total besides the intercept, or "
+                               "intercept=True", "give at least one total")
     return X, np.asarray(pops, dtype=float), names
 
 
@@ -253,11 +257,12 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: 
     rank = int(np.sum(d > d[0] * 1e-7 * max(A.shape))) if len(d) and d[0] > 0 else 0
     if rank < X.shape[1]:
         bad = [names[i] for i in piv[rank:]]
-        raise WeightingError(
+        raise data_error(
+            WeightingError,
             f"calibration columns {bad} are linear combinations of the others in the sample "
-            f"(columns: {names}); drop them (e.g. a level that is constant within another "
-            "variable's levels) or merge levels."
-        )
+            f"(columns: {names})",
+            "drop them (e.g. a level that is constant within another variable's levels) or "
+            "merge levels", parameter="totals", value=bad)
     q = q[:, :rank]
     misfit_rel = np.inf
     if calfun == "linear" and not (np.isfinite(lo) or np.isfinite(hi)):

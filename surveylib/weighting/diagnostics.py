@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns, invalid_argument
+from .._validation import as_list, check_columns, data_error, invalid_argument
 from ..errors import WeightingError
 from ._common import base_weights
 from ._population import match_cells, population_table
@@ -109,7 +109,10 @@ def margin_table(design, by, *, before=None, population=None) -> pd.DataFrame:
     w, active = base_weights(design)
     frame = data.loc[active, cols]
     if frame.isna().any(axis=None):
-        raise WeightingError(f"margin_table: {cols} have missing values among the design's rows.")
+        raise data_error(WeightingError,
+                         f"margin_table: {cols} have missing values among the design's rows",
+                         "recode them into a level or subset the design first", parameter="by",
+                         value=cols, expected="no missing values")
     grp = frame.groupby(cols, sort=True, observed=True)
     codes = grp.ngroup().to_numpy()
     keys = grp.size().index.to_frame(index=False)

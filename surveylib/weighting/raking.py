@@ -13,7 +13,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns, check_integer, check_number, invalid_argument
+from .._validation import (
+    as_list,
+    check_columns,
+    check_integer,
+    check_number,
+    data_error,
+    invalid_argument,
+)
 from ..errors import WeightingError
 from ._common import base_weights, check_bounds, check_on_fail, fail, margin_name, with_weights
 from ._population import _norm, code_rows, match_cells, population_table
@@ -141,11 +148,12 @@ def _check_consistent(tables, targets, total):
             diff = (a - b).abs()
             if diff.max() > TOTAL_RTOL * total:
                 lev = diff.idxmax()
-                raise WeightingError(
+                raise data_error(
+                    WeightingError,
                     f"{w1} and {w2} disagree on the total of {v}={lev!r} ({a[lev]:g} vs "
-                    f"{b[lev]:g}); margins sharing a variable must agree, or raking cannot "
-                    "converge. Take both from the same source."
-                )
+                    f"{b[lev]:g}): margins sharing a variable must agree, or raking cannot "
+                    "converge", "take both from the same source",
+                    parameter="margins", value=(float(a[lev]), float(b[lev])))
 
 
 def _bounded_step(r, t0, lev, target, n_lev, lo, hi):
@@ -228,7 +236,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     lo, hi = check_bounds(bounds)
     w0, active = base_weights(design)
     parsed = _parse_margins(margins)
-    tables = [population_table(spec, v, what=f"margin {margin_name(v)}") for v, spec in parsed]
+    tables = [population_table(spec, v, what=f"margin {margin_name(v)}", parameter="margins")
+              for v, spec in parsed]
     for t in tables:
         check_columns(design.data, list(t.variables), role=f"{t.what}:", parameter="margins")
     # code the rows once, to the joint cells of every margin variable (cached column codes, one
@@ -242,11 +251,12 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         ref_t, total = counts[0]
         for t, tot in counts[1:]:
             if abs(tot - total) > TOTAL_RTOL * total:
-                raise WeightingError(
-                    f"{ref_t.what} sums to {total:.10g} but {t.what} sums to {tot:.10g}; "
-                    "count margins must describe the same population total. Rescale one of "
-                    "them, or give shares."
-                )
+                raise data_error(
+                    WeightingError,
+                    f"{ref_t.what} sums to {total:.10g} but {t.what} sums to {tot:.10g}: count "
+                    "margins must describe the same population total",
+                    "rescale one of them, or give shares", parameter="margins",
+                    value=float(tot), expected=float(total))
     else:
         total = s0
     targets = [t.scaled(total) for t in tables]
@@ -272,7 +282,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     levels = levels[::-1]
     t0 = np.bincount(inv, weights=w0[active], minlength=K)
     if np.any(t0 <= 0):
-        raise WeightingError("rake: some sample cells have zero total weight; drop zero-weight rows.")
+        raise data_error(WeightingError, "rake: some sample cells have zero total weight",
+                         "drop zero-weight rows", parameter="design")
     eps = tol * s0
     T = t0.copy()
     ratios = [np.ones(K) for _ in tables]
