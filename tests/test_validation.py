@@ -394,3 +394,17 @@ def test_weighting_data_errors_fill_fields(small):
         two_way.rake({"g": {"a": 5, "b": 5}, "h": {"u": 5, "v": 5}}, max_iter=1)
     assert info.value.parameter == "on_fail"
     assert "pass on_fail='warn'" in str(info.value)
+
+
+def test_the_python_blocks_of_the_errors_section_run(capsys):
+    import re
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "conventions.md"
+    section = page.read_text().split("## Errors and warnings", 1)[1]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    with warnings.catch_warnings():
+        for block in blocks:
+            exec(compile(block, str(page), "exec"), {})  # noqa: S102
+        assert any(f[0] == "error" and f[2] is sl.ConvergenceWarning for f in warnings.filters)
+    assert capsys.readouterr().out == "lonely_psu ajust did you mean 'adjust'?\n"
