@@ -4,15 +4,18 @@ from . import planning, weighting  # noqa: E402  (modules of functions)
 from .design import SurveyDesign
 from .errors import (
     AssumptionWarning,
+    CertaintyWarning,
     CodebookError,
     ColumnError,
     ConvergenceError,
     ConvergenceWarning,
+    DispositionError,
     LonelyPSUError,
     ParameterError,
     PlanningError,
     ReconstructionError,
     ReplicateError,
+    SamplingError,
     SingletonWarning,
     StudyNotFoundError,
     SurveyDesignError,
@@ -50,6 +53,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AssumptionWarning",
+    "CertaintyWarning",
     "Codebook",
     "CodebookError",
     "ColumnError",
@@ -58,6 +62,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "Crosstab",
+    "DispositionError",
     "Estimate",
     "GLMResult",
     "LonelyPSUError",
@@ -67,6 +72,7 @@ __all__ = [
     "ReconstructionError",
     "ReplicateDesign",
     "ReplicateError",
+    "SamplingError",
     "SingletonWarning",
     "StudyNotFoundError",
     "SurveyDesign",

@@ -20,13 +20,16 @@ The hierarchy::
         ├── CodebookError            a codebook, or data that disagree with it
         ├── ReconstructionError      published tables no integer microdata can meet
         ├── PlanningError            an invalid or infeasible sample-size request
+        ├── SamplingError            a frame, size measure or selection request
+        ├── DispositionError         an unknown or missing fieldwork disposition code
         └── StudyNotFoundError       a study folder or file is not found
 
     UserWarning
     └── SurveyWarning
         ├── SingletonWarning         a lonely PSU was handled by a lonely-PSU rule
         ├── ConvergenceWarning       an iteration stopped at its tolerance or limit
-        └── AssumptionWarning        a default was assumed where the data said nothing
+        ├── AssumptionWarning        a default was assumed where the data said nothing
+        └── CertaintyWarning         units were taken with certainty (probability >= 1)
 
 The same condition raises the same class everywhere: an invalid option or out-of-range number
 is a :class:`ParameterError` whichever function receives it (checked by
@@ -108,6 +111,23 @@ class PlanningError(SurveyDesignError):
     """A sample-size, allocation or power request is invalid or infeasible."""
 
 
+class SamplingError(SurveyDesignError):
+    """A frame, size measure, allocation or selection request cannot be used.
+
+    Besides the structured fields of :class:`SurveyDesignError`, ``stratum`` names the stratum
+    at fault (``None`` when it does not apply).
+    """
+
+    def __init__(self, message: str = "", *, stratum=None, **fields):
+        super().__init__(message, **fields)
+        self.stratum = stratum
+
+
+class DispositionError(SurveyDesignError):
+    """A disposition code is unknown or missing; ``value`` lists the codes, ``expected`` the
+    AAPOR categories or code patterns."""
+
+
 class StudyNotFoundError(SurveyDesignError):
     """A study folder (analyses, instruments, microdata, frames) or file is not found."""
 
@@ -126,3 +146,7 @@ class ConvergenceWarning(SurveyWarning):
 
 class AssumptionWarning(SurveyWarning):
     """A default or an assumption was used where the data said nothing."""
+
+
+class CertaintyWarning(SurveyWarning):
+    """Units whose size gives an inclusion probability of 1 or more were taken with certainty."""

@@ -290,6 +290,25 @@ def test_every_error_and_warning_class_is_exported():
             assert issubclass(cls, sl.SurveyDesignError)
 
 
+def test_no_error_or_warning_class_is_defined_outside_errors():
+    """Every user-facing error and warning lives in surveylib.errors (and so is exported)."""
+    import importlib
+    import pkgutil
+
+    stray = []
+    for info in pkgutil.walk_packages(sl.__path__, prefix="surveylib."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (inspect.isclass(obj) and issubclass(obj, (sl.SurveyDesignError, sl.SurveyWarning))
+                    and obj.__module__ != errors_module.__name__):
+                stray.append(f"{obj.__module__}.{name}")
+    assert not stray, f"define these in surveylib/errors.py and export them: {stray}"
+    for name in ("SamplingError", "CertaintyWarning", "DispositionError"):
+        assert name in sl.__all__
+
+
 def test_all_is_sorted_and_resolves():
     assert sl.__all__ == sorted(sl.__all__)
     assert len(set(sl.__all__)) == len(sl.__all__)
