@@ -25,6 +25,7 @@ from ._validation import (
     check_option,
     check_weights,
     numeric_column,
+    renamed_keywords,
 )
 from .errors import AssumptionWarning, LonelyPSUError, SingletonWarning, SurveyDesignError
 from .variance.taylor import Stage
@@ -540,8 +541,9 @@ class SurveyDesign:
 
         return rake(self, margins, tol=tol, max_iter=max_iter, bounds=bounds, on_fail=on_fail)
 
-    def calibrate(self, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
-                  epsilon: float = 1e-7, intercept: bool = True,
+    @renamed_keywords(since="0.2.0", removed="0.3.0", maxit="max_iter", epsilon="tol")
+    def calibrate(self, totals, *, calfun: str = "linear", bounds=None, max_iter: int = 50,
+                  tol: float = 1e-7, intercept: bool = True,
                   on_fail: str = "error") -> SurveyDesign:
         """Calibrate to population totals (R ``calibrate``, GREG).
 
@@ -549,7 +551,7 @@ class SurveyDesign:
         """
         from .weighting import calibrate
 
-        return calibrate(self, totals, calfun=calfun, bounds=bounds, maxit=maxit, epsilon=epsilon,
+        return calibrate(self, totals, calfun=calfun, bounds=bounds, max_iter=max_iter, tol=tol,
                          intercept=intercept, on_fail=on_fail)
 
     def trim(self, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
@@ -599,11 +601,13 @@ class SurveyDesign:
 
         return contrast(estimate, coefficients)
 
-    def glm(self, formula: str, *, family: str = "gaussian", maxiter: int = 100, tol: float = 1e-12):
+    @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
+    def glm(self, formula: str, *, family: str = "gaussian", max_iter: int = 100,
+            tol: float = 1e-12):
         """Survey-weighted GLM with sandwich SEs (R ``svyglm``). See :func:`surveylib.models.glm`."""
         from .models import glm
 
-        return glm(self, formula, family=family, maxiter=maxiter, tol=tol)
+        return glm(self, formula, family=family, max_iter=max_iter, tol=tol)
 
     def olr(self, formula: str, *, method: str = "logistic"):
         """Proportional-odds regression (R ``svyolr``). See :func:`surveylib.ordinal.olr`."""

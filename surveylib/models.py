@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validation import check_option
+from ._validation import check_option, renamed_keywords
 from .errors import ConvergenceWarning, SurveyDesignError
 from .results import CoefficientAccessors, format_df
 from .variance.taylor import Scores
@@ -125,7 +125,8 @@ def _design_matrices(design, formula: str):
     return y.iloc[:, 0].to_numpy(dtype=float), X.to_numpy(dtype=float), terms, pos
 
 
-def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
+@renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
+def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
         tol: float = 1e-12):
     """Survey-weighted GLM with design-based standard errors (R ``svyglm``).
 
@@ -139,9 +140,10 @@ def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
         With the canonical link.  ``binomial`` needs a 0/1 (or proportion) response; like R's
         ``quasibinomial``/``quasipoisson`` no dispersion enters the design-based SEs, so the
         ``quasi`` and plain families give the same results.
-    maxiter, tol : int, float
+    max_iter, tol : int, float
         IRLS limits; convergence when the relative change in deviance is below ``tol``
-        (a :class:`~surveylib.errors.ConvergenceWarning` otherwise).
+        (a :class:`~surveylib.errors.ConvergenceWarning` otherwise).  ``maxiter=`` is the
+        deprecated spelling of ``max_iter=`` (accepted until 0.3.0).
 
     Returns
     -------
@@ -188,7 +190,7 @@ def glm(design, formula: str, *, family: str = "gaussian", maxiter: int = 100,
             f"the predictors of {formula!r} are collinear ({rank} of {X.shape[1]} columns "
             f"independent; check {small}); drop or merge the redundant terms."
         )
-    beta, score_w, ww, dev, it = _irls(y, X, w, family, maxiter, tol, formula)
+    beta, score_w, ww, dev, it = _irls(y, X, w, family, max_iter, tol, formula)
     Ainv = np.linalg.inv(X.T @ (X * ww[:, None]))
     scores = np.zeros((n_all, X.shape[1]))
     scores[pos] = (X * score_w[:, None]) @ Ainv
@@ -248,7 +250,7 @@ def _irls(y, X, w, family, maxiter, tol, formula):
         warnings.warn(
             f"IRLS for {formula!r} did not converge in {maxiter} iterations (relative deviance "
             f"change still >= {tol:g}); the estimates may be unreliable — check for separation "
-            "or raise maxiter.",
+            "or raise max_iter.",
             ConvergenceWarning,
             stacklevel=3,
         )

@@ -26,6 +26,7 @@ from ._validation import (
     as_list,
     check_columns,
     numeric_column,
+    renamed_keywords,
 )
 from .design import SurveyDesign
 from .errors import AssumptionWarning, ReplicateError, SurveyWarning
@@ -304,8 +305,9 @@ class ReplicateDesign(SurveyDesign):
         return _rw.rake(self, margins, tol=tol, max_iter=max_iter, bounds=bounds,
                         on_fail=on_fail)
 
-    def calibrate(self, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
-                  epsilon: float = 1e-7, intercept: bool = True,
+    @renamed_keywords(since="0.2.0", removed="0.3.0", maxit="max_iter", epsilon="tol")
+    def calibrate(self, totals, *, calfun: str = "linear", bounds=None, max_iter: int = 50,
+                  tol: float = 1e-7, intercept: bool = True,
                   on_fail: str = "error") -> ReplicateDesign:
         """Calibrate the full sample and every replicate (R ``calibrate.svyrep.design``).
 
@@ -313,8 +315,8 @@ class ReplicateDesign(SurveyDesign):
         """
         from .weighting import replicate_weighting as _rw
 
-        return _rw.calibrate(self, totals, calfun=calfun, bounds=bounds, maxit=maxit,
-                             epsilon=epsilon, intercept=intercept, on_fail=on_fail)
+        return _rw.calibrate(self, totals, calfun=calfun, bounds=bounds, maxit=max_iter,
+                             epsilon=tol, intercept=intercept, on_fail=on_fail)
 
     def trim(self, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
              max_iter: int = 50, tol: float = 1e-3) -> ReplicateDesign:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_pandas, check_columns
-from ..errors import SurveyDesignError
+from ..errors import DispositionError
 
 __all__ = ["CATEGORIES", "DispositionError", "RATES", "aapor_rates", "classify"]
 
@@ -27,11 +27,6 @@ RATES = ("RR1", "RR2", "RR3", "RR4", "RR5", "RR6", "COOP1", "COOP2", "COOP3", "C
 
 _PREFIX = {("1", "1"): "I", ("1", "2"): "P", ("2", "1"): "R", ("2", "2"): "NC",
            ("2", "3"): "O", ("3", "1"): "UH"}
-
-
-class DispositionError(SurveyDesignError):
-    """A disposition code is unknown or missing; ``value`` lists the codes, ``expected`` the
-    AAPOR categories or code patterns."""
 
 
 def _category(code) -> str | None:

@@ -1,27 +1,14 @@
-"""Errors, warnings and the random-number convention shared by :mod:`surveylib.sampling`."""
+"""The random-number convention shared by :mod:`surveylib.sampling`, and its error and warning
+(:class:`~surveylib.errors.SamplingError`, :class:`~surveylib.errors.CertaintyWarning`, defined
+with every other surveylib error in :mod:`surveylib.errors`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SurveyDesignError, SurveyWarning
+from ..errors import CertaintyWarning, SamplingError
 
-
-class SamplingError(SurveyDesignError):
-    """A frame, size measure, allocation or selection request cannot be used.
-
-    Structured fields (see :class:`~surveylib.errors.SurveyDesignError`): ``parameter`` the
-    argument or column, ``value`` the offending value, ``expected`` what was expected, ``hint``
-    the fix; ``stratum`` the stratum at fault (``None`` when it does not apply).
-    """
-
-    def __init__(self, message: str = "", *, stratum=None, **fields):
-        super().__init__(message, **fields)
-        self.stratum = stratum
-
-
-class CertaintyWarning(SurveyWarning):
-    """Units whose size gives an inclusion probability of 1 or more were taken with certainty."""
+__all__ = ["CertaintyWarning", "SamplingError", "as_generator"]  # the classes live in errors
 
 
 def as_generator(seed) -> np.random.Generator:

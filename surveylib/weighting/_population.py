@@ -22,7 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns, factorize_column
+from .._validation import (
+    as_list,
+    check_columns,
+    close_matches,
+    data_error,
+    factorize_column,
+    invalid_argument,
+)
 from ..errors import WeightingError
 
 SHARE_TOL = 1e-6
@@ -39,6 +46,8 @@ class PopulationTable:
     values : float array, counts or shares of each cell
     is_share : bool, True when the values sum to 1 (then they are shares)
     what : str, the name used in messages (e.g. "margin ('sex', 'agegrp')")
+    parameter : str, the argument that gave the table (``population``, ``margins``, ``totals``),
+        the ``parameter`` field of the errors about it
     """
 
     variables: tuple
@@ -46,6 +55,12 @@ class PopulationTable:
     values: np.ndarray
     is_share: bool
     what: str
+    parameter: str = "population"
+
+    def error(self, problem: str, hint: str, *, value=None, expected=None) -> WeightingError:
+        """A :class:`WeightingError` about this table: ``"<what>: <problem>; <hint>."``."""
+        return data_error(WeightingError, f"{self.what}: {problem}", hint,
+                          parameter=self.parameter, value=value, expected=expected)
 
     def label(self, i: int) -> str:
         row = self.keys.iloc[i]
@@ -67,78 +82,85 @@ def _norm(v) -> str:
     return str(v).strip()
 
 
-def population_table(spec, variables, *, what: str) -> PopulationTable:
-    """Normalise a population ``spec`` for ``variables`` (see the module docstring)."""
+def population_table(spec, variables, *, what: str, parameter: str = "population"
+                     ) -> PopulationTable:
+    """Normalise a population ``spec`` for ``variables`` (see the module docstring).
+
+    ``parameter`` names the argument that gave ``spec`` in the errors' structured field.
+    """
     variables = tuple(as_list(variables))
     k = len(variables)
+    empty = PopulationTable(variables, pd.DataFrame(), np.zeros(0), False, what, parameter)
     if isinstance(spec, pd.DataFrame):
         missing = [v for v in variables if v not in spec.columns]
         if missing:
-            raise WeightingError(
-                f"{what}: the population table has no column(s) {missing} (columns: "
-                f"{list(spec.columns)}); give one column per variable and one count column."
-            )
+            near = [m for v in missing for m in close_matches(v, spec.columns)]
+            raise empty.error(
+                f"the population table has no column(s) {missing} (columns: "
+                f"{list(spec.columns)})",
+                (f"did you mean {near[0]!r}? " if near else "")
+                + "give one column per variable and one count column",
+                value=missing, expected=list(variables))
         rest = [c for c in spec.columns if c not in variables]
         if len(rest) != 1:
-            raise WeightingError(
-                f"{what}: the population table must have exactly one value column besides "
-                f"{list(variables)}, found {rest}; drop the extra columns."
-            )
+            raise empty.error(
+                f"the population table must have exactly one value column besides "
+                f"{list(variables)}, found {rest}", "drop the extra columns", value=rest)
         keys = spec[list(variables)].reset_index(drop=True)
         raw = spec[rest[0]]
     elif isinstance(spec, pd.Series):
         if spec.index.nlevels != k:
-            raise WeightingError(
-                f"{what}: the population Series has {spec.index.nlevels} index level(s) but "
-                f"{k} variable(s) {list(variables)}; index it by "
-                + ("the levels." if k == 1 else "a MultiIndex of the levels.")
-            )
+            raise empty.error(
+                f"the population Series has {spec.index.nlevels} index level(s) but {k} "
+                f"variable(s) {list(variables)}",
+                "index it by " + ("the levels" if k == 1 else "a MultiIndex of the levels"),
+                value=spec.index.nlevels, expected=k)
         keys = spec.index.to_frame(index=False)
         keys.columns = list(variables)
         raw = spec.reset_index(drop=True)
     elif isinstance(spec, Mapping):
         items = list(spec.items())
         if not items:
-            raise WeightingError(f"{what}: the population table is empty.")
+            raise empty.error("the population table is empty", "give a value for every level")
         if k == 1:
             rows = [(key,) for key, _ in items]
         else:
             rows = []
             for key, _ in items:
                 if not isinstance(key, tuple) or len(key) != k:
-                    raise WeightingError(
-                        f"{what}: key {key!r} must be a tuple of {k} levels, one for each of "
-                        f"{list(variables)}."
-                    )
+                    raise empty.error(
+                        f"key {key!r} is not a tuple of {k} levels",
+                        f"give one level for each of {list(variables)}, e.g. "
+                        f"{tuple('...' for _ in variables)}", value=key,
+                        expected=f"a tuple of {k} levels")
                 rows.append(key)
         keys = pd.DataFrame(rows, columns=list(variables))
         raw = pd.Series([v for _, v in items])
     else:
-        raise WeightingError(
-            f"{what}: population must be a dict, Series or DataFrame of counts or shares, "
-            f"got {type(spec).__name__}."
-        )
+        raise invalid_argument(
+            parameter, spec, "a dict, Series or DataFrame of counts or shares",
+            "give a count per level, e.g. {level: count}", shown=f"<{type(spec).__name__}>")
     if len(keys) == 0:
-        raise WeightingError(f"{what}: the population table is empty.")
+        raise empty.error("the population table is empty", "give a value for every level")
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    table = PopulationTable(variables, keys, values, False, what)
+    table = PopulationTable(variables, keys, values, False, what, parameter)
     if len(bad):
-        raise WeightingError(
-            f"{what}: population value for level {table.label(bad[0])} is {raw.iloc[bad[0]]!r}; "
-            "population counts and shares must be finite numbers >= 0."
-        )
+        raise table.error(
+            f"population value for level {table.label(bad[0])} is {raw.iloc[bad[0]]!r}",
+            "population counts and shares must be finite numbers >= 0",
+            value=raw.iloc[bad[0]], expected="a finite number >= 0")
     dup = keys.astype(str).duplicated()
     if dup.any():
-        raise WeightingError(
-            f"{what}: level {table.label(int(np.flatnonzero(dup.to_numpy())[0]))} appears twice in "
-            "the population table; give each level once."
-        )
+        label = table.label(int(np.flatnonzero(dup.to_numpy())[0]))
+        raise table.error(f"level {label} appears twice in the population table",
+                          "give each level once", value=label)
     total = values.sum()
     if total <= 0:
-        raise WeightingError(f"{what}: the population values sum to {total:g}; they must be > 0.")
+        raise table.error(f"the population values sum to {total:g}", "they must add up to > 0",
+                          value=float(total), expected="> 0")
     is_share = abs(total - 1.0) <= SHARE_TOL
-    return PopulationTable(variables, keys, values, is_share, what)
+    return PopulationTable(variables, keys, values, is_share, what, parameter)
 
 
 # ----- coding the rows ---------------------------------------------------------------------
@@ -159,20 +181,16 @@ def _factorize(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, list, np.ndarra
 def column_codes(source, var) -> tuple[np.ndarray, list]:
     """Level codes of column ``var`` (-1 = missing) and its distinct values.
 
-    ``source`` is a design (the codes are cached per data under the key the estimators use,
-    ``("levels", var)``, with the same sorted coding) or a DataFrame (coded afresh).
+    ``source`` is a design (its :meth:`~surveylib.SurveyDesign.factor_codes`, cached per data and
+    shared with the estimators' categorical codes) or a DataFrame (coded afresh).
     """
     if isinstance(source, pd.DataFrame):
         codes, levels, _ = _factorize(source[var], sort=False)
         return codes, levels
-    data = source._data
     try:
-        codes, levels, _ = source._cached(("levels", var),
-                                          lambda: _factorize(data[var], sort=True), per_design=False)
+        codes, levels, _ = source.factor_codes(var, sort=True)
     except TypeError:  # values that do not sort (mixed types): code them unsorted
-        codes, levels, _ = source._cached(("levels, unsorted", var),
-                                          lambda: _factorize(data[var], sort=False),
-                                          per_design=False)
+        codes, levels, _ = source.factor_codes(var, sort=False)
     return codes, levels
 
 
@@ -297,22 +315,21 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
         A level or combination in the sample is absent from the table; a population cell with
         a positive value has no (positive-weight) rows; a sample cell has population value 0.
     """
-    data = source if isinstance(source, pd.DataFrame) else source._data
+    data = source if isinstance(source, pd.DataFrame) else source.data
     check_columns(data, list(table.variables), role=f"{table.what}:")
     if coded is None:
         coded = code_rows(source, table.variables, active)
-    what = table.what
     per_var = []
     for j, v in enumerate(table.variables):
         comp = coded.comp[coded.variables.index(v)]
         na = comp < 0
         if na.any():
             first = int(coded.rows_in(na)[0])
-            raise WeightingError(
-                f"{what}: column {v!r} has {int(coded.counts[na].sum())} missing value(s) among "
-                f"the rows being weighted (first at position {first}); recode them into a "
-                "level of the population table or drop those rows first."
-            )
+            raise table.error(
+                f"column {v!r} has {int(coded.counts[na].sum())} missing value(s) among the rows "
+                f"being weighted (first at position {first})",
+                "recode them into a level of the population table or drop those rows first",
+                value=v, expected="no missing values")
         levels = table.keys.iloc[:, j]
         uniq_levels = pd.Series(pd.unique(levels.to_numpy(dtype=object)), dtype=object)
         lev_list = coded.levels[coded.variables.index(v)]
@@ -328,12 +345,14 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
             absent = absent[np.argsort(first_level[absent], kind="stable")]
             missing = [lev_list[i] for i in absent]
             bad = np.isin(comp, absent)
-            raise WeightingError(
-                f"{what}: level(s) {missing[:5]!r} of column {v!r} occur in the sample "
+            near = close_matches(missing[0], list(uniq_levels))
+            raise table.error(
+                f"level(s) {missing[:5]!r} of column {v!r} occur in the sample "
                 f"({int(coded.counts[bad].sum())} row(s)) but not in the population table "
-                f"(levels: {list(uniq_levels)[:10]}); add them to the population table or "
-                "recode/collapse them in the data."
-            )
+                f"(levels: {list(uniq_levels)[:10]})",
+                (f"is {missing[0]!r} the table's {near[0]!r}? " if near else "")
+                + "add them to the population table or recode/collapse them in the data",
+                value=missing, expected=list(uniq_levels))
         to_level = np.full(len(lev_list), -1, dtype=np.int64)
         to_level[present] = idx
         key_codes = pd.Index(uniq_levels.to_numpy(dtype=object)).get_indexer(
@@ -352,29 +371,27 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
     if lost.any():
         i = int(coded.rows_in(lost)[0])
         combo = ", ".join(f"{v}={data[v].iloc[i]!r}" for v in table.variables)
-        raise WeightingError(
-            f"{what}: the combination ({combo}) occurs in the sample "
-            f"({int(coded.counts[lost].sum())} row(s) in such combinations) but not in the "
-            "population table; add the cell to the population table or collapse it with a "
-            "neighbouring cell."
-        )
+        raise table.error(
+            f"the combination ({combo}) occurs in the sample ({int(coded.counts[lost].sum())} "
+            "row(s) in such combinations) but not in the population table",
+            "add the cell to the population table or collapse it with a neighbouring cell",
+            value=combo)
     match = CellMatch(table, coded, cells)
     act = coded.active
     w_joint = np.bincount(coded.inv, weights=weights[act], minlength=coded.n_joint)
     wsum = np.bincount(cells, weights=w_joint, minlength=len(table.values))
     empty = np.flatnonzero((wsum <= 0) & (table.values > 0))
     if len(empty):
-        raise WeightingError(
-            f"{what}: population cell {table.label(empty[0])} (value "
-            f"{table.values[empty[0]]:g}) has no respondents in the sample"
-            f"{' (and ' + str(len(empty) - 1) + ' more)' if len(empty) > 1 else ''}; "
-            "collapse it with a neighbouring cell (R's partial=TRUE would silently drop it)."
-        )
+        label = table.label(empty[0])
+        raise table.error(
+            f"population cell {label} (value {table.values[empty[0]]:g}) has no respondents in "
+            f"the sample{' (and ' + str(len(empty) - 1) + ' more)' if len(empty) > 1 else ''}",
+            "collapse it with a neighbouring cell (R's partial=TRUE would silently drop it)",
+            value=label)
     zero = np.flatnonzero((wsum > 0) & (table.values == 0))
     if len(zero):
-        raise WeightingError(
-            f"{what}: population cell {table.label(zero[0])} has population 0 but "
-            f"{int(coded.counts[cells == zero[0]].sum())} respondent(s) in the sample; check the "
-            "population table or drop those respondents."
-        )
+        raise table.error(
+            f"population cell {table.label(zero[0])} has population 0 but "
+            f"{int(coded.counts[cells == zero[0]].sum())} respondent(s) in the sample",
+            "check the population table or drop those respondents", value=table.label(zero[0]))
     return match

@@ -24,7 +24,16 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
-from .._validation import numeric_column
+from .._validation import (
+    check_columns,
+    check_integer,
+    check_option,
+    check_positive,
+    data_error,
+    invalid_argument,
+    numeric_column,
+    renamed_keywords,
+)
 from ..errors import SurveyWarning, WeightingError
 from ._common import base_weights, check_bounds, check_on_fail, fail, margin_name, with_weights
 from ._population import match_cells, population_table
@@ -82,11 +91,15 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
     columns : list of str
     """
     if not isinstance(totals, Mapping) or not totals:
-        raise WeightingError(
-            "totals must be a non-empty dict {variable: total} (numeric variables) or "
-            "{variable: {level: count}} (categorical); add '(Intercept)': N for the population size."
-        )
-    data = design._data
+        raise invalid_argument(
+            "totals", totals,
+            "a non-empty dict {variable: total} (numeric variables) or {variable: {level: count}} "
+            "(categorical)", "add '(Intercept)': N for the population size",
+            shown=f"<{type(totals).__name__}{' (empty)' if isinstance(totals, Mapping) else ''}>")
+    data = design.data
+    names_given = [v for key in totals if key != INTERCEPT
+                   for v in (key if isinstance(key, tuple) else (key,))]
+    check_columns(data, names_given, role="calibration totals'", parameter="totals")
     if active is None or weights is None:
         weights, active = base_weights(design)
     n = len(data)
@@ -99,29 +112,33 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         if isinstance(spec, (Mapping, pd.Series, pd.DataFrame)):
             variables = key if isinstance(key, tuple) else (key,)
             categorical.append((variables, population_table(
-                spec, variables, what=f"calibration totals of {margin_name(variables)}")))
+                spec, variables, what=f"calibration totals of {margin_name(variables)}",
+                parameter="totals")))
         else:
             if isinstance(key, tuple):
-                raise WeightingError(f"totals[{key!r}]: a tuple key needs a table of level counts.")
+                raise invalid_argument(
+                    f"totals[{key!r}]", spec, "a table of level counts of the cross-classification",
+                    "give {(level_1, level_2): count, ...}")
             try:
                 val = float(spec)
             except (TypeError, ValueError) as exc:
-                raise WeightingError(
-                    f"totals[{key!r}]={spec!r} must be a number (numeric variable) or a dict of "
-                    "level counts (categorical variable)."
-                ) from exc
+                raise invalid_argument(
+                    f"totals[{key!r}]", spec,
+                    "a number (numeric variable) or a dict of level counts (categorical variable)",
+                    "give the population total of the variable") from exc
             if not np.isfinite(val):
-                raise WeightingError(f"totals[{key!r}] is {val}; give a finite population total.")
+                raise invalid_argument(f"totals[{key!r}]", spec, "a finite number",
+                                       "give the population total of the variable")
             numeric.append((key, val))
     if n_pop is None and categorical:
         t = categorical[0][1]
         n_pop = float(t.values.sum()) if not t.is_share else float(weights[active].sum())
     if intercept and n_pop is None:
-        raise WeightingError(
-            "calibration with an intercept needs the population size: add '(Intercept)': N to "
-            "totals (R's (Intercept) total), give a categorical variable's level counts, or pass "
-            "intercept=False."
-        )
+        raise data_error(
+            WeightingError, "calibration with an intercept needs the population size",
+            "add '(Intercept)': N to totals (R's (Intercept) total), give a categorical "
+            "variable's level counts, or pass intercept=False",
+            parameter="totals", value=sorted(map(str, totals)), expected=INTERCEPT)
     cols, pops, names = [], [], []
     if intercept:
         cols.append(np.where(active, 1.0, 0.0))
@@ -131,10 +148,11 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         x = numeric_column(data, key, role="calibration")
         bad = np.isnan(x) & active
         if bad.any():
-            raise WeightingError(
-                f"calibration variable {key!r} has {int(bad.sum())} missing value(s) among the rows "
-                "being weighted; impute them or drop those rows before calibrating."
-            )
+            raise data_error(
+                WeightingError,
+                f"calibration variable {key!r} has {int(bad.sum())} missing value(s) among the "
+                "rows being weighted", "impute them or drop those rows before calibrating",
+                parameter="totals", value=key, expected="no missing values")
         cols.append(np.where(active, x, 0.0))
         pops.append(val)
         names.append(str(key))
@@ -142,10 +160,10 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         match = match_cells(design, table, active, weights)
         values = table.scaled(n_pop) if table.is_share else table.values
         if n_pop is not None and abs(values.sum() - n_pop) > TOTAL_RTOL * abs(n_pop):
-            raise WeightingError(
-                f"{table.what} add up to {values.sum():.10g} but the population size is "
-                f"{n_pop:.10g}; every categorical variable's level counts must add up to N."
-            )
+            raise table.error(
+                f"add up to {values.sum():.10g} but the population size is {n_pop:.10g}",
+                "every categorical variable's level counts must add up to N",
+                value=float(values.sum()), expected=n_pop)
         order = _sorted_order(table.keys)
         keep = order if (not intercept and j == 0) else order[1:]
         for i in keep:
@@ -155,12 +173,14 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
             names.append(f"{margin_name(variables)}[{label}]")
     X = np.column_stack(cols) if cols else np.zeros((n, 0))
     if X.shape[1] == 0:
-        raise WeightingError("calibration: no model-matrix columns; give at least one total.")
+        raise invalid_argument("totals", totals, "at least one total besides the intercept, or "
+                               "intercept=True", "give at least one total")
     return X, np.asarray(pops, dtype=float), names
 
 
-def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
-              epsilon: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
+@renamed_keywords(since="0.2.0", removed="0.3.0", maxit="max_iter", epsilon="tol")
+def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: int = 50,
+              tol: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
     """Calibrate the weights to known population totals (GREG).
 
     Parameters
@@ -176,9 +196,11 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     bounds : (float, float), optional
         Bounds on ``g = new weight / old weight`` (R ``bounds=c(lower, upper)``); for
         ``"linear"`` they truncate g.
-    maxit, epsilon : int, float
+    max_iter, tol : int, float
         Newton iterations and tolerance: stop when
-        ``max |population - achieved| / (1 + |population|) < epsilon`` (R ``grake``).
+        ``max |population - achieved| / (1 + |population|) < tol`` (R ``grake``'s ``maxit`` and
+        ``epsilon``; the old spellings ``maxit=`` and ``epsilon=`` are deprecated since 0.2.0
+        and still accepted until 0.3.0).
     intercept : bool
         Include ``"(Intercept)"`` (R's formula default).
     on_fail : {"error", "warn"}
@@ -213,17 +235,14 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     [7.5, 2.5, 17.5, 12.5]
     """
     check_on_fail(on_fail)
-    if calfun not in CALFUNS:
-        raise WeightingError(f"calfun={calfun!r} must be one of {list(CALFUNS)}.")
+    check_option(calfun, CALFUNS, name="calfun")
     lo, hi = check_bounds(bounds)
     if calfun == "logit" and not (np.isfinite(lo) and np.isfinite(hi) and lo < 1 < hi):
-        raise WeightingError(
-            "calfun='logit' needs finite bounds with lower < 1 < upper, e.g. bounds=(0.5, 2)."
-        )
-    if not (isinstance(maxit, (int, np.integer)) and maxit >= 1):
-        raise WeightingError(f"maxit={maxit!r} must be a positive integer.")
-    if not (isinstance(epsilon, (int, float)) and epsilon > 0):
-        raise WeightingError(f"epsilon={epsilon!r} must be a positive number.")
+        raise invalid_argument(
+            "bounds", bounds, "a finite pair (lower, upper) with lower < 1 < upper",
+            "calfun='logit' needs finite bounds, e.g. bounds=(0.5, 2); or use calfun='raking'")
+    check_integer(max_iter, name="max_iter", hint="e.g. max_iter=50")
+    check_positive(tol, name="tol", hint="e.g. tol=1e-7")
     ww, active = base_weights(design)
     X, pop, names = model_matrix(design, totals, intercept=intercept, active=active, weights=ww)
     sample_total = X.T @ ww
@@ -238,11 +257,12 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     rank = int(np.sum(d > d[0] * 1e-7 * max(A.shape))) if len(d) and d[0] > 0 else 0
     if rank < X.shape[1]:
         bad = [names[i] for i in piv[rank:]]
-        raise WeightingError(
+        raise data_error(
+            WeightingError,
             f"calibration columns {bad} are linear combinations of the others in the sample "
-            f"(columns: {names}); drop them (e.g. a level that is constant within another "
-            "variable's levels) or merge levels."
-        )
+            f"(columns: {names})",
+            "drop them (e.g. a level that is constant within another variable's levels) or "
+            "merge levels", parameter="totals", value=bad)
     q = q[:, :rank]
     misfit_rel = np.inf
     if calfun == "linear" and not (np.isfinite(lo) or np.isfinite(hi)):
@@ -253,7 +273,7 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
         misfit_rel = float(np.max(np.abs(pop - X.T @ (ww * g)) / (1 + np.abs(pop))))
         converged = True
     else:
-        g, iterations, misfit_rel, converged = _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit)
+        g, iterations, misfit_rel, converged = _grake(X, ww, calfun, lo, hi, pop, tol, max_iter)
     g = np.where(active, g, 0.0)
     new = ww * g
     after = X.T @ new
@@ -261,15 +281,15 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     adj = Calibration(
         columns=tuple(names), table=tab, calfun=calfun, bounds=(lo, hi), iterations=iterations,
         max_misfit=misfit_rel, q=q, w=g * whalf,
-        spec=dict(totals=totals, calfun=calfun, bounds=bounds, maxit=maxit, epsilon=epsilon,
+        spec=dict(totals=totals, calfun=calfun, bounds=bounds, max_iter=max_iter, tol=tol,
                   intercept=intercept, on_fail=on_fail),
     )
     if not converged:
         worst = int(np.argmax(np.abs(pop - after) / (1 + np.abs(pop))))
         fail(f"calibration ({calfun}) did not converge in {iterations} iterations: column "
              f"{names[worst]!r} is {after[worst]:.8g} against a population total of "
-             f"{pop[worst]:.8g} (relative misfit {misfit_rel:.3g} > epsilon {epsilon:g}); widen "
-             "the bounds, collapse sparse levels or raise maxit", on_fail)
+             f"{pop[worst]:.8g} (relative misfit {misfit_rel:.3g} > tol {tol:g}); widen "
+             "the bounds, collapse sparse levels or raise max_iter", on_fail)
     if calfun == "linear" and np.any(new[active] <= 0):
         warnings.warn(
             f"linear calibration gave {int(np.sum(new[active] <= 0))} non-positive weight(s) "
@@ -280,7 +300,7 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
     return with_weights(design, new, active, adj)
 
 
-def _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit):
+def _grake(X, ww, calfun, lo, hi, pop, tol, max_iter):
     """R ``survey:::grake``: Newton iterations on the Lagrange multipliers, with step halving."""
     sample_total = X.T @ ww
     eta = np.zeros(X.shape[1])
@@ -297,7 +317,7 @@ def _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit):
         u = X @ eta
         g = 1.0 + _fm1(calfun, u, lo, hi)
         deriv = _df(calfun, u, lo, hi)
-        while it < maxit and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
+        while it < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
             it += 1
             deta = deta / 2
             eta = eta - deta
@@ -306,8 +326,8 @@ def _grake(X, ww, calfun, lo, hi, pop, epsilon, maxit):
             deriv = _df(calfun, u, lo, hi)
         misfit = pop - sample_total - X.T @ (ww * _fm1(calfun, u, lo, hi))
         rel = np.abs(misfit) / (1 + np.abs(pop))
-        if np.all(rel < epsilon):
+        if np.all(rel < tol):
             return g, it, float(rel.max()), True
         it += 1
-        if it > maxit:
+        if it > max_iter:
             return g, it, float(np.nanmax(rel)), False

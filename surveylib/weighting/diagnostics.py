@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns
+from .._validation import as_list, check_columns, data_error, invalid_argument
 from ..errors import WeightingError
 from ._common import base_weights
 from ._population import match_cells, population_table
@@ -22,6 +22,14 @@ def _summary(w: np.ndarray) -> list:
     cv = float(np.sqrt(np.mean((w - mean) ** 2)) / mean)
     deff = float(n * np.sum(w**2) / s**2)
     return [n, s, w.min(), w.max(), w.max() / w.min(), mean, cv, deff, s**2 / np.sum(w**2)]
+
+
+def _check_same_rows(other, design, name: str) -> None:
+    n, m = len(design.active), len(other.active)
+    if m != n:
+        raise invalid_argument(name, other, f"a design on the same data ({n} rows)",
+                               "pass the same design before (or after) weighting",
+                               shown=f"<design of {m} rows>")
 
 
 def weight_summary(design, by=None):
@@ -52,8 +60,9 @@ def weight_summary(design, by=None):
     if not by:
         return pd.Series(_summary(w0[active]), index=SUMMARY_FIELDS, name="weights")
     cols = as_list(by)
-    check_columns(design._data, cols, role="by")
-    frame = design._data.loc[active, cols]
+    data = design.data
+    check_columns(data, cols, role="by")
+    frame = data.loc[active, cols]
     rows = []
     keys = []
     for key, idx in frame.groupby(cols, sort=True, observed=True).indices.items():
@@ -95,11 +104,15 @@ def margin_table(design, by, *, before=None, population=None) -> pd.DataFrame:
     [2.0, 1.0]
     """
     cols = as_list(by)
-    check_columns(design._data, cols, role="by")
+    data = design.data
+    check_columns(data, cols, role="by")
     w, active = base_weights(design)
-    frame = design._data.loc[active, cols]
+    frame = data.loc[active, cols]
     if frame.isna().any(axis=None):
-        raise WeightingError(f"margin_table: {cols} have missing values among the design's rows.")
+        raise data_error(WeightingError,
+                         f"margin_table: {cols} have missing values among the design's rows",
+                         "recode them into a level or subset the design first", parameter="by",
+                         value=cols, expected="no missing values")
     grp = frame.groupby(cols, sort=True, observed=True)
     codes = grp.ngroup().to_numpy()
     keys = grp.size().index.to_frame(index=False)
@@ -111,9 +124,8 @@ def margin_table(design, by, *, before=None, population=None) -> pd.DataFrame:
     out["total_before"] = np.nan
     out["share_before"] = np.nan
     if before is not None:
-        if len(before._data) != len(design._data):
-            raise WeightingError("margin_table: before= must be a design on the same data.")
-        wb = np.where(active, before._weights, 0.0)
+        _check_same_rows(before, design, "before")
+        wb = np.where(active, before.base_weights, 0.0)
         out["total_before"] = np.bincount(codes, weights=wb[active], minlength=k)
         out["share_before"] = out["total_before"] / out["total_before"].sum()
     out["target"] = np.nan
@@ -154,9 +166,8 @@ def plot_weights(before, after=None, *, bins: int = 40):
     fig = Figure(figsize=(5 * ncols, 4))
     ax = fig.add_subplot(1, ncols, 1)
     if after is not None:
-        if len(after._data) != len(before._data):
-            raise WeightingError("plot_weights: after= must be a design on the same data as before.")
-        wa = np.where(active, after._weights, 0.0)[active]
+        _check_same_rows(after, before, "after")
+        wa = np.where(active, after.base_weights, 0.0)[active]
         lo, hi = min(wb.min(), wa.min()), max(wb.max(), wa.max())
         edges = np.linspace(lo, hi, bins + 1) if hi > lo else bins
         ax.hist(wb, bins=edges, alpha=0.5, label="before")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, as_pandas, check_columns
+from .._validation import as_list, as_pandas, check_columns, data_error, invalid_argument
 from ..errors import WeightingError
 from ._common import base_weights, with_weights
 from ._population import match_cells, population_table
@@ -54,19 +54,16 @@ def design_weights(data, stratum_col: str, population, *, weight_col: str = "wei
     [50.0, 50.0, 50.0]
     """
     df = as_pandas(data)
-    check_columns(df, [stratum_col], role="stratum")
-    for c in (weight_col, fpc_col):
+    check_columns(df, [stratum_col], role="stratum", parameter="stratum_col")
+    for name, c in (("weight_col", weight_col), ("fpc_col", fpc_col)):
         if c in df.columns:
-            raise WeightingError(
-                f"design_weights: column {c!r} already exists in the data; choose another name "
-                f"with weight_col=/fpc_col= or drop the column."
-            )
+            raise data_error(WeightingError, f"design_weights: column {c!r} already exists in "
+                             "the data", f"choose another name with {name}= or drop the column",
+                             parameter=name, value=c, expected="the name of a new column")
     table = population_table(population, [stratum_col], what=f"frame of {stratum_col!r}")
     if table.is_share:
-        raise WeightingError(
-            f"frame of {stratum_col!r}: the stratum sizes sum to 1 (shares?); design weights "
-            "need population counts N_h."
-        )
+        raise table.error("the stratum sizes sum to 1 (shares?)",
+                          "design weights need population counts N_h", expected="counts N_h")
     active = np.ones(len(df), dtype=bool)
     ones = np.ones(len(df))
     match = match_cells(df, table, active, ones)
@@ -75,10 +72,10 @@ def design_weights(data, stratum_col: str, population, *, weight_col: str = "wei
     small = np.flatnonzero((n_h > 0) & (big_n < n_h))
     if len(small):
         i = small[0]
-        raise WeightingError(
-            f"frame of {stratum_col!r}: stratum {table.label(i)} has N_h = {big_n[i]:g} in the "
-            f"frame but {n_h[i]} respondents in the sample; check the frame sizes."
-        )
+        raise table.error(
+            f"stratum {table.label(i)} has N_h = {big_n[i]:g} in the frame but {n_h[i]} "
+            "respondents in the sample", "check the frame sizes", value=float(big_n[i]),
+            expected=f">= {n_h[i]}")
     out = df.copy()
     out[weight_col] = big_n[match.cells] / n_h[match.cells]
     out[fpc_col] = big_n[match.cells].astype(float)
@@ -142,42 +139,47 @@ def nonresponse_adjust(design, respondent_col: str, classes):
     >>> d.weights.tolist()
     [20.0, 0.0, 10.0, 10.0]
     """
-    data = design._data
-    check_columns(data, [respondent_col], role="respondent")
+    data = design.data
+    check_columns(data, [respondent_col], role="respondent", parameter="respondent_col")
     class_cols = as_list(classes)
     if not class_cols:
-        raise WeightingError("nonresponse_adjust: give the weighting-class column(s) as classes=.")
-    check_columns(data, class_cols, role="weighting class")
+        raise invalid_argument("classes", classes, "one or more column names",
+                               "give the weighting-class column(s) as classes=")
+    check_columns(data, class_cols, role="weighting class", parameter="classes")
     w0, active = base_weights(design)
     r = data[respondent_col]
     na = r.isna().to_numpy() & active
     if na.any():
-        raise WeightingError(
-            f"respondent column {respondent_col!r} has {int(na.sum())} missing value(s); code "
-            "every eligible unit as respondent (True/1) or nonrespondent (False/0)."
-        )
+        raise data_error(
+            WeightingError,
+            f"respondent column {respondent_col!r} has {int(na.sum())} missing value(s)",
+            "code every eligible unit as respondent (True/1) or nonrespondent (False/0)",
+            parameter="respondent_col", value=respondent_col, expected="no missing values")
     rv = r.to_numpy()
     if rv.dtype == bool:
         resp = rv.astype(bool)
     else:
         vals = pd.to_numeric(r, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         if not np.all(np.isin(vals[active], [0.0, 1.0])):
-            raise WeightingError(
+            raise data_error(
+                WeightingError,
                 f"respondent column {respondent_col!r} must be boolean or 0/1, found values "
-                f"{list(pd.unique(r[active])[:5])}; recode it."
-            )
+                f"{list(pd.unique(r[active])[:5])}", "recode it",
+                parameter="respondent_col", value=respondent_col, expected="boolean or 0/1")
         resp = vals == 1.0
     resp = resp & active
     frame = data.loc[active, class_cols]
     bad = frame.isna().any(axis=1).to_numpy()
     if bad.any():
-        raise WeightingError(
+        raise data_error(
+            WeightingError,
             f"weighting class column(s) {class_cols} have missing values in {int(bad.sum())} "
-            "eligible row(s); give every eligible unit a class."
-        )
+            "eligible row(s)", "give every eligible unit a class",
+            parameter="classes", value=class_cols, expected="no missing values")
     keys = frame.drop_duplicates().reset_index(drop=True)
     keys["__n"] = 1.0
-    table = population_table(keys, class_cols, what=f"weighting classes {class_cols}")
+    table = population_table(keys, class_cols, what=f"weighting classes {class_cols}",
+                             parameter="classes")
     cells = match_cells(data, table, active, w0).cells
     k = len(keys)
     elig_w = np.bincount(cells[active], weights=w0[active], minlength=k)
@@ -186,11 +188,12 @@ def nonresponse_adjust(design, respondent_col: str, classes):
     n_resp = np.bincount(cells[resp], minlength=k)
     none = np.flatnonzero(n_resp == 0)
     if len(none):
-        raise WeightingError(
-            f"weighting class {table.label(none[0])} has {n_elig[none[0]]} eligible unit(s) but no "
-            f"respondents{' (and ' + str(len(none) - 1) + ' more classes)' if len(none) > 1 else ''}; "
-            "collapse it with a similar class."
-        )
+        more = f" (and {len(none) - 1} more classes)" if len(none) > 1 else ""
+        raise data_error(
+            WeightingError,
+            f"weighting class {table.label(none[0])} has {n_elig[none[0]]} eligible unit(s) but "
+            f"no respondents{more}", "collapse it with a similar class",
+            parameter="classes", value=table.label(none[0]))
     factor = elig_w / resp_w
     new = np.where(resp, w0 * factor[np.maximum(cells, 0)], 0.0)
     tab = keys[class_cols].copy()
@@ -208,4 +211,4 @@ def nonresponse_adjust(design, respondent_col: str, classes):
         classes=tuple(class_cols), table=tab, cells=cells, eligible_weights=w0,
         respondent_weights=new,
     )
-    return with_weights(design, new, active, adj, _active=resp)
+    return with_weights(design, new, active, adj).with_active(resp)

@@ -13,7 +13,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns
+from .._validation import (
+    as_list,
+    check_columns,
+    check_integer,
+    check_number,
+    data_error,
+    invalid_argument,
+)
 from ..errors import WeightingError
 from ._common import base_weights, check_bounds, check_on_fail, fail, margin_name, with_weights
 from ._population import _norm, code_rows, match_cells, population_table
@@ -66,7 +73,8 @@ def poststratify(design, by, population):
     """
     variables = tuple(as_list(by))
     if not variables:
-        raise WeightingError("poststratify: give the post-stratification variable(s) as by=.")
+        raise invalid_argument("by", by, "one or more column names",
+                               "give the post-stratification variable(s) as by=")
     w0, active = base_weights(design)
     table = population_table(population, variables,
                              what=f"post-stratification on {margin_name(variables)}")
@@ -104,22 +112,25 @@ def _parse_margins(margins) -> list[tuple[tuple, object]]:
     elif isinstance(margins, (list, tuple)):
         for i, spec in enumerate(margins):
             if not isinstance(spec, pd.Series) or any(n is None for n in spec.index.names):
-                raise WeightingError(
-                    f"margin {i}: in a list, each margin must be a Series whose index is named "
-                    "after its variable(s); otherwise pass a dict {variable: margin}."
-                )
+                raise invalid_argument(
+                    f"margins[{i}]", spec, "a Series whose index is named after its variable(s)",
+                    "set the index name (s.rename_axis('sex')) or pass a dict {variable: margin}",
+                    shown=f"<{type(spec).__name__}>")
             out.append((tuple(spec.index.names), spec))
     else:
-        raise WeightingError(
-            "margins must be a dict {variable or (var1, var2): counts or shares} or a list of "
-            f"Series with named indexes, got {type(margins).__name__}."
-        )
+        raise invalid_argument(
+            "margins", margins,
+            "a dict {variable or (var1, var2): counts or shares} or a list of Series with named "
+            "indexes", "e.g. margins={'sex': {'m': 480, 'f': 520}}",
+            shown=f"<{type(margins).__name__}>")
     if not out:
-        raise WeightingError("rake: give at least one margin.")
+        raise invalid_argument("margins", margins, "at least one margin",
+                               "e.g. margins={'sex': {'m': 480, 'f': 520}}")
     seen = set()
     for v, _ in out:
         if v in seen:
-            raise WeightingError(f"margin {margin_name(v)} is given twice; give each margin once.")
+            raise invalid_argument("margins", margin_name(v), "each margin given once",
+                                   f"drop the second margin {margin_name(v)}")
         seen.add(v)
     return out
 
@@ -137,11 +148,12 @@ def _check_consistent(tables, targets, total):
             diff = (a - b).abs()
             if diff.max() > TOTAL_RTOL * total:
                 lev = diff.idxmax()
-                raise WeightingError(
+                raise data_error(
+                    WeightingError,
                     f"{w1} and {w2} disagree on the total of {v}={lev!r} ({a[lev]:g} vs "
-                    f"{b[lev]:g}); margins sharing a variable must agree, or raking cannot "
-                    "converge. Take both from the same source."
-                )
+                    f"{b[lev]:g}): margins sharing a variable must agree, or raking cannot "
+                    "converge", "take both from the same source",
+                    parameter="margins", value=(float(a[lev]), float(b[lev])))
 
 
 def _bounded_step(r, t0, lev, target, n_lev, lo, hi):
@@ -218,16 +230,16 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     True
     """
     check_on_fail(on_fail)
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
-        raise WeightingError(f"tol={tol!r} must be a number in (0, 1) (relative to the weight total).")
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-        raise WeightingError(f"max_iter={max_iter!r} must be a positive integer.")
+    check_number(tol, name="tol", low=0, high=1, low_open=True, high_open=True,
+                 hint="it is relative to the weight total, e.g. tol=1e-7")
+    check_integer(max_iter, name="max_iter", hint="e.g. max_iter=100")
     lo, hi = check_bounds(bounds)
     w0, active = base_weights(design)
     parsed = _parse_margins(margins)
-    tables = [population_table(spec, v, what=f"margin {margin_name(v)}") for v, spec in parsed]
+    tables = [population_table(spec, v, what=f"margin {margin_name(v)}", parameter="margins")
+              for v, spec in parsed]
     for t in tables:
-        check_columns(design._data, list(t.variables), role=f"{t.what}:")
+        check_columns(design.data, list(t.variables), role=f"{t.what}:", parameter="margins")
     # code the rows once, to the joint cells of every margin variable (cached column codes, one
     # bincount); margin levels are matched on that small table, not on the rows
     variables = tuple(dict.fromkeys(v for t in tables for v in t.variables))
@@ -239,11 +251,12 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         ref_t, total = counts[0]
         for t, tot in counts[1:]:
             if abs(tot - total) > TOTAL_RTOL * total:
-                raise WeightingError(
-                    f"{ref_t.what} sums to {total:.10g} but {t.what} sums to {tot:.10g}; "
-                    "count margins must describe the same population total. Rescale one of "
-                    "them, or give shares."
-                )
+                raise data_error(
+                    WeightingError,
+                    f"{ref_t.what} sums to {total:.10g} but {t.what} sums to {tot:.10g}: count "
+                    "margins must describe the same population total",
+                    "rescale one of them, or give shares", parameter="margins",
+                    value=float(tot), expected=float(total))
     else:
         total = s0
     targets = [t.scaled(total) for t in tables]
@@ -269,7 +282,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     levels = levels[::-1]
     t0 = np.bincount(inv, weights=w0[active], minlength=K)
     if np.any(t0 <= 0):
-        raise WeightingError("rake: some sample cells have zero total weight; drop zero-weight rows.")
+        raise data_error(WeightingError, "rake: some sample cells have zero total weight",
+                         "drop zero-weight rows", parameter="design")
     eps = tol * s0
     T = t0.copy()
     ratios = [np.ones(K) for _ in tables]

@@ -283,8 +283,8 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
         A replicate does not converge (R only warns "Failed to converge" for a replicate);
         ``on_fail="warn"`` keeps its last iterate with a :class:`ConvergenceWarning`.
     """
-    taylor = design.full_sample().calibrate(totals, calfun=calfun, bounds=bounds, maxit=maxit,
-                                            epsilon=epsilon, intercept=intercept,
+    taylor = design.full_sample().calibrate(totals, calfun=calfun, bounds=bounds, max_iter=maxit,
+                                            tol=epsilon, intercept=intercept,
                                             on_fail=on_fail)
     adj: Calibration = taylor.adjustments[-1]
     W = _analysis(design)

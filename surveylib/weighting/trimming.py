@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_integer, check_positive, data_error, invalid_argument
 from ..errors import ConvergenceError, WeightingError
 from ._common import base_weights, with_weights
 from .adjustments import Trimming
@@ -66,11 +67,14 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
     >>> d.trim(upper=6).weights.tolist()
     [2.0, 2.0, 2.0, 6.0]
     """
-    up = np.inf if upper is None else float(upper)
-    lo = -np.inf if lower is None else float(lower)
-    if np.isnan(up) or np.isnan(lo) or lo >= up:
-        raise WeightingError(f"trim: need lower < upper, got lower={lower!r}, upper={upper!r}.")
+    up = _bound(upper, "upper", np.inf)
+    lo = _bound(lower, "lower", -np.inf)
+    if lo >= up:
+        raise invalid_argument("lower", lower, f"less than upper={upper!r} (lower < upper)",
+                               "swap the bounds or widen them")
     if recalibrate:
+        check_integer(max_iter, name="max_iter", hint="e.g. max_iter=50")
+        check_positive(tol, name="tol", hint="e.g. tol=1e-3")
         return _trim_recalibrate(design, up, lo, strict, max_iter, tol)
     w0, active = base_weights(design)
     pw = w0[active]
@@ -79,17 +83,18 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
     if not np.any((pw < lo) | (pw > up)):
         return design
     if strict and not (lo * n <= total * (1 + WITHIN_RTOL) and total <= up * n * (1 + WITHIN_RTOL)):
-        raise WeightingError(
+        raise data_error(
+            WeightingError,
             f"trim: {n} weights summing to {total:.6g} cannot all lie in [{lo:g}, {up:g}] "
-            f"(that needs {lo * n:.6g} <= total <= {up * n:.6g}); widen the bounds."
-        )
+            f"(that needs {lo * n:.6g} <= total <= {up * n:.6g})", "widen the bounds",
+            parameter="upper" if total > up * n else "lower", value=(lo, up))
     n_trim, amount, rounds = 0, 0.0, 0
     while True:
         if np.all((pw < lo) | (pw > up)):
-            raise WeightingError(
+            raise data_error(
+                WeightingError,
                 f"trim: every weight is outside [{lo:g}, {up:g}], so there is no row to take the "
-                "trimmed weight; widen the bounds."
-            )
+                "trimmed weight", "widen the bounds", parameter="upper", value=(lo, up))
         pw, k, moved = _trim_round(pw, lo, up)
         n_trim += k
         amount += moved
@@ -97,34 +102,49 @@ def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: b
         if not strict or not np.any((pw < lo) | (pw > up)):
             break
         if rounds >= MAX_STRICT_ROUNDS:
-            raise ConvergenceError(
-                f"trim(strict=True): weights still outside [{lo:g}, {up:g}] after {rounds} rounds; "
-                "widen the bounds."
-            )
+            raise data_error(
+                ConvergenceError,
+                f"trim(strict=True): weights still outside [{lo:g}, {up:g}] after {rounds} rounds",
+                "widen the bounds", parameter="strict", value=(lo, up))
     new = np.zeros_like(w0)
     new[active] = pw
     adj = Trimming(lower=lo, upper=up, n_trimmed=n_trim, amount=amount, rounds=rounds)
     return with_weights(design, new, active, adj)
 
 
+def _bound(value, name: str, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = np.nan
+    if np.isnan(out):
+        raise invalid_argument(name, value, "a number (a bound on the weights) or None",
+                               "give a number, or None for no bound")
+    return out
+
+
 def _trim_recalibrate(design, up, lo, strict, max_iter, tol):
-    if not design._adjustments or not hasattr(design._adjustments[-1], "reapply"):
-        raise WeightingError(
+    if not design.adjustments or not hasattr(design.adjustments[-1], "reapply"):
+        raise data_error(
+            WeightingError,
             "trim(recalibrate=True) re-applies the design's last weighting step, but the last "
-            "step is not a post-stratification, raking or calibration; trim without "
-            "recalibrate=True, or calibrate first."
-        )
-    step = design._adjustments[-1]
+            "step is not a post-stratification, raking or calibration",
+            "trim without recalibrate=True, or calibrate first", parameter="recalibrate",
+            value=True, expected="a design whose last step is poststratify, rake or calibrate")
+    step = design.adjustments[-1]
     cur = design
     for _ in range(max_iter):
-        w = cur._weights[cur._active]
+        w = cur.base_weights[cur.active]
         if np.all((w >= lo - tol * abs(lo)) & (w <= up + tol * abs(up))):
             return cur
         cur = step.reapply(trim(cur, upper=up, lower=lo, strict=strict))
-    w = cur._weights[cur._active]
-    raise ConvergenceError(
+    w = cur.base_weights[cur.active]
+    raise data_error(
+        ConvergenceError,
         f"trim(recalibrate=True): after {max_iter} rounds of trimming and re-applying "
         f"'{step.describe()}', weights still range from {w.min():.6g} to {w.max():.6g} outside "
-        f"[{lo:g}, {up:g}] (tol {tol:g}); widen the bounds, raise max_iter, or use calibrate(..., bounds=...) which enforces "
-        "bounds while meeting the totals."
-    )
+        f"[{lo:g}, {up:g}] (tol {tol:g})",
+        "widen the bounds, raise max_iter, or use calibrate(..., bounds=...) which enforces "
+        "bounds while meeting the totals", parameter="max_iter", value=max_iter)
