@@ -169,6 +169,21 @@ def _pfsum_saddlepoint(x: float, a: np.ndarray, ddf: float) -> float:
     return rval if np.isnan(s) else s
 
 
+def pfsum(x: float, a, ddf: float) -> float:
+    """Upper tail ``P(sum a_i chi2_1 / (chi2_ddf / ddf) > x)``: R ``pFsum(x, 1, a, ddf,
+    method="saddlepoint", lower.tail=FALSE)``; ``ddf = inf`` gives R ``pchisqsum(x, 1, a,
+    method="saddlepoint", lower.tail=FALSE)`` (Satterthwaite's chi-square where the
+    saddlepoint is undefined, as R)."""
+    a = np.asarray(a, dtype=float)
+    if np.isfinite(ddf):
+        return _pfsum_saddlepoint(float(x), a, float(ddf))
+    tr = np.mean(a)
+    tr2 = np.mean(a**2) / tr**2
+    guess = float(stats.chi2.sf(x / (tr * tr2), len(a) / tr2))
+    s = _saddle(float(x), a, np.ones(len(a)))
+    return guess if np.isnan(s) else s
+
+
 def _pfsum_exact(x: float, a: np.ndarray, ddf: float) -> float:
     """P(sum a_i chi2_1 - (x/ddf) chi2_ddf > 0) by Imhof's (1961) inversion formula."""
     lam = np.concatenate([a, [-x / ddf]])
