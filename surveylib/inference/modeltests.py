@@ -27,7 +27,7 @@ from .contrasts import contrast, wald
 from .raoscott import pfsum
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # TestResult's repr
 class LRTResult(TestResult):
     """A Rao–Scott working likelihood-ratio test (R ``regTermTestLRT``; frozen).
 
