@@ -478,6 +478,12 @@ class SurveyDesign:
 
         return cralpha(self, items, by=by, na_rm=na_rm)
 
+    def by_domains(self, by, fn):
+        """Any statistic ``fn(design)`` within domains (R ``svyby`` with any ``FUN``). See :func:`surveylib.estimators.byany.by_domains`."""
+        from .estimators.byany import by_domains
+
+        return by_domains(self, by, fn)
+
     def standardize(self, by, population, *, over=None, excluding_missing=None):
         """Directly standardised design (R ``svystandardize``). See :func:`surveylib.estimators.standardize.standardize`."""
         from .estimators.standardize import standardize

@@ -398,13 +398,13 @@ def test_docs_examples_run():
 
 
 # ----- compare with a normal reference (R confint of svycontrast) ------------------------------
-COMPARE_NORMAL = json.loads((HERE / "fixtures" / "compare_parity.json").read_text())["cases"]
+COMPARE_NORMAL = json.loads((HERE / "fixtures" / "waves_normal.json").read_text())["cases"]
 
 
 @pytest.mark.parametrize("case", COMPARE_NORMAL, ids=[c["id"] for c in COMPARE_NORMAL])
 def test_compare_with_a_normal_reference(case):
     """df="normal": z tests and normal intervals equal R's confint(svycontrast(...)) on the
-    stacked design and 2 pnorm(-|z|) (fixtures/compare_parity.json, r/compare_parity.R)."""
+    stacked design and 2 pnorm(-|z|) (fixtures/waves_normal.json, r/waves_normal.R)."""
     a, b = build("dwave1"), build("dwave2")
     r = inf.compare(a, b, case["var"], by=case["by"], stat=case["stat"], df="normal",
                     level=case["level"])

@@ -51,7 +51,7 @@ def standardize(design, by, population, *, over=None, excluding_missing=None):
     ...                    "x": [1.0, 3, 2, 4, 6], "w": 1.0})
     >>> s = sl.SurveyDesign(df, weights="w").standardize("age", {"y": 0.5, "o": 0.5}, over="reg")
     >>> s.mean("x", by="reg").estimate.round(2).tolist()
-    [2.0, 2.5]
+    [2.0, 3.5]
     """
     by_cols, over_cols = as_list(by), as_list(over)
     if set(by_cols) & set(over_cols):

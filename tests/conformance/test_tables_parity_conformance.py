@@ -1,5 +1,5 @@
 """svychisq's observed and expected tables and R's spellings of the statistic
-(fixtures/chisq_parity.json, written by r/chisq_parity.R).
+(fixtures/tables_parity.json, written by r/tables_parity.R).
 
 Each test's R call is in the fixture (``r_call``); designs are built here as in the R script.
 """
@@ -19,7 +19,7 @@ import surveylib as sl
 from surveylib.inference import R_STATISTIC
 
 HERE = Path(__file__).parent
-FIXTURE = json.loads((HERE / "fixtures" / "chisq_parity.json").read_text())
+FIXTURE = json.loads((HERE / "fixtures" / "tables_parity.json").read_text())
 CASES = FIXTURE["cases"]
 RTOL = 1e-8
 

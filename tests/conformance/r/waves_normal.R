@@ -1,13 +1,13 @@
 # R conformance fixture for compare(..., df="normal"): wave differences referred to the normal
 # distribution, as R's confint.default of a svycontrast (coef -/+ qnorm * SE) and the z test
 # 2 * pnorm(-|estimate / SE|).
-# Writes tests/conformance/fixtures/compare_parity.json.  Run via:
-#     Rscript tests/conformance/make_fixtures.R   (inference.R writes the synthetic waves)
+# Writes tests/conformance/fixtures/waves_normal.json.  Run via:
+#     Rscript tests/conformance/make_fixtures.R   (inference.R, run before this script, writes the synthetic waves)
 #
 # dstack = svydesign(id=~psu, strata=~wstratum, weights=~weight, nest=TRUE, data=stack), stack
 # = rbind(synth_wave1, synth_wave2) with wstratum = wave:stratum (what stack_waves builds).
 
-GEN <- "tests/conformance/r/compare_parity.R"
+GEN <- "tests/conformance/r/waves_normal.R"
 num <- function(x) as.list(unname(as.numeric(x)))
 w1 <- fx_read_csv("synth_wave1.csv")
 w2 <- fx_read_csv("synth_wave2.csv")
@@ -36,4 +36,4 @@ cases <- list(
       "svycontrast(svyby(~att, ~wave, dstack, svymean, covmat=TRUE), w2 - w1); coef -/+ qnorm(0.95) SE", cc),
   row("score_mean_by_region", "score", "region", "mean",
       "svycontrast(svyby(~score, ~wave+region, dstack, svymean, covmat=TRUE), w2 - w1); coef -/+ qnorm(0.95) SE", cc2))
-fx_write_json(c(fx_header(GEN), list(cases = cases)), "compare_parity.json")
+fx_write_json(c(fx_header(GEN), list(cases = cases)), "waves_normal.json")

@@ -1,14 +1,14 @@
 # R conformance fixtures for the observed and expected tables of svychisq ($observed,
 # $expected: svytable(~row+col, design, Ntotal=N), N the rows of the design, and its
 # independence expectation) and the statistic under R's spellings.
-# Writes tests/conformance/fixtures/chisq_parity.json.  Run via:
+# Writes tests/conformance/fixtures/tables_parity.json.  Run via:
 #     Rscript tests/conformance/make_fixtures.R
 #
 # Designs: dstrat (apistrat, strata=stype, weights=pw, fpc=fpc), dclus1 (apiclus1, id=dnum,
 # weights=pw, fpc=fpc), rclus1 = as.svrepdesign(dclus1, type="JK1"), and the domain
 # subset(dstrat, yr.rnd == "No").  Tables are row-major (row levels outer).
 
-GEN <- "tests/conformance/r/chisq_parity.R"
+GEN <- "tests/conformance/r/tables_parity.R"
 num <- function(x) as.list(unname(as.numeric(x)))
 apistrat <- fx_read_csv("apistrat.csv")
 apiclus1 <- fx_read_csv("apiclus1.csv")
@@ -38,4 +38,4 @@ add("strat_stype_schwide", "dstrat", "stype", "sch.wide")
 add("clus1_stype_awards", "dclus1", "stype", "awards")
 add("rclus1_stype_awards", "rclus1", "stype", "awards")
 add("sub_stype_schwide", "dsub", "stype", "sch.wide")
-fx_write_json(c(fx_header(GEN), list(cases = cases)), "chisq_parity.json")
+fx_write_json(c(fx_header(GEN), list(cases = cases)), "tables_parity.json")
