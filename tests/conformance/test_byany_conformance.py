@@ -5,15 +5,34 @@ from __future__ import annotations
 
 import doctest
 import json
+import warnings
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import surveylib as sl
 from surveylib.estimators import byany, scales, standardize
-from tests.conformance.test_variance_conformance import design
 
 HERE = Path(__file__).parent
+
+
+@cache
+def design(name: str):
+    """The designs of r/variance.R."""
+    if name == "dstrat":
+        return sl.SurveyDesign(pd.read_csv(HERE / "data" / "apistrat.csv"), strata="stype",
+                               weights="pw", fpc="fpc")
+    if name == "dclus1":
+        return sl.SurveyDesign(pd.read_csv(HERE / "data" / "apiclus1.csv"), psu="dnum",
+                               weights="pw", fpc="fpc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        if name == "rstrat":  # as.svrepdesign(dstrat, type="JKn")
+            return design("dstrat").to_replicates("jkn")
+        return design("dclus1").to_replicates("jk1")  # rclus1: as.svrepdesign(dclus1, "JK1")
+
 VAR = [c for c in json.loads((HERE / "fixtures" / "variance.json").read_text())["cases"]
        if c["by"]]
 
