@@ -17,10 +17,11 @@ from .._validation import check_level, check_option
 from ..errors import SurveyDesignError, SurveyWarning
 from ..results import Estimate, critical_value
 from ._cells import Cells, cell_domain_df, domains, footer, key_frame, numeric_columns
+from ._fuller import score_interval
 
 QRULES = ("math", "school", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
 REPLICATE_QRULES = ("math", "school", "hf1", "hf2")
-INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "quantile")
+INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score", "quantile")
 _STEP = {"math": "math", "hf1": "math", "school": "school", "hf2": "school"}
 
 
@@ -155,7 +156,9 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     interval_type : {"mean", "beta", "xlogit", "asin", "quantile"}
         ``"mean"`` (R's default): the Woodruff interval below, on any design; ``"xlogit"``,
         ``"asin"`` and ``"beta"`` replace its Wald interval for the CDF share by R's logit,
-        arcsine-square-root or beta interval (``woodruffCI(method=)``).
+        arcsine-square-root or beta interval (``woodruffCI(method=)``); ``"score"`` is R's
+        score-test ("Fuller") interval (``ffullerCI``; its ends found by R's root finder,
+        :mod:`surveylib.estimators._fuller`).
         ``"quantile"`` (replicate designs only): the quantile is recomputed with every
         replicate's weights and ``se`` is their replicate standard deviation, the interval
         ``q +/- t se`` (R ``interval.type="quantile"``); jackknife replicates do not give
@@ -200,7 +203,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
         if np.any(np.bincount(gs, minlength=D) == 0):
             raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
         q = rule_quantiles(xs, ws, gs, D, probs, qrule)
-        per_var.append((var, xs, ws, gs, q))
+        per_var.append((var, xs, ws, gs, q, valid, y))
         for j, p in enumerate(probs):  # Woodruff: the share at or below each quantile
             ind = (y <= q[np.where(valid, g, 0), j]).astype(float)
             ind_cells.add(valid, ind, None, var, levels=(float(p),))
@@ -219,7 +222,9 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
         p_low, p_up = _share_interval(method, phat[idx], se_p[idx], lvl, dfs_use, nobs[idx],
                                       dom_df)
         low, high = np.empty(len(idx)), np.empty(len(idx))
-        for vi, (_, xs, ws, gs, _) in enumerate(per_var):
+        if method == "score":
+            return _score_bounds(lvl, dfs_use)
+        for vi, (_, xs, ws, gs, *_) in enumerate(per_var):
             sel = v_i == vi
             grid = np.zeros((D, P, 2))
             grid[d_i[sel], p_i[sel], 0] = p_low[sel]
@@ -229,6 +234,22 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
             qs = np.where(inside.reshape(D, 2 * P), qs, np.nan).reshape(D, P, 2)
             low[sel] = qs[d_i[sel], p_i[sel], 0]
             high[sel] = qs[d_i[sel], p_i[sel], 1]
+        return low, high
+
+    def _score_bounds(lvl, dfs_use):
+        low, high = np.empty(len(idx)), np.empty(len(idx))
+        for k, (d, vi, j) in enumerate(zip(d_i, v_i, p_i, strict=True)):
+            var, xs, ws, gs, _, valid, y = per_var[vi]
+            rows = valid & (g == d)
+            sel = gs == d
+            xd, wd = xs[sel], ws[sel]
+
+            def at(share, xd=xd, wd=wd):
+                return rule_quantiles(xd, wd, np.zeros(len(xd), dtype=np.int64), 1, [share],
+                                      qrule)[0, 0]
+
+            low[k], high[k] = score_interval(design.subset(rows), var, y[rows], float(probs[j]),
+                                             lvl, float(dfs_use[k]), at)
         return low, high
 
     low, high = bounds(level, dfs)

@@ -1,5 +1,5 @@
 # R conformance fixtures for svyquantile's quantile rules (qrule = math, school, hf1 ... hf9)
-# and Woodruff interval types (interval.type = mean, beta, xlogit, asin).
+# and interval types (interval.type = mean, beta, xlogit, asin; score on the Taylor designs).
 # Writes tests/conformance/fixtures/quantile_parity.json.  Run via:
 #     Rscript tests/conformance/make_fixtures.R
 #
@@ -47,7 +47,9 @@ for (d in c("dstrat", "dclus1", "rclus1")) {
   for (r in rules) add(d, "api00", r, "mean")
   for (it in c("beta", "xlogit", "asin")) add(d, "api00", "math", it)
   add(d, "enroll", "hf7", "xlogit")
+  if (d != "rclus1") for (r in c("math", "school", "hf6")) add(d, "api00", r, "score")
 }
+add_by("dstrat", "api00", "awards", "math", "score")
 for (r in c("math", "hf4", "hf8")) for (it in c("mean", "beta", "asin")) {
   add_by("dstrat", "api00", "awards", r, it)
   add_by("rclus1", "api00", "sch.wide", r, it)
