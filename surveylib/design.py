@@ -514,6 +514,24 @@ class SurveyDesign:
         """
         return _est.var(self, variables, by=by, na_rm=na_rm)
 
+    def cralpha(self, items, *, by=None, na_rm: bool = False):
+        """Cronbach's alpha with a design-based SE (R ``svycralpha``). See :func:`surveylib.estimators.scales.cralpha`."""
+        from .estimators.scales import cralpha
+
+        return cralpha(self, items, by=by, na_rm=na_rm)
+
+    def by_domains(self, by, fn):
+        """Any statistic ``fn(design)`` within domains (R ``svyby`` with any ``FUN``). See :func:`surveylib.estimators.byany.by_domains`."""
+        from .estimators.byany import by_domains
+
+        return by_domains(self, by, fn)
+
+    def standardize(self, by, population, *, over=None, excluding_missing=None):
+        """Directly standardised design (R ``svystandardize``). See :func:`surveylib.estimators.standardize.standardize`."""
+        from .estimators.standardize import standardize
+
+        return standardize(self, by, population, over=over, excluding_missing=excluding_missing)
+
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
                  qrule: str = "math", level: float = 0.95, df=None, interval_type: str = "mean"):
         """Quantiles with Woodruff intervals, or replicate quantiles on a replicate design
@@ -594,6 +612,12 @@ class SurveyDesign:
         from .inference import ttest
 
         return ttest(self, var, by=by, mu=mu, level=level, na_rm=na_rm)
+
+    def ranktest(self, var, group, *, test: str = "wilcoxon", level: float = 0.95):
+        """Design-based rank test (R ``svyranktest``). See :func:`surveylib.inference.ranktests.ranktest`."""
+        from .inference.ranktests import ranktest
+
+        return ranktest(self, var, group, test=test, level=level)
 
     def contrast(self, estimate, coefficients):
         """Linear contrasts of an estimate (R ``svycontrast``). See :func:`surveylib.inference.contrast`."""

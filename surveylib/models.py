@@ -47,13 +47,26 @@ class GLMResult(CoefficientAccessors):
     iterations : int
         IRLS iterations.
     deviance : float
-        Weighted deviance with the sampling weights scaled to mean 1 (R ``rescale=TRUE``).
+        Weighted deviance with the sampling weights divided by their mean over the rows of the
+        design (R ``rescale=TRUE``: the mean is taken before rows with missing values are
+        dropped).
     inference : str
         Footer: how inference was done.
     term_columns : dict
         Each model term (patsy's name: ``"ell"``, ``"stype"``, ``'Q("avg.ed")'``) -> the names
         of its coefficients; :func:`surveylib.inference.wald` tests terms by name with it, as R
         ``regTermTest``.
+    null_deviance : float
+        Deviance of the intercept-only fit on the same rows and weights (R ``null.deviance``).
+    naive_cov : ndarray
+        ``(X' W X)^{-1}`` with the IRLS working weights of the last step (R ``naive.cov``):
+        the model-based covariance that the Rao–Scott working likelihood-ratio tests compare
+        with the design-based one.
+    response, model_matrix, prior_weights, fitted : ndarray
+        The rows used: ``y``, ``X``, the rescaled sampling weights and the fitted means (used
+        by :mod:`surveylib.inference.modeltests` to refit sub-models on the same rows).
+    design : SurveyDesign
+        The design restricted to the rows used (R ``fit$survey.design``).
 
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) works as for every surveylib result; ``.to_frame()`` has the columns
@@ -71,6 +84,13 @@ class GLMResult(CoefficientAccessors):
     deviance: float
     inference: str
     term_columns: dict = field(default_factory=dict)
+    null_deviance: float = float("nan")
+    naive_cov: np.ndarray | None = field(default=None, compare=False)
+    response: np.ndarray | None = field(default=None, compare=False)
+    model_matrix: np.ndarray | None = field(default=None, compare=False)
+    prior_weights: np.ndarray | None = field(default=None, compare=False)
+    fitted: np.ndarray | None = field(default=None, compare=False)
+    design: object = field(default=None, compare=False)
 
     frame_columns = tuple(FRAME_COLUMNS)
 
@@ -80,6 +100,35 @@ class GLMResult(CoefficientAccessors):
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         return self._coefficient_table(level)[FRAME_COLUMNS]
+
+    def pearson_residuals(self) -> np.ndarray:
+        """R ``resid(fit, "pearson")`` for a ``svyglm``, one per row used.
+
+        R's ``residuals.svyglm`` divides the prior weights by the sampling weights rescaled
+        to mean 1 over the rows used, so the residual is ``(y - mu) / sqrt(V(mu))`` times
+        ``sqrt(c)``, ``c`` the mean of the prior weights over the rows used (1 when no row was
+        dropped for missing values).
+        """
+        w = np.asarray(self.prior_weights)
+        return pearson_residuals(self.family, self.response, self.fitted,
+                                 np.full(len(w), w.mean()))
+
+    def dispersion(self):
+        """Design-based dispersion: the survey variance of the Pearson residuals, with its SE
+        (R ``summary.svyglm``'s ``dispersion``, ``svyvar(resid(fit, "pearson"), design)``).
+
+        Returns
+        -------
+        Estimate
+            One cell, ``variable`` ``"pearson_residual"``.
+        """
+        col = "pearson_residual"
+        data = self.design.data
+        while col in data.columns:
+            col = "_" + col
+        r = np.full(len(data), np.nan)
+        r[np.flatnonzero(self.design.active)] = self.pearson_residuals()
+        return self.design.with_data(data.assign(**{col: r})).var(col, na_rm=True)
 
     def _title(self) -> str:
         link = {"gaussian": "identity", "binomial": "logit", "poisson": "log"}[self.family]
@@ -173,8 +222,11 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
     n_all = len(active)
     if len(y) == 0:
         raise SurveyDesignError(f"no rows of the design are complete on the variables of {formula!r}.")
-    w = design.base_weights[pos]
-    w = w / w.mean()
+    # R svyglm(rescale=TRUE): weights over their mean on every row of the design (R's
+    # subset drops rows unless the design is calibrated, where they stay with weight 0)
+    wa = design.base_weights[active]
+    scale = wa.sum() / (n_all if design.adjustments else len(wa))
+    w = design.base_weights[pos] / scale
     if family == "binomial" and ((y < 0) | (y > 1)).any():
         raise SurveyDesignError(
             f"family='binomial' needs a response in [0, 1]; the response of {formula!r} ranges "
@@ -190,7 +242,7 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
             f"the predictors of {formula!r} are collinear ({rank} of {X.shape[1]} columns "
             f"independent; check {small}); drop or merge the redundant terms."
         )
-    beta, score_w, ww, dev, it = _irls(y, X, w, family, max_iter, tol, formula)
+    beta, score_w, ww, dev, it, mu = _irls(y, X, w, family, max_iter, tol, formula)
     Ainv = np.linalg.inv(X.T @ (X * ww[:, None]))
     scores = np.zeros((n_all, X.shape[1]))
     scores[pos] = (X * score_w[:, None]) @ Ainv
@@ -201,10 +253,51 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
     dfs = float(d.degf() + 1 - X.shape[1])
     text = d.describe() + f"; df = {d.degf()} (PSUs - strata) + 1 - {X.shape[1]}"
     return GLMResult(formula, family, terms, beta, V, dfs, int(len(y)), it, float(dev), text,
-                     term_columns)
+                     term_columns, null_deviance=deviance(family, y, np.full(len(y), np.average(
+                         y, weights=w)), w), naive_cov=Ainv, response=y, model_matrix=X,
+                     prior_weights=w, fitted=mu, design=d)
 
 
-def _irls(y, X, w, family, maxiter, tol, formula):
+def variance_function(family: str, mu: np.ndarray) -> np.ndarray:
+    """The family's variance function ``V(mu)`` (= ``d mu / d eta`` for canonical links)."""
+    if family == "binomial":
+        return mu * (1 - mu)
+    return mu if family == "poisson" else np.ones_like(mu)
+
+
+def pearson_residuals(family: str, y, mu, w) -> np.ndarray:
+    """R ``residuals.glm(type="pearson")``: ``(y - mu) sqrt(w) / sqrt(V(mu))``."""
+    return (y - mu) * np.sqrt(w) / np.sqrt(variance_function(family, mu))
+
+
+def deviance(family: str, y, mu, w) -> float:
+    """Weighted deviance ``sum w d(y, mu)`` of the family (R ``family()$dev.resids``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if family == "binomial":
+            r = np.where(y > 0, y * np.log(y / mu), 0) + np.where(
+                y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0)
+            return float(2 * np.sum(w * r))
+        if family == "poisson":
+            r = np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
+            return float(2 * np.sum(w * r))
+    return float(np.sum(w * (y - mu) ** 2))
+
+
+def fit_irls(y, X, w, family: str, *, max_iter: int = 100, tol: float = 1e-12,
+             label: str = "model"):
+    """IRLS fit of ``y`` on the columns of ``X`` with prior weights ``w`` (R ``glm.fit``).
+
+    Returns
+    -------
+    tuple
+        Coefficients, fitted means, deviance.  Used to refit sub-models on the rows of a fit
+        (R ``update(fit, . ~ . - term)`` in ``regTermTest(method="LRT")``).
+    """
+    beta, _, _, dev, _, mu = _irls(y, X, w, family, max_iter, tol, label)
+    return beta, mu, dev
+
+
+def _irls(y, X, w, family, max_iter, tol, formula):
     """R ``glm.fit``: same start, same IRLS steps, same convergence rule.
 
     Returns the coefficients, the final means, the score weights ``w (y - mu)`` in R's form
@@ -215,7 +308,7 @@ def _irls(y, X, w, family, maxiter, tol, formula):
     if family == "gaussian":
         beta = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (w * y))
         mu = X @ beta
-        return beta, w * (y - mu), w, float(np.sum(w * (y - mu) ** 2)), 1
+        return beta, w * (y - mu), w, float(np.sum(w * (y - mu) ** 2)), 1, mu
 
     def linkinv(eta):
         return 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
@@ -223,26 +316,17 @@ def _irls(y, X, w, family, maxiter, tol, formula):
     def mu_eta(mu):  # d mu / d eta = variance for canonical links
         return mu * (1 - mu) if family == "binomial" else mu
 
-    def deviance(mu):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if family == "binomial":
-                r = np.where(y > 0, y * np.log(y / mu), 0) + np.where(
-                    y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0)
-            else:
-                r = np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
-        return float(2 * np.sum(w * r))
-
     mu = (w * y + 0.5) / (w + 1) if family == "binomial" else y + 0.1
     eta = np.log(mu / (1 - mu)) if family == "binomial" else np.log(mu)
-    dev_old = deviance(mu)
-    for it in range(1, maxiter + 1):  # noqa: B007 - the count is returned
+    dev_old = deviance(family, y, mu, w)
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
         g = mu_eta(mu)
         z = eta + (y - mu) / g
         ww = w * g
         beta = np.linalg.solve(X.T @ (X * ww[:, None]), X.T @ (ww * z))
         eta = X @ beta
         mu = linkinv(eta)
-        dev = deviance(mu)
+        dev = deviance(family, y, mu, w)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
             break
         dev_old = dev
@@ -255,4 +339,4 @@ def _irls(y, X, w, family, maxiter, tol, formula):
             stacklevel=3,
         )
     score_w = (y - mu) / mu_eta(mu) * ww
-    return beta, score_w, ww, dev, it
+    return beta, score_w, ww, dev, it, mu

@@ -33,7 +33,7 @@ from .errors import AssumptionWarning, ReplicateError, SurveyWarning
 from .variance import replicate as _rep
 
 #: R ``svrepdesign`` types (canonical spelling) accepted by :class:`ReplicateDesign`.
-REPLICATE_TYPES = ("BRR", "Fay", "JK1", "JKn", "JK2", "bootstrap", "ACS",
+REPLICATE_TYPES = ("BRR", "Fay", "JK1", "JKn", "JK2", "bootstrap", "subbootstrap", "ACS",
                    "successive-difference", "other")
 #: methods of :func:`to_replicates`.
 REPLICATE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap")
@@ -369,7 +369,7 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
         scale = 1.0 / n_rep
     elif kind == "Fay":
         scale = 1.0 / (n_rep * (1 - rho) ** 2)
-    elif kind == "bootstrap":
+    elif kind in ("bootstrap", "subbootstrap"):
         if scale is None:
             if n_rep < 2:
                 raise ReplicateError("a bootstrap needs at least 2 replicates.")
@@ -585,7 +585,7 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
                                          rng, sub=sub)
         scale = _bootstrap_scale(st.n_units, replicates, sub=sub)
         rscales = np.ones(replicates)
-        kind = "bootstrap"
+        kind = "subbootstrap" if sub else "bootstrap"  # R's type label
     source = f"{method} from {st.n_psu} PSUs" + (f" in {st.n_strata} strata" if stratified else "")
     st_unit = design.stages[0].unit
     reps = _rep.ReplicateWeights(scale=float(scale), rscales=np.asarray(rscales, dtype=float),

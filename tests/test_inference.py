@@ -395,3 +395,23 @@ def test_docs_examples_run():
         res = doctest.testfile(str(path), module_relative=False,
                                optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted >= 10 and res.failed == 0
+
+
+# ----- compare with a normal reference (R confint of svycontrast) ------------------------------
+COMPARE_NORMAL = json.loads((HERE / "fixtures" / "waves_normal.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", COMPARE_NORMAL, ids=[c["id"] for c in COMPARE_NORMAL])
+def test_compare_with_a_normal_reference(case):
+    """df="normal": z tests and normal intervals equal R's confint(svycontrast(...)) on the
+    stacked design and 2 pnorm(-|z|) (fixtures/waves_normal.json, r/waves_normal.R)."""
+    a, b = build("dwave1"), build("dwave2")
+    r = inf.compare(a, b, case["var"], by=case["by"], stat=case["stat"], df="normal",
+                    level=case["level"])
+    f = r.to_frame()
+    close(f["difference"], case["difference"])
+    close(f["se"], case["se"])
+    close(f["p_value"], case["p_value"])
+    close(f["ci_low"], case["ci_low"])
+    close(f["ci_high"], case["ci_high"])
+    assert np.isinf(r.df) and "normal" in r.inference

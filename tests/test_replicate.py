@@ -354,7 +354,7 @@ def test_unknown_type_fay_without_rho_and_jkn_without_rscales():
     with pytest.raises(ReplicateError, match="matches no column"):
         ReplicateDesign(cols_df(), weights="pw", rep_weights="zz*", type="JK1")
     with pytest.raises(SurveyDesignError, match="interval_type"):
-        build("cols_jk1").quantile("api00", interval_type="beta")
+        build("cols_jk1").quantile("api00", interval_type="bogus")
 
 
 def test_jk1_scale_guess_warns():

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 import surveylib as sl
-from surveylib.inference import compare, contrast, wald
+from surveylib.inference import ChisqTestResult, LRTResult, compare, contrast, lrt, wald
 
 DATA = Path(__file__).parent / "conformance" / "data"
 LABEL = "<b>x</b>"
@@ -60,6 +60,7 @@ CASES = {
     "OLRResult": lambda: (design().olr(f'mealcat ~ ell + Q("{LABEL}")'), [design()]),
     "TestResult-wald": lambda: (wald(design().glm(f'api00 ~ ell + Q("{LABEL}")'), LABEL),
                                 [design()]),
+    "LRTResult": lambda: (lrt(design().glm(f'api00 ~ ell + Q("{LABEL}")'), LABEL), [design()]),
 }
 TESTS = (sl.TestResult,)
 ESTIMATE_COLUMN = {sl.Comparison: "difference"}
@@ -77,8 +78,8 @@ def case(request):
 
 def test_every_type_is_covered():
     types = {type(result(c)[0]) for c in CASES}
-    assert types == {sl.Estimate, sl.Crosstab, sl.TestResult, sl.TTestResult,
-                     sl.ContrastResult, sl.Comparison, sl.GLMResult, sl.OLRResult}
+    assert types == {sl.Estimate, sl.Crosstab, ChisqTestResult, sl.TestResult, sl.TTestResult,
+                     sl.ContrastResult, sl.Comparison, sl.GLMResult, sl.OLRResult, LRTResult}
 
 
 def test_accessors_are_aligned_pandas_objects(case):

@@ -1,8 +1,9 @@
 """Quantiles (R ``svyquantile``): Woodruff intervals on any design, and replicate quantiles.
 
-The quantile rule follows R's ``qs`` with ``qrule="math"`` or ``"school"``; the Woodruff
-interval's CDF share and its SE are ordinary cells (:mod:`._cells`), so it uses the design's
-engine like every other estimator.
+The quantile rules are R's ``qrule_*`` (``math``, ``school`` and Hyndman & Fan's ``hf1`` to
+``hf9``); the Woodruff interval's CDF share and its SE are ordinary cells (:mod:`._cells`), so
+it uses the design's engine like every other estimator.  The interval for the CDF share can be
+R's Wald (``mean``), logit (``xlogit``), arcsine (``asin``) or beta (``beta``) interval.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import stats
 
 from .._validation import check_level, check_option
 from ..errors import SurveyDesignError, SurveyWarning
 from ..results import Estimate, critical_value
 from ._cells import Cells, cell_domain_df, domains, footer, key_frame, numeric_columns
+from ._fuller import score_interval
 
-QRULES = ("math", "school")
-INTERVAL_TYPES = ("mean", "quantile")
+QRULES = ("math", "school", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
+REPLICATE_QRULES = ("math", "school", "hf1", "hf2")
+INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score", "quantile")
+_STEP = {"math": "math", "hf1": "math", "school": "school", "hf2": "school"}
 
 
 def _check_probs(probs) -> np.ndarray:
@@ -59,6 +64,88 @@ def weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule)
     return out
 
 
+def _qs(x, w, p):
+    """R ``survey:::qs`` on sorted ``x``: positions and weight gaps around ``p``."""
+    cum = np.cumsum(w.astype(np.longdouble)).astype(np.float64)
+    tot = cum[-1]
+    hits = np.flatnonzero(cum <= p * tot)
+    pos = hits[-1] if len(hits) else 0  # R's `last`: the first position if none
+    nxt = pos if pos == len(x) - 1 else pos + 1
+    return pos, nxt, p - cum[pos] / tot, cum[nxt] / tot - p
+
+
+def _one_quantile(x, w, p, qrule):
+    """R ``qrule_<qrule>(x, w, p)`` for one group, ``x`` sorted and ``w > 0``."""
+    if qrule == "hf3":
+        ux, inv = np.unique(x, return_inverse=True)
+        uw = np.bincount(inv, w)
+        pos, nxt, wlow, _ = _qs(ux, uw, p)
+        return ux[pos] if wlow == 0 and (pos + 1) % 2 == 0 else ux[nxt]
+    if qrule == "hf4":
+        pos, nxt, wlow, wup = _qs(x, w, p)
+        with np.errstate(invalid="ignore"):  # p at the largest value: NaN, as R
+            gamma = wlow / (wup + wlow)
+        return x[pos] * (1 - gamma) + x[nxt] * gamma
+    cum = np.cumsum(w.astype(np.longdouble)).astype(np.float64)
+    prev = np.concatenate([[0.0], cum[:-1]])
+    n = len(x)
+    if qrule == "hf5":
+        pk = (cum - w / 2) / cum[-1]
+    elif qrule == "hf6":
+        pk = cum / (cum[-1] + w[-1])
+    elif qrule == "hf7":  # R divides by the second-to-last cumulative weight
+        pk = prev / cum[n - 2] if n > 1 else np.zeros(1)
+    elif qrule == "hf8":
+        pk = (prev * 1 / 3 + cum * 2 / 3) / (cum[-1] + w[-1] / 3)
+    else:  # hf9
+        pk = (prev * 3 / 8 + cum * 5 / 8) / (cum[-1] + w[-1] / 4)
+    return float(np.interp(p, pk, x))  # R approx(pk, x, p, rule=2)
+
+
+def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule):
+    """Quantiles within each group of data sorted by (group, x) under any of R's rules.
+
+    ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  The step rules
+    (math/hf1, school/hf2) are vectorised over groups (:func:`weighted_quantiles`); the others
+    are computed group by group.
+    """
+    if qrule in _STEP:
+        return weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs,
+                                  _STEP[qrule])
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim == 1:
+        probs = np.broadcast_to(probs, (n_groups, len(probs)))
+    starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
+    ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
+    out = np.empty(probs.shape)
+    for d in range(n_groups):  # a few domains
+        x, w = x_sorted[starts[d]:ends[d]], w_sorted[starts[d]:ends[d]]
+        out[d] = [_one_quantile(x, w, p, qrule) for p in probs[d]]
+    return out
+
+
+def _share_interval(method, phat, se, lvl, dfs, n, ddf):
+    """R ``woodruffCI``'s interval for the CDF share ``phat``: Wald on the share (``mean``),
+    on its logit (``xlogit``) or arcsine square root (``asin``), or a beta interval with
+    effective sample size ``phat (1 - phat) / se^2`` scaled by ``(t_{n-1} / t_df)^2``
+    (``beta``, with ``n`` rows and ``ddf`` the design df of the domain)."""
+    q = critical_value(lvl, dfs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "xlogit":
+            e, s = np.log(phat / (1 - phat)), se / (phat * (1 - phat))
+            return 1 / (1 + np.exp(-(e - q * s))), 1 / (1 + np.exp(-(e + q * s)))
+        if method == "asin":
+            a, s = np.arcsin(np.sqrt(phat)), se / (2 * np.sqrt(phat * (1 - phat)))
+            return np.sin(a - q * s) ** 2, np.sin(a + q * s) ** 2
+        if method == "beta":
+            alpha = 1 - lvl
+            neff = phat * (1 - phat) / se**2 * (stats.t.ppf(alpha / 2, n - 1)
+                                                / stats.t.ppf(alpha / 2, ddf)) ** 2
+            return (stats.beta.ppf(alpha / 2, neff * phat, neff * (1 - phat) + 1),
+                    stats.beta.ppf(1 - alpha / 2, neff * phat + 1, neff * (1 - phat)))
+    return phat - q * se, phat + q * se
+
+
 def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
              qrule: str = "math", level: float = 0.95, df=None,
              interval_type: str = "mean") -> Estimate:
@@ -66,18 +153,25 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
 
     Parameters
     ----------
-    interval_type : {"mean", "quantile"}
-        ``"mean"`` (R's default): the Woodruff interval below, on any design.
+    interval_type : {"mean", "beta", "xlogit", "asin", "quantile"}
+        ``"mean"`` (R's default): the Woodruff interval below, on any design; ``"xlogit"``,
+        ``"asin"`` and ``"beta"`` replace its Wald interval for the CDF share by R's logit,
+        arcsine-square-root or beta interval (``woodruffCI(method=)``); ``"score"`` is R's
+        score-test ("Fuller") interval (``ffullerCI``; its ends found by R's root finder,
+        :mod:`surveylib.estimators._fuller`).
         ``"quantile"`` (replicate designs only): the quantile is recomputed with every
         replicate's weights and ``se`` is their replicate standard deviation, the interval
         ``q +/- t se`` (R ``interval.type="quantile"``); jackknife replicates do not give
         valid SEs for quantiles (a warning, as R).
     probs : sequence of float
         Quantile probabilities in (0, 1).
-    qrule : {"math", "school"}
-        ``"math"`` (R's default): the smallest x with cumulative weight share >= p (the
-        inverse of the weighted CDF); ``"school"`` averages the two order statistics at an
-        exact hit.
+    qrule : {"math", "school", "hf1", ..., "hf9"}
+        ``"math"`` (R's default, = ``"hf1"``): the smallest x with cumulative weight share
+        >= p (the inverse of the weighted CDF); ``"school"`` (= ``"hf2"``) averages the two
+        order statistics at an exact hit; ``"hf3"``–``"hf9"`` are R's weighted versions of
+        Hyndman & Fan's (1996) types 3–9 (``survey:::qrule_hf3`` ...; ``hf7`` divides by the
+        second-to-last cumulative weight, as R).  Replicate quantiles
+        (``interval_type="quantile"``) take the step rules ``math``/``school``/``hf1``/``hf2``.
 
     Notes
     -----
@@ -98,6 +192,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     g, dkeys, by_cols = domains(design, by)
     D, P = len(dkeys), len(probs)
     w_all = design.estimation_weights
+    method = interval_type
     ind_cells = Cells(design, g, D, by_key=("by", *by_cols))
     per_var = []  # (name, sorted x, sorted w, sorted domain, quantiles D x P)
     for var, (y, ok) in numeric_columns(design, variables, na_rm).items():
@@ -107,8 +202,8 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
         gs, xs, ws = g[order], y[order], w_all[order]
         if np.any(np.bincount(gs, minlength=D) == 0):
             raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
-        q = weighted_quantiles(xs, ws, gs, D, probs, qrule)
-        per_var.append((var, xs, ws, gs, q))
+        q = rule_quantiles(xs, ws, gs, D, probs, qrule)
+        per_var.append((var, xs, ws, gs, q, valid, y))
         for j, p in enumerate(probs):  # Woodruff: the share at or below each quantile
             ind = (y <= q[np.where(valid, g, 0), j]).astype(float)
             ind_cells.add(valid, ind, None, var, levels=(float(p),))
@@ -119,23 +214,42 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     d_i, v_i, p_i = (a.ravel() for a in np.indices((D, V, P)))
     idx = (v_i * P + p_i) * D + d_i
     qhat = np.array([per_var[vi][4][d, j] for d, vi, j in zip(d_i, v_i, p_i, strict=True)])
-    dfs = cell_domain_df(design, ind_cells)[idx] if df is None else np.full(len(idx), float(df))
+    dom_df = cell_domain_df(design, ind_cells)[idx]
+    dfs = dom_df if df is None else np.full(len(idx), float(df))
 
     def bounds(lvl, dfs_use):
         """Woodruff interval: the CDF interval mapped back through the quantile rule."""
-        half = critical_value(lvl, dfs_use) * se_p[idx]
-        p_low, p_up = phat[idx] - half, phat[idx] + half
+        p_low, p_up = _share_interval(method, phat[idx], se_p[idx], lvl, dfs_use, nobs[idx],
+                                      dom_df)
         low, high = np.empty(len(idx)), np.empty(len(idx))
-        for vi, (_, xs, ws, gs, _) in enumerate(per_var):
+        if method == "score":
+            return _score_bounds(lvl, dfs_use)
+        for vi, (_, xs, ws, gs, *_) in enumerate(per_var):
             sel = v_i == vi
             grid = np.zeros((D, P, 2))
             grid[d_i[sel], p_i[sel], 0] = p_low[sel]
             grid[d_i[sel], p_i[sel], 1] = p_up[sel]
             inside = (grid >= 0) & (grid <= 1)
-            qs = weighted_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule)
+            qs = rule_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule)
             qs = np.where(inside.reshape(D, 2 * P), qs, np.nan).reshape(D, P, 2)
             low[sel] = qs[d_i[sel], p_i[sel], 0]
             high[sel] = qs[d_i[sel], p_i[sel], 1]
+        return low, high
+
+    def _score_bounds(lvl, dfs_use):
+        low, high = np.empty(len(idx)), np.empty(len(idx))
+        for k, (d, vi, j) in enumerate(zip(d_i, v_i, p_i, strict=True)):
+            var, xs, ws, gs, _, valid, y = per_var[vi]
+            rows = valid & (g == d)
+            sel = gs == d
+            xd, wd = xs[sel], ws[sel]
+
+            def at(share, xd=xd, wd=wd):
+                return rule_quantiles(xd, wd, np.zeros(len(xd), dtype=np.int64), 1, [share],
+                                      qrule)[0, 0]
+
+            low[k], high[k] = score_interval(design.subset(rows), var, y[rows], float(probs[j]),
+                                             lvl, float(dfs_use[k]), at)
         return low, high
 
     low, high = bounds(level, dfs)
@@ -158,7 +272,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
         deff_values=np.full(len(qhat), np.nan),
         dfs=dfs,
         by=tuple(by_cols),
-        inference=footer(design, "wald") + f"; Woodruff intervals, qrule={qrule!r}",
+        inference=footer(design, "wald") + f"; Woodruff intervals ({method}), qrule={qrule!r}",
         interval=bounds,
     )
 
@@ -189,7 +303,8 @@ def _rep_quantile_one(xs, wmat, p, qrule):
 
 def _replicate_quantile(design, variables, probs, *, by, na_rm, qrule, level, df):
     """Quantiles recomputed under every replicate (R ``interval.type="quantile"``)."""
-    check_option(qrule, QRULES, name="qrule")
+    check_option(qrule, REPLICATE_QRULES, name="qrule")
+    qrule = _STEP[qrule]
     check_level(level)
     probs = _check_probs(probs)
     engine = design.engine

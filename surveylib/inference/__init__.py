@@ -17,6 +17,10 @@ The package, one module per seam:
 * :mod:`~surveylib.inference.contrasts` — :func:`contrast` and :func:`wald`, linear contrasts
   of any result (R ``svycontrast``) and Wald tests of several contrasts or model terms (R
   ``regTermTest(method="Wald")``);
+* :mod:`~surveylib.inference.modeltests` — :func:`lrt`, :func:`anova`, :func:`aic`,
+  :func:`bic`: Rao–Scott working likelihood-ratio tests of GLM terms and design-based
+  information criteria (R ``regTermTest(method="LRT")``, ``anova.svyglm``, ``AIC.svyglm``,
+  ``BIC.svyglm``);
 * :mod:`~surveylib.inference.waves` — :func:`compare`, :func:`stack_waves`,
   :func:`compare_distribution`: change between two independent survey waves.
 
@@ -25,24 +29,31 @@ Conventions and the points where surveylib and R differ are in ``docs/inference.
 
 from ..results import TestResult, TTestResult
 from .contrasts import ContrastResult, contrast, wald
-from .raoscott import CHISQ_METHODS, R_STATISTIC
+from .modeltests import LRTResult, aic, anova, bic, lrt
+from .raoscott import CHISQ_METHODS, R_STATISTIC, ChisqTestResult
 from .tables import MAX_LEVELS, Crosstab, crosstab
 from .ttests import ttest
 from .waves import Comparison, compare, compare_distribution, stack_waves
 
 __all__ = [
     "CHISQ_METHODS",
+    "ChisqTestResult",
     "MAX_LEVELS",
     "R_STATISTIC",
     "Comparison",
     "ContrastResult",
+    "LRTResult",
     "Crosstab",
     "TTestResult",
     "TestResult",
+    "aic",
+    "anova",
+    "bic",
     "compare",
     "compare_distribution",
     "contrast",
     "crosstab",
+    "lrt",
     "stack_waves",
     "ttest",
     "wald",

@@ -8,7 +8,10 @@ engine); it carries no variance formula of its own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+import pandas as pd
 from scipy import integrate, optimize, stats
 
 from ..errors import SurveyDesignError
@@ -18,14 +21,40 @@ CHISQ_METHODS = ("F", "chisq", "wald", "adjwald", "lincom", "saddlepoint")
 R_STATISTIC = {"F": "F", "chisq": "Chisq", "wald": "Wald", "adjwald": "adjWald",
                "lincom": "lincom", "saddlepoint": "saddlepoint"}
 """R's ``statistic=`` spelling of each method."""
+FROM_R = {r: m for m, r in R_STATISTIC.items()}
+"""surveylib's method for each of R's spellings (``"Chisq"`` -> ``"chisq"``, ...)."""
 
 
-def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col) -> TestResult:
+def method_name(method: str) -> str:
+    """surveylib's name of a test method given in its own or R's spelling (``"adjWald"``)."""
+    return FROM_R.get(method, method)
+
+
+@dataclass(frozen=True, repr=False)  # TestResult's repr
+class ChisqTestResult(TestResult):
+    """A test of independence of a two-way table (R ``svychisq``; frozen).
+
+    Adds to :class:`~surveylib.results.TestResult` R's ``$observed`` and ``$expected``: the
+    weighted table scaled to ``N`` (the rows of the (domain) design, R ``svytable(...,
+    Ntotal=N)``) and its expectation under independence (row total x column total / N), both
+    row x col DataFrames over the observed levels.
+    """
+
+    __test__ = False
+    observed: pd.DataFrame | None = field(default=None, compare=False)
+    expected: pd.DataFrame | None = field(default=None, compare=False)
+
+
+def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col,
+                      levels=None) -> ChisqTestResult:
     """R ``svychisq.survey.design`` for one table (cells in row-major order).
 
     ``p``/``V`` are the cell shares and their covariance, ``totals``/``Vt`` the cell totals
-    and theirs, ``N`` the rows of the (domain) design and ``nu`` its degrees of freedom.
+    and theirs, ``N`` the rows of the (domain) design and ``nu`` its degrees of freedom;
+    ``levels`` the row and column labels (for the observed and expected tables).
     """
+    rl, cl = levels if levels is not None else (list(range(nr)), list(range(nc)))
+    rl, cl = list(rl), list(cl)
     null = f"{row} and {col} are independent"
     footer = design.describe()
     # levels without rows in this (domain) table are dropped, as R's factor() drops them
@@ -38,6 +67,8 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col)
         p, totals = p[sel], totals[sel]
         V, Vt = V[np.ix_(sel, sel)], Vt[np.ix_(sel, sel)]
         nr, nc = int(keep_r.sum()), int(keep_c.sum())
+        rl = [v for v, k in zip(rl, keep_r, strict=True) if k]
+        cl = [v for v, k in zip(cl, keep_c, strict=True) if k]
     if nr < 2 or nc < 2:
         raise SurveyDesignError(
             f"the table of {row!r} by {col!r} has {nr} x {nc} observed levels; a test of "
@@ -45,6 +76,12 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col)
         )
     r = np.repeat(np.arange(nr), nc)
     c = np.tile(np.arange(nc), nr)
+    obs = (p * N).reshape(nr, nc)
+    tables = {"observed": pd.DataFrame(obs, index=pd.Index(rl, name=row),
+                                       columns=pd.Index(cl, name=col)),
+              "expected": pd.DataFrame(np.outer(obs.sum(1), obs.sum(0)) / obs.sum(),
+                                       index=pd.Index(rl, name=row),
+                                       columns=pd.Index(cl, name=col))}
     if method in ("wald", "adjwald"):
         T = totals
         R = np.bincount(r, T, minlength=nr)
@@ -77,8 +114,8 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col)
                 f"the adjusted Wald test needs more design df ({nu}) than table df ({numdf}); "
                 "use method='F'."
             )
-        return TestResult(stat, float(numdf), ddf, float(stats.f.sf(stat, numdf, ddf)), how, null,
-                          footer)
+        return ChisqTestResult(stat, float(numdf), ddf, float(stats.f.sf(stat, numdf, ddf)), how,
+                               null, footer, **tables)
 
     X1 = np.column_stack([np.ones(nr * nc)] + [(r == i).astype(float) for i in range(1, nr)]
                          + [(c == j).astype(float) for j in range(1, nc)])
@@ -99,14 +136,14 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col)
     K = Delta.shape[0]
     if method == "F":
         stat = x2 / tr
-        return TestResult(stat, d0, d0 * nu, float(stats.f.sf(stat, d0, d0 * nu)),
-                          "Pearson's X^2 with Rao & Scott second-order adjustment (F)", null,
-                          footer)
+        return ChisqTestResult(stat, d0, d0 * nu, float(stats.f.sf(stat, d0, d0 * nu)),
+                               "Pearson's X^2 with Rao & Scott second-order adjustment (F)",
+                               null, footer, **tables)
     if method == "chisq":
         pval = float(stats.chi2.sf(x2 / np.mean(np.diag(Delta)), K))
-        return TestResult(x2, float(K), float("inf"), pval,
-                          "Pearson's X^2 with Rao & Scott first-order adjustment "
-                          "(X^2 / mean eigenvalue ~ chi^2)", null, footer)
+        return ChisqTestResult(x2, float(K), float("inf"), pval,
+                               "Pearson's X^2 with Rao & Scott first-order adjustment "
+                               "(X^2 / mean eigenvalue ~ chi^2)", null, footer, **tables)
     lam = np.sort(np.real(np.linalg.eigvals(Delta)))[::-1]
     ddf = d0 * nu
     if method == "saddlepoint":
@@ -115,7 +152,7 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col)
     else:
         pval = _pfsum_exact(x2, lam, ddf)
         how = "Pearson's X^2: exact design-based distribution (Imhof inversion)"
-    return TestResult(x2, float(K), ddf, pval, how, null, footer)
+    return ChisqTestResult(x2, float(K), ddf, pval, how, null, footer, **tables)
 
 
 def _saddle(x: float, lam: np.ndarray, mult: np.ndarray) -> float:
@@ -167,6 +204,21 @@ def _pfsum_saddlepoint(x: float, a: np.ndarray, ddf: float) -> float:
     mult = np.concatenate([np.ones(len(a)), [np.floor(ddf)]])
     s = _saddle(0.0, lam, mult)
     return rval if np.isnan(s) else s
+
+
+def pfsum(x: float, a, ddf: float) -> float:
+    """Upper tail ``P(sum a_i chi2_1 / (chi2_ddf / ddf) > x)``: R ``pFsum(x, 1, a, ddf,
+    method="saddlepoint", lower.tail=FALSE)``; ``ddf = inf`` gives R ``pchisqsum(x, 1, a,
+    method="saddlepoint", lower.tail=FALSE)`` (Satterthwaite's chi-square where the
+    saddlepoint is undefined, as R)."""
+    a = np.asarray(a, dtype=float)
+    if np.isfinite(ddf):
+        return _pfsum_saddlepoint(float(x), a, float(ddf))
+    tr = np.mean(a)
+    tr2 = np.mean(a**2) / tr**2
+    guess = float(stats.chi2.sf(x / (tr * tr2), len(a) / tr2))
+    s = _saddle(float(x), a, np.ones(len(a)))
+    return guess if np.isnan(s) else s
 
 
 def _pfsum_exact(x: float, a: np.ndarray, ddf: float) -> float:

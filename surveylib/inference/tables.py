@@ -14,7 +14,7 @@ import pandas as pd
 from .._validation import as_list, check_columns, check_option
 from ..errors import ColumnError, SurveyDesignError
 from ..results import FRAME_COLUMNS, Estimate, Printable, html_table, text_table
-from .raoscott import CHISQ_METHODS, independence_test
+from .raoscott import CHISQ_METHODS, independence_test, method_name
 
 MAX_LEVELS = 200
 
@@ -154,6 +154,7 @@ class Crosstab(Printable):
         Parameters
         ----------
         method : {"F", "chisq", "wald", "adjwald", "lincom", "saddlepoint"}
+            R's spellings ``"Chisq"``, ``"Wald"`` and ``"adjWald"`` are accepted too.
             * ``"F"`` (default, R's): Rao–Scott second-order correction; Pearson's X² over the
               trace of the design-effect matrix Delta, referred to F(d0, d0 nu) with
               d0 = tr(Delta)² / tr(Delta²) and nu the design df;
@@ -170,7 +171,8 @@ class Crosstab(Printable):
 
         Returns
         -------
-        TestResult, or dict of TestResult keyed by domain (a tuple of ``by`` values) when
+        ChisqTestResult (a TestResult with R's ``observed`` and ``expected`` tables), or dict
+        of them keyed by domain (a tuple of ``by`` values) when
         the table was made with ``by=``.
 
         Notes
@@ -180,13 +182,16 @@ class Crosstab(Printable):
         (domain) design, as R does.  Zero cells enter with share 0 (and are skipped in
         D^-1, as R).
         """
+        method = method_name(method)
         check_option(method, CHISQ_METHODS, name="method")
         nr, nc = len(self.row_levels), len(self.col_levels)
+        levels = (self.row_levels, self.col_levels)
         if not self.by:
             return independence_test(self._design, self.cell_shares.values,
                                       self.cell_shares.vcov_matrix, self.counts.values,
                                       self.counts.vcov_matrix, nr, nc, len(self._design),
-                                      self._design.degf(), method, self.row, self.col)
+                                      self._design.degf(), method, self.row, self.col,
+                                      levels)
         out = {}
         keys = self.cell_shares.keys
         dom_cols = list(self.by)
@@ -205,7 +210,7 @@ class Crosstab(Printable):
                 sub, self.cell_shares.values[idx],
                 self.cell_shares.vcov_matrix[np.ix_(idx, idx)], self.counts.values[idx],
                 self.counts.vcov_matrix[np.ix_(idx, idx)], nr, nc, len(sub), sub.degf(),
-                method, self.row, self.col,
+                method, self.row, self.col, levels,
             )
         return out
 

@@ -221,9 +221,11 @@ def compare(design_a, design_b, var: str, *, by=None, stat: str = "proportion",
     alpha : float
         Significance level for the ``change`` label ("increase", "decrease", "no significant
         change"), applied to the adjusted p-values.
-    df : {"min", "satterthwaite"}
+    df : {"min", "satterthwaite", "normal"}
         Degrees of freedom of the t reference: the smaller of the two designs' df (default,
-        conservative), or Welch–Satterthwaite ``(v_a + v_b)² / (v_a²/df_a + v_b²/df_b)``.
+        conservative), Welch–Satterthwaite ``(v_a + v_b)² / (v_a²/df_a + v_b²/df_b)``, or
+        ``"normal"`` (df = inf: z tests and normal intervals, as R's ``confint`` of a
+        ``svycontrast`` and R's large-sample habit).
     na_rm : bool
         As in the estimators.
 
@@ -241,7 +243,7 @@ def compare(design_a, design_b, var: str, *, by=None, stat: str = "proportion",
     """
     check_option(stat, ("proportion", "mean"), name="stat")
     check_option(adjust, (None, "holm", "bh"), name="adjust")
-    check_option(df, ("min", "satterthwaite"), name="df")
+    check_option(df, ("min", "satterthwaite", "normal"), name="df")
     check_level(level)
     if not 0 < alpha < 1:
         raise SurveyDesignError(f"alpha={alpha!r} must lie strictly between 0 and 1.")
@@ -289,6 +291,9 @@ def compare(design_a, design_b, var: str, *, by=None, stat: str = "proportion",
     if df == "min":
         dfs = np.full(len(ea.values), min(dfa, dfb))
         df_text = f"df = min({dfa:g}, {dfb:g})"
+    elif df == "normal":
+        dfs = np.full(len(ea.values), np.inf)
+        df_text = "normal reference (df = inf)"
     else:
         va, vb = np.diag(ea.vcov_matrix), np.diag(eb.vcov_matrix)
         with np.errstate(divide="ignore", invalid="ignore"):
