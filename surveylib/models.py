@@ -332,7 +332,7 @@ def _irls(y, X, w, family, max_iter, tol, formula):
         dev_old = dev
     else:
         warnings.warn(
-            f"IRLS for {formula!r} did not converge in {maxiter} iterations (relative deviance "
+            f"IRLS for {formula!r} did not converge in {max_iter} iterations (relative deviance "
             f"change still >= {tol:g}); the estimates may be unreliable — check for separation "
             "or raise max_iter.",
             ConvergenceWarning,
