@@ -1,32 +1,39 @@
 """surveylib: design-based analysis and weighting of sample surveys."""
 
-from . import planning, weighting  # noqa: E402  (modules of functions)
+from . import fieldwork, mi, planning, sampling, weighting  # noqa: E402  (modules of functions)
 from .design import SurveyDesign
 from .errors import (
     AssumptionWarning,
+    BackendError,
     CertaintyWarning,
     CodebookError,
     ColumnError,
     ConvergenceError,
     ConvergenceWarning,
     DispositionError,
+    EmptySourceError,
     LonelyPSUError,
+    NotPushedDownError,
     ParameterError,
     PlanningError,
     ReconstructionError,
     ReplicateError,
     SamplingError,
     SingletonWarning,
+    SourceError,
     StudyNotFoundError,
     SurveyDesignError,
     SurveyWarning,
     WeightError,
     WeightingError,
 )
+from .estimators.byany import DomainResults
 from .inference import (
+    ChisqTestResult,
     Comparison,
     ContrastResult,
     Crosstab,
+    LRTResult,
     TestResult,
     TTestResult,
     compare,
@@ -43,17 +50,20 @@ from .instruments import (
     universe_mask,
 )
 from .io import read_csv, read_spss, read_stata, write_csv, write_spss
+from .mi import MIResult, mi_combine, with_designs
 from .models import GLMResult
 from .ordinal import OLRResult
 from .replicate import ReplicateDesign
 from .results import Estimate
 from .tables import publication_table
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AssumptionWarning",
+    "BackendError",
     "CertaintyWarning",
+    "ChisqTestResult",
     "Codebook",
     "CodebookError",
     "ColumnError",
@@ -63,9 +73,14 @@ __all__ = [
     "ConvergenceWarning",
     "Crosstab",
     "DispositionError",
+    "DomainResults",
+    "EmptySourceError",
     "Estimate",
     "GLMResult",
+    "LRTResult",
     "LonelyPSUError",
+    "MIResult",
+    "NotPushedDownError",
     "OLRResult",
     "ParameterError",
     "PlanningError",
@@ -74,6 +89,7 @@ __all__ = [
     "ReplicateError",
     "SamplingError",
     "SingletonWarning",
+    "SourceError",
     "StudyNotFoundError",
     "SurveyDesign",
     "SurveyDesignError",
@@ -86,17 +102,22 @@ __all__ = [
     "compare",
     "compare_distribution",
     "contrast",
+    "fieldwork",
     "load_codebook",
     "load_harmonization",
+    "mi",
+    "mi_combine",
     "planning",
     "publication_table",
     "read_csv",
     "read_spss",
     "read_stata",
+    "sampling",
     "stack_waves",
     "universe_mask",
     "wald",
     "weighting",
+    "with_designs",
     "write_csv",
     "write_spss",
 ]

@@ -633,8 +633,9 @@ class SurveyDesign:
 
         return glm(self, formula, family=family, max_iter=max_iter, tol=tol)
 
-    def olr(self, formula: str, *, method: str = "logistic"):
+    def olr(self, formula: str, *, method: str = "logistic", max_iter: int = 500,
+            tol: float = 1e-10):
         """Proportional-odds regression (R ``svyolr``). See :func:`surveylib.ordinal.olr`."""
         from .ordinal import olr
 
-        return olr(self, formula, method=method)
+        return olr(self, formula, method=method, max_iter=max_iter, tol=tol)

@@ -22,7 +22,11 @@ The hierarchy::
         ├── PlanningError            an invalid or infeasible sample-size request
         ├── SamplingError            a frame, size measure or selection request
         ├── DispositionError         an unknown or missing fieldwork disposition code
-        └── StudyNotFoundError       a study folder or file is not found
+        ├── StudyNotFoundError       a study folder or file is not found
+        └── BackendError             a design over DuckDB or Spark cannot do what was asked
+            ├── SourceError          the source cannot be opened or queried
+            ├── EmptySourceError     the source (or a query's selection) has no rows
+            └── NotPushedDownError   the method needs the rows in memory
 
     UserWarning
     └── SurveyWarning
@@ -130,6 +134,22 @@ class DispositionError(SurveyDesignError):
 
 class StudyNotFoundError(SurveyDesignError):
     """A study folder (analyses, instruments, microdata, frames) or file is not found."""
+
+
+class BackendError(SurveyDesignError):
+    """A design over data kept in an engine (DuckDB, Spark) cannot do what was asked."""
+
+
+class SourceError(BackendError):
+    """The source cannot be opened or a query over it fails (connection, path, SQL)."""
+
+
+class EmptySourceError(BackendError):
+    """The source (or the rows a query selects) has no rows."""
+
+
+class NotPushedDownError(BackendError):
+    """The method needs the rows in memory; the message says what to do instead."""
 
 
 class SurveyWarning(UserWarning):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._validation import check_option
+from ._validation import check_option, renamed_keywords
 from .errors import ConvergenceWarning, SurveyDesignError
 from .results import CoefficientAccessors, format_df
 from .variance.taylor import Scores
@@ -288,7 +288,8 @@ def _start(lik: _Likelihood) -> np.ndarray:
     return np.concatenate([np.zeros(lik.pc), theta])
 
 
-def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
+@renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
+def olr(design, formula: str, *, method: str = "logistic", max_iter: int = 500,
         tol: float = 1e-10):
     """Proportional-odds regression with design-based standard errors (R ``svyolr``).
 
@@ -304,10 +305,10 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
         predictor are dropped; the design is kept for variances.
     method : {"logistic", "probit", "cloglog", "cauchit"}
         The link ``F`` (R's ``method``; ``"cloglog"`` uses R's Gumbel ``exp(-exp(-x))``).
-    maxiter, tol : int, float
+    max_iter, tol : int, float
         Optimiser limits: BFGS, then Newton steps until the largest gradient component is
         below ``tol`` times the total weight (a :class:`~surveylib.errors.ConvergenceWarning`
-        otherwise).
+        otherwise).  ``maxiter=`` is the deprecated spelling of ``max_iter=`` (until 0.3.0).
 
     Returns
     -------
@@ -357,7 +358,7 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
                 "intercept); drop or merge the redundant terms."
             )
     lik = _Likelihood(y, X, wt, method)
-    par = _fit(lik, _start(lik), maxiter, tol, formula)
+    par = _fit(lik, _start(lik), max_iter, tol, formula)
     pc, q = lik.pc, lik.q
     theta = par[pc:]
     zeta = lik.zeta(theta)
@@ -382,13 +383,13 @@ def olr(design, formula: str, *, method: str = "logistic", maxiter: int = 500,
                      pc, levels, dfs, int(len(y)), float(deviance), text, term_columns)
 
 
-def _fit(lik, start, maxiter, tol, formula):
+def _fit(lik, start, max_iter, tol, formula):
     """Maximise the weighted log-likelihood: BFGS, then Newton steps on the gradient."""
     scale = lik.wt.sum()
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # trial points
         res = optimize.minimize(lambda p: lik.value(p) / scale, start,
                                 jac=lambda p: lik.gradient(p) / scale, method="BFGS",
-                                options={"gtol": 1e-9, "maxiter": maxiter})
+                                options={"gtol": 1e-9, "maxiter": max_iter})
     par = res.x
     for _ in range(50):
         g = lik.gradient(par)

@@ -25,6 +25,9 @@ import pandas as pd
 from ._validation import (
     as_list,
     check_columns,
+    check_option,
+    check_positive,
+    invalid_argument,
     numeric_column,
     renamed_keywords,
 )
@@ -154,9 +157,9 @@ class ReplicateDesign(SurveyDesign):
 
     def _set_replication(self, reps, kind, rho, df, source) -> None:
         """Attach replicate weights to a design being constructed."""
-        if df is not None and not (float(df) > 0):
-            raise ReplicateError(f"df={df!r} must be a positive number.", parameter="df",
-                                 value=df, expected="> 0")
+        if df is not None:
+            check_positive(df, name="df", hint="or leave df=None for the rank of the "
+                                               "replicate weights minus one")
         for name, value in zip(self._REPLICATE_STATE, (reps, kind, rho, source, df), strict=True):
             object.__setattr__(self, name, value)
         self.__dict__.pop("_design_cache", None)
@@ -273,16 +276,16 @@ class ReplicateDesign(SurveyDesign):
     def __repr__(self) -> str:
         return f"<ReplicateDesign: {len(self)} rows; {self.describe()}>"
 
-    def _replace(self, **changes):
-        if "_weights" in changes and "_replicates" not in changes:
-            raise ReplicateError(
-                "a weighting step on a replicate design must re-weight every replicate: use the "
-                "design's methods (d.poststratify, d.rake, d.calibrate, d.trim; see "
-                "surveylib.weighting.replicate_weighting), not the Taylor functions of "
-                "surveylib.weighting; nonresponse adjustment is not available for replicate "
-                "designs (adjust the unweighted design, then make replicates)."
-            )
-        return super()._replace(**changes)
+    def with_weights(self, weights, adjustment=None):
+        """Refused: a weighting step on a replicate design must re-weight every replicate
+        (:meth:`with_replicate_weights`); see the design's weighting methods."""
+        raise ReplicateError(
+            "a weighting step on a replicate design must re-weight every replicate: use the "
+            "design's methods (d.poststratify, d.rake, d.calibrate, d.trim; see "
+            "surveylib.weighting.replicate_weighting), not the Taylor functions of "
+            "surveylib.weighting; nonresponse adjustment is not available for replicate "
+            "designs (adjust the unweighted design, then make replicates).",
+            hint="d.rake(...) / d.calibrate(...) on the replicate design")
 
     # ----- weighting: every replicate re-weighted (R's *.svyrep.design methods) ---------------
     def poststratify(self, by, population) -> ReplicateDesign:
@@ -315,8 +318,8 @@ class ReplicateDesign(SurveyDesign):
         """
         from .weighting import replicate_weighting as _rw
 
-        return _rw.calibrate(self, totals, calfun=calfun, bounds=bounds, maxit=max_iter,
-                             epsilon=tol, intercept=intercept, on_fail=on_fail)
+        return _rw.calibrate(self, totals, calfun=calfun, bounds=bounds, max_iter=max_iter,
+                             tol=tol, intercept=intercept, on_fail=on_fail)
 
     def trim(self, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
              max_iter: int = 50, tol: float = 1e-3) -> ReplicateDesign:
@@ -346,14 +349,15 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
     if scale is not None:
         scale = float(scale)
         if not np.isfinite(scale) or scale <= 0:
-            raise ReplicateError(f"scale={scale!r} must be a positive number.")
+            raise invalid_argument("scale", scale, "a number > 0",
+                                   "the variance multiplier, e.g. scale=1/R")
     if kind == "Fay":
         if rho is None:
             raise ReplicateError("type='Fay' needs rho= (Fay's coefficient, e.g. 0.5).")
     if rho is not None:
         rho = float(rho)
         if not (0 <= rho < 1):
-            raise ReplicateError(f"rho={rho!r} must lie in [0, 1).")
+            raise invalid_argument("rho", rho, "a number in [0, 1)", "e.g. rho=0.5")
         if kind != "Fay":
             warnings.warn(f"rho= is not used by type={kind!r} and is ignored"
                           + ("; you may want type='Fay'." if kind == "BRR" else "."),
@@ -501,7 +505,8 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
     if not isinstance(design, SurveyDesign):
         raise ReplicateError(f"to_replicates() needs a SurveyDesign, got {type(design).__name__}.")
     if not isinstance(method, str) or method.lower() not in REPLICATE_METHODS:
-        raise ReplicateError(f"method={method!r} is not one of {list(REPLICATE_METHODS)}.")
+        check_option(method.lower() if isinstance(method, str) else method, REPLICATE_METHODS,
+                     name="method")
     method = method.lower()
     if design.adjustments:
         # R's as.svrepdesign() builds replicates around adjusted weights without re-weighting
@@ -514,7 +519,8 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
     if method in ("bootstrap", "subbootstrap"):
         replicates = 50 if replicates is None else replicates
         if not isinstance(replicates, (int, np.integer)) or replicates < 2:
-            raise ReplicateError(f"replicates={replicates!r} must be an integer >= 2.")
+            raise invalid_argument("replicates", replicates, "an integer >= 2",
+                                   "e.g. replicates=500")
     elif replicates is not None:
         raise ReplicateError(f"replicates= is only used by the bootstrap methods, not {method!r}.")
     if method == "fay":

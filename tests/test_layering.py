@@ -56,19 +56,7 @@ def test_the_rules_catch_each_breach():
 MODULES = sorted(LIBRARY.rglob("*.py"))
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 10's branches are merged")
 @pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(LIBRARY)) for p in MODULES])
 def test_module_keeps_to_its_layer(path):
     found = violations(path.read_text(encoding="utf-8"))
     assert not found, "\n".join(f"{path.name}:{line}: {what}" for line, what in found)
-
-
-#: the modules of the command line and the report, already clean on their own
-COMMAND_LINE = ("cli.py", "plan_cli.py", "study.py", "report/__init__.py", "report/runner.py",
-                "report/html.py", "report/figures.py")
-
-
-@pytest.mark.parametrize("name", COMMAND_LINE)
-def test_command_line_and_report_keep_to_their_layer(name):
-    found = violations((LIBRARY / name).read_text(encoding="utf-8"))
-    assert not found, "\n".join(f"{name}:{line}: {what}" for line, what in found)

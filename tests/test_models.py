@@ -113,7 +113,7 @@ def test_bad_input_is_a_clear_error():
 def test_non_convergence_warns():
     d = build("dstrat")
     with pytest.warns(sl.ConvergenceWarning, match="did not converge in 1 iterations"):
-        d.glm("dom_yes ~ ell + meals", family="binomial", maxiter=1)
+        d.glm("dom_yes ~ ell + meals", family="binomial", max_iter=1)
 
 
 def test_input_unchanged_summary_and_docstring():

@@ -322,9 +322,9 @@ def test_design_errors_as_r():
         base_design(FIX["designs"]["jk1_clus1"]).to_replicates("jkn")
     with pytest.raises(ReplicateError, match="rho in"):
         base_design(FIX["designs"]["brr_brr"]).to_replicates("fay")
-    with pytest.raises(ReplicateError, match="method="):
+    with pytest.raises(sl.ParameterError, match="method="):
         base_design(FIX["designs"]["brr_brr"]).to_replicates("jackknife")
-    with pytest.raises(ReplicateError, match="replicates="):
+    with pytest.raises(sl.ParameterError, match="replicates="):
         base_design(FIX["designs"]["brr_brr"]).to_replicates("bootstrap", replicates=1)
 
 
@@ -340,7 +340,7 @@ def test_rscales_length_and_scale():
         ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="other", scale=1,
                         rscales=[1, 2])
     for bad in (0, -1.0, float("nan")):
-        with pytest.raises(ReplicateError, match="scale="):
+        with pytest.raises(sl.ParameterError, match="scale="):
             ReplicateDesign(cols_df(), weights="pw", rep_weights="repw*", type="JK1", scale=bad)
 
 

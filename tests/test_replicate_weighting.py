@@ -212,7 +212,7 @@ def test_one_margin_rake_and_calibration_equal_poststratify():
 def test_rake_equals_calibrate_raking_on_replicates():
     rep = build("jk1_clus1")
     r = rep.rake({"stype": TYPES, "sch.wide": SCHWIDE}, tol=1e-13, max_iter=1000)
-    c = rep.calibrate({"stype": TYPES, "sch.wide": SCHWIDE}, calfun="raking", epsilon=1e-12)
+    c = rep.calibrate({"stype": TYPES, "sch.wide": SCHWIDE}, calfun="raking", tol=1e-12)
     np.testing.assert_allclose(r.replicate_weights(), c.replicate_weights(), rtol=1e-8)
 
 

@@ -264,9 +264,13 @@ def test_glm_maxiter_is_deprecated(clus1):
 
 
 def test_one_spelling_in_the_weighting_signatures():
+    from surveylib.ordinal import olr
+    from surveylib.weighting import replicate_weighting as rw
+
     sigs = [wt.calibrate, wt.rake, wt.trim, sl.SurveyDesign.calibrate, sl.SurveyDesign.rake,
             sl.SurveyDesign.trim, sl.ReplicateDesign.calibrate, sl.ReplicateDesign.rake,
-            sl.ReplicateDesign.trim, sl.SurveyDesign.glm, glm]
+            sl.ReplicateDesign.trim, sl.SurveyDesign.glm, glm, sl.SurveyDesign.olr, olr,
+            rw.calibrate, rw.rake, rw.trim]
     for f in sigs:
         params = set(inspect.signature(f).parameters)
         assert {"max_iter", "tol"} <= params, f

@@ -1,4 +1,5 @@
-"""Errors of designs over data kept in an engine (all :class:`SurveyDesignError` subclasses).
+"""Errors of designs over data kept in an engine (all :class:`SurveyDesignError` subclasses,
+defined with every other error in :mod:`surveylib.errors`).
 
 Each carries the structured fields of :class:`~surveylib.errors.SurveyDesignError`
 (``parameter``, ``value``, ``expected``, ``hint``); ``value`` names the source or column.
@@ -6,20 +7,6 @@ Each carries the structured fields of :class:`~surveylib.errors.SurveyDesignErro
 
 from __future__ import annotations
 
-from ..errors import SurveyDesignError
+from ..errors import BackendError, EmptySourceError, NotPushedDownError, SourceError
 
-
-class BackendError(SurveyDesignError):
-    """A design over an engine (DuckDB, Spark) cannot do what was asked."""
-
-
-class SourceError(BackendError):
-    """The source cannot be opened or a query over it fails (connection, path, SQL)."""
-
-
-class EmptySourceError(BackendError):
-    """The source (or the rows a query selects) has no rows."""
-
-
-class NotPushedDownError(BackendError):
-    """The method needs the rows in memory; the message says what to do instead."""
+__all__ = ["BackendError", "EmptySourceError", "NotPushedDownError", "SourceError"]

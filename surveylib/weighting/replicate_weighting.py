@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from .._validation import renamed_keywords
 from ..errors import ConvergenceError, ReplicateError, WeightingError
 from ..variance import replicate as _rep
 from ._common import check_bounds, fail
@@ -213,11 +214,11 @@ def _stacked_gram(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     return (outer.T @ W).T.reshape(W.shape[1], p, p)
 
 
-def _grake_columns(X, W, calfun, lo, hi, pop, epsilon, maxit):
+def _grake_columns(X, W, calfun, lo, hi, pop, tol, max_iter):
     """R ``grake`` on every column of ``W`` at once (each column iterates until it converges).
 
     Returns ``(g n x R, iterations (R,), misfit (R,), converged (R,))``; a column stops with
-    R's per-replicate rules (step halving while g is not finite, ``maxit`` iterations).
+    R's per-replicate rules (step halving while g is not finite, ``max_iter`` iterations).
     """
     n, p = X.shape
     R = W.shape[1]
@@ -242,7 +243,7 @@ def _grake_columns(X, W, calfun, lo, hi, pop, epsilon, maxit):
         deriv[:, cols] = _df(calfun, u[:, cols], lo, hi)
         while True:  # step halving for columns whose g or derivative is not finite
             bad = ~(np.isfinite(fm1[:, cols]).all(axis=0) & np.isfinite(deriv[:, cols]).all(axis=0))
-            bad &= it[cols] < maxit
+            bad &= it[cols] < max_iter
             if not bad.any():
                 break
             b = cols[bad]
@@ -255,22 +256,23 @@ def _grake_columns(X, W, calfun, lo, hi, pop, epsilon, maxit):
         misfit = pop[:, None] - sample_total[:, cols] - X.T @ (Wc * fm1[:, cols])
         with np.errstate(invalid="ignore"):
             rel = np.abs(misfit) / (1 + np.abs(pop))[:, None]
-            ok = np.all(rel < epsilon, axis=0)
+            ok = np.all(rel < tol, axis=0)
             misfit_rel[cols] = np.where(np.isnan(rel).any(axis=0), np.inf, rel.max(axis=0))
         converged[cols[ok]] = True
         done[cols[ok]] = True
         it[cols[~ok]] += 1
-        done[cols[~ok & (it[cols] > maxit)]] = True
+        done[cols[~ok & (it[cols] > max_iter)]] = True
     return 1.0 + fm1, it, misfit_rel, converged
 
 
-def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int = 50,
-              epsilon: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
+@renamed_keywords(since="0.2.0", removed="0.3.0", maxit="max_iter", epsilon="tol")
+def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: int = 50,
+              tol: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
     """Calibrate the full sample and every replicate to the same totals (R
     ``calibrate.svyrep.design``).
 
     Each column of replicate weights is calibrated to the population totals with the same
-    ``calfun``, ``bounds``, ``epsilon`` and ``maxit`` as the full sample (R calls ``grake`` per
+    ``calfun``, ``bounds``, ``tol`` and ``max_iter`` as the full sample (R calls ``grake`` per
     replicate; unbounded linear calibration is R's closed form ``regcalibrate.svyrep.design``).
     Arguments as :func:`surveylib.weighting.calibrate`.
 
@@ -283,8 +285,8 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
         A replicate does not converge (R only warns "Failed to converge" for a replicate);
         ``on_fail="warn"`` keeps its last iterate with a :class:`ConvergenceWarning`.
     """
-    taylor = design.full_sample().calibrate(totals, calfun=calfun, bounds=bounds, max_iter=maxit,
-                                            tol=epsilon, intercept=intercept,
+    taylor = design.full_sample().calibrate(totals, calfun=calfun, bounds=bounds, max_iter=max_iter,
+                                            tol=tol, intercept=intercept,
                                             on_fail=on_fail)
     adj: Calibration = taylor.adjustments[-1]
     W = _analysis(design)
@@ -307,13 +309,13 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, maxit: int
         lam = np.linalg.solve(gram, (pop[:, None] - X.T @ W).T[:, :, None])[:, :, 0]  # R x p
         g = 1.0 + X @ lam.T
     else:
-        g, its, misfit, conv = _grake_columns(X, W, calfun, lo, hi, pop, epsilon, maxit)
+        g, its, misfit, conv = _grake_columns(X, W, calfun, lo, hi, pop, tol, max_iter)
         if not conv.all():
             bad = np.flatnonzero(~conv)
             fail(f"calibration ({calfun}) of replicate(s) {(bad[:10] + 1).tolist()} of {W.shape[1]} "
                  f"did not converge in {int(its[bad].max())} iterations (largest relative "
-                 f"misfit {misfit[bad].max():.3g} > epsilon {epsilon:g}); widen the bounds, "
-                 "collapse sparse levels or raise maxit", on_fail)
+                 f"misfit {misfit[bad].max():.3g} > tol {tol:g}); widen the bounds, "
+                 "collapse sparse levels or raise max_iter", on_fail)
     return _finish(design, taylor, W * g)
 
 
