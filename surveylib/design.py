@@ -432,6 +432,29 @@ class SurveyDesign:
     def __repr__(self) -> str:
         return f"<SurveyDesign: {len(self)} rows; {self.describe()}>"
 
+    def summary(self):
+        """Strata with their PSUs, rows and weight sums, and the weights' range and CV, the
+        degrees of freedom and the weighting steps (R ``summary.survey.design``).
+
+        Returns a :class:`~surveylib.design_summary.DesignSummary`: it prints as text, shows
+        as a table in a notebook, and ``to_frame()`` gives the per-stratum table.
+
+        Examples
+        --------
+        >>> import pandas as pd, surveylib as sl
+        >>> df = pd.DataFrame({"h": [1, 1, 2, 2, 2], "c": [1, 2, 3, 4, 5],
+        ...                    "w": [2.0, 2.0, 3.0, 3.0, 3.0]})
+        >>> s = sl.SurveyDesign(df, strata="h", psu="c", weights="w").summary()
+        >>> s.to_frame()[["stratum", "psus", "rows", "weight_sum"]].values.tolist()
+        [[1, 2, 2, 4.0], [2, 3, 3, 9.0]]
+        """
+        from .design_summary import summarise
+
+        return summarise(self)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
     # ----- domains --------------------------------------------------------------------------
     def subset(self, mask) -> SurveyDesign:
         """Restrict estimation to a domain while keeping the full design for variances.
