@@ -453,7 +453,7 @@ class SurveyDesign:
         return summarise(self)
 
     def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
+        return self.summary().to_html()
 
     # ----- domains --------------------------------------------------------------------------
     def subset(self, mask) -> SurveyDesign:

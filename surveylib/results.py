@@ -27,7 +27,6 @@ from html import escape
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._validation import check_level
 from .errors import SurveyDesignError
@@ -58,6 +57,7 @@ def attach_labels(result, data: pd.DataFrame):
 
 def critical_value(level: float, df) -> np.ndarray:
     """Two-sided critical value: t with ``df`` degrees of freedom, normal where df is infinite."""
+    from scipy import stats  # imported on first use: `import surveylib` stays quick
     check_level(level)
     df = np.asarray(df, dtype=float)
     q = 1 - (1 - level) / 2
@@ -149,6 +149,10 @@ class Printable:
         return (f"<div><b>{html_text(self._title())}</b>{self._body_html()}"
                 f"<small>{html_text(self._footer())}</small></div>")
 
+    def to_html(self) -> str:
+        """The notebook view as an HTML fragment (heading, table, footer; labels escaped)."""
+        return self._repr_html_()
+
     def plot(self, **options):
         """A matplotlib ``Figure`` of the result: see :func:`surveylib.plotting.plot`."""
         from .plotting import plot
@@ -217,6 +221,7 @@ class CoefficientAccessors(StatisticAccessors, Printable):
 
     def _coefficient_table(self, level: float) -> pd.DataFrame:
         """term, estimate, se, t, p_value, ci_low, ci_high, df — one row a coefficient."""
+        from scipy import stats  # imported on first use: `import surveylib` stays quick
         se = self.se.to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             t = self.values / se

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
 from .._validation import check_level
 from ..errors import SurveyDesignError, SurveyWarning
@@ -22,6 +21,7 @@ CI_METHODS = ("logit", "xlogit", "wald", "mean", "asin", "beta", "wilson", "like
 
 def proportion_interval(method, est, v, cells):
     """Interval factory ``interval(level, dfs)`` of the shares ``est`` (R ``svyciprop``)."""
+    from scipy import stats  # imported on first use: `import surveylib` stays quick
     se = np.sqrt(np.clip(np.diag(v), 0, None))
     n_rows = cells.nobs  # rows of each cell's domain with a value (R nrow(design))
 
@@ -74,6 +74,7 @@ def _likelihood_interval(est, cells):
     fit, the Pearson dispersion (R ``svyvar``), and the design-based and model-based
     variances of the intercept (R ``svy.varcoef`` and ``summary.glm``'s ``cov.unscaled``).
     """
+    from scipy import stats  # imported on first use: `import surveylib` stays quick
     k = cells.k
     w = cells.w
     W, S1, n, nmiss = (np.zeros(k) for _ in range(4))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
 from .._validation import check_level, check_option
 from ..errors import SurveyDesignError, SurveyWarning
@@ -129,6 +128,7 @@ def _share_interval(method, phat, se, lvl, dfs, n, ddf):
     on its logit (``xlogit``) or arcsine square root (``asin``), or a beta interval with
     effective sample size ``phat (1 - phat) / se^2`` scaled by ``(t_{n-1} / t_df)^2``
     (``beta``, with ``n`` rows and ``ddf`` the design df of the domain)."""
+    from scipy import stats  # imported on first use: `import surveylib` stays quick
     q = critical_value(lvl, dfs)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "xlogit":

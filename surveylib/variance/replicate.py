@@ -29,7 +29,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 from ..errors import ReplicateError, SurveyWarning
 
@@ -435,6 +434,7 @@ def column_products(vals: np.ndarray, cells: np.ndarray, k: int, columns: np.nda
     block; several cells a sparse (K x block) @ (block x R) product, so no n x K or n x R
     intermediate is formed.
     """
+    from scipy import sparse  # imported on first use: `import surveylib` stays quick
     n, r = columns.shape
     out = np.zeros((r, k))
     for a in range(0, n, _ROW_BLOCK):
