@@ -158,3 +158,27 @@ def test_fay_rho_that_contradicts_the_weights_is_refused():
         with pytest.raises(ReplicateError, match="rho=0.3") as info:
             ReplicateDesign(df, weights="w", rep_weights="fay*", type="Fay", rho=0.5)
     assert info.value.parameter == "rho"
+
+
+# ----- a Woodruff limit a rounding error past 1 -------------------------------------------------
+def test_woodruff_share_of_one_gives_the_extreme_value_in_by_and_subset_alike():
+    """Domain v's median sits on its largest value, so its CDF share is 1 with SE 0.  R 4.1.1:
+    ``svyby(~y, ~dom, d, svyquantile, quantiles=0.5, ci=TRUE)`` and
+    ``svyquantile(~y, subset(d, dom == "v"), 0.5, ci=TRUE)`` both give 16.616, SE 0 and the
+    interval (16.616, 16.616); domain u's interval runs off the data (NaN in R too)."""
+    df = pd.DataFrame({
+        "st": [1, 1, 1, 1, 1, 1, 1, 2, 2, 2], "psu": [1, 1, 1, 2, 2, 3, 3, 1, 1, 2],
+        "w": [4.774016284823779, 0.8925753143791856, 3.9661306528624736, 1.535222382751989,
+              4.415259893098173, 3.914883871452214, 0.8596553975443659, 1.0641976441466272,
+              1.1024447055235203, 4.952708817670829],
+        "y": [12.299, 12.304, 8.954, 14.723, 16.616, 7.082, 12.783, 12.266, 6.459, 5.458],
+        "dom": ["u", "v", "u", "v", "v", "u", "v", "u", "u", "u"]})
+    d = sl.SurveyDesign(df, strata="st", psu="psu", weights="w", nest=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        by = d.quantile("y", [0.5], by="dom").to_frame().set_index("dom")
+        sub = d.subset(df["dom"].eq("v")).quantile("y", [0.5]).to_frame()
+    for row in (by.loc["v"], sub.iloc[0]):
+        assert row["estimate"] == 16.616 and row["se"] == 0.0
+        assert row["ci_low"] == 16.616 and row["ci_high"] == 16.616
+    assert np.isnan(by.loc["u", "se"]) and np.isnan(by.loc["u", "ci_high"])

@@ -18,6 +18,8 @@ from ..results import Estimate, critical_value
 from ._cells import Cells, cell_domain_df, domains, footer, key_frame, numeric_columns
 from ._fuller import score_interval
 
+#: how far outside [0, 1] a Woodruff CDF limit may fall by rounding alone
+SHARE_TOL = 1e-12
 QRULES = ("math", "school", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
 REPLICATE_QRULES = ("math", "school", "hf1", "hf2")
 INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score", "quantile")
@@ -229,7 +231,9 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
             grid = np.zeros((D, P, 2))
             grid[d_i[sel], p_i[sel], 0] = p_low[sel]
             grid[d_i[sel], p_i[sel], 1] = p_up[sel]
-            inside = (grid >= 0) & (grid <= 1)
+            # a share of exactly 0 or 1 can come out a rounding error outside [0, 1] (its
+            # SE is 0 up to rounding): such ends are the extreme values, as in R
+            inside = (grid >= -SHARE_TOL) & (grid <= 1 + SHARE_TOL)
             qs = rule_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule)
             qs = np.where(inside.reshape(D, 2 * P), qs, np.nan).reshape(D, P, 2)
             low[sel] = qs[d_i[sel], p_i[sel], 0]
