@@ -618,3 +618,80 @@ def test_docs_examples_run(monkeypatch):
             exec(compile(block, "docs/weighting.md", "exec"), ns)  # noqa: S102
     assert ns["r"].adjustments[-1].converged
     assert math.isclose(ns["ds"].weights.sum(), 6194, rel_tol=1e-12)
+
+
+# ----- raking: converged means every margin is met -----------------------------------------
+def _diag_sample(pairs):
+    """One row per (sex, age) pair given: the cells absent from ``pairs`` are empty."""
+    df = pd.DataFrame(pairs, columns=["sex", "age"]).assign(w=1.0)
+    return sl.SurveyDesign(df, weights="w")
+
+
+# each case: sample cells, margins no weighting of those cells can meet, the margin that is off
+UNMEETABLE = [
+    # only (m, y) and (f, o) sampled: sex and age margins force different totals on one cell
+    ([("m", "y"), ("f", "o")], {"sex": {"m": 40, "f": 60}, "age": {"y": 50, "o": 50}}, "sex", 10),
+    # three cells; sex=m only with age=y, but the age=y margin is smaller than sex=m
+    ([("m", "y"), ("f", "y"), ("f", "o")],
+     {"sex": {"m": 70, "f": 30}, "age": {"y": 40, "o": 60}}, "sex", None),
+    # age=o only with sex=f, and the age margin puts more in o than the sex margin puts in f;
+    # the age margin is listed first, so the margin left off is age
+    ([("m", "y"), ("f", "y"), ("f", "o"), ("m", "y")],
+     {"sex": {"m": 60, "f": 40}, "age": {"y": 45, "o": 55}}, "sex|age", None),
+]
+# the same diagonal sample with margins it can meet: a two-way margin and one-way margins agreeing
+MEETABLE = ([("m", "y"), ("f", "o")],
+            {("sex", "age"): {("m", "y"): 30, ("f", "o"): 70}, "age": {"y": 30, "o": 70},
+             "sex": {"m": 30, "f": 70}})
+
+
+@pytest.mark.parametrize("pairs, margins, worst, off", UNMEETABLE)
+def test_rake_unmeetable_margins_do_not_converge(pairs, margins, worst, off):
+    d = _diag_sample(pairs)
+    with pytest.raises(ConvergenceError, match=f"cannot meet margin ({worst})") as info:
+        d.rake(margins)
+    if off is not None:
+        assert f"off by {off:g}" in str(info.value) or f"off by -{off:g}" in str(info.value)
+    with pytest.warns(ConvergenceWarning, match=f"margin ({worst})"):
+        r = d.rake(margins, on_fail="warn")
+    adj = r.adjustments[-1]
+    assert not adj.converged
+    assert adj.max_discrepancy > 1.0
+    assert adj.table["discrepancy"].abs().max() == pytest.approx(adj.max_discrepancy)
+
+
+def test_rake_meetable_margins_on_sparse_cells_still_converge():
+    # consistent margins on the same diagonal sample: met exactly, converged, no warning
+    d = _diag_sample(MEETABLE[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = d.rake(MEETABLE[1])
+    adj = r.adjustments[-1]
+    assert adj.converged and adj.max_discrepancy <= 1e-7 * 100
+    assert r.weights.tolist() == pytest.approx([30.0, 70.0])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), min_size=2, max_size=12),
+       st.lists(st.floats(1, 100), min_size=5, max_size=5))
+def test_rake_converged_iff_every_margin_met(pairs, sizes):
+    """Whatever the sample cells and margins, converged=True means every level is met within tol."""
+    d = _diag_sample(pairs)
+    sexes = sorted({s for s, _ in pairs})
+    ages = sorted({a for _, a in pairs})
+    total = 100.0
+    sx = np.array(sizes[: len(sexes)]) / sum(sizes[: len(sexes)]) * total
+    ag = np.array(sizes[2: 2 + len(ages)]) / sum(sizes[2: 2 + len(ages)]) * total
+    margins = {"sex": dict(zip(sexes, sx, strict=True)), "age": dict(zip(ages, ag, strict=True))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = d.rake(margins, on_fail="warn", max_iter=2000)
+    adj = r.adjustments[-1]
+    met = np.abs(adj.table["discrepancy"].to_numpy()).max() <= 1e-7 * total
+    if adj.converged:
+        assert met
+    assert adj.converged or not met or adj.iterations == 2000
+    for var, marg in margins.items():
+        got = r.data.assign(_w=r.weights.to_numpy()).groupby(var)["_w"].sum()
+        if adj.converged:
+            np.testing.assert_allclose(got[list(marg)].to_numpy(), list(marg.values()), rtol=1e-6)
