@@ -27,6 +27,13 @@ from ._population import _norm, code_rows, match_cells, population_table
 from .adjustments import PostStratification, Raking
 
 TOTAL_RTOL = 1e-6
+DISC_FLOOR = 1e-10  # margins are met within max(tol, this) x total: the floor of rounding
+
+
+def _max_discrepancy(T, levels, targets, n_lev) -> float:
+    """Largest absolute gap between the joint table's margins and their targets."""
+    return max(float(np.max(np.abs(np.bincount(lev, weights=T, minlength=L) - tg)))
+               for lev, tg, L in zip(levels, targets, n_lev, strict=True))
 
 
 def poststratify(design, by, population):
@@ -193,7 +200,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         variables by ``tol * sum(weights before)`` or more (R ``rake``'s criterion; R's
         ``control=list(epsilon=e)`` with ``e < 1`` is ``tol=e``; R's default ``epsilon=1`` is
         ``tol=1/sum(weights)``) *and* every margin level is met within
-        ``tol * max(population total, sum(weights before))``.  Margins that no weighting of the
+        ``max(tol, 1e-10) * max(population total, sum(weights before))`` (passes continue
+        while a margin is missed).  Margins that no weighting of the
         sample cells can meet (the iteration settles with a discrepancy) are not converged.
     max_iter : int
         Maximum passes (R's ``maxit``, default 10 there).
@@ -292,6 +300,7 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     ratios = [np.ones(K) for _ in tables]
     bounded = np.isfinite(lo) or np.isfinite(hi)
     it, stalled, change = 0, False, np.inf
+    disc_tol = max(tol, DISC_FLOOR) * max(float(total), s0)
     while it < max_iter:
         prev = T
         for j, (lev, tg, L) in enumerate(zip(levels, targets, n_lev, strict=True)):
@@ -305,8 +314,10 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
             ratios[j] = T / t0
         it += 1
         change = float(np.max(np.abs(T - prev)))
-        if change < eps:
-            stalled = True
+        stalled = change < eps
+        # converged means the iteration stopped moving *and* every margin is met within tol;
+        # a stalled table that misses a margin keeps iterating, and fails at max_iter
+        if stalled and _max_discrepancy(T, levels, targets, n_lev) <= disc_tol:
             break
     after = [np.bincount(lev, weights=T, minlength=L) for lev, L in zip(levels, n_lev, strict=True)]
     before = [np.bincount(lev, weights=t0, minlength=L) for lev, L in zip(levels, n_lev, strict=True)]
@@ -315,8 +326,6 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     max_disc = float(np.max(np.abs(disc[worst])))
     worst_level = tables[worst].label(int(np.argmax(np.abs(disc[worst]))))
     worst_disc = float(disc[worst][np.argmax(np.abs(disc[worst]))])
-    # converged means the iteration stopped moving *and* every margin is met within tol
-    disc_tol = tol * max(float(total), s0)
     converged = stalled and max_disc <= disc_tol
     rows = []
     for t, tg, b, a in zip(tables, targets, before, after, strict=True):
