@@ -280,3 +280,20 @@ def test_a_new_report_replaces_the_old_set_and_keeps_other_files(monkeypatch, tm
     assert (out / "figures" / "evil_fig.png").exists()
     assert (out / "notes.txt").read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_unwritable_parent_of_out_is_a_clear_error_before_any_run(monkeypatch, tmp_path):
+    import tempfile
+
+    from surveylib.errors import SurveyDesignError
+    from surveylib.report import runner
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    ran = []
+    monkeypatch.setattr(runner, "run_all", lambda study, **kw: ran.append(1) or ([], {}))
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(SurveyDesignError, match=r"cannot be written \(Permission denied\)"):
+        runner.run_replication(tmp_path / "rep", study=STUDY, progress=False)
+    assert not ran

@@ -67,7 +67,14 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 def staging_folder(out: Path) -> Path:
     """An empty folder beside ``out`` in which the new report is written before
     :func:`swap_in`."""
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    except OSError as exc:
+        raise SurveyDesignError(
+            f"--out {out}: the report is built in a folder beside it and swapped in, but "
+            f"{out.parent} cannot be written ({exc.strerror or exc}); give an --out folder "
+            "whose parent folder is writable.", parameter="--out", value=str(out),
+            hint="--out DIR") from None
     os.chmod(tmp, output_mode(0o777))
     return tmp
 
