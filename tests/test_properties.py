@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import surveylib as sl
@@ -142,29 +142,57 @@ def test_weight_scaling(engine, df, c):
         assert_same(base[name], got[name], rtol=1e-8, scale=1.0 if name in SCALE_FREE else c)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+# a sample where domain v's median sits on its largest value (57% of the domain's weight): the
+# Woodruff interval's upper CDF limit passes the domain's last value (found by the domain
+# property below, seed 139 of its generator)
+SKEWED_DOMAIN = pd.DataFrame({
+    "st": [1, 1, 1, 1, 1, 1, 1, 2, 2, 2], "psu": [1, 1, 1, 2, 2, 3, 3, 1, 1, 2],
+    "w": [4.774016284823779, 0.8925753143791856, 3.9661306528624736, 1.535222382751989,
+          4.415259893098173, 3.914883871452214, 0.8596553975443659, 1.0641976441466272,
+          1.1024447055235203, 4.952708817670829],
+    "y": [12.299, 12.304, 8.954, 14.723, 16.616, 7.082, 12.783, 12.266, 6.459, 5.458],
+    "x": [2.03, 2.78, 2.53, 1.06, 2.91, 1.18, 2.37, 1.66, 2.34, 1.03],
+    "g": ["a", "b", "c", "a", "a", "c", "b", "a", "a", "a"],
+    "dom": ["u", "v", "u", "v", "v", "u", "v", "u", "u", "u"]})
+QUANTILE_DOMAIN_DEFECT = pytest.mark.xfail(strict=True, reason=(
+    "estimators (Taylor quantile, by=): when the Woodruff interval's CDF limit p + z*se falls "
+    "beyond a domain's largest value, quantile(by=) returns ci_high NaN and SE NaN, while the "
+    "same domain as d.subset(mask).quantile gives ci_high = the largest value and SE 0 "
+    "(SKEWED_DOMAIN, domain v, p=0.5: by= SE NaN, subset SE 0; domain u: by= CI and SE NaN). "
+    "The replicate engine agrees with the subset."))
+
+
+@pytest.mark.parametrize("engine, name", [
+    pytest.param(e, n, marks=QUANTILE_DOMAIN_DEFECT if (e, n) == ("taylor", "quantile") else ())
+    for e in ENGINES for n in ESTIMATORS])
 @SETTINGS
 @given(samples())
-def test_domain_estimate_equals_subset_estimate(engine, df):
+@example(SKEWED_DOMAIN)
+def test_domain_estimate_equals_subset_estimate(engine, name, df):
     d = design(df, engine)
-    by = run_all(d, by="dom")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by = ESTIMATORS[name](d, by="dom")
     for dom in ("u", "v"):
-        sub = run_all(d.subset(df["dom"].eq(dom)))
-        for name in ESTIMATORS:
-            f = by[name].to_frame()
-            rows = f[f["dom"] == dom]
-            e, s = numbers(sub[name])
-            if name == "proportion":
-                # by= lists every level of the whole sample (share 0, SE 0 where the domain has
-                # none); the subset lists the levels it has
-                levels = sub[name].to_frame()["level"].tolist()
-                absent = rows[~rows["level"].isin(levels)]
-                assert (absent["estimate"] == 0).all() and (absent["se"] == 0).all()
-                rows = rows.set_index("level").loc[levels]
-            np.testing.assert_allclose(rows["estimate"].to_numpy(dtype=float), e, rtol=RTOL,
-                                       atol=1e-12 * max(1.0, np.abs(e).max()))
-            np.testing.assert_allclose(rows["se"].to_numpy(dtype=float), s, rtol=RTOL,
-                                       atol=1e-10 * max(1.0, np.abs(s).max()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sub = ESTIMATORS[name](d.subset(df["dom"].eq(dom)))
+        f = by.to_frame()
+        rows = f[f["dom"] == dom]
+        e, s = numbers(sub)
+        if name == "proportion":
+            # by= lists every level of the whole sample (share 0, SE 0 where the domain has
+            # none); the subset lists the levels it has
+            levels = sub.to_frame()["level"].tolist()
+            absent = rows[~rows["level"].isin(levels)]
+            assert (absent["estimate"] == 0).all() and (absent["se"] == 0).all()
+            rows = rows.set_index("level").loc[levels]
+        np.testing.assert_allclose(rows["estimate"].to_numpy(dtype=float), e, rtol=RTOL,
+                                   atol=1e-12 * max(1.0, np.abs(e).max()),
+                                   err_msg=f"{name} estimate, domain {dom}")
+        np.testing.assert_allclose(rows["se"].to_numpy(dtype=float), s, rtol=RTOL,
+                                   atol=1e-10 * max(1.0, np.nanmax(np.abs(s), initial=0)),
+                                   err_msg=f"{name} SE, domain {dom}")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
