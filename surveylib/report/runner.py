@@ -1,6 +1,8 @@
 """Run a study's exhibit scripts and write the report (``surveylib replicate``).
 
-Outputs in ``out_dir`` (all written atomically, byte-identical run to run):
+Outputs in ``out_dir`` (byte-identical run to run, mode 0o644 less the umask; the set is
+built in a folder beside ``out_dir`` and swapped in at the end, so a failed run leaves the
+previous report whole):
 
 * ``report.md`` - Markdown report with the figures linked from ``figures/``;
 * ``index.html`` - self-contained page (inline CSS, figures as base64 PNG);
