@@ -74,6 +74,14 @@ def _resolve(codebook: Codebook | int | str | os.PathLike[str]) -> Codebook:
     return load_codebook(codebook)
 
 
+def output_mode(mode: int = 0o644) -> int:
+    """``mode`` less the process umask: the permissions of a file (0o644) or folder (0o755)
+    surveylib writes, as ``open`` and ``mkdir`` would give them (``mkstemp`` gives 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
 def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> Path:
     """Run ``writer(tmp_path)`` on a temporary file beside ``path``, then move it into place.
 
@@ -89,7 +97,7 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) ->
     os.close(fd)
     try:
         writer(tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, output_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -415,3 +415,72 @@ def test_compare_with_a_normal_reference(case):
     close(f["ci_low"], case["ci_low"])
     close(f["ci_high"], case["ci_high"])
     assert np.isinf(r.df) and "normal" in r.inference
+
+
+# ----- waves of replicate-weight designs: stacked block-diagonally, never dropped ------------
+def _wave_frame(seed, n):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"st": np.repeat([1, 2], n // 2), "psu": np.arange(n) // 2,
+                         "w": rng.uniform(1, 3, n), "y": rng.normal(size=n) + seed,
+                         "g": rng.choice(["a", "b", "c"], n)})
+
+
+def _wave_pairs():
+    da = sl.SurveyDesign(_wave_frame(1, 20), strata="st", psu="psu", weights="w")
+    db = sl.SurveyDesign(_wave_frame(2, 28), strata="st", psu="psu", weights="w")
+    dc = sl.SurveyDesign(_wave_frame(3, 24), psu="psu", weights="w")  # unstratified: JK1
+    return [(da.to_replicates("jkn", mse=True), db.to_replicates("jkn", mse=True)),
+            (dc.to_replicates("jk1", mse=True), db.to_replicates("jkn", mse=True)),
+            (da.to_replicates("bootstrap", replicates=30, seed=1, mse=True),
+             db.to_replicates("bootstrap", replicates=45, seed=2, mse=True))]
+
+
+@pytest.mark.parametrize("pair", range(3))
+def test_stacked_replicate_waves_keep_each_waves_variance(pair):
+    ra, rb = _wave_pairs()[pair]
+    s = sl.stack_waves(ra, rb)
+    assert s.engine.kind == "replicate"
+    assert s.n_replicates == ra.n_replicates + rb.n_replicates
+    for stat in ("mean", "total"):
+        got = getattr(s, stat)("y", by="wave").to_frame().set_index("wave")
+        for label, d in (("a", ra), ("b", rb)):
+            own = getattr(d, stat)("y")
+            assert got.loc[label, "estimate"] == pytest.approx(own.estimate.iloc[0], rel=1e-12)
+            assert got.loc[label, "se"] == pytest.approx(own.se.iloc[0], rel=1e-10)
+    # the contrast of independent waves has variance V_a + V_b
+    c = sl.compare(ra, rb, "y", stat="mean").to_frame()
+    va, vb = ra.mean("y").se.iloc[0] ** 2, rb.mean("y").se.iloc[0] ** 2
+    assert c["se"].iloc[0] == pytest.approx(np.sqrt(va + vb), rel=1e-10)
+    assert c["difference"].iloc[0] == pytest.approx(
+        rb.mean("y").estimate.iloc[0] - ra.mean("y").estimate.iloc[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("pair", range(3))
+def test_compare_distribution_of_replicate_waves_uses_both_waves_replicates(pair):
+    ra, rb = _wave_pairs()[pair]
+    res = sl.compare_distribution(ra, rb, "g")
+    # Rao-Scott F: denominator df = numerator df x design df, the stacked design's df being
+    # the sum of the waves' (R svychisq's ddf = ndf * degf)
+    assert res.df_denom / res.df_num == pytest.approx(ra.degf() + rb.degf(), rel=1e-12)
+    # the shares' SEs behind the test are each wave's own replicate SEs
+    s = sl.stack_waves(ra, rb)
+    got = s.proportion("g", by="wave").to_frame().set_index(["wave", "level"])["se"]
+    for label, d in (("a", ra), ("b", rb)):
+        own = d.proportion("g").to_frame().set_index("level")["se"]
+        np.testing.assert_allclose(got.loc[label].loc[own.index], own, rtol=1e-10)
+
+
+def test_stacked_replicate_subsets_and_errors():
+    ra, rb = _wave_pairs()[0]
+    sa = ra.subset(ra.data["g"].eq("a").to_numpy())
+    s = sl.stack_waves(sa, rb)
+    got = s.mean("y", by="wave").to_frame().set_index("wave")
+    assert got.loc["a", "se"] == pytest.approx(sa.mean("y").se.iloc[0], rel=1e-10)
+    taylor = sl.SurveyDesign(_wave_frame(3, 20), strata="st", psu="psu", weights="w")
+    with pytest.raises(sl.SurveyDesignError, match="one replicate-weight design and one Taylor"):
+        sl.stack_waves(ra, taylor)
+    with pytest.raises(sl.SurveyDesignError, match="to_replicates"):
+        sl.compare_distribution(taylor, rb, "g")
+    plain = taylor.to_replicates("jkn")  # mse=False: the stacked design centres at the estimate
+    with pytest.warns(sl.SurveyWarning, match="mse=True"):
+        sl.stack_waves(plain, rb)

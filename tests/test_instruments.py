@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import surveylib as sl
 import surveylib.instruments as instruments
 from surveylib.errors import CodebookError, SurveyDesignError
 from surveylib.instruments import (
@@ -713,3 +714,37 @@ def test_package_keeps_the_public_names():
     for name in instruments.__all__:
         assert getattr(instruments, name) is not None, name
     assert instruments.Codebook.__module__ == "surveylib.instruments.codebook"
+
+
+# ----- unreadable codebook files give a CodebookError naming the path --------------------------
+_GOOD_YAML = "variables:\n  q1:\n    label: Trust\n"
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda p: p.mkdir(), "is a folder, not a file"),
+    (lambda p: p.write_bytes(b"variables:\n  q1:\n    label: Caf\xe9\n"), "not UTF-8 text"),
+    (lambda p: p.write_bytes("variables:\n  q1:\n    label: Trust\n".encode("utf-16")),
+     "not UTF-8 text"),
+    (lambda p: p.write_text("variables:\n  q1:\n    label: A\n  q1:\n    label: B\n"),
+     r"key 'q1' is given twice.*line 2, again on line 4"),
+    (lambda p: p.write_text("variables:\n  q1:\n    label: A\n    label: B\n"),
+     r"key 'label' is given twice"),
+    (lambda p: p.write_text("variables:\n  q1:\n    values: {1: yes, 2: no, 1: maybe}\n"),
+     r"key 1 is given twice"),
+])
+def test_unreadable_codebook_is_a_codebook_error_naming_the_path(tmp_path, make, match):
+    from surveylib.errors import CodebookError
+    path = tmp_path / "codebook.yaml"
+    make(path)
+    with pytest.raises(CodebookError, match=match) as info:
+        sl.load_codebook(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("reader, name", [("read_spss", "nope.sav"), ("read_stata", "nope.dta")])
+def test_reading_a_missing_data_file_is_a_codebook_error(tmp_path, reader, name):
+    from surveylib.errors import CodebookError
+    path = tmp_path / name
+    with pytest.raises(CodebookError, match="does not exist") as info:
+        getattr(sl, reader)(path)
+    assert str(path) in str(info.value)

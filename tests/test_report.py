@@ -191,3 +191,109 @@ def test_headline_says_what_fails():
     assert lines[1] == "Claims in words: 1 of 2 supported; not supported: T4."
     assert headline(audit.iloc[:1])[0] == "ok"
     assert headline(pd.DataFrame({"target_id": ["T9"], "status": ["fail"]}))[0] == "bad"
+
+
+# ------------------------------------------------------------- markdown escaping, file modes, swap
+@pytest.mark.parametrize("evil", [EVIL, "<img src=x onerror=alert(1)>", "a & <b>bold</b>"])
+def test_markdown_escapes_labels_as_html_does(evil):
+    res = _evil_result().__class__(
+        key="evil", title=f"Evil {evil}", source=evil, method=evil, audit=_evil_result().audit,
+        tables={evil: pd.DataFrame({evil: [evil]})}, figures=[], notes=[evil], gaps=[evil])
+    md = markdown_report([res], res.audit, [evil], [evil], {},
+                         info=ReportInfo(title=evil, banner=evil))
+    html = html_report([res], res.audit, [evil], [evil], {}, info=ReportInfo(title=evil, banner=evil))
+    from html import escape
+    raw_tag = evil[evil.index("<"):evil.index(">") + 1]
+    assert raw_tag not in md and raw_tag not in html
+    assert escape(evil, quote=False) in md
+    assert md.count(escape(evil, quote=False)) >= 8  # title, banner, source, method, table, ...
+
+
+def _fake_results():
+    a = _evil_result()
+    b = ExhibitResult(key="second", title="Second", source="s", method="m", audit=a.audit,
+                      tables={}, figures=[FigureSpec("second_fig", "t", ("x", "y"),
+                                                     (Series("s", (1.0, 2.0), (0.5, 1.5),
+                                                             (1.5, 2.5)),))])
+    return [a, b]
+
+
+def _run(monkeypatch, out, results):
+    from surveylib.report import runner
+    monkeypatch.setattr(runner, "run_all", lambda study, **kw: (results, {}))
+    return runner.run_replication(out, study=STUDY, progress=False)
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_report_files_have_output_mode_less_umask(monkeypatch, tmp_path, umask, mode):
+    import os
+    old = os.umask(umask)
+    try:
+        _run(monkeypatch, tmp_path / "rep", _fake_results())
+    finally:
+        os.umask(old)
+    files = [p for p in (tmp_path / "rep").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"report.md", "index.html", "audit.csv", "results.json",
+                                       "evil_fig.png", "second_fig.png"}
+    for p in files:
+        assert p.stat().st_mode & 0o777 == mode, p
+    assert (tmp_path / "rep").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+@pytest.mark.parametrize("where", ["figure", "html", "results"])
+def test_interrupted_report_leaves_the_old_one_intact(monkeypatch, tmp_path, where):
+    from surveylib.report import runner
+    out = tmp_path / "rep"
+    _run(monkeypatch, out, _fake_results()[:1])
+    (out / "notes.txt").write_text("the user's own file")
+    before = _snapshot(out)
+    real_render = runner.render
+
+    def failing_render(spec):
+        if spec.key == "second_fig":
+            raise RuntimeError("boom in the second exhibit's figure")
+        return real_render(spec)
+
+    if where == "figure":
+        monkeypatch.setattr(runner, "render", failing_render)
+    elif where == "html":
+        monkeypatch.setattr(runner, "html_report", lambda *a, **k: 1 / 0)
+    else:
+        monkeypatch.setattr(runner, "dumps", lambda *a, **k: 1 / 0)
+    with pytest.raises((RuntimeError, ZeroDivisionError)):
+        _run(monkeypatch, out, _fake_results())
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no staging folder left behind
+
+
+def test_a_new_report_replaces_the_old_set_and_keeps_other_files(monkeypatch, tmp_path):
+    out = tmp_path / "rep"
+    _run(monkeypatch, out, _fake_results())
+    (out / "notes.txt").write_text("mine")
+    _run(monkeypatch, out, _fake_results()[:1])
+    assert not (out / "figures" / "second_fig.png").exists()  # no stale file of the old run
+    assert (out / "figures" / "evil_fig.png").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_unwritable_parent_of_out_is_a_clear_error_before_any_run(monkeypatch, tmp_path):
+    import tempfile
+
+    from surveylib.errors import SurveyDesignError
+    from surveylib.report import runner
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    ran = []
+    monkeypatch.setattr(runner, "run_all", lambda study, **kw: ran.append(1) or ([], {}))
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(SurveyDesignError, match=r"cannot be written \(Permission denied\)"):
+        runner.run_replication(tmp_path / "rep", study=STUDY, progress=False)
+    assert not ran

@@ -227,11 +227,13 @@ def test_calibration_reproduces_totals(sample, calfun):
     d = sl.SurveyDesign(df, weights="w")
     ty = float((df["w"] * df["y"]).sum() / df["w"].sum() * total)
     totals = {"a": margins["a"], "b": margins["b"], "y": ty}
-    bounds = (0.05, 20.0) if calfun == "logit" else None
-    try:
-        c = d.calibrate(totals, calfun=calfun, bounds=bounds, tol=1e-10, max_iter=200)
-    except ConvergenceError:
-        return  # logit bounds can be infeasible for a random sample; errors are tested elsewhere
+    bounds = None
+    if calfun == "logit":
+        # bounds that a positive solution (the raking one) lies strictly inside, so the logit
+        # calibration has a solution; the margins are far above the sample's scale
+        g = d.calibrate(totals, calfun="raking", tol=1e-10, max_iter=200).weights / df["w"]
+        bounds = (min(g.min() / 2, 0.5), max(g.max() * 2, 2.0))
+    c = d.calibrate(totals, calfun=calfun, bounds=bounds, tol=1e-10, max_iter=200)
     w = c.weights.to_numpy()
     assert math.isclose((w * df["y"]).sum(), ty, rel_tol=1e-8, abs_tol=1e-8 * total)
     for var in ("a", "b"):
@@ -443,8 +445,11 @@ def test_calibration_errors():
 def test_negative_weights_warned():
     df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0], "w": 1.0})
     d = sl.SurveyDesign(df, weights="w")
+    # x total 6 is reachable by positive weights (mean 1.5 within [1, 10]), but GREG's
+    # linear g = 1 + l0 + l1 x gives the last row -0.2
     with pytest.warns(sl.SurveyWarning, match="non-positive"):
-        d.calibrate({"(Intercept)": 4, "x": 1.0})
+        c = d.calibrate({"(Intercept)": 4, "x": 6.0})
+    assert c.weights.tolist() == pytest.approx([1.6, 1.4, 1.2, -0.2])
 
 
 def test_rake_argument_errors():
@@ -618,3 +623,136 @@ def test_docs_examples_run(monkeypatch):
             exec(compile(block, "docs/weighting.md", "exec"), ns)  # noqa: S102
     assert ns["r"].adjustments[-1].converged
     assert math.isclose(ns["ds"].weights.sum(), 6194, rel_tol=1e-12)
+
+
+# ----- raking: converged means every margin is met -----------------------------------------
+def _diag_sample(pairs):
+    """One row per (sex, age) pair given: the cells absent from ``pairs`` are empty."""
+    df = pd.DataFrame(pairs, columns=["sex", "age"]).assign(w=1.0)
+    return sl.SurveyDesign(df, weights="w")
+
+
+# each case: sample cells, margins no weighting of those cells can meet, the margin that is off
+UNMEETABLE = [
+    # only (m, y) and (f, o) sampled: sex and age margins force different totals on one cell
+    ([("m", "y"), ("f", "o")], {"sex": {"m": 40, "f": 60}, "age": {"y": 50, "o": 50}}, "sex", 10),
+    # three cells; sex=m only with age=y, but the age=y margin is smaller than sex=m
+    ([("m", "y"), ("f", "y"), ("f", "o")],
+     {"sex": {"m": 70, "f": 30}, "age": {"y": 40, "o": 60}}, "sex", None),
+    # age=o only with sex=f, and the age margin puts more in o than the sex margin puts in f;
+    # the age margin is listed first, so the margin left off is age
+    ([("m", "y"), ("f", "y"), ("f", "o"), ("m", "y")],
+     {"sex": {"m": 60, "f": 40}, "age": {"y": 45, "o": 55}}, "sex|age", None),
+]
+# the same diagonal sample with margins it can meet: a two-way margin and one-way margins agreeing
+MEETABLE = ([("m", "y"), ("f", "o")],
+            {("sex", "age"): {("m", "y"): 30, ("f", "o"): 70}, "age": {"y": 30, "o": 70},
+             "sex": {"m": 30, "f": 70}})
+
+
+@pytest.mark.parametrize("pairs, margins, worst, off", UNMEETABLE)
+def test_rake_unmeetable_margins_do_not_converge(pairs, margins, worst, off):
+    d = _diag_sample(pairs)
+    with pytest.raises(ConvergenceError, match=f"cannot meet margin ({worst})") as info:
+        d.rake(margins)
+    if off is not None:
+        assert f"off by {off:g}" in str(info.value) or f"off by -{off:g}" in str(info.value)
+    with pytest.warns(ConvergenceWarning, match=f"margin ({worst})"):
+        r = d.rake(margins, on_fail="warn")
+    adj = r.adjustments[-1]
+    assert not adj.converged
+    assert adj.max_discrepancy > 1.0
+    assert adj.table["discrepancy"].abs().max() == pytest.approx(adj.max_discrepancy)
+
+
+def test_rake_meetable_margins_on_sparse_cells_still_converge():
+    # consistent margins on the same diagonal sample: met exactly, converged, no warning
+    d = _diag_sample(MEETABLE[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = d.rake(MEETABLE[1])
+    adj = r.adjustments[-1]
+    assert adj.converged and adj.max_discrepancy <= 1e-7 * 100
+    assert r.weights.tolist() == pytest.approx([30.0, 70.0])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), min_size=2, max_size=12),
+       st.lists(st.floats(1, 100), min_size=5, max_size=5))
+def test_rake_converged_iff_every_margin_met(pairs, sizes):
+    """Whatever the sample cells and margins, converged=True means every level is met within tol."""
+    d = _diag_sample(pairs)
+    sexes = sorted({s for s, _ in pairs})
+    ages = sorted({a for _, a in pairs})
+    total = 100.0
+    sx = np.array(sizes[: len(sexes)]) / sum(sizes[: len(sexes)]) * total
+    ag = np.array(sizes[2: 2 + len(ages)]) / sum(sizes[2: 2 + len(ages)]) * total
+    margins = {"sex": dict(zip(sexes, sx, strict=True)), "age": dict(zip(ages, ag, strict=True))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = d.rake(margins, on_fail="warn", max_iter=2000)
+    adj = r.adjustments[-1]
+    met = np.abs(adj.table["discrepancy"].to_numpy()).max() <= 1e-7 * total
+    if adj.converged:
+        assert met
+    assert adj.converged or not met or adj.iterations == 2000
+    for var, marg in margins.items():
+        got = r.data.assign(_w=r.weights.to_numpy()).groupby(var)["_w"].sum()
+        if adj.converged:
+            np.testing.assert_allclose(got[list(marg)].to_numpy(), list(marg.values()), atol=1e-7 * total)
+
+
+# ----- calibration: weights far below population scale; totals no positive weights reach -----
+def _small_weights_sample(seed, n=60):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"g": rng.choice(["a", "b", "c"], n), "h": rng.choice(["u", "v"], n),
+                       "w": rng.uniform(0.5, 2.0, n)})
+    df.loc[:5, "g"] = ["a", "b", "c", "a", "b", "c"]
+    df.loc[:5, "h"] = ["u", "v", "u", "v", "u", "v"]
+    return df
+
+
+@pytest.mark.parametrize("seed, scale", [(0, 1e3), (1, 1e5), (2, 1e7), (3, 50.0)])
+def test_unbounded_raking_calibration_from_tiny_weights_is_poststratification(seed, scale):
+    """One categorical margin: raking calibration has the closed form ``w N_c / sum_c w`` (R
+    ``grake`` rescales the weights by the mean population/sample ratio first and converges)."""
+    df = _small_weights_sample(seed)
+    d = sl.SurveyDesign(df, weights="w")
+    pop = {"a": 0.3 * scale * 60, "b": 0.5 * scale * 60, "c": 0.2 * scale * 60}
+    c = d.calibrate({"g": pop}, calfun="raking", tol=1e-13)
+    sums = df.groupby("g")["w"].sum()
+    expected = df["w"] * df["g"].map(pop) / df["g"].map(sums)
+    np.testing.assert_allclose(c.weights, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed, scale", [(4, 1e4), (5, 1e6)])
+def test_unbounded_raking_calibration_from_tiny_weights_equals_rake(seed, scale):
+    """Two margins: raking calibration equals iterative proportional fitting at convergence."""
+    df = _small_weights_sample(seed)
+    d = sl.SurveyDesign(df, weights="w")
+    n = scale * 60
+    margins = {"g": {"a": 0.3 * n, "b": 0.5 * n, "c": 0.2 * n}, "h": {"u": 0.45 * n, "v": 0.55 * n}}
+    c = d.calibrate(margins, calfun="raking", tol=1e-12)
+    r = d.rake(margins, tol=1e-9, max_iter=1000)
+    np.testing.assert_allclose(c.weights, r.weights, rtol=1e-8)
+
+
+@pytest.mark.parametrize("totals, match", [
+    ({"(Intercept)": -100.0, "x": 300.0}, r"'\(Intercept\)' is -100.*never negative"),
+    ({"(Intercept)": 100.0, "g": {"a": 150.0, "b": -50.0}}, r"level 'b' is .*-50"),
+    ({"(Intercept)": 100.0, "x": -5.0}, r"'x' is -5.*never negative"),
+    ({"(Intercept)": 100.0, "x": 5000.0}, r"mean of 50 .*outside the sample's range \[1, 10\]"),
+    ({"(Intercept)": 100.0, "neg": 10.0}, r"'neg' is 10.*never positive"),
+])
+@pytest.mark.parametrize("calfun", ["linear", "raking"])
+def test_totals_no_positive_weights_reach_are_errors(totals, match, calfun):
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0], "neg": [-1.0, -2.0, 0.0, -4.0],
+                       "g": ["a", "b", "a", "b"], "w": 1.0})
+    before = df.copy()
+    d = sl.SurveyDesign(df, weights="w")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an error, not a warning
+        with pytest.raises(WeightingError, match=match) as info:
+            d.calibrate(totals, calfun=calfun)
+    assert info.value.parameter == "totals"
+    pd.testing.assert_frame_equal(df, before)

@@ -48,7 +48,14 @@ def stack_waves(design_a, design_b, *, wave_col: str = "wave", labels=("a", "b")
     Notes
     -----
     With disjoint strata the Taylor covariance of any wave-a estimate with any wave-b
-    estimate is zero, so contrasts between waves have variance ``V_a + V_b``.  Weighting
+    estimate is zero, so contrasts between waves have variance ``V_a + V_b``.
+
+    Two replicate-weight designs are stacked as one block-diagonal replicate design (R's
+    approach for independent samples): wave a's replicate columns carry wave b's full-sample
+    weights and vice versa, each block keeps its wave's ``scale * rscales``, the replicates are
+    centred at the full-sample estimate (R ``mse=TRUE``; a :class:`SurveyWarning` says so when
+    a wave had ``mse=False``) and the df are the sum of the waves' df.  The replicate weights
+    are the ``_stack_rep<k>`` columns.  A replicate design with a Taylor design is an error.  Weighting
     records (raking, calibration) are not carried over: the stacked design treats the final
     weights as fixed, and a :class:`SurveyWarning` says so.
     """
@@ -60,6 +67,16 @@ def stack_waves(design_a, design_b, *, wave_col: str = "wave", labels=("a", "b")
         raise ColumnError(f"wave_col={wave_col!r} already exists in the data; choose another name.")
     if len(labels) != 2 or labels[0] == labels[1]:
         raise SurveyDesignError(f"labels={labels!r} must be two different values.")
+    kinds = (da.engine.kind, db.engine.kind)
+    if "replicate" in kinds:
+        if kinds != ("replicate", "replicate"):
+            raise SurveyDesignError(
+                "stack_waves got one replicate-weight design and one Taylor design "
+                f"(wave {labels[0]!r}: {kinds[0]}, wave {labels[1]!r}: {kinds[1]}); their "
+                "variances cannot be combined. Make both replicate designs (e.g. "
+                "sl.to_replicates(design, 'jkn')) or give both waves' Taylor designs.",
+                parameter="design_b", value=kinds, expected="designs of the same kind")
+        return _stack_replicates(da, db, wave_col, labels)
     problems = []
     if (da.strata_column is None) != (db.strata_column is None):
         problems.append("one design is stratified and the other is not")
@@ -114,6 +131,56 @@ def stack_waves(design_a, design_b, *, wave_col: str = "wave", labels=("a", "b")
             psu=[f"_stack_psu{k + 1}" for k in range(n_stage)] or None,
             weights="_stack_weight", fpc=fpc, nest=True, lonely_psu=da.lonely_psu,
         )
+    active = np.concatenate([da.active, db.active])
+    return out if active.all() else out.subset(active)
+
+
+REPLICATE_COLUMN = "_stack_rep"
+
+
+def _stack_replicates(da, db, wave_col, labels):
+    """Two independent replicate designs as one block-diagonal replicate design.
+
+    Wave a's replicates carry wave b's full-sample weights and vice versa (R's approach for
+    independent samples), each block with its wave's ``scale * rscales``; so any estimate of
+    one wave has that wave's replicate variance and a contrast between waves has
+    ``V_a + V_b``.  The replicates are centred at the full-sample estimate (R ``mse=TRUE``):
+    centring a block at the mean of *all* replicates would mix the waves.
+    """
+    from ..replicate import ReplicateDesign
+
+    if da.mse != db.mse or not da.mse:
+        warnings.warn(
+            "stack_waves centres the stacked replicates at the full-sample estimate (R "
+            f"mse=TRUE); wave {labels[0]!r} has mse={da.mse} and wave {labels[1]!r} "
+            f"mse={db.mse}, so a wave's variance in the stacked design can differ from its own "
+            "by the squared gap between its replicate mean and full-sample estimate. Build both "
+            "waves with mse=True to make them agree.", SurveyWarning, stacklevel=3)
+    ra = da.replicates.analysis_weights(da.base_weights)
+    rb = db.replicates.analysis_weights(db.base_weights)
+    na, nb, ka, kb = len(ra), len(rb), ra.shape[1], rb.shape[1]
+    reps = np.zeros((na + nb, ka + kb))
+    reps[:na, :ka] = ra
+    reps[na:, :ka] = db.base_weights[:, None]
+    reps[:na, ka:] = da.base_weights[:, None]
+    reps[na:, ka:] = rb
+    names = [f"{REPLICATE_COLUMN}{r + 1}" for r in range(ka + kb)]
+    clash = [c for c in [*names, "_stack_weight"] if c in da.data.columns or c in db.data.columns]
+    if clash:
+        raise ColumnError(f"columns {clash[:5]} are reserved by stack_waves; rename them first.")
+
+    def frame(d, label):
+        return d.data.reset_index(drop=True).assign(
+            **{wave_col: np.full(len(d.data), label, dtype=object), "_stack_weight": d.base_weights})
+
+    stacked = pd.concat([frame(da, labels[0]), frame(db, labels[1]),], ignore_index=True)
+    stacked = pd.concat([stacked, pd.DataFrame(reps, columns=names)], axis=1)
+    rscales = np.concatenate([da.scale * da.rscales, db.scale * db.rscales])
+    df = da.degf() + db.degf()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SurveyWarning)
+        out = ReplicateDesign(stacked, weights="_stack_weight", rep_weights=names, type="other",
+                              scale=1.0, rscales=rscales, mse=True, df=df)
     active = np.concatenate([da.active, db.active])
     return out if active.all() else out.subset(active)
 

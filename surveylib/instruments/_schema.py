@@ -460,6 +460,32 @@ def _check_sets(
             )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_unique_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: the base constructor reports it
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"key {key!r} is given twice in one mapping (first on line {first}, again on line "
+                f"{key_node.start_mark.line + 1}); a codebook keeps one entry per key, so remove "
+                "or merge the duplicate", key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _construct_unique_mapping)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -467,7 +493,18 @@ def _read_yaml(path: Path) -> Any:
         raise CodebookError(
             f"codebook file {path} does not exist; check the path or pass a wave year such as 2007"
         ) from None
+    except IsADirectoryError:
+        raise CodebookError(
+            f"codebook path {path} is a folder, not a file; give the path of the codebook's "
+            ".yaml file inside it") from None
+    except UnicodeDecodeError as exc:
+        raise CodebookError(
+            f"codebook file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"offset {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise CodebookError(f"cannot read codebook file {path} ({exc.strerror}); check the path "
+                            "and its permissions") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise CodebookError(f"{path} is not valid YAML ({exc}); fix the file") from None

@@ -131,11 +131,11 @@ def _md_table(df: pd.DataFrame, cols=None, labels=()) -> str:
     if df is None or len(df) == 0:
         return "_(none)_\n"
     d = df[[c for c in (cols or df.columns) if c in df.columns]]
-    head = "| " + " | ".join(header(str(c)) for c in d.columns) + " |"
+    head = "| " + " | ".join(_md(header(str(c))) for c in d.columns) + " |"
     sep = "|" + "|".join("---" for _ in d.columns) + "|"
     lines = [head, sep]
     for row in d.itertuples(index=False):
-        cells = [_cell(str(c), v, labels).replace("|", "\\|").replace("\n", " ")
+        cells = [_md(_cell(str(c), v, labels)).replace("|", "\\|").replace("\n", " ")
                  for c, v in zip(d.columns, row, strict=True)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -205,40 +205,48 @@ def _section_count(r) -> str:
     return "; ".join(parts)
 
 
+def _md(text) -> str:
+    """Text from data made inert in Markdown: ``&``, ``<`` and ``>`` escaped as in HTML, since
+    Markdown passes raw HTML through (a label ``<script>`` must not run in a viewer)."""
+    return escape(str(text), quote=False)
+
+
 def markdown_report(results, audit: pd.DataFrame, assumptions: list, gaps: list,
                     figure_files: dict, *, info: ReportInfo | None = None,
                     robustness: pd.DataFrame | None = None, not_checkable=()) -> str:
-    """``report.md``: banner, headline, every exhibit with tables, tests and figures."""
+    """``report.md``: banner, headline, every exhibit with tables, tests and figures.
+
+    Every string from data is escaped as in ``index.html`` (:func:`_md`)."""
     info = ReportInfo() if info is None else info
     lab = info.labels
     _, head = headline(audit, robustness)
-    lines = [f"# {info.title}", ""] + ([f"> **{info.banner}**", ""] if info.banner else [])
-    lines += [f"- {relabel(h, lab)}" for h in head] + [""]
-    lines += ["## Contents", ""] + [f"- [{r.title}](#{r.key})" for r in results]
+    lines = [f"# {_md(info.title)}", ""] + ([f"> **{_md(info.banner)}**", ""] if info.banner else [])
+    lines += [f"- {_md(relabel(h, lab))}" for h in head] + [""]
+    lines += ["## Contents", ""] + [f"- [{_md(r.title)}](#{_md(r.key)})" for r in results]
     lines += ["- [Robustness over reconstructions](#robustness)", ""]
     for r in results:
-        lines += [f"<a id=\"{r.key}\"></a>", f"## {r.title}", "", f"*Source:* {r.source}", "",
-                  f"*Method:* {relabel(r.method, lab)}", ""]
+        lines += [f"<a id=\"{escape(str(r.key))}\"></a>", f"## {_md(r.title)}", "",
+                  f"*Source:* {_md(r.source)}", "", f"*Method:* {_md(relabel(r.method, lab))}", ""]
         for f in r.figures:
             if f.key in figure_files:
-                lines += [f"![{f.title}]({figure_files[f.key]})", ""]
+                lines += [f"![{_md(f.title)}]({figure_files[f.key]})", ""]
         lines += [f"### Published vs reproduced ({_section_count(r)})", "",
                   _md_table(r.audit, AUDIT_SHOW, lab)]
         for name, table in sorted(r.tables.items()):
-            lines += [f"### {name}", "", _md_table(table, None, lab)]
+            lines += [f"### {_md(name)}", "", _md_table(table, None, lab)]
         lines += ["### Tests", "", _md_table(r.tests, TEST_SHOW, lab)]
         if r.notes:
-            lines += ["### Notes", ""] + [f"- {relabel(n, lab)}" for n in r.notes] + [""]
+            lines += ["### Notes", ""] + [f"- {_md(relabel(n, lab))}" for n in r.notes] + [""]
         if r.gaps:
-            lines += ["### Gaps", ""] + [f"- {g}" for g in r.gaps] + [""]
+            lines += ["### Gaps", ""] + [f"- {_md(g)}" for g in r.gaps] + [""]
     lines += ["<a id=\"robustness\"></a>", "## Robustness over reconstructions", ""]
     lines += ([_md_table(robustness, ROBUST_SHOW, lab)] if robustness is not None
               else ["_Not computed: run `surveylib replicate --draws K`._", ""])
-    lines += [f"## {info.assumptions_title}", ""]
-    lines += [f"- {a}" for a in assumptions] or ["_(none recorded)_"]
+    lines += [f"## {_md(info.assumptions_title)}", ""]
+    lines += [f"- {_md(a)}" for a in assumptions] or ["_(none recorded)_"]
     every = list(not_checkable) + list(gaps)
     lines += ["", "## Gaps: what cannot be checked", ""]
-    lines += ([f"- {g}" for g in every] or ["_(none)_"]) + [""]
+    lines += ([f"- {_md(g)}" for g in every] or ["_(none)_"]) + [""]
     return "\n".join(lines)
 
 

@@ -1,6 +1,8 @@
 """Run a study's exhibit scripts and write the report (``surveylib replicate``).
 
-Outputs in ``out_dir`` (all written atomically, byte-identical run to run):
+Outputs in ``out_dir`` (byte-identical run to run, mode 0o644 less the umask; the set is
+built in a folder beside ``out_dir`` and swapped in at the end, so a failed run leaves the
+previous report whole):
 
 * ``report.md`` - Markdown report with the figures linked from ``figures/``;
 * ``index.html`` - self-contained page (inline CSS, figures as base64 PNG);
@@ -26,6 +28,7 @@ not, and 2 when an analysis could not run.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -36,13 +39,18 @@ import pandas as pd
 
 from .. import study as study_paths
 from ..errors import StudyNotFoundError, SurveyDesignError
+from ..io import output_mode
 from . import AUDIT_COLUMNS, ReportInfo, dumps, frame_records
 from .figures import render
 from .html import html_report, markdown_report
 
+REPORT_FILES = ("report.md", "index.html", "figures", "audit.csv", "results.json",
+                "robustness.csv")
+
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a file through a temporary file in the same folder and ``os.replace``."""
+    """Write a file through a temporary file in the same folder and ``os.replace``; the file
+    gets mode 0o644 less the umask, as every output of surveylib."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -50,11 +58,44 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
+        os.chmod(tmp, output_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def staging_folder(out: Path) -> Path:
+    """An empty folder beside ``out`` in which the new report is written before
+    :func:`swap_in`."""
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    except OSError as exc:
+        raise SurveyDesignError(
+            f"--out {out}: the report is built in a folder beside it and swapped in, but "
+            f"{out.parent} cannot be written ({exc.strerror or exc}); give an --out folder "
+            "whose parent folder is writable.", parameter="--out", value=str(out),
+            hint="--out DIR") from None
+    os.chmod(tmp, output_mode(0o777))
+    return tmp
+
+
+def swap_in(staged: Path, out: Path) -> None:
+    """Replace ``out`` by the folder ``staged`` in two renames, so a reader sees the old report
+    or the new one, never a mix.  Entries of the old folder that are not report files (e.g. a
+    ``draws/`` folder the new run did not rebuild, or the user's own files) are moved into the
+    new one; the old report files are deleted."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        os.replace(out, old)
+    os.replace(staged, out)
+    if old is not None:
+        for entry in old.iterdir():
+            if entry.name not in REPORT_FILES and not (out / entry.name).exists():
+                os.replace(entry, out / entry.name)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def assumptions_from(prov: dict) -> list[str]:
@@ -247,6 +288,9 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
                     draws: int = 0, draws_seed=None, jobs=None) -> int:
     """Run the study's exhibits and write the report files to ``out_dir``.
 
+    The files are written to a folder beside ``out_dir`` and swapped in at the end
+    (:func:`swap_in`), so a run that fails part way leaves the previous report intact.
+
     Parameters
     ----------
     out_dir : path-like
@@ -271,8 +315,25 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
         The exit code: 0, 1 (a published figure outside tolerance) or 2 (an exhibit failed).
     """
     t0 = time.perf_counter()
-    out = writable_folder(out_dir)
+    final = writable_folder(out_dir)
     study = study if isinstance(study, Study) else Study(study)
+    out = staging_folder(final)
+    try:
+        code, summary = _write_report(study, out, progress=progress, exhibits=exhibits,
+                                      draws=draws, draws_seed=draws_seed, jobs=jobs)
+        swap_in(out, final)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    if progress:
+        print(f"[replicate] audit: {summary['pass']} pass, {summary['fail']} fail, "
+              f"{summary['conflict']} conflict; wrote {final} "
+              f"({time.perf_counter() - t0:.1f} s); exit code {code}", file=sys.stderr)
+    return code
+
+
+def _write_report(study, out: Path, *, progress, exhibits, draws, draws_seed, jobs):
+    """Run the exhibits and write every report file into the (staging) folder ``out``."""
     results, errors = run_all(study, progress=progress, exhibits=exhibits)
     assumptions = study.assumptions()
     robust = None
@@ -318,13 +379,7 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
                                                     info=study.info, **extra))
     write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs,
                                                  info=study.info, **extra))
-    n_fail = payload["summary"]["fail"]
-    code = exit_code(audit, errors)
-    if progress:
-        print(f"[replicate] audit: {payload['summary']['pass']} pass, {n_fail} fail, "
-              f"{payload['summary']['conflict']} conflict; wrote {out} "
-              f"({time.perf_counter() - t0:.1f} s); exit code {code}", file=sys.stderr)
-    return code
+    return exit_code(audit, errors), payload["summary"]
 
 
 # ------------------------------------------------------------------------ the command line

@@ -215,9 +215,12 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: 
     -----
     Matches R ``calibrate(design, ~x + factor(g), population, calfun=, bounds=)``: unbounded
     linear calibration in closed form (R ``regcalibrate``), the others by R's Newton iteration
-    (``grake``, with step halving).  Differences from R: bounds always apply to ``g`` relative to
-    the weights given (R rescales the weights first when every population total is over 20
-    times the sample's, and warns that bounds are then reinterpreted), and the derivative of the
+    (``grake``, with step halving).  As R (which does it beyond 20 times), when every
+    population count is above the sample's, Newton starts from the weights scaled by the mean of those ratios (so
+    raking from weights far below population scale converges).  Differences from R: bounds
+    always apply to ``g`` relative to the weights given (R's rescaling reinterprets them, with
+    a warning; here Newton starts from ``g = scale`` instead, when ``scale`` is within the
+    bounds); and the derivative of the
     bounded raking function is zero exactly outside ``(lower, upper)`` (R tests ``u`` against
     ``bounds - 1``); both give the same converged weights where R converges.  The variance
     residualises the scores on the calibration variables (R ``greg_calibration``, stage 0):
@@ -250,6 +253,7 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: 
     if zero.any():  # R drops columns absent from both the sample and the population
         X, pop, names = X[:, ~zero], pop[~zero], [c for c, z in zip(names, zero, strict=True) if not z]
         sample_total = sample_total[~zero]
+    _check_reachable(X[active], pop, names)
     whalf = np.sqrt(ww)
     A = X * whalf[:, None]
     q, r, piv = scipy.linalg.qr(A, mode="economic", pivoting=True)
@@ -273,7 +277,9 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: 
         misfit_rel = float(np.max(np.abs(pop - X.T @ (ww * g)) / (1 + np.abs(pop))))
         converged = True
     else:
-        g, iterations, misfit_rel, converged = _grake(X, ww, calfun, lo, hi, pop, tol, max_iter)
+        eta0 = _scaled_start(X, ww, calfun, lo, hi, pop)
+        g, iterations, misfit_rel, converged = _grake(X, ww, calfun, lo, hi, pop, tol, max_iter,
+                                                      eta0)
     g = np.where(active, g, 0.0)
     new = ww * g
     after = X.T @ new
@@ -300,10 +306,92 @@ def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: 
     return with_weights(design, new, active, adj)
 
 
-def _grake(X, ww, calfun, lo, hi, pop, tol, max_iter):
-    """R ``survey:::grake``: Newton iterations on the Lagrange multipliers, with step halving."""
+def _check_reachable(X, pop, names):
+    """Refuse totals that no positive weights can meet, where one column shows it.
+
+    A column that is never negative (the intercept, a level's dummy, a count) has a positive
+    total under positive weights, and a never-positive column a negative one; with an
+    intercept, a numeric column's total divided by ``N`` is a weighted mean of its values and
+    must lie within their range.
+    """
+    hint = ("check the sign and the units of the total (a population size or count is "
+            "positive, a mean times N lies within the variable's range)")
+    for j, name in enumerate(names):
+        col, total = X[:, j], pop[j]
+        if (col.min() >= 0 and total < 0) or (col.max() <= 0 and total > 0) or (
+                not col.any() and total != 0):
+            raise data_error(
+                WeightingError,
+                f"calibration total of {name!r} is {total:.8g}, but the column is "
+                f"{'never negative' if col.min() >= 0 else 'never positive'} in the sample, so "
+                "no positive weights can reach it", hint,
+                parameter="totals", value=float(total), expected=name)
+    if INTERCEPT in names:
+        n_pop = pop[names.index(INTERCEPT)]
+        for j, name in enumerate(names):
+            if name == INTERCEPT or name.endswith("]"):
+                continue
+            col = X[:, j]
+            mean = pop[j] / n_pop
+            lo, hi = col.min(), col.max()
+            slack = 1e-9 * max(abs(lo), abs(hi), 1.0)
+            if mean < lo - slack or mean > hi + slack:
+                raise data_error(
+                    WeightingError,
+                    f"calibration total of {name!r} is {pop[j]:.8g}, a mean of {mean:.6g} over "
+                    f"the population size {n_pop:.8g}, outside the sample's range [{lo:.6g}, "
+                    f"{hi:.6g}], so no positive weights can reach it", hint,
+                    parameter="totals", value=float(pop[j]), expected=(float(lo), float(hi)))
+
+
+RESCALE_THRESHOLD = 1.0  # R grake's SOMETHRESHOLD is 20; any start nearer the solution serves
+
+
+def _inverse_f(calfun, g, lo, hi):
+    """``u`` with ``1 + Fm1(u) = g`` (``lo < g < hi``)."""
+    if calfun == "linear":
+        return g - 1.0
+    if calfun == "raking":
+        return np.log(g)
+    a = (hi - lo) / ((hi - 1.0) * (1.0 - lo))
+    return np.log((hi - 1.0) * (g - lo) / ((1.0 - lo) * (hi - g))) / a
+
+
+def _scaled_start(X, ww, calfun, lo, hi, pop):
+    """Multipliers from which Newton starts: ``g = scale`` on every row, or zero.
+
+    As R ``grake``, when every population count is over the sample's (R: over 20 times),
+    Newton starts from the weights scaled by the mean of those ratios, ``scale`` (R looks at
+    every column; here at the never-negative ones, as a numeric total near zero says nothing of
+    scale).  Here the multipliers that make ``g = scale`` on every row are used instead (when
+    the model spans a constant and ``scale`` lies within the bounds), which for unbounded
+    raking is R's rescaling exactly and keeps bounds relative to the weights given.
+    """
+    eta0 = np.zeros(X.shape[1])
     sample_total = X.T @ ww
-    eta = np.zeros(X.shape[1])
+    counts = (X.min(axis=0) >= 0) & (sample_total > 0)  # intercept, dummies, counts
+    scales = pop[counts] / sample_total[counts]
+    if counts.any() and scales.min() > RESCALE_THRESHOLD:
+        scale = float(scales.mean())
+        if lo < scale < hi:
+            u0 = _inverse_f(calfun, scale, lo, hi)
+            sol = np.linalg.lstsq(X, np.full(X.shape[0], u0), rcond=None)[0]
+            if np.allclose(X @ sol, u0, rtol=1e-10, atol=1e-12):
+                eta0 = sol
+    return eta0
+
+
+def _grake(X, ww, calfun, lo, hi, pop, tol, max_iter, eta=None):
+    """R ``survey:::grake``: Newton iterations on the Lagrange multipliers, with step halving,
+    from the multipliers ``eta`` (zero: ``g = 1``)."""
+    sample_total = X.T @ ww
+    if eta is None:
+        eta = np.zeros(X.shape[1])
+    return _newton(X, ww, sample_total, calfun, lo, hi, pop, tol, max_iter, eta)
+
+
+def _newton(X, ww, sample_total, calfun, lo, hi, pop, tol, max_iter, eta):
+    """The Newton loop of R ``grake`` from the multipliers ``eta``."""
     u = X @ eta
     g = 1.0 + _fm1(calfun, u, lo, hi)
     deriv = _df(calfun, u, lo, hi)

@@ -27,6 +27,13 @@ from ._population import _norm, code_rows, match_cells, population_table
 from .adjustments import PostStratification, Raking
 
 TOTAL_RTOL = 1e-6
+DISC_FLOOR = 1e-10  # margins are met within max(tol, this) x total: the floor of rounding
+
+
+def _max_discrepancy(T, levels, targets, n_lev) -> float:
+    """Largest absolute gap between the joint table's margins and their targets."""
+    return max(float(np.max(np.abs(np.bincount(lev, weights=T, minlength=L) - tg)))
+               for lev, tg, L in zip(levels, targets, n_lev, strict=True))
 
 
 def poststratify(design, by, population):
@@ -192,7 +199,10 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         Convergence: a pass over all margins changes no cell of the joint table of all margin
         variables by ``tol * sum(weights before)`` or more (R ``rake``'s criterion; R's
         ``control=list(epsilon=e)`` with ``e < 1`` is ``tol=e``; R's default ``epsilon=1`` is
-        ``tol=1/sum(weights)``).
+        ``tol=1/sum(weights)``) *and* every margin level is met within
+        ``max(tol, 1e-10) * max(population total, sum(weights before))`` (passes continue
+        while a margin is missed).  Margins that no weighting of the
+        sample cells can meet (the iteration settles with a discrepancy) are not converged.
     max_iter : int
         Maximum passes (R's ``maxit``, default 10 there).
     bounds : (float, float), optional
@@ -201,7 +211,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         :class:`ConvergenceError`.
     on_fail : {"error", "warn"}
         Non-convergence raises :class:`ConvergenceError`, or warns with
-        :class:`ConvergenceWarning` and returns the design (its record says not converged).
+        :class:`ConvergenceWarning` and returns the design (its record says not converged);
+        the message names the worst margin, its level and its discrepancy.
 
     Returns
     -------
@@ -288,7 +299,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     T = t0.copy()
     ratios = [np.ones(K) for _ in tables]
     bounded = np.isfinite(lo) or np.isfinite(hi)
-    it, converged, change = 0, False, np.inf
+    it, stalled, change = 0, False, np.inf
+    disc_tol = max(tol, DISC_FLOOR) * max(float(total), s0)
     while it < max_iter:
         prev = T
         for j, (lev, tg, L) in enumerate(zip(levels, targets, n_lev, strict=True)):
@@ -302,8 +314,10 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
             ratios[j] = T / t0
         it += 1
         change = float(np.max(np.abs(T - prev)))
-        if change < eps:
-            converged = True
+        stalled = change < eps
+        # converged means the iteration stopped moving *and* every margin is met within tol;
+        # a stalled table that misses a margin keeps iterating, and fails at max_iter
+        if stalled and _max_discrepancy(T, levels, targets, n_lev) <= disc_tol:
             break
     after = [np.bincount(lev, weights=T, minlength=L) for lev, L in zip(levels, n_lev, strict=True)]
     before = [np.bincount(lev, weights=t0, minlength=L) for lev, L in zip(levels, n_lev, strict=True)]
@@ -311,17 +325,23 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     worst = int(np.argmax([np.max(np.abs(d)) for d in disc]))
     max_disc = float(np.max(np.abs(disc[worst])))
     worst_level = tables[worst].label(int(np.argmax(np.abs(disc[worst]))))
+    worst_disc = float(disc[worst][np.argmax(np.abs(disc[worst]))])
+    converged = stalled and max_disc <= disc_tol
     rows = []
     for t, tg, b, a in zip(tables, targets, before, after, strict=True):
         for i in range(len(tg)):
             rows.append((margin_name(t.variables), t.label(i).strip("'"), tg[i], b[i], a[i], a[i] - tg[i]))
     tab = pd.DataFrame(rows, columns=["margin", "level", "target", "before", "after", "discrepancy"])
-    if converged and bounded and max_disc > 1000 * eps:
-        converged = False
+    if stalled and not converged and bounded:
         msg = (f"raking with bounds ({lo:g}, {hi:g}) cannot meet {tables[worst].what}: level "
-               f"{worst_level} is off by {disc[worst][np.argmax(np.abs(disc[worst]))]:.6g} after "
-               f"{it} passes with every weight ratio at a bound; widen the bounds or collapse "
-               "sparse cells")
+               f"{worst_level} is off by {worst_disc:.6g} after {it} passes with every weight "
+               "ratio at a bound; widen the bounds or collapse sparse cells")
+    elif stalled and not converged:
+        msg = (f"raking stopped changing after {it} passes but cannot meet {tables[worst].what}: "
+               f"level {worst_level} is off by {worst_disc:.6g} (tolerance {disc_tol:.3g} = tol x "
+               "total), so no weighting of these cells meets all margins at once. Check that "
+               "the margins come from one population and that no margin needs a cell the sample "
+               "lacks (an empty combination of the margin variables); collapse such levels")
     elif not converged:
         msg = (f"raking did not converge in {it} passes: the joint table still changed by "
                f"{change:.3g} in the last pass (tolerance {eps:.3g} = tol x weight total); the "
