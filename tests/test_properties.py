@@ -154,17 +154,9 @@ SKEWED_DOMAIN = pd.DataFrame({
     "x": [2.03, 2.78, 2.53, 1.06, 2.91, 1.18, 2.37, 1.66, 2.34, 1.03],
     "g": ["a", "b", "c", "a", "a", "c", "b", "a", "a", "a"],
     "dom": ["u", "v", "u", "v", "v", "u", "v", "u", "u", "u"]})
-QUANTILE_DOMAIN_DEFECT = pytest.mark.xfail(strict=True, reason=(
-    "estimators (Taylor quantile, by=): when the Woodruff interval's CDF limit p + z*se falls "
-    "beyond a domain's largest value, quantile(by=) returns ci_high NaN and SE NaN, while the "
-    "same domain as d.subset(mask).quantile gives ci_high = the largest value and SE 0 "
-    "(SKEWED_DOMAIN, domain v, p=0.5: by= SE NaN, subset SE 0; domain u: by= CI and SE NaN). "
-    "The replicate engine agrees with the subset."))
 
 
-@pytest.mark.parametrize("engine, name", [
-    pytest.param(e, n, marks=QUANTILE_DOMAIN_DEFECT if (e, n) == ("taylor", "quantile") else ())
-    for e in ENGINES for n in ESTIMATORS])
+@pytest.mark.parametrize("engine, name", [(e, n) for e in ENGINES for n in ESTIMATORS])
 @SETTINGS
 @given(samples())
 @example(SKEWED_DOMAIN)
