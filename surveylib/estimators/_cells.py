@@ -164,8 +164,9 @@ class Cells:
     design's rows are then memoised on the design under it).
     """
 
-    def __init__(self, design, g: np.ndarray, n_domains: int, by_key=None):
+    def __init__(self, design, g: np.ndarray, n_domains: int, by_key=None, domain_keys=None):
         self.design = design
+        self.domain_keys = domain_keys  # the by= values of each domain, for messages
         self.by_key = by_key
         self.w = design.estimation_weights
         self.g = g
@@ -280,6 +281,9 @@ class Cells:
         """A cell in words: its variable, level and domain."""
         d, variable, level = self.keys[c]
         text = f"variable {variable!r}" + ("" if level is None else f", level {level!r}")
+        if self.D > 1 and self.domain_keys is not None and len(self.domain_keys.columns):
+            row = self.domain_keys.iloc[d]
+            return text + ", domain " + ", ".join(f"{k}={v!r}" for k, v in row.items())
         return text + (f", domain {d}" if self.D > 1 else "")
 
     def _from_sums(self, engine, kind: str, deff, transform=None):

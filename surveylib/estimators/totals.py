@@ -67,7 +67,7 @@ def mean(design, variables, *, by=None, na_rm: bool = False, deff=True) -> Estim
     """
     check_deff(deff)
     g, dkeys, by_cols = domains(design, by)
-    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
+    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
     columns = numeric_columns(design, variables, na_rm)
     for var, (y, ok) in columns.items():
         cells.add(ok, y, None, var)
@@ -89,7 +89,7 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True,
     """
     check_deff(deff)
     g, dkeys, by_cols = domains(design, by)
-    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
+    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
     check_na_rm(na_rm)
     variables = check_variables(variables)
     data = design.data
@@ -123,7 +123,7 @@ def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=
             f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}."
         )
     g, dkeys, by_cols = domains(design, by)
-    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
+    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
     for a, b in zip(nums, dens, strict=True):
         check_columns(design.data, [a, b], role="analysis")
         y, oky = variable_values(design, a, na_rm=na_rm)
@@ -188,7 +188,7 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
     check_deff(deff)
     check_option(ci_method, CI_METHODS, name="ci_method")
     g, dkeys, by_cols = domains(design, by)
-    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols))
+    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
     for var in check_variables(variables):
         check_columns(design.data, [var], role="analysis")
         codes, levels, ok = _levels(design, var, na_rm, drop_empty)
