@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SurveyDesignError
-from .results import Printable, StatisticAccessors, format_df
+from .results import Printable, StatisticAccessors, format_df, labelled_frame
 
 MI_FRAME_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "missinfo"]
 
@@ -62,13 +62,7 @@ class MIResult(StatisticAccessors, Printable):
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """One row per estimate: labels, estimate, se, interval at ``level``, df, missinfo."""
-        ci = self.ci(level)
-        out = self.labels.to_frame(index=False)
-        out["estimate"] = self.values
-        out["se"] = self.se.to_numpy()
-        out["ci_low"] = ci["ci_low"].to_numpy()
-        out["ci_high"] = ci["ci_high"].to_numpy()
-        out["df"] = np.broadcast_to(np.asarray(self.dfs, dtype=float), (len(self.values),))
+        out = labelled_frame(self, level)
         out["missinfo"] = self.missinfo
         return out
 

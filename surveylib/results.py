@@ -79,6 +79,19 @@ def given_df(df) -> float:
     return value
 
 
+def labelled_frame(result, level: float) -> pd.DataFrame:
+    """The tidy frame of a result whose ``labels`` index its rows: the label columns, then
+    ``estimate``, ``se``, ``ci_low``, ``ci_high`` (at ``level``) and ``df``."""
+    ci = result.ci(level)
+    out = result.labels.to_frame(index=False)
+    out["estimate"] = result.values
+    out["se"] = result.se.to_numpy()
+    out["ci_low"] = ci["ci_low"].to_numpy()
+    out["ci_high"] = ci["ci_high"].to_numpy()
+    out["df"] = np.broadcast_to(np.asarray(result.dfs, dtype=float), (len(result.values),))
+    return out
+
+
 def format_df(x) -> str:
     """Degrees of freedom for display: an integer where whole, else 4 significant digits."""
     x = float(x)

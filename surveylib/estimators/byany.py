@@ -18,7 +18,7 @@ from scipy.linalg import block_diag
 
 from .._validation import as_list
 from ..errors import SurveyDesignError
-from ..results import Printable, StatisticAccessors
+from ..results import Printable, StatisticAccessors, labelled_frame
 from ._cells import domains
 
 BY_FRAME_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df"]
@@ -60,14 +60,7 @@ class DomainResults(StatisticAccessors, Printable):
         return self.labels
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        ci = self.ci(level)
-        out = self.labels.to_frame(index=False)
-        out["estimate"] = self.values
-        out["se"] = self.se.to_numpy()
-        out["ci_low"] = ci["ci_low"].to_numpy()
-        out["ci_high"] = ci["ci_high"].to_numpy()
-        out["df"] = self.dfs
-        return out
+        return labelled_frame(self, level)
 
     def _title(self) -> str:
         return f"Estimates by {', '.join(self.by)}"
