@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 import surveylib as sl
+from surveylib.inference import adjust_pvalues
 from surveylib.report import AUDIT_COLUMNS, TEST_COLUMNS, ExhibitResult  # noqa: F401
 from surveylib.study import StudyPaths, locate
 
@@ -556,15 +557,8 @@ def claim_row(exhibit: str, test_id: str, claim: str, *, weighting="unweighted",
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm-adjusted p-values (statsmodels ``multipletests(method="holm")``); NaN stays NaN."""
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
-    return out
+    """Holm-adjusted p-values (R ``p.adjust(method="holm")``); NaN stays NaN."""
+    return adjust_pvalues(p_values, "holm")
 
 
 def tests_frame(rows) -> pd.DataFrame:

@@ -36,17 +36,18 @@ from scipy import stats
 
 from ._validation import check_level, check_option
 from .errors import SurveyDesignError
+from .inference.multiplicity import adjust_pvalues
 from .io import atomic_write
 from .results import Estimate
 
 __all__ = ["ADJUSTMENTS", "PublicationTable", "publication_table"]
 
-#: Multiplicity adjustments: name -> (statsmodels ``multipletests`` method, words for notes).
+#: Multiplicity adjustments: name -> (method of ``adjust_pvalues``, words for notes).
 ADJUSTMENTS = {
     "holm": ("holm", "Holm's step-down method"),
     "bonferroni": ("bonferroni", "the Bonferroni method"),
-    "bh": ("fdr_bh", "the Benjamini–Hochberg false discovery rate"),
-    "none": (None, "no adjustment for multiple comparisons"),
+    "bh": ("bh", "the Benjamini–Hochberg false discovery rate"),
+    "none": ("none", "no adjustment for multiple comparisons"),
 }
 N_ROW = "Unweighted n"
 VALUE_COLUMNS = ["variable", "level", "column", "estimate", "se", "ci_low", "ci_high", "df",
@@ -300,10 +301,7 @@ def publication_table(
     cells["p_adjusted"] = np.nan
     method = ADJUSTMENTS[adjust][0]
     if tested.any():
-        p = cells.loc[tested, "p_value"].to_numpy()
-        if method is not None:
-            from statsmodels.stats.multitest import multipletests
-            p = multipletests(p, alpha=alpha, method=method)[1]
+        p = adjust_pvalues(cells.loc[tested, "p_value"].to_numpy(), method)
         cells.loc[tested, "p_adjusted"] = p
     cells["marker"] = np.where(cells["p_adjusted"].to_numpy() < alpha, marker, "")
     for c in ("estimate", "se", "ci_low", "ci_high", "difference"):

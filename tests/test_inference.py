@@ -484,3 +484,22 @@ def test_stacked_replicate_subsets_and_errors():
     plain = taylor.to_replicates("jkn")  # mse=False: the stacked design centres at the estimate
     with pytest.warns(sl.SurveyWarning, match="mse=True"):
         sl.stack_waves(plain, rb)
+
+
+@pytest.mark.parametrize("method, sm", [("holm", "holm"), ("bonferroni", "bonferroni"),
+                                        ("bh", "fdr_bh")])
+def test_adjust_pvalues_equals_statsmodels_and_keeps_nan(method, sm):
+    """surveylib's p-value adjustment (no gc.collect per call) = statsmodels multipletests,
+    which implements R's p.adjust; ties and NaN included."""
+    from statsmodels.stats.multitest import multipletests
+
+    from surveylib.inference import adjust_pvalues
+
+    rng = np.random.default_rng(7)
+    p = np.round(rng.uniform(0, 0.2, 40), 3)  # rounding makes ties
+    np.testing.assert_allclose(adjust_pvalues(p, method), multipletests(p, method=sm)[1],
+                               rtol=1e-15, atol=0)
+    with_nan = np.concatenate([p[:5], [np.nan]])
+    got = adjust_pvalues(with_nan, method)
+    assert np.isnan(got[5])
+    np.testing.assert_allclose(got[:5], multipletests(p[:5], method=sm)[1], rtol=1e-15)

@@ -30,12 +30,14 @@ Conventions and the points where surveylib and R differ are in ``docs/inference.
 from ..results import TestResult, TTestResult
 from .contrasts import ContrastResult, contrast, wald
 from .modeltests import LRTResult, aic, anova, bic, lrt
+from .multiplicity import adjust_pvalues
 from .raoscott import CHISQ_METHODS, R_STATISTIC, ChisqTestResult
 from .tables import MAX_LEVELS, Crosstab, crosstab
 from .ttests import ttest
 from .waves import Comparison, compare, compare_distribution, stack_waves
 
 __all__ = [
+    "adjust_pvalues",
     "CHISQ_METHODS",
     "ChisqTestResult",
     "MAX_LEVELS",

@@ -17,6 +17,7 @@ from scipy import stats
 from .._validation import as_list, check_level, check_option
 from ..errors import ColumnError, SurveyDesignError, SurveyWarning
 from ..results import Printable, StatisticAccessors, TestResult
+from .multiplicity import adjust_pvalues
 from .tables import MAX_LEVELS, crosstab, observed_levels
 
 COMPARISON_FRAME_COLUMNS = ["variable", "level", "estimate_a", "estimate_b", "difference", "se",
@@ -186,18 +187,7 @@ def _stack_replicates(da, db, wave_col, labels):
 
 
 def _adjust(p: np.ndarray, method) -> np.ndarray:
-    if method is None:
-        return p.copy()
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    ps = p[order]
-    if method == "holm":
-        adj = np.maximum.accumulate((m - np.arange(m)) * ps)
-    else:  # bh
-        adj = np.minimum.accumulate((m / np.arange(m, 0, -1)) * ps[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    return p.copy() if method is None else adjust_pvalues(p, method)
 
 
 @dataclass(frozen=True, repr=False)  # prints its summary (Printable)

@@ -460,8 +460,10 @@ def _check_sets(
             )
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader (libyaml's C parser where installed: the pure-Python one took
+    seconds over a replication's codebook reads) that refuses a key given twice in one
+    mapping (PyYAML keeps the last)."""
 
 
 def _construct_unique_mapping(loader, node, deep=False):
