@@ -50,7 +50,7 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
             )
         as_fraction = not (allv > 1).any()
     stages = []
-    parent_unit = None
+    parent_unit: np.ndarray = strat  # the previous stage's units (set before stage 2 reads it)
     for s in range(max(1, len(psu_cols))):
         if psu_cols:
             ids = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})")

@@ -374,11 +374,12 @@ def _write_report(study, out: Path, *, progress, exhibits, draws, draws_seed, jo
         },
     }
     write_atomic(out / "results.json", dumps(payload) + "\n")
-    extra = {"robustness": robust, "not_checkable": not_checkable}
-    write_atomic(out / "report.md", markdown_report(results, audit, assumptions, gaps, files,
-                                                    info=study.info, **extra))
-    write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs,
-                                                 info=study.info, **extra))
+    write_atomic(out / "report.md", markdown_report(
+        results, audit, assumptions, gaps, files, info=study.info, robustness=robust,
+        not_checkable=not_checkable))
+    write_atomic(out / "index.html", html_report(
+        results, audit, assumptions, gaps, pngs, info=study.info, robustness=robust,
+        not_checkable=not_checkable))
     return exit_code(audit, errors), payload["summary"]
 
 

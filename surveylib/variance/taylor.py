@@ -28,6 +28,7 @@ with one non-zero per row and cell block (a domain estimate) is never expanded t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -212,7 +213,7 @@ def taylor_vcov_from_totals(
     ``totals`` is (units of ``finest_units(stages, multistage)``) x K.
     """
     n_stages = len(stages) if multistage else 1
-    unit_totals = [None] * n_stages
+    unit_totals: list[Any] = [None] * n_stages
     unit_totals[n_stages - 1] = totals
     for s in range(n_stages - 1, 0, -1):
         # a unit of stage s+1 lies in a stratum of stage s+1, which is a unit of stage s
