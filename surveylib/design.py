@@ -27,7 +27,13 @@ from ._validation import (
     numeric_column,
     renamed_keywords,
 )
-from .errors import AssumptionWarning, LonelyPSUError, SingletonWarning, SurveyDesignError
+from .errors import (
+    AssumptionWarning,
+    LonelyPSUError,
+    ParameterError,
+    SingletonWarning,
+    SurveyDesignError,
+)
 from .variance.taylor import Stage
 
 
@@ -61,6 +67,10 @@ class SurveyDesign:
         Relabel PSU ids within strata (R ``nest=TRUE``) when ids repeat across strata.
     lonely_psu : {"fail", "remove", "adjust", "average", "certainty"}
         Treatment of strata with one PSU (R ``options(survey.lonely.psu=)``).
+    adjust_domain_lonely : bool, default False
+        Apply the ``adjust`` or ``average`` rule also to a stratum where a domain or subset has
+        rows in only one of its PSUs (R ``options(survey.adjust.domain.lonely = TRUE)``), for
+        means, totals, ratios and proportions; see ``docs/design.md``.
 
     Examples
     --------
@@ -86,6 +96,7 @@ class SurveyDesign:
         fpc=None,
         nest: bool = False,
         lonely_psu: str = "fail",
+        adjust_domain_lonely: bool = False,
     ):
         df = as_pandas(data)
         dup = df.columns[df.columns.duplicated()]
@@ -96,6 +107,13 @@ class SurveyDesign:
                 parameter="data", value=list(dict.fromkeys(dup))[:10],
                 hint="df.loc[:, ~df.columns.duplicated()]")
         check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
+        check_option(adjust_domain_lonely, (False, True), name="adjust_domain_lonely")
+        if adjust_domain_lonely and lonely_psu not in ("adjust", "average"):
+            raise ParameterError(
+                f"adjust_domain_lonely=True applies the 'adjust' or 'average' rule within "
+                f"domains, but lonely_psu={lonely_psu!r}; set lonely_psu='adjust' or 'average'.",
+                parameter="adjust_domain_lonely", value=True,
+                expected="lonely_psu='adjust' or 'average'")
         if weights is not None and probs is not None:
             raise SurveyDesignError("give weights= or probs=, not both.")
         psu_cols = as_list(psu)
@@ -129,6 +147,7 @@ class SurveyDesign:
         self._fpc_cols = tuple(fpc_cols)
         self._nest = bool(nest)
         self._lonely_psu = lonely_psu
+        self._adjust_domain_lonely = bool(adjust_domain_lonely)
         self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest)
         self._multistage = bool(fpc_cols) and len(self._stages) > 1
 
@@ -256,6 +275,12 @@ class SurveyDesign:
         return self._lonely_psu
 
     @property
+    def adjust_domain_lonely(self) -> bool:
+        """Whether the lonely-PSU rule also applies within domains (R
+        ``survey.adjust.domain.lonely``)."""
+        return self._adjust_domain_lonely
+
+    @property
     def n_strata(self) -> int:
         return self._stages[0].n_strata
 
@@ -320,7 +345,8 @@ class SurveyDesign:
         from .variance.engine import TaylorEngine
 
         return TaylorEngine(self._stages, lonely_psu=self._lonely_psu, active=self._active,
-                            multistage=self._multistage, adjustments=self._adjustments)
+                            multistage=self._multistage, adjustments=self._adjustments,
+                            adjust_domain_lonely=self._adjust_domain_lonely)
 
     def memo(self, key, compute, *, scope: str = "design"):
         """Memoise a derived value on this design (``scope="design"``) or on its data
@@ -422,7 +448,8 @@ class SurveyDesign:
             kind.append("element sampling")
         kind.append(self._weight_source)
         kind.append("fpc " + "+".join(self._fpc_cols) if self._fpc_cols else "with replacement (no fpc)")
-        kind.append(f"lonely_psu={self._lonely_psu!r}")
+        kind.append(f"lonely_psu={self._lonely_psu!r}"
+                    + (" within domains too" if self._adjust_domain_lonely else ""))
         if self._adjustments:
             kind.append("weights adjusted: " + ", ".join(a.describe() for a in self._adjustments))
         if not self._active.all():

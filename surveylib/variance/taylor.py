@@ -21,6 +21,16 @@ single unit follow the lonely-PSU rule of the design, exactly as R ``survey``'s 
   (strata present) / (strata with two or more units);
 * ``fail``: an error naming the stratum (raised when the design is built).
 
+A domain (or subset) may leave a stratum with rows in only one of its several PSUs.  By default
+that stratum is centred as usual (the domain's other PSUs count as zeros).  With
+``adjust_domain_lonely`` (R ``options(survey.adjust.domain.lonely = TRUE)``) the ``adjust`` and
+``average`` rules treat it as lonely within that domain: ``adjust`` takes the lone PSU's total
+as a deviation from zero (scale still ``f n_h / (n_h - 1)``), ``average`` drops the stratum and
+multiplies by (strata with rows in the domain) / (those left).  As R's ``svyby`` computes each
+domain on its own subset, the rule applies within each domain's block of the covariance; the
+covariances between different domains stay unadjusted (R's ``covmat = TRUE`` ignores the
+option altogether).
+
 Unit totals are computed with ``numpy.bincount`` over (unit, cell) codes, so a score matrix
 with one non-zero per row and cell block (a domain estimate) is never expanded to n x K.
 """
@@ -127,17 +137,24 @@ def _stage_variance(
     n_groups: int,
     present: np.ndarray,
     lonely_psu: str,
+    domain_units: np.ndarray | None = None,
 ) -> np.ndarray:
     """Covariance contribution of one stage from its unit totals (P x K).
 
     ``group`` maps each stratum to the unit of the stage above (the recursion unit of R's
     ``multistage``), used by the ``average`` rule; ``present`` flags strata with rows in the
-    (sub)design.
+    (sub)design.  ``domain_units`` (P bool), when given, flags the units with rows in the
+    domain of every column and applies the domain-lonely rule (module docstring).
     """
     n_h = stage.n_units.astype(np.float64)
     f = stage.fraction_complement
     lonely = stage.n_units == 1
     certain = f < CERTAINTY_TOL
+    in_domain = None
+    if domain_units is not None:
+        n_sub = np.bincount(stage.unit_stratum, weights=domain_units, minlength=stage.n_strata)
+        in_domain = (n_sub == 1) & ~lonely  # one PSU of several has rows in the domain
+        present = n_sub > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(lonely, f, f * n_h / np.where(lonely, 1.0, n_h - 1.0))
     scale = np.where(certain, 0.0, scale)
@@ -145,9 +162,11 @@ def _stage_variance(
     if lonely_psu in ("remove", "certainty"):
         scale = np.where(lonely, 0.0, scale)
     elif lonely_psu == "adjust":
-        centre = ~lonely
+        centre = ~lonely if in_domain is None else ~lonely & ~in_domain
     elif lonely_psu == "average":
         bad = lonely & ~certain
+        if in_domain is not None:
+            bad = bad | (in_domain & ~certain)
         scale = np.where(bad, 0.0, scale)
         n_strat = np.bincount(group, weights=present.astype(float), minlength=n_groups)
         n_ok = np.bincount(group, weights=(present & ~bad).astype(float), minlength=n_groups)
@@ -178,6 +197,7 @@ def taylor_vcov(
     lonely_psu: str,
     active: np.ndarray | None = None,
     multistage: bool = True,
+    presence: np.ndarray | None = None,
 ) -> np.ndarray:
     """Design-based covariance matrix (K x K) of the cells whose scores are given.
 
@@ -192,11 +212,14 @@ def taylor_vcov(
         Rows in the (sub)design; used to count strata present under ``average``.
     multistage : bool
         Add later-stage contributions (only meaningful when every stage has an fpc).
+    presence : (units x K) bool array, optional
+        Units of the finest stage with rows in each cell's domain: applies the domain-lonely
+        rule (R ``survey.adjust.domain.lonely``; module docstring).
     """
     last = finest_units(stages, multistage)
     totals = scores.unit_totals(last.unit, last.n_psu)
     return taylor_vcov_from_totals(totals, stages, lonely_psu=lonely_psu, active=active,
-                                   multistage=multistage)
+                                   multistage=multistage, presence=presence)
 
 
 def taylor_vcov_from_totals(
@@ -206,11 +229,41 @@ def taylor_vcov_from_totals(
     lonely_psu: str,
     active: np.ndarray | None = None,
     multistage: bool = True,
+    presence: np.ndarray | None = None,
 ) -> np.ndarray:
     """As :func:`taylor_vcov`, from the scores' totals within the units of the finest stage.
 
-    ``totals`` is (units of ``finest_units(stages, multistage)``) x K.
+    ``totals`` is (units of ``finest_units(stages, multistage)``) x K.  ``presence`` (same
+    shape, bool), when given, flags the units with rows in each column's domain and applies
+    the domain-lonely rule of the ``adjust`` and ``average`` treatments within each domain.
     """
+    v = _recursive_vcov(totals, stages, lonely_psu=lonely_psu, active=active,
+                        multistage=multistage)
+    if presence is None or lonely_psu not in ("adjust", "average"):
+        return v
+    n_stages = len(stages) if multistage else 1
+    patterns, which = np.unique(presence.T, axis=0, return_inverse=True)
+    for p, pattern in enumerate(patterns):  # one pass per distinct domain (not per PSU)
+        units = [None] * n_stages
+        units[n_stages - 1] = pattern.astype(np.float64)
+        for s in range(n_stages - 1, 0, -1):
+            units[s - 1] = (np.bincount(stages[s].unit_stratum, weights=units[s],
+                                        minlength=stages[s - 1].n_psu) > 0).astype(np.float64)
+        lonely_somewhere = any(
+            np.any((np.bincount(stages[s].unit_stratum, weights=units[s],
+                                minlength=stages[s].n_strata) == 1) & (stages[s].n_units > 1))
+            for s in range(n_stages))
+        if not lonely_somewhere:
+            continue
+        cells = np.flatnonzero(np.ravel(which) == p)
+        v[np.ix_(cells, cells)] = _recursive_vcov(
+            totals[:, cells], stages, lonely_psu=lonely_psu, active=active,
+            multistage=multistage, domain_units=units)
+    return v
+
+
+def _recursive_vcov(totals, stages, *, lonely_psu, active, multistage, domain_units=None):
+    """The stage-by-stage sum of :func:`_stage_variance` (R ``multistage``)."""
     n_stages = len(stages) if multistage else 1
     unit_totals = [None] * n_stages
     unit_totals[n_stages - 1] = totals
@@ -230,7 +283,8 @@ def taylor_vcov_from_totals(
         else:
             unit_rows = np.bincount(st.unit, weights=active, minlength=st.n_psu)
             present = np.bincount(st.unit_stratum, weights=unit_rows, minlength=st.n_strata) > 0
-        v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu)
+        v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu,
+                             None if domain_units is None else domain_units[s])
         if s + 1 < n_stages:
             frac = st.n_units / st.popsize  # n_h / N_h of each stratum
             nxt = stages[s + 1]
