@@ -34,6 +34,7 @@ from .errors import (
     SingletonWarning,
     SurveyDesignError,
 )
+from .variance.pps import check_pps, pps_variance_of
 from .variance.taylor import Stage
 
 
@@ -71,6 +72,14 @@ class SurveyDesign:
         Apply the ``adjust`` or ``average`` rule also to a stratum where a domain or subset has
         rows in only one of its PSUs (R ``options(survey.adjust.domain.lonely = TRUE)``), for
         means, totals, ratios and proportions; see ``docs/design.md``.
+    pps : {"brewer", "overton", "hartley-rao"}, HartleyRao or JointProbabilities, optional
+        Unequal-probability sampling without replacement (R ``svydesign(pps=)``): Brewer's
+        approximation (inclusion probabilities from ``fpc=`` as fractions, any number of
+        stages), or, for one stage, the Horvitz-Thompson variance with Overton's or
+        Hartley-Rao's approximate joint probabilities or known ones
+        (:mod:`surveylib.variance.pps`).
+    pps_variance : {"HT", "YG"}, default "HT"
+        Horvitz-Thompson or Yates-Grundy form (R ``variance=``), with joint probabilities.
 
     Examples
     --------
@@ -97,6 +106,8 @@ class SurveyDesign:
         nest: bool = False,
         lonely_psu: str = "fail",
         adjust_domain_lonely: bool = False,
+        pps=None,
+        pps_variance: str = "HT",
     ):
         df = as_pandas(data)
         dup = df.columns[df.columns.duplicated()]
@@ -148,7 +159,9 @@ class SurveyDesign:
         self._nest = bool(nest)
         self._lonely_psu = lonely_psu
         self._adjust_domain_lonely = bool(adjust_domain_lonely)
-        self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest)
+        check_pps(pps, pps_variance, max(1, len(psu_cols)))
+        self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest,
+                                    pps=pps is not None)
         self._multistage = bool(fpc_cols) and len(self._stages) > 1
 
         if weights is not None:
@@ -168,8 +181,7 @@ class SurveyDesign:
         elif fpc_cols:
             w = np.ones(n)
             for st in self._stages[: len(fpc_cols)]:
-                ratio = st.popsize / st.n_units
-                w = w * ratio[st.unit_stratum][st.unit]
+                w = w / st.unit_fraction[st.unit]
             self._weight_source = "weights from fpc"
         else:
             warnings.warn(
@@ -184,8 +196,11 @@ class SurveyDesign:
         self._column_cache = {}  # derived column codes, shared by designs over these data
         self._active = np.ones(n, dtype=bool)
         self._adjustments: tuple = ()
+        self._pps = pps
+        self._pps_dcheck = pps_variance_of(pps, pps_variance, self._stages[0], w)
         self._check_single_psu()
-        self._check_lonely()
+        if self._pps_dcheck is None:  # with joint probabilities a lone unit has (1 - pi) T^2
+            self._check_lonely()
         self._frozen = True
 
     # ----- construction helpers ------------------------------------------------------------
@@ -346,7 +361,8 @@ class SurveyDesign:
 
         return TaylorEngine(self._stages, lonely_psu=self._lonely_psu, active=self._active,
                             multistage=self._multistage, adjustments=self._adjustments,
-                            adjust_domain_lonely=self._adjust_domain_lonely)
+                            adjust_domain_lonely=self._adjust_domain_lonely,
+                            pps=self._pps_dcheck)
 
     def memo(self, key, compute, *, scope: str = "design"):
         """Memoise a derived value on this design (``scope="design"``) or on its data
@@ -448,6 +464,9 @@ class SurveyDesign:
             kind.append("element sampling")
         kind.append(self._weight_source)
         kind.append("fpc " + "+".join(self._fpc_cols) if self._fpc_cols else "with replacement (no fpc)")
+        if self._pps is not None:
+            kind.append(f"pps={self._pps if isinstance(self._pps, str) else type(self._pps).__name__}"
+                        + ("" if self._pps_dcheck is None else f" ({self._pps_dcheck.variance})"))
         kind.append(f"lonely_psu={self._lonely_psu!r}"
                     + (" within domains too" if self._adjust_domain_lonely else ""))
         if self._adjustments:

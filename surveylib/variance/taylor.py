@@ -57,6 +57,9 @@ class Stage:
     n_units : (H,) number of sampled units in each stratum (in the full design).
     popsize : (H,) population units per stratum, ``inf`` where no fpc was given.
     stratum_labels : (H,) labels for messages.
+    unit_pi : (P,) inclusion probability of each unit, or None.  Given for unequal-probability
+        sampling (Brewer's approximation, R ``pps="brewer"``): each unit then carries its own
+        ``f = 1 - pi`` in place of the stratum's ``1 - n_h/N_h``.
     """
 
     unit: np.ndarray
@@ -64,6 +67,7 @@ class Stage:
     n_units: np.ndarray
     popsize: np.ndarray
     stratum_labels: np.ndarray
+    unit_pi: np.ndarray | None = None
 
     @property
     def n_strata(self) -> int:
@@ -74,8 +78,28 @@ class Stage:
         return len(self.unit_stratum)
 
     @property
+    def unit_fraction_complement(self) -> np.ndarray:
+        """Each unit's f: ``1 - pi`` with unit probabilities, else its stratum's ``f_h``."""
+        if self.unit_pi is not None:
+            return 1.0 - self.unit_pi
+        return self.fraction_complement[self.unit_stratum]
+
+    @property
+    def unit_fraction(self) -> np.ndarray:
+        """Each unit's sampling fraction (``pi``, or its stratum's ``n_h/N_h``)."""
+        if self.unit_pi is not None:
+            return self.unit_pi
+        return (self.n_units / self.popsize)[self.unit_stratum]
+
+    @property
     def fraction_complement(self) -> np.ndarray:
-        """f_h = 1 - n_h/N_h (1 where the population is infinite)."""
+        """f_h = 1 - n_h/N_h (1 where the population is infinite); with unit probabilities,
+        the largest ``1 - pi`` of the stratum's units (below ``CERTAINTY_TOL`` only when every
+        unit is a certainty, as R)."""
+        if self.unit_pi is not None:
+            f = np.full(self.n_strata, -np.inf)
+            np.maximum.at(f, self.unit_stratum, 1.0 - self.unit_pi)
+            return f
         with np.errstate(invalid="ignore", divide="ignore"):
             f = np.where(np.isinf(self.popsize), 1.0, (self.popsize - self.n_units) / self.popsize)
         return f
@@ -147,9 +171,10 @@ def _stage_variance(
     domain of every column and applies the domain-lonely rule (module docstring).
     """
     n_h = stage.n_units.astype(np.float64)
-    f = stage.fraction_complement
+    certain = stage.fraction_complement < CERTAINTY_TOL
+    # with unit probabilities each unit's own 1 - pi multiplies its term (below)
+    f = stage.fraction_complement if stage.unit_pi is None else np.ones(stage.n_strata)
     lonely = stage.n_units == 1
-    certain = f < CERTAINTY_TOL
     in_domain = None
     if domain_units is not None:
         n_sub = np.bincount(stage.unit_stratum, weights=domain_units, minlength=stage.n_strata)
@@ -181,6 +206,8 @@ def _stage_variance(
     means = _rowsum(totals, stage.unit_stratum, stage.n_strata) / n_h[:, None]
     centred = totals - np.where(centre[:, None], means, 0.0)[stage.unit_stratum]
     c = (scale * mult)[stage.unit_stratum]
+    if stage.unit_pi is not None:
+        c = c * (1.0 - stage.unit_pi)
     d = centred * np.sqrt(c)[:, None]
     return d.T @ d
 
@@ -198,6 +225,7 @@ def taylor_vcov(
     active: np.ndarray | None = None,
     multistage: bool = True,
     presence: np.ndarray | None = None,
+    pps=None,
 ) -> np.ndarray:
     """Design-based covariance matrix (K x K) of the cells whose scores are given.
 
@@ -215,11 +243,13 @@ def taylor_vcov(
     presence : (units x K) bool array, optional
         Units of the finest stage with rows in each cell's domain: applies the domain-lonely
         rule (R ``survey.adjust.domain.lonely``; module docstring).
+    pps : PPSVariance, optional
+        Unequal-probability sampling without replacement (:mod:`.pps`).
     """
     last = finest_units(stages, multistage)
     totals = scores.unit_totals(last.unit, last.n_psu)
     return taylor_vcov_from_totals(totals, stages, lonely_psu=lonely_psu, active=active,
-                                   multistage=multistage, presence=presence)
+                                   multistage=multistage, presence=presence, pps=pps)
 
 
 def taylor_vcov_from_totals(
@@ -230,13 +260,19 @@ def taylor_vcov_from_totals(
     active: np.ndarray | None = None,
     multistage: bool = True,
     presence: np.ndarray | None = None,
+    pps=None,
 ) -> np.ndarray:
     """As :func:`taylor_vcov`, from the scores' totals within the units of the finest stage.
+
+    ``pps`` (a :class:`~surveylib.variance.pps.PPSVariance`) replaces the stratified formula
+    with the ``Dcheck`` quadratic form of the first stage.
 
     ``totals`` is (units of ``finest_units(stages, multistage)``) x K.  ``presence`` (same
     shape, bool), when given, flags the units with rows in each column's domain and applies
     the domain-lonely rule of the ``adjust`` and ``average`` treatments within each domain.
     """
+    if pps is not None:
+        return pps.vcov(totals)
     v = _recursive_vcov(totals, stages, lonely_psu=lonely_psu, active=active,
                         multistage=multistage)
     if presence is None or lonely_psu not in ("adjust", "average"):
@@ -286,10 +322,13 @@ def _recursive_vcov(totals, stages, *, lonely_psu, active, multistage, domain_un
         v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu,
                              None if domain_units is None else domain_units[s])
         if s + 1 < n_stages:
-            frac = st.n_units / st.popsize  # n_h / N_h of each stratum
             nxt = stages[s + 1]
             # strata of stage s+1 are the units of stage s
-            mult = (mult * frac)[st.unit_stratum]
+            if st.unit_pi is None:
+                frac = st.n_units / st.popsize  # n_h / N_h of each stratum
+                mult = (mult * frac)[st.unit_stratum]
+            else:
+                mult = mult[st.unit_stratum] * st.unit_pi
             if len(mult) != nxt.n_strata:
                 raise RuntimeError("stage structure is inconsistent")
             group = np.arange(nxt.n_strata, dtype=np.int64)
