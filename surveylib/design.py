@@ -696,11 +696,12 @@ class SurveyDesign:
 
     @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
     def glm(self, formula: str, *, family: str = "gaussian", max_iter: int = 100,
-            tol: float = 1e-12):
+            tol: float = 1e-12, replicate_variance: str = "refit"):
         """Survey-weighted GLM with sandwich SEs (R ``svyglm``). See :func:`surveylib.models.glm`."""
         from .models import glm
 
-        return glm(self, formula, family=family, max_iter=max_iter, tol=tol)
+        return glm(self, formula, family=family, max_iter=max_iter, tol=tol,
+                   replicate_variance=replicate_variance)
 
     def olr(self, formula: str, *, method: str = "logistic", max_iter: int = 500,
             tol: float = 1e-10):
