@@ -36,7 +36,7 @@ SRC_KONAEV = ("https://defzone.net/wiki/de/Qonajew (copy of de.wikipedia 'Qonaje
 # town, oblast (name as in oblast_map.csv), population, year, reference date, source, quote
 CENSUS = "2021-10-01"
 TOWNS = [
-    # --- 2021 census counts (24 towns: all towns >= 72,000 in the census)
+    # --- 2021 census counts: rows 1-24 of the list (ranked by the 1 Jan 2023 estimate; the stored copy stops at row 25)
     ("Almaty", "Almaty city", 2030285, 2021, CENSUS, SRC_WIKI, "1 | Almaty | 2,161,797 | 2,030,285"),
     ("Astana", "Astana city", 1234042, 2021, CENSUS, SRC_WIKI, "2 | Astana | 1,354,507 | 1,234,042"),
     ("Shymkent", "Shymkent city", 1112478, 2021, CENSUS, SRC_WIKI, "3 | Shymkent | 1,192,120 | 1,112,478"),
