@@ -248,7 +248,8 @@ def main(argv=None) -> int:
         pop = make_town_population(args.frame, args.seed, segment=args.segment)
     elif not args.synthetic:
         print(f"frame {args.frame} not found: using the synthetic population")
-    r = run(args.reps, args.seed, method=args.method, population=pop)
+    r = run(args.reps, args.seed, method=args.method, population=pop,
+            frame=None if args.synthetic else args.frame)
     print(f"{r['population']} ({r['n_units']} PSUs); method {r['method']}, {r['reps']} replications, "
           f"{time.perf_counter() - t0:.1f} s")
     print(f"wave-3 population share {r['truth']:.5f}; mean estimate {r['mean_estimate']:.5f} "
