@@ -102,3 +102,20 @@ def test_page_blocks_run(page, tmp_path, monkeypatch):
                 raise AssertionError(f"the block at {where} fails: {err!r}") from err
     finally:
         plt.close("all")
+
+
+def test_the_site_hook_renders_sphinx_roles():
+    """docs/hooks/sphinx_roles.py (the mkdocs hook) turns roles into code and references."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sphinx_roles",
+                                                  DOCS / "hooks" / "sphinx_roles.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = ("see :class:<code>~surveylib.results.Estimate</code>, :func:<code>locate</code> "
+            "and :meth:<code>surveylib.design.SurveyDesign.mean()</code>")
+    assert hook.on_page_content(page) == (
+        'see <autoref identifier="surveylib.results.Estimate" optional><code>Estimate</code>'
+        '</autoref>, <code>locate</code> and <autoref identifier='
+        '"surveylib.design.SurveyDesign.mean" optional><code>surveylib.design.SurveyDesign.mean()'
+        '</code></autoref>')
