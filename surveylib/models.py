@@ -68,6 +68,8 @@ class GLMResult(CoefficientAccessors):
     design : SurveyDesign
         The design restricted to the rows used (R ``fit$survey.design``).
 
+    Notes
+    -----
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) works as for every surveylib result; ``.to_frame()`` has the columns
     ``["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "df"]``.
