@@ -28,7 +28,14 @@ from ._validation import (
     numeric_column,
     renamed_keywords,
 )
-from .errors import AssumptionWarning, LonelyPSUError, SingletonWarning, SurveyDesignError
+from .errors import (
+    AssumptionWarning,
+    LonelyPSUError,
+    ParameterError,
+    SingletonWarning,
+    SurveyDesignError,
+)
+from .variance.pps import check_pps, pps_variance_of
 from .variance.taylor import Stage
 
 if TYPE_CHECKING:
@@ -73,6 +80,18 @@ class SurveyDesign:
         Relabel PSU ids within strata (R ``nest=TRUE``) when ids repeat across strata.
     lonely_psu : {"fail", "remove", "adjust", "average", "certainty"}
         Treatment of strata with one PSU (R ``options(survey.lonely.psu=)``).
+    adjust_domain_lonely : bool, default False
+        Apply the ``adjust`` or ``average`` rule also to a stratum where a domain or subset has
+        rows in only one of its PSUs (R ``options(survey.adjust.domain.lonely = TRUE)``), for
+        means, totals, ratios and proportions; see ``docs/design.md``.
+    pps : {"brewer", "overton", "hartley-rao"}, HartleyRao or JointProbabilities, optional
+        Unequal-probability sampling without replacement (R ``svydesign(pps=)``): Brewer's
+        approximation (inclusion probabilities from ``fpc=`` as fractions, any number of
+        stages), or, for one stage, the Horvitz-Thompson variance with Overton's or
+        Hartley-Rao's approximate joint probabilities or known ones
+        (:mod:`surveylib.variance.pps`).
+    pps_variance : {"HT", "YG"}, default "HT"
+        Horvitz-Thompson or Yates-Grundy form (R ``variance=``), with joint probabilities.
 
     Examples
     --------
@@ -98,6 +117,9 @@ class SurveyDesign:
         fpc=None,
         nest: bool = False,
         lonely_psu: str = "fail",
+        adjust_domain_lonely: bool = False,
+        pps=None,
+        pps_variance: str = "HT",
     ):
         df = as_pandas(data)
         dup = df.columns[df.columns.duplicated()]
@@ -108,6 +130,13 @@ class SurveyDesign:
                 parameter="data", value=list(dict.fromkeys(dup))[:10],
                 hint="df.loc[:, ~df.columns.duplicated()]")
         check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
+        check_option(adjust_domain_lonely, (False, True), name="adjust_domain_lonely")
+        if adjust_domain_lonely and lonely_psu not in ("adjust", "average"):
+            raise ParameterError(
+                f"adjust_domain_lonely=True applies the 'adjust' or 'average' rule within "
+                f"domains, but lonely_psu={lonely_psu!r}; set lonely_psu='adjust' or 'average'.",
+                parameter="adjust_domain_lonely", value=True,
+                expected="lonely_psu='adjust' or 'average'")
         if weights is not None and probs is not None:
             raise SurveyDesignError("give weights= or probs=, not both.")
         psu_cols = as_list(psu)
@@ -141,7 +170,10 @@ class SurveyDesign:
         self._fpc_cols = tuple(fpc_cols)
         self._nest = bool(nest)
         self._lonely_psu = lonely_psu
-        self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest)
+        self._adjust_domain_lonely = bool(adjust_domain_lonely)
+        check_pps(pps, pps_variance, max(1, len(psu_cols)))
+        self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest,
+                                    pps=pps is not None)
         self._multistage = bool(fpc_cols) and len(self._stages) > 1
 
         if weights is not None:
@@ -161,8 +193,7 @@ class SurveyDesign:
         elif fpc_cols:
             w = np.ones(n)
             for st in self._stages[: len(fpc_cols)]:
-                ratio = st.popsize / st.n_units
-                w = w * ratio[st.unit_stratum][st.unit]
+                w = w / st.unit_fraction[st.unit]
             self._weight_source = "weights from fpc"
         else:
             warnings.warn(
@@ -177,8 +208,11 @@ class SurveyDesign:
         self._column_cache: dict = {}  # derived column codes, shared by designs over these data
         self._active = np.ones(n, dtype=bool)
         self._adjustments: tuple = ()
+        self._pps = pps
+        self._pps_dcheck = pps_variance_of(pps, pps_variance, self._stages[0], w)
         self._check_single_psu()
-        self._check_lonely()
+        if self._pps_dcheck is None:  # with joint probabilities a lone unit has (1 - pi) T^2
+            self._check_lonely()
         self._frozen = True
 
     # ----- construction helpers ------------------------------------------------------------
@@ -268,6 +302,12 @@ class SurveyDesign:
         return self._lonely_psu
 
     @property
+    def adjust_domain_lonely(self) -> bool:
+        """Whether the lonely-PSU rule also applies within domains (R
+        ``survey.adjust.domain.lonely``)."""
+        return self._adjust_domain_lonely
+
+    @property
     def n_strata(self) -> int:
         return self._stages[0].n_strata
 
@@ -332,7 +372,9 @@ class SurveyDesign:
         from .variance.engine import TaylorEngine
 
         return TaylorEngine(self._stages, lonely_psu=self._lonely_psu, active=self._active,
-                            multistage=self._multistage, adjustments=self._adjustments)
+                            multistage=self._multistage, adjustments=self._adjustments,
+                            adjust_domain_lonely=self._adjust_domain_lonely,
+                            pps=self._pps_dcheck)
 
     def memo(self, key, compute, *, scope: str = "design") -> Any:
         """Memoise a derived value on this design (``scope="design"``) or on its data
@@ -434,7 +476,11 @@ class SurveyDesign:
             kind.append("element sampling")
         kind.append(self._weight_source)
         kind.append("fpc " + "+".join(self._fpc_cols) if self._fpc_cols else "with replacement (no fpc)")
-        kind.append(f"lonely_psu={self._lonely_psu!r}")
+        if self._pps is not None:
+            kind.append(f"pps={self._pps if isinstance(self._pps, str) else type(self._pps).__name__}"
+                        + ("" if self._pps_dcheck is None else f" ({self._pps_dcheck.variance})"))
+        kind.append(f"lonely_psu={self._lonely_psu!r}"
+                    + (" within domains too" if self._adjust_domain_lonely else ""))
         if self._adjustments:
             kind.append("weights adjusted: " + ", ".join(a.describe() for a in self._adjustments))
         if not self._active.all():
@@ -665,11 +711,12 @@ class SurveyDesign:
 
     @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
     def glm(self, formula: str, *, family: str = "gaussian", max_iter: int = 100,
-            tol: float = 1e-12) -> GLMResult:
+            tol: float = 1e-12, replicate_variance: str = "refit") -> GLMResult:
         """Survey-weighted GLM with sandwich SEs (R ``svyglm``). See :func:`surveylib.models.glm`."""
         from .models import glm
 
-        return glm(self, formula, family=family, max_iter=max_iter, tol=tol)
+        return glm(self, formula, family=family, max_iter=max_iter, tol=tol,
+                   replicate_variance=replicate_variance)
 
     def olr(self, formula: str, *, method: str = "logistic", max_iter: int = 500,
             tol: float = 1e-10) -> OLRResult:

@@ -71,6 +71,8 @@ class OLRResult(CoefficientAccessors):
         no term); :func:`surveylib.inference.wald` tests terms by name with it, as R
         ``regTermTest``.
 
+    Notes
+    -----
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) covers coefficients and cutpoints; ``.coef`` and ``.zeta`` give each part.
     ``.to_frame()`` has the columns

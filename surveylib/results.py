@@ -413,6 +413,8 @@ class TestResult(Printable):
     inference : str
         Footer: the design the test was computed on.
 
+    Notes
+    -----
     ``to_frame()`` is one row with the columns ``["statistic", "df_num", "df_denom",
     "p_value", "method", "null"]``.
     """
@@ -480,6 +482,8 @@ class TTestResult(Printable):
         What is estimated (``"api00"``, ``"api00 - api99"``, ``"api00: Yes - No"``); labels
         the rows of ``vcov`` and ``ci()``.
 
+    Notes
+    -----
     One statistic, so ``estimate``, ``se`` and ``df`` are numbers; ``vcov`` (1 x 1) and
     ``ci(level)`` are frames labelled by ``label``.  ``to_frame()`` is one row with the
     columns ``["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high", "method",

@@ -252,6 +252,8 @@ class Cells:
         per cell).
         """
         engine = self.design.engine
+        if engine.needs_presence:
+            engine = engine.with_presence(self.presence(*engine.sum_units))
         denominator = any(grp.x is not None for grp in self.groups)
         # a zero denominator gives an infinite or undefined cell (warned about by name);
         # numpy's own warnings for it would say nothing more
@@ -265,6 +267,19 @@ class Cells:
             return out
         est, v, nobs, _ = out
         return transform.f(est), v, nobs, np.full(len(v), np.nan)
+
+    def presence(self, unit: np.ndarray, n_units: int) -> np.ndarray:
+        """(units x cells) bool: the units with rows in each cell's domain (a variable's
+        levels share their domain's units)."""
+        out = np.zeros((n_units, self.k), dtype=bool)
+        for grp in self.groups:
+            L = grp.levels
+            valid = grp.valid
+            domain = (grp.dom // L)[valid]
+            seen = np.bincount(unit[valid] * self.D + domain,
+                               minlength=n_units * self.D).reshape(n_units, self.D) > 0
+            out[:, grp.cells(self.D)] = np.repeat(seen, L, axis=1)
+        return out
 
     def _check_denominators(self, kind, den, empty):
         """A zero denominator makes that cell's ratio infinite (or undefined), as in R; the

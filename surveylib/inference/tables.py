@@ -87,6 +87,8 @@ class Crosstab(Printable):
         Share of each row level within each column level, keyed by ``[*by, col]`` with
         ``variable = row``.
 
+    Notes
+    -----
     Every part answers the accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``,
     ``.to_frame()``); so does the table itself, for its estimated counts (``to_frame()`` has
     the columns ``[*by, row, *FRAME_COLUMNS]`` of :class:`~surveylib.results.Estimate`).
