@@ -59,7 +59,7 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest, *, pps=False) -> tupl
                 "inclusion probability (a fraction in (0, 1]), not population counts.",
                 parameter="fpc", expected="inclusion probabilities in (0, 1]")
     stages = []
-    parent_unit = None
+    parent_unit: np.ndarray = strat  # the previous stage's units (set before stage 2 reads it)
     for s in range(max(1, len(psu_cols))):
         if psu_cols:
             ids = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})")

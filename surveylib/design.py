@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,17 @@ from .errors import (
 )
 from .variance.pps import check_pps, pps_variance_of
 from .variance.taylor import Stage
+
+if TYPE_CHECKING:
+    from .design_summary import DesignSummary
+    from .estimators.byany import DomainResults
+    from .inference.contrasts import ContrastResult
+    from .inference.tables import Crosstab
+    from .models import GLMResult
+    from .ordinal import OLRResult
+    from .replicate import ReplicateDesign
+    from .results import Estimate, TestResult, TTestResult
+    from .variance.engine import ReplicateEngine, TaylorEngine
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -193,7 +205,7 @@ class SurveyDesign:
             w = np.ones(n)
             self._weight_source = "equal weights"
         self._weights = w
-        self._column_cache = {}  # derived column codes, shared by designs over these data
+        self._column_cache: dict = {}  # derived column codes, shared by designs over these data
         self._active = np.ones(n, dtype=bool)
         self._adjustments: tuple = ()
         self._pps = pps
@@ -250,7 +262,7 @@ class SurveyDesign:
             raise AttributeError("SurveyDesign is immutable; methods return new designs.")
         object.__setattr__(self, name, value)
 
-    def _replace(self, **changes) -> SurveyDesign:
+    def _replace(self, **changes) -> Self:
         new = copy.copy(self)
         for k, v in changes.items():
             object.__setattr__(new, k, v)
@@ -327,7 +339,7 @@ class SurveyDesign:
         return self._estimation_weights()
 
     @property
-    def strata_column(self):
+    def strata_column(self) -> str | None:
         """Name of the first-stage strata column, or ``None``."""
         return self._strata_col
 
@@ -352,11 +364,11 @@ class SurveyDesign:
         return self._weight_source
 
     @property
-    def engine(self):
+    def engine(self) -> TaylorEngine | ReplicateEngine:
         """The variance engine of this design (see :mod:`surveylib.variance.engine`)."""
         return self._cached("engine", self._make_engine)
 
-    def _make_engine(self):
+    def _make_engine(self) -> TaylorEngine | ReplicateEngine:
         from .variance.engine import TaylorEngine
 
         return TaylorEngine(self._stages, lonely_psu=self._lonely_psu, active=self._active,
@@ -364,7 +376,7 @@ class SurveyDesign:
                             adjust_domain_lonely=self._adjust_domain_lonely,
                             pps=self._pps_dcheck)
 
-    def memo(self, key, compute, *, scope: str = "design"):
+    def memo(self, key, compute, *, scope: str = "design") -> Any:
         """Memoise a derived value on this design (``scope="design"``) or on its data
         (``scope="data"``: shared by every design over the same data, e.g. column codes).
 
@@ -478,7 +490,7 @@ class SurveyDesign:
     def __repr__(self) -> str:
         return f"<SurveyDesign: {len(self)} rows; {self.describe()}>"
 
-    def summary(self):
+    def summary(self) -> DesignSummary:
         """Strata with their PSUs, rows and weight sums, and the weights' range and CV, the
         degrees of freedom and the weighting steps (R ``summary.survey.design``).
 
@@ -550,7 +562,7 @@ class SurveyDesign:
         return self._stages[-1] if self._multistage else self._stages[0]
 
     # ----- estimators ------------------------------------------------------------------------
-    def mean(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True):
+    def mean(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True) -> Estimate:
         """Weighted mean(s) with Taylor-linearised standard errors (R ``svymean``/``svyby``).
 
         See :func:`surveylib.estimators.mean`.
@@ -558,12 +570,12 @@ class SurveyDesign:
         return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
 
     def total(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True,
-              drop_empty: bool = True):
+              drop_empty: bool = True) -> Estimate:
         """Estimated population total(s) (R ``svytotal``). See :func:`surveylib.estimators.total`."""
         return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff, drop_empty=drop_empty)
 
     def proportion(self, variables, *, by=None, na_rm: bool = False, ci_method: str = "logit",
-                   deff: bool | str = True, drop_empty: bool = True):
+                   deff: bool | str = True, drop_empty: bool = True) -> Estimate:
         """Shares of every level of categorical variable(s).
 
         See :func:`surveylib.estimators.proportion`.
@@ -572,37 +584,38 @@ class SurveyDesign:
                                drop_empty=drop_empty)
 
     def ratio(self, numerator, denominator, *, by=None, na_rm: bool = False,
-              deff: bool | str = True):
+              deff: bool | str = True) -> Estimate:
         """Ratio of two totals (R ``svyratio``). See :func:`surveylib.estimators.ratio`."""
         return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
 
-    def var(self, variables, *, by=None, na_rm: bool = False):
+    def var(self, variables, *, by=None, na_rm: bool = False) -> Estimate:
         """Population variance of each variable with its design-based SE (R ``svyvar``).
 
         See :func:`surveylib.estimators.var`.
         """
         return _est.var(self, variables, by=by, na_rm=na_rm)
 
-    def cralpha(self, items, *, by=None, na_rm: bool = False):
+    def cralpha(self, items, *, by=None, na_rm: bool = False) -> Estimate:
         """Cronbach's alpha with a design-based SE (R ``svycralpha``). See :func:`surveylib.estimators.scales.cralpha`."""
         from .estimators.scales import cralpha
 
         return cralpha(self, items, by=by, na_rm=na_rm)
 
-    def by_domains(self, by, fn):
+    def by_domains(self, by, fn) -> DomainResults:
         """Any statistic ``fn(design)`` within domains (R ``svyby`` with any ``FUN``). See :func:`surveylib.estimators.byany.by_domains`."""
         from .estimators.byany import by_domains
 
         return by_domains(self, by, fn)
 
-    def standardize(self, by, population, *, over=None, excluding_missing=None):
+    def standardize(self, by, population, *, over=None,
+                    excluding_missing=None) -> SurveyDesign:
         """Directly standardised design (R ``svystandardize``). See :func:`surveylib.estimators.standardize.standardize`."""
         from .estimators.standardize import standardize
 
         return standardize(self, by, population, over=over, excluding_missing=excluding_missing)
 
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
-                 qrule: str = "math", level: float = 0.95, df=None, interval_type: str = "mean"):
+                 qrule: str = "math", level: float = 0.95, df=None, interval_type: str = "mean") -> Estimate:
         """Quantiles with Woodruff intervals, or replicate quantiles on a replicate design
         (``interval_type="quantile"``) (R ``svyquantile``).
 
@@ -649,7 +662,7 @@ class SurveyDesign:
         return trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter,
                     tol=tol)
 
-    def weight_summary(self, by=None):
+    def weight_summary(self, by=None) -> pd.Series | pd.DataFrame:
         """Min, max, ratio, CV, Kish deff and effective n of the weights.
 
         See :func:`surveylib.weighting.weight_summary`.
@@ -660,7 +673,7 @@ class SurveyDesign:
 
     # ----- replicate weights -------------------------------------------------------------------
     def to_replicates(self, method: str, replicates: int | None = None, seed=None,
-                      rho: float | None = None, *, mse: bool = False):
+                      rho: float | None = None, *, mse: bool = False) -> ReplicateDesign:
         """Replicate-weight version of this design (R ``as.svrepdesign``).
 
         See :func:`surveylib.replicate.to_replicates`.
@@ -670,25 +683,27 @@ class SurveyDesign:
         return to_replicates(self, method, replicates, seed, rho, mse=mse)
 
     # ----- tests and models ----------------------------------------------------------------------
-    def crosstab(self, row, col, *, by=None, drop_empty: bool = True):
+    def crosstab(self, row, col, *, by=None, drop_empty: bool = True) -> Crosstab:
         """Two-way table with Rao–Scott tests (R ``svychisq``). See :func:`surveylib.inference.crosstab`."""
         from .inference import crosstab
 
         return crosstab(self, row, col, by=by, drop_empty=drop_empty)
 
-    def ttest(self, var, *, by=None, mu: float = 0.0, level: float = 0.95, na_rm: bool = False):
+    def ttest(self, var, *, by=None, mu: float = 0.0, level: float = 0.95,
+              na_rm: bool = False) -> TTestResult:
         """Design-based t test (R ``svyttest``). See :func:`surveylib.inference.ttest`."""
         from .inference import ttest
 
         return ttest(self, var, by=by, mu=mu, level=level, na_rm=na_rm)
 
-    def ranktest(self, var, group, *, test: str = "wilcoxon", level: float = 0.95):
+    def ranktest(self, var, group, *, test: str = "wilcoxon",
+                 level: float = 0.95) -> TTestResult | TestResult:
         """Design-based rank test (R ``svyranktest``). See :func:`surveylib.inference.ranktests.ranktest`."""
         from .inference.ranktests import ranktest
 
         return ranktest(self, var, group, test=test, level=level)
 
-    def contrast(self, estimate, coefficients):
+    def contrast(self, estimate, coefficients) -> ContrastResult:
         """Linear contrasts of an estimate (R ``svycontrast``). See :func:`surveylib.inference.contrast`."""
         from .inference import contrast
 
@@ -696,7 +711,7 @@ class SurveyDesign:
 
     @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
     def glm(self, formula: str, *, family: str = "gaussian", max_iter: int = 100,
-            tol: float = 1e-12, replicate_variance: str = "refit"):
+            tol: float = 1e-12, replicate_variance: str = "refit") -> GLMResult:
         """Survey-weighted GLM with sandwich SEs (R ``svyglm``). See :func:`surveylib.models.glm`."""
         from .models import glm
 
@@ -704,7 +719,7 @@ class SurveyDesign:
                    replicate_variance=replicate_variance)
 
     def olr(self, formula: str, *, method: str = "logistic", max_iter: int = 500,
-            tol: float = 1e-10):
+            tol: float = 1e-10) -> OLRResult:
         """Proportional-odds regression (R ``svyolr``). See :func:`surveylib.ordinal.olr`."""
         from .ordinal import olr
 

@@ -178,7 +178,7 @@ def _design_matrices(design, formula: str):
 
 @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
 def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
-        tol: float = 1e-12, replicate_variance: str = "refit"):
+        tol: float = 1e-12, replicate_variance: str = "refit") -> GLMResult:
     """Survey-weighted GLM with design-based standard errors (R ``svyglm``).
 
     Parameters

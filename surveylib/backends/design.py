@@ -20,6 +20,7 @@ that is allowed up to ``max_units`` rows and is otherwise an error that says to 
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from . import estimate as _est
 from .errors import BackendError, EmptySourceError, NotPushedDownError
 from .queries import conjunction, num, present
 from .sources import open_source
+
+if TYPE_CHECKING:
+    from ..results import Estimate
 
 ONE = "__surveylib_one"
 
@@ -279,44 +283,45 @@ class LazySurveyDesign:
         return new.evolve(local=local)
 
     # ----- estimators --------------------------------------------------------------------------
-    def mean(self, variables, *, by=None, na_rm=False, deff=True):
+    def mean(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Weighted means (R ``svymean``); see :func:`surveylib.estimators.mean`."""
         return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
 
-    def total(self, variables, *, by=None, na_rm=False, deff=True):
+    def total(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Totals (R ``svytotal``); see :func:`surveylib.estimators.total`."""
         return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
 
-    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True):
+    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Ratios of totals (R ``svyratio``); see :func:`surveylib.estimators.ratio`."""
         return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
 
-    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit", deff=True):
+    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit",
+                   deff=True) -> Estimate:
         """Shares of every level (R ``svymean(~factor)``, ``svyciprop``)."""
         return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
                                deff=deff)
 
-    def quantile(self, *args, **kwargs):
+    def quantile(self, *args, **kwargs) -> NoReturn:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("quantile()", "the weighted distribution function")
 
-    def var(self, *args, **kwargs):
+    def var(self, *args, **kwargs) -> NoReturn:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("var()", "each domain's mean before the squares")
 
-    def crosstab(self, *args, **kwargs):
+    def crosstab(self, *args, **kwargs) -> NoReturn:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("crosstab()", "the Rao-Scott design matrix")
 
-    def glm(self, *args, **kwargs):
+    def glm(self, *args, **kwargs) -> NoReturn:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("glm()", "iterated per-row fits")
 
-    def rake(self, *args, **kwargs):
+    def rake(self, *args, **kwargs) -> NoReturn:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("rake()", "per-row adjusted weights for the Taylor residuals")
 
-    def poststratify(self, *args, **kwargs):
+    def poststratify(self, *args, **kwargs) -> NoReturn:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("poststratify()", "per-row adjusted weights for the Taylor "
                                "residuals")

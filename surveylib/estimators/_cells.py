@@ -175,7 +175,7 @@ class Cells:
         self.keys: list = []  # (domain, variable, level) of every cell, in cell order
         self.k = 0
         self.nobs = None
-        self._blocks = None
+        self._blocks: list | None = None
 
     def memo(self, key, compute):
         """Memoise on the design when the domain coding is named, else compute."""
@@ -418,7 +418,7 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
     if domain_df:
         dfs = cell_domain_df(design, cells)
     else:  # computed when an interval or the footer first needs it
-        def dfs():
+        def dfs():  # type: ignore[misc]  # a callable: Estimate computes it on first read
             return np.full(len(est), float(design.degf()))
     interval = interval_factory(est, v, dfs) if interval_factory else None
     return Estimate(
@@ -430,7 +430,7 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
         deff_values=deffs,
         dfs=dfs,
         by=tuple(by_cols),
-        inference=lambda: footer(design, ci_method),
+        inference=lambda: footer(design, ci_method),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         ci_method=ci_method,
         interval=interval,
     )

@@ -43,7 +43,7 @@ def rank_scores(y: np.ndarray, w: np.ndarray, test: str) -> np.ndarray:
 
 
 def ranktest(design, var: str, group: str, *, test: str = "wilcoxon",
-             level: float = 0.95):
+             level: float = 0.95) -> TTestResult | TestResult:
     """Design-based rank test of ``var`` across the levels of ``group`` (R ``svyranktest(var ~
     group, design, test=)``).
 

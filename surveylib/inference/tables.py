@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from .._validation import as_list, check_columns, check_option
 from ..errors import ColumnError, SurveyDesignError
 from ..results import FRAME_COLUMNS, Estimate, Printable, html_table, text_table
 from .raoscott import CHISQ_METHODS, independence_test, method_name
+
+if TYPE_CHECKING:
+    from ..design import SurveyDesign
 
 MAX_LEVELS = 200
 
@@ -102,7 +106,7 @@ class Crosstab(Printable):
     cell_shares: Estimate
     row_shares: Estimate
     col_shares: Estimate
-    _design: object = field(repr=False, compare=False)
+    _design: SurveyDesign = field(repr=False, compare=False)
 
     # ----- the accessor protocol, for the estimated counts ----------------------------------
     @property

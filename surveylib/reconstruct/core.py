@@ -32,7 +32,7 @@ def _mask(h=None, e=None, a=None) -> np.ndarray:
     hs = slice(None) if h is None else ([h] if np.isscalar(h) else list(h))
     es = slice(None) if e is None else ([e] if np.isscalar(e) else list(e))
     a_ = slice(None) if a is None else ([a] if np.isscalar(a) else list(a))
-    m[np.ix_(*(range(N_H) if isinstance(hs, slice) else hs,
+    m[np.ix_(*(range(N_H) if isinstance(hs, slice) else hs,  # type: ignore[arg-type]  # np.ix_ takes ranges and lists of ints
                range(N_E) if isinstance(es, slice) else es,
                range(N_ATT) if isinstance(a_, slice) else a_))] = 1.0
     return m.reshape(-1)
@@ -100,7 +100,7 @@ def core_problem(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, po
             raise ReconstructionError(f"wave {wave}: no published group size for ethnic={e + 1}.")
         n_e[e] = number(sel["value"].iloc[0])
     prior = _core_prior(n, pop, n_e, cfg, _table71(tw))
-    names = [(cfg.study.stratum_codes[h], e + 1, ATT_CODES[a]) for h in range(N_H) for e in range(N_E)
+    names: list[tuple] = [(cfg.study.stratum_codes[h], e + 1, ATT_CODES[a]) for h in range(N_H) for e in range(N_E)
              for a in range(N_ATT)]
     # auxiliary integer counts for stratum-level figures of the other items (concerns, Diagram
     # 6.1 Almaty values): they make the stratum size admit an integer count in the interval

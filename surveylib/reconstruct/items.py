@@ -77,8 +77,8 @@ def add_demographics(df: pd.DataFrame, wave: int, cfg: ReconstructionConfig) -> 
     else:
         agegrp = groups[split_by_rank(key, age_counts)]
     # exact age: spread systematically over the band (youngest band starts at the minimum age)
-    lo = np.array([AGE_BANDS[g][0] for g in agegrp])
-    width = np.array([AGE_BANDS[g][1] - AGE_BANDS[g][0] + 1 for g in agegrp])
+    lo = np.array([AGE_BANDS[g][0] for g in agegrp])  # type: ignore[index]  # numpy ints key as ints
+    width = np.array([AGE_BANDS[g][1] - AGE_BANDS[g][0] + 1 for g in agegrp])  # type: ignore[index]  # likewise
     rank = rank_in(agegrp, rng.uniform(size=n))
     size = np.bincount(agegrp, minlength=7)[agegrp]
     age = lo + (rank * width) // np.maximum(size, 1)

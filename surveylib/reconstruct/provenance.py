@@ -39,11 +39,10 @@ def _column_targets(targets: pd.DataFrame, wave: int) -> dict:
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
-def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionConfig,
+def build_provenance(results: dict[int, WaveResult], targets: pd.DataFrame, cfg: ReconstructionConfig,
                      verification: pd.DataFrame, files: dict) -> dict:
     waves = {}
     for wave, res in sorted(results.items()):
-        res: WaveResult
         codes = cfg.study.stratum_codes
         n_h = np.bincount(res.data["stratum"].to_numpy(), minlength=max(codes) + 1)
         groups = familiarity_groups(wave, cfg)

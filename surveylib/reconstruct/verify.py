@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from ..errors import AssumptionWarning, ReconstructionError
 from .config import coerce_config
 from .model import EDU_ITEMS, INTEREST_ITEMS, item_sets
 from .targets import load_targets
+
+if TYPE_CHECKING:
+    from ..design import SurveyDesign
 
 VERIFY_COLUMNS = ("id", "wave", "statistic", "variable", "level", "domain_var", "domain_level",
                   "published", "reproduced", "lower", "upper", "tolerance_rule", "role", "pass",
@@ -43,6 +47,8 @@ def _frames(microdata_frames) -> dict:
 
 class _Wave:
     """One wave's design plus cached estimates of derived indicators."""
+
+    design: SurveyDesign | None  # None until (re)built by _make_design
 
     def __init__(self, df: pd.DataFrame, wave: int, weighted: bool, cfg):
         self.wave = wave
@@ -91,7 +97,7 @@ class _Wave:
             self._make_design()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AssumptionWarning)
-            return self.design.mean(col, by=by, na_rm=True, deff=False).to_frame()
+            return self.design.mean(col, by=by, na_rm=True, deff=False).to_frame()  # type: ignore[union-attr]  # built just above
 
 
 def _estimate(w: _Wave, col: str, domain_var: str, domain_level: str) -> float:

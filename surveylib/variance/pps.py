@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class JointProbabilities:
 class PPSVariance:
     """``Dcheck`` of the first-stage units and the variance form (``"HT"`` or ``"YG"``)."""
 
-    dcheck: object  # scipy.sparse.csr_matrix (scipy imported when a pps design is built)
+    dcheck: Any  # scipy.sparse.csr_matrix (scipy imported when a pps design is built)
     variance: str
 
     def vcov(self, totals: np.ndarray) -> np.ndarray:

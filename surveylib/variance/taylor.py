@@ -38,6 +38,7 @@ with one non-zero per row and cell block (a domain estimate) is never expanded t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -280,7 +281,7 @@ def taylor_vcov_from_totals(
     n_stages = len(stages) if multistage else 1
     patterns, which = np.unique(presence.T, axis=0, return_inverse=True)
     for p, pattern in enumerate(patterns):  # one pass per distinct domain (not per PSU)
-        units = [None] * n_stages
+        units: list[Any] = [None] * n_stages
         units[n_stages - 1] = pattern.astype(np.float64)
         for s in range(n_stages - 1, 0, -1):
             units[s - 1] = (np.bincount(stages[s].unit_stratum, weights=units[s],
@@ -298,10 +299,11 @@ def taylor_vcov_from_totals(
     return v
 
 
-def _recursive_vcov(totals, stages, *, lonely_psu, active, multistage, domain_units=None):
+def _recursive_vcov(totals, stages, *, lonely_psu, active, multistage,
+                    domain_units=None) -> np.ndarray:
     """The stage-by-stage sum of :func:`_stage_variance` (R ``multistage``)."""
     n_stages = len(stages) if multistage else 1
-    unit_totals = [None] * n_stages
+    unit_totals: list[Any] = [None] * n_stages
     unit_totals[n_stages - 1] = totals
     for s in range(n_stages - 1, 0, -1):
         # a unit of stage s+1 lies in a stratum of stage s+1, which is a unit of stage s
