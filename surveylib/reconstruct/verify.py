@@ -62,6 +62,7 @@ class _Wave:
         data["_kaz"] = (data["ethnic"] == 1).astype("int64")
         self.data = data
         self.weighted = weighted
+        self._means: dict = {}
         self._make_design()
 
     def add_indicator(self, name: str, variable: str, levels: list) -> str:
@@ -87,11 +88,18 @@ class _Wave:
                 self.design = SurveyDesign(self.data, strata="stratum")
 
     def mean(self, col: str, by: str | None = None) -> pd.DataFrame:
-        if self.design is None:
-            self._make_design()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AssumptionWarning)
-            return self.design.mean(col, by=by, na_rm=True, deff=False).to_frame()
+        """The design's mean of ``col`` (by ``by``): its cells' keys and ``estimate`` only (a
+        published figure is a point value, so no interval is computed); computed once per
+        ``(col, by)``, since many figures share one table."""
+        key = (col, by)
+        if key not in self._means:
+            if self.design is None:
+                self._make_design()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AssumptionWarning)
+                res = self.design.mean(col, by=by, na_rm=True, deff=False)
+            self._means[key] = res.keys.reset_index(drop=True).assign(estimate=res.values)
+        return self._means[key]
 
 
 def _estimate(w: _Wave, col: str, domain_var: str, domain_level: str) -> float:
