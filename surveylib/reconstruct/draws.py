@@ -17,7 +17,10 @@ the study declares in its reconstruction file (``study: draws:``):
 Every draw is checked with :func:`~surveylib.reconstruct.verify.verify`; a draw whose
 readings have no solution, or that misses a figure, is redrawn (``attempt`` + 1, up to
 ``max_attempts``) and the attempts are recorded.  Draw ``i`` depends only on ``(seed, i)``,
-so the files are the same whatever the number of worker processes.
+so the files are the same whatever the number of worker processes: each draw's integer
+problems stop at a relative gap and a node count
+(:func:`~surveylib.reconstruct.milp.solver_options`), not at the wall-clock limit (kept as a
+safety net) that the machine's load could move.
 
 What draws cannot represent: readings the study did not list, priors far outside the noise
 (the L1 optimum of a perturbed prior is a vertex near it, not a uniform sample of the
