@@ -235,10 +235,10 @@ def reconstruct_draws(out_dir, *, draws: int, seed: int | None = None, config=No
 
     Notes
     -----
-    Time (see ``docs/reconstruction.md``, "How long it takes"): a draw costs about 2-3 s of
-    one core per attempt (integer problems, verification) plus the ``analyse`` hook; the
-    draws are spread over ``jobs`` processes, finished draws are counted in any order, and
-    the results are put back in draw order.
+    Time (see ``docs/reconstruction.md``, "How long it takes"): an attempt costs about 1 s of
+    one core (integer problems, verification), a draw about 1.5 attempts, plus the
+    ``analyse`` hook; the draws are spread over ``jobs`` processes, finished draws are counted
+    in any order, and the results are put back in draw order.
 
     Examples
     --------
