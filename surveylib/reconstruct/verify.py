@@ -68,6 +68,7 @@ class _Wave:
         data["_kaz"] = (data["ethnic"] == 1).astype("int64")
         self.data = data
         self.weighted = weighted
+        self._means: dict = {}
         self._make_design()
 
     def add_indicator(self, name: str, variable: str, levels: list) -> str:
@@ -92,25 +93,31 @@ class _Wave:
             else:
                 self.design = SurveyDesign(self.data, strata="stratum")
 
-    def mean(self, col: str, by: str | None = None) -> pd.DataFrame:
-        if self.design is None:
-            self._make_design()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AssumptionWarning)
-            return self.design.mean(col, by=by, na_rm=True, deff=False).to_frame()  # type: ignore[union-attr]  # built just above
+    def mean(self, col: str, by: str | None = None) -> dict:
+        """The design's mean of ``col``: ``{level of by: estimate}`` (``{None: estimate}``
+        without ``by``).  Point values only (a published figure has no interval), computed
+        once per ``(col, by)``, since many figures share one table."""
+        key = (col, by)
+        if key not in self._means:
+            if self.design is None:
+                self._make_design()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AssumptionWarning)
+                res = self.design.mean(col, by=by, na_rm=True, deff=False)  # type: ignore[union-attr]  # built just above
+            levels = [None] * len(res.values) if by is None else res.keys[by].astype("int64")
+            self._means[key] = {k if k is None else int(k): float(v)
+                                for k, v in zip(levels, res.values, strict=True)}
+        return self._means[key]
 
 
 def _estimate(w: _Wave, col: str, domain_var: str, domain_level: str) -> float:
     if domain_var:
-        tab = w.mean(col, by=domain_var)
-        sel = tab[tab[domain_var].astype("int64") == int(domain_level)]
-        return float(sel["estimate"].iloc[0]) if not sel.empty else float("nan")
-    return float(w.mean(col)["estimate"].iloc[0])
+        return w.mean(col, by=domain_var).get(int(domain_level), float("nan"))
+    return w.mean(col)[None]
 
 
 def _by(w: _Wave, col: str, by: str) -> dict:
-    tab = w.mean(col, by=by)
-    return {int(k): float(v) for k, v in zip(tab[by], tab["estimate"], strict=True)}
+    return w.mean(col, by=by)
 
 
 def _claims(waves: dict, cfg) -> dict:
