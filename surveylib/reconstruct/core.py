@@ -79,7 +79,7 @@ def _table71(tw: pd.DataFrame) -> np.ndarray:
                 raise ReconstructionError(
                     f"no Table 7.1 share for ethnic={e + 1}, attitude={k}: cannot build the prior."
                 )
-            dist[e, ATT_CODES.index(k)] = number(first.at[(str(e + 1), str(k)), "value"])
+            dist[e, ATT_CODES.index(k)] = number(str(first.at[(str(e + 1), str(k)), "value"]))
         dist[e] /= dist[e].sum()
     return dist
 
