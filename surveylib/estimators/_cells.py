@@ -176,6 +176,7 @@ class Cells:
         self.k = 0
         self.nobs = None
         self._blocks: list | None = None
+        self._sums: dict = {}  # per-(unit, cell) sums by (center, squares): computed once per call
 
     def memo(self, key, compute):
         """Memoise on the design when the domain coding is named, else compute."""
@@ -219,6 +220,7 @@ class Cells:
             shared=("rows",) if same and self.by_key is not None else None,
             every_row=same and every_row))
         self._blocks = None
+        self._sums = {}
         self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
         self.k += self.D * L
 
@@ -304,10 +306,16 @@ class Cells:
     def _from_sums(self, engine, kind: str, deff, transform=None):
         """Everything from per-(unit, cell) sums (:func:`unit_cell_sums`)."""
         unit, n_units = engine.sum_units
-        sums = unit_cell_sums(self.groups, w=self.w, g=self.g, n_domains=self.D, k=self.k,
-                              unit=unit, n_units=n_units,
-                              center=engine.center_sums and kind != "total",
-                              squares=deff is not False, memo=self.memo)
+        # categorical cells are never centred, so a total and a ratio of the same cells share
+        # one reduction (crosstab asks for both)
+        center = (engine.center_sums and kind != "total"
+                  and not all(grp.categorical for grp in self.groups))
+        how = (center, deff is not False)
+        if how not in self._sums:
+            self._sums[how] = unit_cell_sums(
+                self.groups, w=self.w, g=self.g, n_domains=self.D, k=self.k, unit=unit,
+                n_units=n_units, center=center, squares=how[1], memo=self.memo)
+        sums = self._sums[how]
         num, den, nobs = sums.num, sums.den, sums.n
         empty = nobs == 0
         self._check_denominators(kind, den, empty)
