@@ -423,8 +423,9 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
     """Compute the cells and wrap them in an :class:`~surveylib.results.Estimate`."""
     est, v, nobs, deffs = cells.compute(kind, deff)
     keys = key_frame(cells.keys, domain_keys, by_cols)
-    if domain_df:
-        dfs = cell_domain_df(design, cells)
+    if domain_df:  # computed when an interval or the footer first needs it
+        def dfs():
+            return cell_domain_df(design, cells)
     else:  # computed when an interval or the footer first needs it
         def dfs():  # type: ignore[misc]  # a callable: Estimate computes it on first read
             return np.full(len(est), float(design.degf()))
@@ -445,15 +446,28 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
 
 
 def cell_domain_df(design, cells) -> np.ndarray:
-    """Each cell's domain degrees of freedom (the levels of a variable share their domain's)."""
+    """Each cell's domain degrees of freedom (the levels of a variable share their domain's).
+
+    A group fed by every row with weight in a domain (the usual case) has the domain df of
+    the design's rows, memoised on the design with the domain coding: a second estimate over
+    the same domains does not count PSUs again.
+    """
     dfs = np.zeros(cells.k)
     D = cells.D
     for grp in cells.groups:
         L = grp.levels
-        domain = grp.dom // L if L > 1 else grp.dom  # the domain code of every valid row
-        d = design.engine.domain_df(grp.valid, domain, D)
-        touched = np.bincount(domain[grp.valid], minlength=D) > 0
-        dfs[grp.cells(D)] = np.repeat(np.where(touched, d, 0.0), L)
+
+        def compute(grp=grp, L=L):
+            domain = grp.dom // L if L > 1 else grp.dom  # the domain of every valid row
+            d = design.engine.domain_df(grp.valid, domain, D)
+            if D == 1:
+                touched = np.array([bool(np.any(grp.valid))])
+            else:  # rows outside the group have domain 0 and weight 0 here
+                touched = np.bincount(domain, weights=grp.valid, minlength=D) > 0
+            return np.where(touched, d, 0.0)
+
+        d = cells.memo(("domain df", *grp.shared), compute) if grp.shared else compute()
+        dfs[grp.cells(D)] = np.repeat(d, L)
     return dfs
 
 
