@@ -215,7 +215,7 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
     raw, codes = {}, {}
     cover = [np.zeros(1, dtype=np.int64)]  # rows showing patsy every value of each factor
     for f in factors:
-        state = {}
+        state: dict = {}
         if f.memorize_passes_needed(state, eval_env):  # center(), standardize(): patsy's
             return None
         value = f.eval(state, frame)
@@ -229,6 +229,7 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
         if not categorical:
             raw[f] = value
             continue
+        uniques: object
         if isinstance(getattr(inner, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(inner)
             code, uniques = cat.codes.astype(np.int64), cat.categories

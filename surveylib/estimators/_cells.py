@@ -423,12 +423,12 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
     """Compute the cells and wrap them in an :class:`~surveylib.results.Estimate`."""
     est, v, nobs, deffs = cells.compute(kind, deff)
     keys = key_frame(cells.keys, domain_keys, by_cols)
-    if domain_df:  # computed when an interval or the footer first needs it
-        def dfs():
+    # the df are computed when an interval, the df column or the footer first needs them
+    # (a callable: Estimate computes it on first read)
+    def dfs() -> np.ndarray:
+        if domain_df:
             return cell_domain_df(design, cells)
-    else:  # computed when an interval or the footer first needs it
-        def dfs():  # type: ignore[misc]  # a callable: Estimate computes it on first read
-            return np.full(len(est), float(design.degf()))
+        return np.full(len(est), float(design.degf()))
     interval = interval_factory(est, v, dfs) if interval_factory else None
     return Estimate(
         statistic=statistic,
@@ -437,7 +437,7 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
         vcov_matrix=v,
         n=nobs,
         deff_values=deffs,
-        dfs=dfs,
+        dfs=dfs,  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         by=tuple(by_cols),
         inference=lambda: footer(design, ci_method),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         ci_method=ci_method,

@@ -251,12 +251,12 @@ def code_rows(source, variables, active: np.ndarray) -> CodedRows:
         c, lev = column_codes(source, v)
         codes.append(c if everyone else c[active])
         levels.append(lev)
-    flat = None
+    flat: np.ndarray | None = None
     size = 1
-    radices = []  # of the variables coded since the last compression
+    radices: list = []  # of the variables coded since the last compression
     for c, lev in zip(codes, levels, strict=True):
         radix = len(lev) + 1  # code 0 = missing
-        if size * radix > (1 << 62):
+        if flat is not None and size * radix > (1 << 62):
             flat = _compress(flat, size)
             size = int(flat.max()) + 1 if n_act else 1
             radices = []

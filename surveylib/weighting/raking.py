@@ -311,7 +311,7 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         t0 = np.empty(K)    # the same sums over the same rows
         t0[to_cell] = w_joint
     else:  # levels merged (e.g. 1 and "1"): summed over the rows, as before
-        t0 = np.bincount(to_cell[coded.inv], weights=w_active, minlength=K)
+        t0 = np.bincount(to_cell[coded.inv], weights=w_active, minlength=K).astype(float)
     if np.any(t0 <= 0):
         raise data_error(WeightingError, "rake: some sample cells have zero total weight",
                          "drop zero-weight rows", parameter="design")
