@@ -1,26 +1,41 @@
 """Speed and memory of the Taylor estimators against a numpy floor and peers, in one run.
 
-    python benchmarks/bench_estimators.py [--rows 1000000]
+    python benchmarks/bench_estimators.py [--rows 1000000] [--repeat 3] [--tasks NAME ...]
+                                          [--tools numpy surveylib "sl (cold)" svy samplics]
 
-Data: ``--rows`` rows, 6 strata, 600 PSUs, a numeric y, a 5-level categorical and a 10-level
-domain.  Tasks: mean + SE; all proportions of the categorical; the mean in 10 domains.
-The floor is the least numpy work that gives the same numbers (group sums with bincount and
-the between-PSU sum of squares); svy and samplics are timed when importable (``pip install
-.[bench]``).  Prints seconds, peak memory traced by tracemalloc (Python allocations only: svy's
-Rust core is not traced, so its memory column reads near zero), and ratios to the floor.
-Not a test.
+Data: ``--rows`` rows, 6 strata, 600 PSUs, a numeric y, a binary yb, a 5-level categorical
+``cat``, a 6-level ``c6``, a 4-level ``age4`` and a 10-level domain.  Tasks: mean + SE; all
+proportions of ``cat`` (Wald interval); the mean in 10 domains; the shares of ``cat`` with the
+default logit interval; the median with its Woodruff SE; the Rao–Scott test of ``cat`` x ``c6``
+(5 x 6); raking to the margins of ``cat`` and ``age4`` (integer codes); a logistic GLM
+``yb ~ y + C(age4)``.
+
+The floor is the least numpy work that gives the same numbers from integer codes with no
+validation, labels or result objects: group sums with ``bincount`` and the between-PSU sum of
+squares (shares and the 5 x 6 table: one ``bincount`` over PSU x cell; the median: one sort,
+one cumulative sum and the Wald interval of the CDF share; raking: IPF on the 20-cell table
+and one pass to expand; the GLM: the one-hot design matrix, IRLS and the PSU totals of the
+scores).  svy and samplics are timed when importable (``pip install .[bench]``) on the first
+three tasks.
+
+Every (task, tool) runs in its own subprocess (``_isolated.py``): seconds are the best of
+``--repeat`` calls, memory the increment of the subprocess's peak resident set over its
+baseline after imports and data.  "surveylib" repeats the call on one design (its cached codes
+and PSU sums reused); "sl (cold)" builds a new design inside every timed call.  Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
+import os
 
 import numpy as np
 import pandas as pd
+from _isolated import emit, measure, run_worker
 
-import surveylib as sl
+TOOLS = ("numpy", "surveylib", "sl (cold)", "svy", "samplics")
+RAKE_CAT = {k: 2e7 for k in range(5)}
+RAKE_AGE = {0: 3e7, 1: 3e7, 2: 2e7, 3: 2e7}
 
 
 def make_data(n: int, seed: int = 1) -> pd.DataFrame:
@@ -34,6 +49,9 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
         "y": rng.normal(50, 10, n) + stratum,
         "cat": rng.integers(0, 5, n),
         "dom": rng.integers(0, 10, n),
+        "c6": rng.integers(0, 6, n),
+        "age4": rng.integers(0, 4, n),
+        "yb": (rng.uniform(size=n) < 0.3 + 0.1 * (stratum % 3)).astype(float),
     })
 
 
@@ -74,6 +92,121 @@ def floor_shares(df: pd.DataFrame, cat: np.ndarray, levels: int) -> np.ndarray:
     return floor_vcov(totals, psu_stratum, n_h)
 
 
+PSU_STRATUM = np.arange(600) % 6
+N_H = np.bincount(PSU_STRATUM).astype(float)
+DEGF = 600 - 6
+
+
+def floor_logit_shares(df: pd.DataFrame, cat: np.ndarray, levels: int):
+    """Shares with their covariance and the logit interval at the design df."""
+    from scipy import stats
+    v = floor_shares(df, cat, levels)
+    w = df["w"].to_numpy()
+    p = np.bincount(cat, w, minlength=levels) / w.sum()
+    se = np.sqrt(np.diag(v))
+    half = stats.t.ppf(0.975, DEGF) * se / (p * (1 - p))
+    eta = np.log(p / (1 - p))
+    return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
+
+
+def floor_median(df: pd.DataFrame):
+    """Median (R's qrule "math") and its Woodruff SE: one sort, one cumulative sum, the share
+    at or below the median by PSU (one bincount) and its interval mapped back."""
+    from scipy import stats
+    y, w, psu = df["y"].to_numpy(), df["w"].to_numpy(), df["psu"].to_numpy()
+    order = np.argsort(y, kind="stable")
+    ys = y[order]
+    cum = np.cumsum(w[order])
+    total = cum[-1]
+
+    def at(p):
+        return ys[np.minimum(np.searchsorted(cum, p * total, side="right"), len(ys) - 1)]
+
+    q = at(0.5)
+    below = y <= q
+    phat = w[below].sum() / total
+    totals = np.bincount(psu, w * (below - phat), minlength=600)[:, None] / total
+    se_p = np.sqrt(floor_vcov(totals, PSU_STRATUM, N_H)[0, 0])
+    t = stats.t.ppf(0.975, DEGF)
+    return q, (at(phat + t * se_p) - at(phat - t * se_p)) / (2 * t)
+
+
+def floor_raoscott(df: pd.DataFrame, nr: int = 5, nc: int = 6):
+    """Rao–Scott second-order F test of cat x c6: one bincount over PSU x 30 cells, then the
+    algebra on the 30 x 30 matrices (R svychisq)."""
+    from scipy import stats
+    k = nr * nc
+    cell = df["cat"].to_numpy() * nc + df["c6"].to_numpy()
+    V = floor_shares(df, cell, k)
+    w = df["w"].to_numpy()
+    p = np.bincount(cell, w, minlength=k) / w.sum()
+    N = len(df)
+    r, c = np.repeat(np.arange(nr), nc), np.tile(np.arange(nc), nr)
+    X1 = np.column_stack([np.ones(k)] + [(r == i) * 1.0 for i in range(1, nr)]
+                         + [(c == j) * 1.0 for j in range(1, nc)])
+    X12 = np.column_stack([((r == i) & (c == j)) * 1.0 for j in range(1, nc)
+                           for i in range(1, nr)])
+    C = X12 - X1 @ np.linalg.lstsq(X1, X12, rcond=None)[0]
+    idg = 1 / p
+    delta = np.linalg.solve((C.T * (idg / N)) @ C, (C.T * idg) @ V @ (idg[:, None] * C))
+    tr = np.trace(delta)
+    d0 = tr**2 / np.trace(delta @ delta)
+    e = np.bincount(r, p)[r] * np.bincount(c, p)[c]
+    stat = N * np.sum((p - e) ** 2 / e) / tr
+    return stat, stats.f.sf(stat, d0, d0 * DEGF)
+
+
+def floor_rake(df: pd.DataFrame, tol: float = 1e-7):
+    """IPF on the 20-cell table of cat x age4, then one pass to expand the weights."""
+    w = df["w"].to_numpy()
+    cell = df["cat"].to_numpy() * 4 + df["age4"].to_numpy()
+    t0 = np.bincount(cell, w, minlength=20)
+    lev = [np.arange(20) // 4, np.arange(20) % 4]
+    tg = [np.array(list(RAKE_CAT.values())), np.array(list(RAKE_AGE.values()))]
+    T = t0
+    eps = tol * w.sum()
+    for _ in range(100):
+        prev = T
+        for lv, t in zip(lev, tg, strict=True):
+            T = T * (t / np.bincount(lv, T, minlength=len(t)))[lv]
+        if np.max(np.abs(T - prev)) < eps:
+            break
+    return w * (T / t0)[cell]
+
+
+def floor_glm(df: pd.DataFrame, tol: float = 1e-12):
+    """Logistic regression of yb on y and the 3 treatment columns of age4 (IRLS from R's
+    start, R's stopping rule) with the covariance of the PSU totals of its scores."""
+    y, x, a = df["yb"].to_numpy(), df["y"].to_numpy(), df["age4"].to_numpy()
+    psu = df["psu"].to_numpy()
+    w = df["w"].to_numpy()
+    w = w / w.mean()
+    X = np.empty((len(y), 5))
+    X[:, 0], X[:, 1] = 1.0, x
+    X[:, 2:] = a[:, None] == np.arange(1, 4)
+
+    def dev(mu):
+        return -2 * np.sum(w * (y * np.log(mu) + (1 - y) * np.log(1 - mu)))
+
+    mu = (w * y + 0.5) / (w + 1)
+    eta = np.log(mu / (1 - mu))
+    old = dev(mu)
+    for _ in range(100):
+        g = mu * (1 - mu)
+        ww = w * g
+        beta = np.linalg.solve(X.T @ (X * ww[:, None]), X.T @ (ww * (eta + (y - mu) / g)))
+        eta = X @ beta
+        mu = 1 / (1 + np.exp(-eta))
+        new = dev(mu)
+        if abs(new - old) / (abs(new) + 0.1) < tol:
+            break
+        old = new
+    ainv = np.linalg.inv(X.T @ (X * ww[:, None]))
+    scores = (X * ((y - mu) / (mu * (1 - mu)) * ww)[:, None]) @ ainv
+    totals = np.column_stack([np.bincount(psu, scores[:, j], minlength=600) for j in range(5)])
+    return beta, floor_vcov(totals, PSU_STRATUM, N_H)
+
+
 def floor_tasks(df):
     n = len(df)
     y = df["y"].to_numpy()
@@ -83,22 +216,34 @@ def floor_tasks(df):
         "mean + SE": lambda: floor_cells(df, np.zeros(n, dtype=np.int64), 1, y),
         "all proportions": lambda: floor_shares(df, cat, 5),
         "10 domain means": lambda: floor_cells(df, dom, 10, y),
+        "proportion logit": lambda: floor_logit_shares(df, cat, 5),
+        "median Woodruff": lambda: floor_median(df),
+        "Rao-Scott 5x6": lambda: floor_raoscott(df),
+        "rake 2 margins": lambda: floor_rake(df),
+        "GLM logit 4-lev": lambda: floor_glm(df),
     }
 
 
 def surveylib_tasks(df, *, cold: bool = False):
-    """The three tasks on one design (warm: its cached codes and PSU sums are reused), or,
-    with ``cold=True``, each call on a newly built design (construction included)."""
+    """The tasks on one design (warm: its cached codes and PSU sums are reused), or, with
+    ``cold=True``, each call on a newly built design (construction included)."""
+    import surveylib as sl
 
     def design():
         return sl.SurveyDesign(df, strata="stratum", psu="psu", weights="w")
 
     d = design()
     get = design if cold else (lambda: d)
+    margins = {"cat": RAKE_CAT, "age4": RAKE_AGE}
     return {
         "mean + SE": lambda: get().mean("y", deff=False).se,
         "all proportions": lambda: get().proportion("cat", ci_method="wald", deff=False).se,
         "10 domain means": lambda: get().mean("y", by="dom", deff=False).se,
+        "proportion logit": lambda: get().proportion("cat", deff=False).ci(),
+        "median Woodruff": lambda: get().quantile("y", 0.5).se,
+        "Rao-Scott 5x6": lambda: get().crosstab("cat", "c6").test().p_value,
+        "rake 2 margins": lambda: get().rake(margins).weights,
+        "GLM logit 4-lev": lambda: get().glm("yb ~ y + C(age4)", family="binomial").se,
     }
 
 
@@ -137,45 +282,61 @@ def samplics_tasks(df):
     }
 
 
-def measure(fn, repeat: int = 3) -> tuple[float, float]:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return best, peak / 2**20
+def tool_tasks(tool: str, df):
+    if tool == "numpy":
+        return floor_tasks(df)
+    if tool in ("surveylib", "sl (cold)"):
+        return surveylib_tasks(df, cold=tool == "sl (cold)")
+    return {"svy": svy_tasks, "samplics": samplics_tasks}[tool](df)
+
+
+def worker(task: str, tool: str, rows: int, repeat: int) -> None:
+    """Measure one (task, tool) in this process and print the result line."""
+    import warnings
+    df = make_data(rows)
+    tasks = tool_tasks(tool, df)
+    if tasks is None or task not in tasks:
+        emit({"error": "not installed" if tasks is None else "no such task"})
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m, _ = measure(tasks[task], repeat)
+    emit(m)
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--tasks", nargs="*", help="task names (default: all)")
+    ap.add_argument("--tools", nargs="*", default=list(TOOLS), choices=TOOLS)
+    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        worker(*args.worker, args.rows, args.repeat)
+        return
     df = make_data(args.rows)
     data_mb = df.memory_usage(deep=True).sum() / 2**20
-    print(f"{args.rows:,} rows, 6 strata, 600 PSUs; data {data_mb:.0f} MiB")
-    peers = {"surveylib": surveylib_tasks(df), "sl (cold)": surveylib_tasks(df, cold=True),
-             "samplics": samplics_tasks(df), "svy": svy_tasks(df)}
-    floor = floor_tasks(df)
-    print(f"{'task':<18}{'tool':<11}{'seconds':>9}{'peak MiB':>10}{'x floor':>9}{'mem/data':>9}")
-    for task, fn in floor.items():
-        t_floor, m_floor = measure(fn)
-        print(f"{task:<18}{'numpy':<11}{t_floor:>9.3f}{m_floor:>10.0f}{1.0:>9.2f}{m_floor / data_mb:>9.2f}")
-        for name, tasks in peers.items():
-            if tasks is None:
+    names = args.tasks or list(floor_tasks(df))
+    del df
+    print(f"{args.rows:,} rows, 6 strata, 600 PSUs; data {data_mb:.0f} MiB; best of "
+          f"{args.repeat}; each task and tool in its own subprocess")
+    print(f"{'task':<18}{'tool':<11}{'seconds':>9}{'x floor':>9}{'+RSS MiB':>10}")
+    script = os.path.abspath(__file__)
+    for task in names:
+        t_floor = None
+        for tool in ["numpy", *[t for t in args.tools if t != "numpy"]]:
+            r = run_worker(script, [task, tool, "--rows", args.rows, "--repeat", args.repeat],
+                           timeout=600)
+            if "error" in r:
+                if r["error"] not in ("not installed", "no such task"):
+                    print(f"{task:<18}{tool:<11} failed: {r['error']}")
                 continue
-            try:
-                t, m = measure(tasks[task])
-            except Exception as exc:  # a peer's API may differ between releases
-                print(f"{task:<18}{name:<11} failed: {type(exc).__name__}: {str(exc)[:60]}")
-                continue
-            print(f"{task:<18}{name:<11}{t:>9.3f}{m:>10.0f}{t / t_floor:>9.2f}{m / data_mb:>9.2f}")
-    missing = [k for k, v in peers.items() if v is None]
-    if missing:
-        print(f"not installed (pip install '.[bench]'): {', '.join(missing)}")
+            t = r["seconds"]
+            t_floor = t if tool == "numpy" else t_floor
+            ratio = t / t_floor if t_floor else float("nan")
+            print(f"{task:<18}{tool:<11}{t:>9.4f}{ratio:>9.2f}"
+                  f"{r['peak_mib'] - r['base_mib']:>10.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ identifiers need ``Q("sch.wide")``).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass, field
 
@@ -142,38 +143,161 @@ class GLMResult(CoefficientAccessors):
                 f"1 - {len(self.terms)} coefficients)\n{self.inference}")
 
 
-def _term_columns(X: pd.DataFrame) -> dict:
-    """Each model term (patsy's name) -> the names of its coefficients, in column order."""
-    cols = list(X.columns)
-    return {term: cols[sl] for term, sl in X.design_info.term_name_slices.items()}
-
 def _design_matrices(design, formula: str):
+    """The response, the model matrix, the coefficient names of each term and the rows used
+    (positions in the design's data) of ``formula`` on the design's rows.
+
+    patsy parses the formula and decides the coding (terms, contrasts, levels, column names);
+    the matrix is filled by :func:`_coded_matrices` from integer codes of the categorical
+    factors.  Formulas it does not take (stateful transforms such as ``center(x)``) go through
+    ``patsy.dmatrices``; both give the same matrix to the last bit.
+    """
     try:
         import patsy
     except ImportError as exc:  # pragma: no cover - patsy ships with statsmodels
         raise SurveyDesignError("glm() needs the patsy package (pip install patsy).") from exc
     data = design.data
     active = design.active
-    frame = data.loc[active].copy()
+    frame = data if active.all() else data.loc[active]
     # patsy treats pandas' string dtype reliably only as object
-    for c in frame.columns:
-        if pd.api.types.is_string_dtype(frame[c]) and not isinstance(frame[c].dtype, pd.CategoricalDtype):
-            frame[c] = frame[c].astype(object)
+    strings = {c: frame[c].astype(object) for c in frame.columns
+               if pd.api.types.is_string_dtype(frame[c])
+               and not isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    if strings:
+        frame = frame.assign(**strings)
+    eval_env = patsy.EvalEnvironment.capture(0)
     try:
-        y, X = patsy.dmatrices(formula, frame, NA_action="drop", return_type="dataframe")
+        built = _coded_matrices(patsy, formula, frame, eval_env)
+        if built is None:
+            yd, Xd = patsy.dmatrices(formula, frame, eval_env=eval_env, NA_action="drop",
+                                     return_type="dataframe")
+            rows = frame.index.get_indexer(Xd.index)
+            built = (yd.to_numpy(dtype=float), list(yd.columns), Xd.to_numpy(dtype=float),
+                     Xd.design_info, rows)
     except patsy.PatsyError as exc:
         raise SurveyDesignError(
             f"cannot build the model {formula!r}: {exc}. Column names that are not Python "
             "identifiers need Q(\"name\"), e.g. Q(\"sch.wide\")."
         ) from exc
+    y, y_names, X, info, rows = built
     if y.shape[1] != 1:
         raise SurveyDesignError(
-            f"the response of {formula!r} expands to {y.shape[1]} columns {list(y.columns)}; "
+            f"the response of {formula!r} expands to {y.shape[1]} columns {y_names}; "
             "give a numeric response (for a binary outcome e.g. I(x == \"Yes\"))."
         )
-    pos = np.flatnonzero(active)[frame.index.get_indexer(X.index)]
-    terms = _term_columns(X)
-    return y.iloc[:, 0].to_numpy(dtype=float), X.to_numpy(dtype=float), terms, pos
+    names = info.column_names
+    terms = {term: names[sl] for term, sl in info.term_name_slices.items()}
+    return y[:, 0], X, terms, np.flatnonzero(active)[rows]
+
+
+def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
+    """patsy's ``dmatrices(formula, frame, NA_action="drop")`` without its row-by-row coding.
+
+    Every factor is evaluated once on all rows; a categorical one is coded with
+    ``pd.factorize`` (or its categorical codes), and patsy learns the coding from a few rows
+    that show it every distinct value (the levels it finds are those of all rows).  The
+    columns are then filled as patsy's ``_build_subterm`` fills them (1 times each factor's
+    column or contrast row, in patsy's order), on the rows complete on every factor.
+
+    Returns ``(y, y column names, X, X's DesignInfo, row positions in frame)``, or ``None``
+    for a formula patsy must build itself (stateful transforms, an empty frame, values its
+    coding does not know).
+    """
+    desc = patsy.ModelDesc.from_formula(formula)
+    factors = list(dict.fromkeys(f for t in desc.lhs_termlist + desc.rhs_termlist
+                                 for f in t.factors))
+    n = len(frame)
+    if n == 0 or not all(isinstance(f, patsy.EvalFactor) for f in factors):
+        return None
+    from patsy.categorical import C
+
+    box = type(C([0]))  # what C(x) evaluates to
+    raw, codes = {}, {}
+    cover = [np.zeros(1, dtype=np.int64)]  # rows showing patsy every value of each factor
+    for f in factors:
+        state: dict = {}
+        if f.memorize_passes_needed(state, eval_env):  # center(), standardize(): patsy's
+            return None
+        value = f.eval(state, frame)
+        inner = value.data if isinstance(value, box) else value
+        if isinstance(value, box) or isinstance(getattr(inner, "dtype", None),
+                                                pd.CategoricalDtype):
+            categorical = True
+        else:
+            arr = np.asarray(inner)
+            categorical = not np.issubdtype(arr.dtype, np.number)
+        if not categorical:
+            raw[f] = value
+            continue
+        uniques: object
+        if isinstance(getattr(inner, "dtype", None), pd.CategoricalDtype):
+            cat = pd.Categorical(inner)
+            code, uniques = cat.codes.astype(np.int64), cat.categories
+        else:
+            code, uniques = pd.factorize(np.asarray(inner).ravel())
+        if len(code) != n:
+            return None
+        where = np.flatnonzero(code >= 0)
+        first = np.zeros(len(uniques), dtype=np.int64)
+        first[code[where]] = where  # a row of every value (any row will do)
+        cover.append(first[np.bincount(code[where], minlength=len(uniques)) > 0])
+        codes[f] = (code, uniques)
+    sample = frame.iloc[np.unique(np.concatenate(cover))]
+    infos = patsy.design_matrix_builders([desc.lhs_termlist, desc.rhs_termlist],
+                                         lambda: iter([sample]), eval_env, NA_action="drop")
+    if not infos[0].column_names:
+        return None  # patsy's own error: the model has no response
+    values, missing = {}, np.zeros(n, dtype=bool)
+    for f in factors:
+        fi = infos[0].factor_infos.get(f) or infos[1].factor_infos[f]
+        if fi.type == "categorical":
+            if f not in codes:
+                return None
+            code, uniques = codes[f]
+            to_level = pd.Index(list(fi.categories), dtype=object).get_indexer(
+                pd.Index(list(uniques), dtype=object))
+            if (to_level < 0).any():  # a value outside C(x, levels=...): patsy's error
+                return None
+            code = np.where(code >= 0, to_level[np.maximum(code, 0)], -1)
+            missing |= code < 0
+            values[f] = code
+        else:
+            if f not in raw:
+                return None
+            arr = np.asarray(raw[f])
+            arr = arr[:, None] if arr.ndim == 1 else arr
+            if arr.ndim != 2 or arr.shape != (n, fi.num_columns) or not np.issubdtype(
+                    arr.dtype, np.number):
+                return None
+            missing |= np.isnan(arr).any(axis=1)
+            values[f] = arr
+    rows = np.flatnonzero(~missing)
+    if len(rows) < n:
+        values = {f: v[rows] for f, v in values.items()}
+    y, X = (_fill(info, values, len(rows)) for info in infos)
+    return y, list(infos[0].column_names), X, infos[1], rows
+
+
+def _fill(info, values: dict, n: int) -> np.ndarray:
+    """The columns of patsy DesignInfo ``info`` from coded factor ``values`` (patsy's
+    ``_build_subterm``: the left-most factor's columns vary fastest)."""
+    out = np.empty((n, len(info.column_names)))
+    start = 0
+    for subterms in info.term_codings.values():
+        for st in subterms:
+            block = out[:, start:start + st.num_columns]
+            block[...] = 1
+            widths = [st.contrast_matrices[f].matrix.shape[1] if f in st.contrast_matrices
+                      else info.factor_infos[f].num_columns for f in st.factors]
+            combos = itertools.product(*[range(k) for k in reversed(widths)])
+            for i, combo in enumerate(combos):
+                for f, j in zip(st.factors, combo[::-1], strict=True):
+                    if f in st.contrast_matrices:
+                        block[:, i] *= st.contrast_matrices[f].matrix[values[f], j]
+                    else:
+                        block[:, i] *= values[f][:, j]
+            start += st.num_columns
+    return out
 
 
 @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
@@ -254,8 +378,12 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
         )
     beta, score_w, ww, dev, it, mu = _irls(y, X, w, family, max_iter, tol, formula)
     Ainv = np.linalg.inv(X.T @ (X * ww[:, None]))
-    scores = np.zeros((n_all, X.shape[1]))
-    scores[pos] = (X * score_w[:, None]) @ Ainv
+    row_scores = (X * score_w[:, None]) @ Ainv
+    if len(pos) == n_all:  # every row of the data is used (pos is 0..n-1)
+        scores = row_scores
+    else:
+        scores = np.zeros((n_all, X.shape[1]))
+        scores[pos] = row_scores
     used = np.zeros(n_all, dtype=bool)
     used[pos] = True
     d = design if used[active].all() and used.sum() == active.sum() else design.subset(used)

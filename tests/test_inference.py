@@ -166,6 +166,30 @@ def test_by_domains_equal_subset_designs():
         assert r.p_value == pytest.approx(sub.p_value, rel=1e-10)
 
 
+def test_by_domain_tables_equal_subset_tables_cell_by_cell():
+    """With by=, the counts and cell shares (one reduction over PSU x domain x cell) are, row
+    for row, those of the table on each domain's subset: same order of keys (cell-major,
+    domains within), estimates and covariance blocks; the conditional shares are computed on
+    first use and equal R's svyby(~col, ~row + by, svymean) through proportion()."""
+    d = build("dclus1")
+    tab = d.crosstab("sch.wide", "awards", by="stype")
+    f = tab.counts.to_frame()
+    assert list(f.columns[:4]) == ["stype", "sch.wide", "variable", "level"]
+    assert list(f["stype"].iloc[:3]) == ["E", "H", "M"]  # domains vary fastest
+    for part in ("counts", "cell_shares"):
+        est = getattr(tab, part)
+        for key in ("E", "H", "M"):
+            sub = getattr(d.subset(d.data["stype"] == key).crosstab("sch.wide", "awards"), part)
+            idx = np.flatnonzero((est.keys["stype"] == key).to_numpy())
+            assert est.keys.iloc[idx][["sch.wide", "level"]].reset_index(drop=True).equals(
+                sub.keys[["sch.wide", "level"]])
+            close(est.values[idx], sub.values, rtol=1e-12)
+            np.testing.assert_allclose(est.vcov_matrix[np.ix_(idx, idx)], sub.vcov_matrix,
+                                       rtol=1e-10, atol=1e-14 * np.abs(sub.vcov_matrix).max())
+    direct = d.proportion("awards", by=["stype", "sch.wide"], ci_method="mean")
+    close(tab.row_shares.values, direct.values, rtol=1e-12)
+
+
 def test_missing_values_are_left_out_but_the_design_kept():
     d = build("dstrat")
     data = d.data

@@ -201,3 +201,59 @@ def test_wald_on_a_model_accepts_every_contrast_form():
     with pytest.raises(sl.SurveyDesignError, match="'region' is neither a term") as err:
         wald(fit, "region")
     assert err.value.parameter == "terms" and "stype" in err.value.expected
+
+
+GLM_CASE = {c["id"]: c for c in FIX["glm"]}["strat_binomial"]
+
+
+@pytest.mark.parametrize("variant", ["string", "categorical", "categorical_reordered", "C()"])
+def test_factor_codings_give_r_svyglm(variant):
+    """The model matrix is coded from integer codes of the factor (not patsy's row-by-row
+    coding): a string column, a pandas Categorical (whatever its category order, patsy's
+    reference level is its first category) and C(stype) all give R's svyglm numbers, and
+    the matrix equals patsy.dmatrices' to the last bit."""
+    import patsy
+    d = build(GLM_CASE["design"])
+    data = d.data
+    formula = GLM_CASE["formula"]
+    if variant == "categorical":
+        data["stype"] = pd.Categorical(data["stype"], categories=["E", "H", "M"])
+    elif variant == "categorical_reordered":
+        data["stype"] = pd.Categorical(data["stype"], categories=["H", "E", "M"])
+    elif variant == "C()":
+        formula = formula.replace("stype", "C(stype)")
+    d2 = sl.SurveyDesign(data, strata="stype", weights="pw", fpc="fpc")
+    y, X, terms, pos = models._design_matrices(d2, formula)
+    frame = data.assign(**{c: data[c].astype(object) for c in data.columns
+                           if pd.api.types.is_string_dtype(data[c])
+                           and not isinstance(data[c].dtype, pd.CategoricalDtype)})
+    py, pX = patsy.dmatrices(formula, frame, NA_action="drop", return_type="dataframe")
+    assert X.tobytes() == pX.to_numpy(dtype=float).tobytes()
+    assert [c for cols in terms.values() for c in cols] == list(pX.columns)
+    if variant == "categorical_reordered":  # reference level H: a reparametrisation
+        return
+    fit = d2.glm(formula, family=GLM_CASE["family"])
+    order = [patsy_name(n).replace("stype[", "C(stype)[") if variant == "C()"
+             else patsy_name(n) for n in GLM_CASE["names"]]
+    f = fit.to_frame().set_index("term").loc[order]
+    np.testing.assert_allclose(f["estimate"].to_numpy(), GLM_CASE["coef"], rtol=RTOL)
+    np.testing.assert_allclose(f["se"].to_numpy(), GLM_CASE["se"], rtol=RTOL)
+
+
+def test_factor_with_missing_values_and_an_unused_level():
+    """Rows with a missing factor value are dropped as patsy drops them (the same fit as on
+    the subset without them); an unused category of a Categorical is an all-zero column,
+    hence the collinearity error (as with patsy's coding)."""
+    d = build("dclus1")
+    data = d.data
+    data["stype_na"] = data["stype"].where(np.arange(len(data)) % 7 != 0)
+    dn = sl.SurveyDesign(data, psu="dnum", weights="pw", fpc="fpc")
+    a = dn.glm("api00 ~ ell + stype_na")
+    b = dn.subset(data["stype_na"].notna()).glm("api00 ~ ell + stype_na")
+    np.testing.assert_allclose(a.values, b.values, rtol=1e-12)
+    np.testing.assert_allclose(a.vcov_matrix, b.vcov_matrix, rtol=1e-10)
+    assert a.n == int(data["stype_na"].notna().sum())
+    data["stype_cat"] = pd.Categorical(data["stype"], categories=["E", "H", "M", "X"])
+    du = sl.SurveyDesign(data, psu="dnum", weights="pw", fpc="fpc")
+    with pytest.raises(sl.SurveyDesignError, match="collinear"):
+        du.glm("api00 ~ ell + stype_cat")

@@ -176,6 +176,7 @@ class Cells:
         self.k = 0
         self.nobs = None
         self._blocks: list | None = None
+        self._sums: dict = {}  # per-(unit, cell) sums by (center, squares): computed once per call
 
     def memo(self, key, compute):
         """Memoise on the design when the domain coding is named, else compute."""
@@ -219,6 +220,7 @@ class Cells:
             shared=("rows",) if same and self.by_key is not None else None,
             every_row=same and every_row))
         self._blocks = None
+        self._sums = {}
         self.keys.extend((d, variable, lev) for d in range(self.D) for lev in levels)
         self.k += self.D * L
 
@@ -304,10 +306,16 @@ class Cells:
     def _from_sums(self, engine, kind: str, deff, transform=None):
         """Everything from per-(unit, cell) sums (:func:`unit_cell_sums`)."""
         unit, n_units = engine.sum_units
-        sums = unit_cell_sums(self.groups, w=self.w, g=self.g, n_domains=self.D, k=self.k,
-                              unit=unit, n_units=n_units,
-                              center=engine.center_sums and kind != "total",
-                              squares=deff is not False, memo=self.memo)
+        # categorical cells are never centred, so a total and a ratio of the same cells share
+        # one reduction (crosstab asks for both)
+        center = (engine.center_sums and kind != "total"
+                  and not all(grp.categorical for grp in self.groups))
+        how = (center, deff is not False)
+        if how not in self._sums:
+            self._sums[how] = unit_cell_sums(
+                self.groups, w=self.w, g=self.g, n_domains=self.D, k=self.k, unit=unit,
+                n_units=n_units, center=center, squares=how[1], memo=self.memo)
+        sums = self._sums[how]
         num, den, nobs = sums.num, sums.den, sums.n
         empty = nobs == 0
         self._check_denominators(kind, den, empty)
@@ -415,11 +423,12 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
     """Compute the cells and wrap them in an :class:`~surveylib.results.Estimate`."""
     est, v, nobs, deffs = cells.compute(kind, deff)
     keys = key_frame(cells.keys, domain_keys, by_cols)
-    if domain_df:
-        dfs = cell_domain_df(design, cells)
-    else:  # computed when an interval or the footer first needs it
-        def dfs():  # type: ignore[misc]  # a callable: Estimate computes it on first read
-            return np.full(len(est), float(design.degf()))
+    # the df are computed when an interval, the df column or the footer first needs them
+    # (a callable: Estimate computes it on first read)
+    def dfs() -> np.ndarray:
+        if domain_df:
+            return cell_domain_df(design, cells)
+        return np.full(len(est), float(design.degf()))
     interval = interval_factory(est, v, dfs) if interval_factory else None
     return Estimate(
         statistic=statistic,
@@ -428,7 +437,7 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
         vcov_matrix=v,
         n=nobs,
         deff_values=deffs,
-        dfs=dfs,
+        dfs=dfs,  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         by=tuple(by_cols),
         inference=lambda: footer(design, ci_method),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         ci_method=ci_method,
@@ -437,15 +446,28 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
 
 
 def cell_domain_df(design, cells) -> np.ndarray:
-    """Each cell's domain degrees of freedom (the levels of a variable share their domain's)."""
+    """Each cell's domain degrees of freedom (the levels of a variable share their domain's).
+
+    A group fed by every row with weight in a domain (the usual case) has the domain df of
+    the design's rows, memoised on the design with the domain coding: a second estimate over
+    the same domains does not count PSUs again.
+    """
     dfs = np.zeros(cells.k)
     D = cells.D
     for grp in cells.groups:
         L = grp.levels
-        domain = grp.dom // L if L > 1 else grp.dom  # the domain code of every valid row
-        d = design.engine.domain_df(grp.valid, domain, D)
-        touched = np.bincount(domain[grp.valid], minlength=D) > 0
-        dfs[grp.cells(D)] = np.repeat(np.where(touched, d, 0.0), L)
+
+        def compute(grp=grp, L=L):
+            domain = grp.dom // L if L > 1 else grp.dom  # the domain of every valid row
+            d = design.engine.domain_df(grp.valid, domain, D)
+            if D == 1:
+                touched = np.array([bool(np.any(grp.valid))])
+            else:  # rows outside the group have domain 0 and weight 0 here
+                touched = np.bincount(domain, weights=grp.valid, minlength=D) > 0
+            return np.where(touched, d, 0.0)
+
+        d = cells.memo(("domain df", *grp.shared), compute) if grp.shared else compute()
+        dfs[grp.cells(D)] = np.repeat(d, L)
     return dfs
 
 

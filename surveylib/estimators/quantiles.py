@@ -34,19 +34,35 @@ def _check_probs(probs) -> np.ndarray:
     return probs
 
 
-def weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule):
-    """Quantiles within each group of data sorted by (group, x); R ``qs`` + ``qrule_*``.
+def cumulative_weights(w_sorted, group_sorted, n_groups):
+    """Cumulative weights within each group of data sorted by group, for
+    :func:`weighted_quantiles`: ``(within, starts, ends, totals)``.
 
-    ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  Cumulative
-    weights are summed in extended precision and rounded to double, as R's ``cumsum`` does,
-    so exact hits (``cumw == p * sum(w)``) are decided as in R.
+    Summed in extended precision and rounded to double, as R's ``cumsum`` does, so exact hits
+    (``cumw == p * sum(w)``) are decided as in R.  Computed once per variable and reused for
+    the quantiles and the ends of their intervals.
     """
     cum = np.cumsum(w_sorted.astype(np.longdouble))
-    starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
-    ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
-    before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], np.longdouble(0))
-    within = (cum - np.repeat(before, ends - starts)).astype(np.float64)
-    totals = within[ends - 1]
+    if n_groups == 1:  # one group: nothing to subtract
+        n = len(w_sorted)
+        within = cum.astype(np.float64)
+        starts, ends = np.array([0]), np.array([n])
+    else:
+        starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
+        ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
+        before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], np.longdouble(0))
+        within = (cum - np.repeat(before, ends - starts)).astype(np.float64)
+    return within, starts, ends, within[ends - 1]
+
+
+def weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule, cum=None):
+    """Quantiles within each group of data sorted by (group, x); R ``qs`` + ``qrule_*``.
+
+    ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  ``cum`` is
+    :func:`cumulative_weights` of the data, when already computed.
+    """
+    within, starts, ends, totals = (cumulative_weights(w_sorted, group_sorted, n_groups)
+                                    if cum is None else cum)
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 1:
         probs = np.broadcast_to(probs, (n_groups, len(probs)))
@@ -55,8 +71,11 @@ def weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule)
         target = probs[:, j] * totals  # p * sum(w), in double as in R
         # cumulative weights rise within a group, so the last position with cumw <= target
         # is start + (number of such positions) - 1; R's `last` gives the first if none
-        count = np.bincount(group_sorted, weights=within <= target[group_sorted],
-                            minlength=n_groups).astype(np.int64)
+        if n_groups == 1:
+            count = np.array([np.count_nonzero(within <= target[0])])
+        else:
+            count = np.bincount(group_sorted, weights=within <= target[group_sorted],
+                                minlength=n_groups).astype(np.int64)
         pos = starts + np.maximum(count, 1) - 1
         nxt = np.minimum(pos + 1, ends - 1)
         exact = probs[:, j] - within[pos] / totals == 0
@@ -103,7 +122,7 @@ def _one_quantile(x, w, p, qrule):
     return float(np.interp(p, pk, x))  # R approx(pk, x, p, rule=2)
 
 
-def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule):
+def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule, cum=None):
     """Quantiles within each group of data sorted by (group, x) under any of R's rules.
 
     ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  The step rules
@@ -112,7 +131,7 @@ def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule):
     """
     if qrule in _STEP:
         return weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs,
-                                  _STEP[qrule])
+                                  _STEP[qrule], cum)
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 1:
         probs = np.broadcast_to(probs, (n_groups, len(probs)))
@@ -199,15 +218,26 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     per_var = []  # (name, sorted x, sorted w, sorted domain, quantiles D x P)
     for var, (y, ok) in numeric_columns(design, variables, na_rm).items():
         valid = ok & (g >= 0) & (w_all != 0)
-        order = np.lexsort((y, np.where(valid, g, D)))  # stable: by domain, then x (R `order`)
-        order = order[valid[order]]
-        gs, xs, ws = g[order], y[order], w_all[order]
+        if D == 1:  # one domain: a stable sort of x alone (R `order`)
+            rows = None if valid.all() else np.flatnonzero(valid)
+            xv = y if rows is None else y[rows]
+            order = np.argsort(xv, kind="stable")
+            if rows is not None:
+                order = rows[order]
+            gs = np.zeros(len(order), dtype=np.int64)
+        else:
+            order = np.lexsort((y, np.where(valid, g, D)))  # stable: by domain, then x
+            order = order[valid[order]]
+            gs = g[order]
+        xs, ws = y[order], w_all[order]
         if np.any(np.bincount(gs, minlength=D) == 0):
             raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
-        q = rule_quantiles(xs, ws, gs, D, probs, qrule)
-        per_var.append((var, xs, ws, gs, q, valid, y))
+        cum = cumulative_weights(ws, gs, D) if qrule in _STEP else None
+        q = rule_quantiles(xs, ws, gs, D, probs, qrule, cum)
+        per_var.append((var, xs, ws, gs, q, valid, y, cum))
         for j, p in enumerate(probs):  # Woodruff: the share at or below each quantile
-            ind = (y <= q[np.where(valid, g, 0), j]).astype(float)
+            at = q[0, j] if D == 1 else q[np.where(valid, g, 0), j]
+            ind = (y <= at).astype(float)
             ind_cells.add(valid, ind, None, var, levels=(float(p),))
     phat, v, nobs, _ = ind_cells.compute("ratio", False)
     se_p = np.sqrt(np.clip(np.diag(v), 0, None))
@@ -226,7 +256,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
         low, high = np.empty(len(idx)), np.empty(len(idx))
         if method == "score":
             return _score_bounds(lvl, dfs_use)
-        for vi, (_, xs, ws, gs, *_) in enumerate(per_var):
+        for vi, (_, xs, ws, gs, *_, cum) in enumerate(per_var):
             sel = v_i == vi
             grid = np.zeros((D, P, 2))
             grid[d_i[sel], p_i[sel], 0] = p_low[sel]
@@ -234,7 +264,8 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
             # a share of exactly 0 or 1 can come out a rounding error outside [0, 1] (its
             # SE is 0 up to rounding): such ends are the extreme values, as in R
             inside = (grid >= -SHARE_TOL) & (grid <= 1 + SHARE_TOL)
-            qs = rule_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule)
+            qs = rule_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule,
+                                cum)
             qs = np.where(inside.reshape(D, 2 * P), qs, np.nan).reshape(D, P, 2)
             low[sel] = qs[d_i[sel], p_i[sel], 0]
             high[sel] = qs[d_i[sel], p_i[sel], 1]
@@ -243,7 +274,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     def _score_bounds(lvl, dfs_use):
         low, high = np.empty(len(idx)), np.empty(len(idx))
         for k, (d, vi, j) in enumerate(zip(d_i, v_i, p_i, strict=True)):
-            var, xs, ws, gs, _, valid, y = per_var[vi]
+            var, xs, ws, gs, _, valid, y, _ = per_var[vi]
             rows = valid & (g == d)
             sel = gs == d
             xd, wd = xs[sel], ws[sel]

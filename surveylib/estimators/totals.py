@@ -208,7 +208,8 @@ def _levels(design, var, na_rm, drop_empty: bool):
     codes, levels, ok = levels_of(design, var, na_rm=na_rm)
     if not drop_empty:
         return codes, levels, ok
-    used = np.bincount(codes[ok & design.active], minlength=len(levels)) > 0
+    used = design.memo(("estimators", "levels used", var), lambda: np.bincount(
+        codes[ok & design.active], minlength=len(levels)) > 0)  # per design: its rows
     if used.all():
         return codes, levels, ok
     remap = np.cumsum(used) - 1

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,15 @@ import pandas as pd
 
 from .._validation import as_list, check_columns, check_option
 from ..errors import ColumnError, SurveyDesignError
-from ..results import FRAME_COLUMNS, Estimate, Printable, html_table, text_table
+from ..estimators._cells import Cells, domains, finish
+from ..results import (
+    FRAME_COLUMNS,
+    Estimate,
+    Printable,
+    attach_labels,
+    html_table,
+    text_table,
+)
 from .raoscott import CHISQ_METHODS, independence_test, method_name
 
 if TYPE_CHECKING:
@@ -46,18 +55,28 @@ def _table_codes(design, row: str, col: str, drop_empty: bool = True):
     out = []
     for var in (row, col):
         s = df[var]
-        n_all = s[active].nunique(dropna=True)
+        codes, levels_all, _ = design.factor_codes(var)  # cached per data; -1 = missing
+        n_lev = len(levels_all)
+        n_all = int(np.count_nonzero(np.bincount(codes[active & (codes >= 0)], minlength=n_lev)))
         if n_all > MAX_LEVELS:
             raise ColumnError(
                 f"variable {var!r} has {n_all} distinct values; a crosstab is for categorical "
                 f"variables with at most {MAX_LEVELS} levels — recode it into groups first "
                 "(e.g. pandas.cut for a numeric variable)."
             )
-        empty_kept = not drop_empty and isinstance(s.dtype, pd.CategoricalDtype)
-        levels = list(s.cat.categories) if empty_kept else observed_levels(s, complete)
-        lookup = pd.Index(levels)
-        codes = np.where(complete, lookup.get_indexer(s.to_numpy(dtype=object)), -1)
-        out.append((codes.astype(np.int64), levels))
+        if not drop_empty and isinstance(s.dtype, pd.CategoricalDtype):
+            keep = np.ones(n_lev, dtype=bool)  # a categorical's categories all
+            levels = list(s.cat.categories)
+        else:
+            keep = np.bincount(codes[complete], minlength=n_lev) > 0
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                levels = [s.cat.categories[i] for i in np.flatnonzero(keep)]
+            else:  # the distinct values as Python scalars, sorted (as observed_levels)
+                levels = sorted(pd.Index(levels_all)[keep].tolist())
+        lookup = pd.Index(levels).get_indexer(pd.Index(levels_all))  # the few levels
+        to_level = np.where(keep, lookup, -1)
+        out.append((np.where(complete, to_level[np.maximum(codes, 0)], -1).astype(np.int64),
+                    levels))
     (rc, rl), (cc, cl) = out
     return rc, rl, cc, cl, complete
 
@@ -104,9 +123,36 @@ class Crosstab(Printable):
     col_levels: list
     counts: Estimate
     cell_shares: Estimate
-    row_shares: Estimate
-    col_shares: Estimate
     _design: SurveyDesign = field(repr=False, compare=False)
+    _codes: tuple = field(default=(), repr=False, compare=False)  # (row, col, complete)
+    _drop_empty: bool = field(default=True, repr=False, compare=False)
+
+    # ----- shares within rows and within columns: computed on first use ----------------------
+    @functools.cached_property
+    def _coded_design(self):
+        """The design over the data with row and col recoded to the table's levels."""
+        rc, cc, complete = self._codes
+        df = self._design.data
+        tmp = df.assign(**{
+            self.row: pd.Categorical.from_codes(np.where(complete, rc, -1),
+                                                categories=self.row_levels),
+            self.col: pd.Categorical.from_codes(np.where(complete, cc, -1),
+                                                categories=self.col_levels)})
+        tmp.attrs.update(df.attrs)  # variable labels (surveylib.results.variable_labels)
+        return self._design.with_data(tmp)
+
+    @functools.cached_property
+    def row_shares(self) -> Estimate:
+        """Share of each column level within each row level (R ``svyby(~col, ~row,
+        svymean)``); computed on first use."""
+        return self._coded_design.proportion(self.col, by=[*self.by, self.row], na_rm=True,
+                                             ci_method="mean", drop_empty=self._drop_empty)
+
+    @functools.cached_property
+    def col_shares(self) -> Estimate:
+        """Share of each row level within each column level; computed on first use."""
+        return self._coded_design.proportion(self.row, by=[*self.by, self.col], na_rm=True,
+                                             ci_method="mean", drop_empty=self._drop_empty)
 
     # ----- the accessor protocol, for the estimated counts ----------------------------------
     @property
@@ -269,26 +315,37 @@ def crosstab(design, row: str, col: str, *, by=None, drop_empty: bool = True) ->
         raise SurveyDesignError(f"by={by_cols} must not contain the table's variables {row!r}, {col!r}.")
     nr, nc = len(rl), len(cl)
     df = design.data
-    cell = np.where(complete, rc * nc + cc, -1)
-    ind = {f"__cell{k}": np.where(complete, (cell == k).astype(float), np.nan) for k in range(nr * nc)}
-    extra = pd.DataFrame(ind, index=df.index)
-    tmp = df.copy(deep=False)
-    tmp[row] = pd.Categorical.from_codes(np.where(complete, rc, -1), categories=rl)
-    tmp[col] = pd.Categorical.from_codes(np.where(complete, cc, -1), categories=cl)
-    tmp = pd.concat([tmp, extra], axis=1)
-    tmp.attrs.update(df.attrs)  # variable labels (surveylib.results.variable_labels)
-    tdesign = design.with_data(tmp)
-    names = list(ind)
-    counts = tdesign.total(names, by=by_cols or None, na_rm=True)
-    shares = tdesign.mean(names, by=by_cols or None, na_rm=True)
-    counts, shares = (_relabel_cells(e, by_cols, row, col, rl, cl) for e in (counts, shares))
-    row_shares = tdesign.proportion(col, by=[*by_cols, row], na_rm=True, ci_method="mean",
-                                   drop_empty=drop_empty)
-    col_shares = tdesign.proportion(row, by=[*by_cols, col], na_rm=True, ci_method="mean",
-                                    drop_empty=drop_empty)
+    # the cells of the table are the levels of one code: one reduction over (PSU, cell) gives
+    # the counts and the cell shares (and the chi-square tests, which need only these)
+    g, dkeys, by_cols = domains(design, by_cols)
+    cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
+    names = [f"__cell{k}" for k in range(nr * nc)]
+    cells.add(complete, None, None, "__cells", levels=names,
+              level_index=np.where(complete, rc * nc + cc, -1))
+    counts, shares = (
+        _relabel_cells(_as_cell_variables(attach_labels(
+            finish(design, stat, cells, kind, True, by_cols, dkeys), df), nr * nc),
+            by_cols, row, col, rl, cl)
+        for stat, kind in (("total", "total"), ("mean", "ratio")))
     return Crosstab(row=row, col=col, by=tuple(by_cols), row_levels=rl, col_levels=cl,
-                    counts=counts, cell_shares=shares, row_shares=row_shares,
-                    col_shares=col_shares, _design=design)
+                    counts=counts, cell_shares=shares, _design=design,
+                    _codes=(rc, cc, complete), _drop_empty=drop_empty)
+
+
+def _as_cell_variables(est: Estimate, k: int) -> Estimate:
+    """The cells of the one table code as the variables ``__cellK`` in the order of one
+    indicator variable per cell (cell-major, domains within), as :func:`_relabel_cells` reads
+    them."""
+    keys = est.keys
+    n_dom = len(keys) // k
+    order = np.arange(len(keys)).reshape(n_dom, k).T.ravel()  # (domain, cell) -> (cell, domain)
+    new_keys = keys.iloc[order].reset_index(drop=True)
+    new_keys["variable"] = new_keys["level"]
+    new_keys["level"] = pd.Series([None] * len(new_keys), dtype=object)
+    return dataclasses.replace(
+        est, keys=new_keys, values=est.values[order],
+        vcov_matrix=est.vcov_matrix[np.ix_(order, order)], n=np.asarray(est.n)[order],
+        deff_values=np.asarray(est.deff_values)[order])
 
 
 def _relabel_cells(est: Estimate, by_cols, row, col, rl, cl) -> Estimate:

@@ -251,15 +251,40 @@ def code_rows(source, variables, active: np.ndarray) -> CodedRows:
         c, lev = column_codes(source, v)
         codes.append(c if everyone else c[active])
         levels.append(lev)
-    flat = np.zeros(n_act, dtype=np.int64)
+    flat: np.ndarray | None = None
     size = 1
+    radices: list = []  # of the variables coded since the last compression
     for c, lev in zip(codes, levels, strict=True):
         radix = len(lev) + 1  # code 0 = missing
-        if size * radix > (1 << 62):
+        if flat is not None and size * radix > (1 << 62):
             flat = _compress(flat, size)
             size = int(flat.max()) + 1 if n_act else 1
-        flat = flat * radix + (c + 1)
+            radices = []
+        if flat is None:  # in place: one new array for all the variables
+            flat = np.add(c, 1, dtype=np.int64)
+        else:
+            flat *= radix
+            flat += c
+            flat += 1
         size *= radix
+        radices.append(radix)
+    if flat is None:
+        flat = np.zeros(n_act, dtype=np.int64)
+    if n_act and len(radices) == len(codes) and size <= max(_DENSE_CELLS, 4 * n_act):
+        # one bincount: the cells present, their rows, and each cell's codes read off its
+        # mixed-radix value (no pass over the rows to find a row of each cell)
+        per_value = np.bincount(flat, minlength=size)
+        present = np.flatnonzero(per_value)
+        remap = np.zeros(size, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        inv = remap[flat]
+        counts = per_value[present]
+        comp = np.empty((len(codes), len(present)), dtype=np.int64)
+        rem = present
+        for j in range(len(codes) - 1, -1, -1):
+            rem, digit = np.divmod(rem, radices[j])
+            comp[j] = digit - 1
+        return CodedRows(variables, tuple(levels), inv, comp, counts, active)
     inv = _compress(flat, size) if n_act else flat
     k = int(inv.max()) + 1 if n_act else 0
     rep = np.zeros(k, dtype=np.int64)
@@ -303,12 +328,14 @@ class CellMatch:
 
 
 def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.ndarray,
-                *, coded: CodedRows | None = None) -> CellMatch:
+                *, coded: CodedRows | None = None,
+                joint_weights: np.ndarray | None = None) -> CellMatch:
     """Match every active row to a cell of ``table``; errors name the level and the fix.
 
     ``source`` is a design (column codes are cached on it) or a DataFrame; ``coded`` may give
     the rows already coded on a superset of the table's variables (raking codes all margins'
-    variables at once).  Levels are compared on the table of distinct values only.
+    variables at once), and ``joint_weights`` the sum of ``weights`` in each of its joint
+    cells (so several tables matched to one coding sum the weights once).  Levels are compared on the table of distinct values only.
 
     Raises
     ------
@@ -378,8 +405,11 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
             "add the cell to the population table or collapse it with a neighbouring cell",
             value=combo)
     match = CellMatch(table, coded, cells)
-    act = coded.active
-    w_joint = np.bincount(coded.inv, weights=weights[act], minlength=coded.n_joint)
+    w_joint = joint_weights
+    if w_joint is None:
+        act = coded.active
+        w_joint = np.bincount(coded.inv, weights=weights if act.all() else weights[act],
+                              minlength=coded.n_joint)
     wsum = np.bincount(cells, weights=w_joint, minlength=len(table.values))
     empty = np.flatnonzero((wsum <= 0) & (table.values > 0))
     if len(empty):

@@ -245,7 +245,10 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
                  hint="it is relative to the weight total, e.g. tol=1e-7")
     check_integer(max_iter, name="max_iter", hint="e.g. max_iter=100")
     lo, hi = check_bounds(bounds)
-    w0, active = base_weights(design)
+    active = design.active
+    everyone = bool(active.all())
+    # every row weighted: the base weights as they are (np.where(active, w, 0) would copy them)
+    w0 = design.base_weights if everyone else base_weights(design)[0]
     parsed = _parse_margins(margins)
     tables = [population_table(spec, v, what=f"margin {margin_name(v)}", parameter="margins")
               for v, spec in parsed]
@@ -254,9 +257,19 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     # code the rows once, to the joint cells of every margin variable (cached column codes, one
     # bincount); margin levels are matched on that small table, not on the rows
     variables = tuple(dict.fromkeys(v for t in tables for v in t.variables))
-    coded = code_rows(design, variables, active)
-    matches = [match_cells(design, t, active, w0, coded=coded) for t in tables]
-    s0 = float(w0[active].sum())
+    # the coding and the weight of each joint cell depend only on the design's rows and
+    # weights: kept on the design for the next call
+    w_active = w0 if everyone else w0[active]
+
+    def code():
+        coded = code_rows(design, variables, active)
+        w_joint = np.bincount(coded.inv, weights=w_active, minlength=coded.n_joint)
+        coded.inv.flags.writeable = False  # shared by every rake of this design
+        return coded, w_joint, float(w_active.sum())
+
+    coded, w_joint, s0 = design.memo(("weighting", "rake codes", variables), code)
+    matches = [match_cells(design, t, active, w0, coded=coded, joint_weights=w_joint)
+               for t in tables]
     counts = [(t, t.values.sum()) for t in tables if not t.is_share]
     if counts:
         ref_t, total = counts[0]
@@ -282,16 +295,23 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         flat = flat * L + m.joint_cells
     uniq, to_cell = np.unique(flat, return_inverse=True)
     K = len(uniq)
-    inv = to_cell.reshape(-1)[coded.inv]
-    cells = np.full(len(w0), -1, dtype=np.int64)
-    cells[active] = inv
+    to_cell = to_cell.reshape(-1)
+    if everyone:  # usually the joint cells of the variables are those of the margins
+        cells = coded.inv if np.array_equal(to_cell, np.arange(K)) else to_cell[coded.inv]
+    else:
+        cells = np.full(len(w0), -1, dtype=np.int64)
+        cells[active] = to_cell[coded.inv]
     levels = []
     rem = uniq.copy()
     for L in reversed(n_lev):
         levels.append(rem % L)
         rem = rem // L
     levels = levels[::-1]
-    t0 = np.bincount(inv, weights=w0[active], minlength=K)
+    if K == coded.n_joint:  # each joint cell of the variables is one cell of the margins:
+        t0 = np.empty(K)    # the same sums over the same rows
+        t0[to_cell] = w_joint
+    else:  # levels merged (e.g. 1 and "1"): summed over the rows, as before
+        t0 = np.bincount(to_cell[coded.inv], weights=w_active, minlength=K).astype(float)
     if np.any(t0 <= 0):
         raise data_error(WeightingError, "rake: some sample cells have zero total weight",
                          "drop zero-weight rows", parameter="design")
@@ -356,5 +376,7 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     )
     if not converged:
         fail(msg, on_fail)
+    if everyone:  # one pass to expand the weights
+        return design.with_weights(w0 * (T / t0)[cells], adj)
     new = np.where(active, w0 * (T / t0)[np.maximum(cells, 0)], 0.0)
     return with_weights(design, new, active, adj)
