@@ -180,6 +180,10 @@ def _design_matrices(design, formula: str):
             "identifiers need Q(\"name\"), e.g. Q(\"sch.wide\")."
         ) from exc
     y, y_names, X, info, rows = built
+    if y.shape[1] == 2 and [n[n.rfind("["):] for n in y_names] == ["[False]", "[True]"]:
+        # a logical response (e.g. I(x == "Yes")): patsy codes it as two indicator columns;
+        # R's glm takes TRUE as 1 and FALSE as 0
+        y, y_names = y[:, 1:], [y_names[1][: y_names[1].rfind("[")]]
     if y.shape[1] != 1:
         raise SurveyDesignError(
             f"the response of {formula!r} expands to {y.shape[1]} columns {y_names}; "

@@ -257,3 +257,15 @@ def test_factor_with_missing_values_and_an_unused_level():
     du = sl.SurveyDesign(data, psu="dnum", weights="pw", fpc="fpc")
     with pytest.raises(sl.SurveyDesignError, match="collinear"):
         du.glm("api00 ~ ell + stype_cat")
+
+
+def test_logical_response_is_one_for_true_as_in_r():
+    """``I(x == "Yes")`` as the response: patsy codes a logical as two indicator columns; R's
+    glm takes TRUE as 1, so the fit equals the fit of the 0/1 variable."""
+    df = pd.read_csv(Path(__file__).parent / "conformance" / "data" / "apistrat.csv")
+    df["yes"] = (df["sch.wide"] == "Yes") * 1.0
+    d = sl.SurveyDesign(df, strata="stype", weights="pw", fpc="fpc")
+    a = d.glm("I(Q('sch.wide') == 'Yes') ~ ell", family="binomial")
+    b = d.glm("yes ~ ell", family="binomial")
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.vcov_matrix, b.vcov_matrix)
