@@ -160,3 +160,17 @@ def test_bad_replicate_weights_name_the_column(order, value, problem):
         ReplicateDesign(df, weights="w", rep_weights=cols, type="JK1", scale=5 / 6)
     assert info.value.parameter == "rep_weights"
     assert info.value.value == ["rw4"]
+
+
+def test_columns_read_in_place_are_not_changed_by_the_users_frame():
+    """The design shares the frame's memory, but a later edit of the user's frame copies on
+    write (pandas) and leaves the design as it was; the design never writes to the frame."""
+    df, names = jk1_frame(5_000, 10)
+    before = df.copy(deep=True)
+    d = ReplicateDesign(df, weights="w", rep_weights=names, type="JK1", scale=0.9)
+    assert d.replicates.columns.in_place
+    se = float(d.mean("y", by="g").se.iloc[0])
+    pd.testing.assert_frame_equal(df, before)
+    df.loc[:, "rw3"] = 0.0
+    df.iloc[5, 0] = 1e6
+    assert float(d.mean("y", by="g").se.iloc[0]) == se
