@@ -144,11 +144,12 @@ class ReplicateDesign(SurveyDesign):
         # the frame's own columns, read in place (float64 columns are views, not copies)
         store = StoredColumns([numeric_column(frame, c, role="replicate-weight") for c in cols],
                               factor=None if combined_weights else w, names=cols)
-        lo, hi, total = store.scan()  # one pass: validation and the mean weight
-        _check_stored(store, lo, hi)
+        lo, col_sums = store.scan()  # one pass: validation and the mean weight
+        _check_stored(store, lo, col_sums)
         n_rep = store.shape[1]
         scale, rscales = _type_defaults(kind, n_rep, scale, rscales, rho, store, combined_weights)
-        _check_combined(total / max(store.shape[0] * n_rep, 1), w, combined_weights)
+        _check_combined(float(col_sums.sum()) / max(store.shape[0] * n_rep, 1), w,
+                        combined_weights)
         if kind == "Fay":
             _check_fay_rho(store, w, float(rho))
         reps = _rep.ReplicateWeights(scale=scale, rscales=rscales, mse=bool(mse),
@@ -334,12 +335,12 @@ class ReplicateDesign(SurveyDesign):
                         tol=tol)
 
 
-def _check_stored(store: StoredColumns, lo: np.ndarray, hi: np.ndarray) -> None:
+def _check_stored(store: StoredColumns, lo: np.ndarray, sums: np.ndarray) -> None:
     """Every replicate weight finite and >= 0; the error names the columns that are not.
 
-    ``lo``/``hi`` are the columns' minima and maxima (:meth:`StoredColumns.scan`), so a clean
+    ``lo``/``sums`` are the columns' minima and sums (:meth:`StoredColumns.scan`), so a clean
     design needs no temporary; a bad column is counted on its own."""
-    bad = store.bad_columns(lo, hi)
+    bad = store.bad_columns(lo, sums)
     if not bad:
         return
     problem = bad[0][2]

@@ -116,33 +116,34 @@ class StoredColumns:
             yield a, b, w
 
     # ----- reductions --------------------------------------------------------------------------
-    def scan(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """Each stored column's minimum and maximum, and the sum of every stored value (before
-        ``factor``), in one pass over blocks of rows.  A NaN anywhere in a column makes its
-        minimum NaN."""
+    def scan(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each stored column's minimum and sum (before ``factor``), in one pass over blocks
+        of rows.  A NaN makes a column's minimum NaN, a negative value makes it negative and
+        an infinite one (without a NaN or a negative) makes its sum infinite, so the columns
+        are finite and >= 0 exactly when ``minimum >= 0`` and ``sum < inf`` (a sum that
+        overflows is checked value by value in :meth:`bad_columns`)."""
         r = self.shape[1]
-        lo, hi, total = np.full(r, np.inf), np.full(r, -np.inf), 0.0
+        lo, total = np.full(r, np.inf), np.zeros(r)
         raw, self.factor = self.factor, None  # the stored values, not the analysis weights
         try:
             for _, _, w in self.blocks():
-                lo = np.minimum(lo, w.min(axis=0))
-                hi = np.maximum(hi, w.max(axis=0))
-                total += float(w.sum())
+                np.minimum(lo, w.min(axis=0), out=lo)
+                total += w.sum(axis=0)
         finally:
             self.factor = raw
-        return lo, hi, total
+        return lo, total
 
-    def bad_columns(self, lo: np.ndarray, hi: np.ndarray) -> list:
-        """``(j, count, problem)`` of every column whose ``lo``/``hi`` (from :meth:`scan`) show
-        missing, infinite or negative values, counted in that column alone."""
+    def bad_columns(self, lo: np.ndarray, total: np.ndarray) -> list:
+        """``(j, count, problem)`` of every column whose minimum and sum (from :meth:`scan`)
+        show missing, infinite or negative values, counted in that column alone."""
         out = []
-        for j in np.flatnonzero(~((lo >= 0) & (hi < np.inf))):
+        for j in np.flatnonzero(~((lo >= 0) & (total < np.inf))):
             c = self.arrays[j] if self.arrays is not None else self.matrix[:, j]
             n_bad = int(np.count_nonzero(~np.isfinite(c)))
-            if n_bad:
-                out.append((int(j), n_bad, "missing or infinite"))
-            else:
-                out.append((int(j), int(np.count_nonzero(c < 0)), "negative"))
+            n_neg = int(np.count_nonzero(c < 0))
+            if n_bad or n_neg:  # else a finite sum that overflowed: nothing wrong
+                out.append((int(j), n_bad, "missing or infinite") if n_bad
+                           else (int(j), n_neg, "negative"))
         return out
 
     def gram(self, active: np.ndarray | None = None) -> np.ndarray:
