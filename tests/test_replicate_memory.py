@@ -174,3 +174,24 @@ def test_columns_read_in_place_are_not_changed_by_the_users_frame():
     df.loc[:, "rw3"] = 0.0
     df.iloc[5, 0] = 1e6
     assert float(d.mean("y", by="g").se.iloc[0]) == se
+
+
+def test_quantiles_and_domain_df_agree_across_storage():
+    """Quantiles recomputed under every replicate (``interval_type="quantile"``) take blocks
+    of replicate columns for their rows; the degrees of freedom are
+    ranks of the active rows' columns: the same whether read in place or stacked, and the
+    df of 12 delete-one columns with every PSU in the domain is 12 - 1."""
+    df, names = jk1_frame(6_000, 12)
+    a, b = designs(df, names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)  # jackknife quantile SEs (as R)
+        qa = a.quantile("y", [0.25, 0.5], by="g", interval_type="quantile")
+        qb = b.quantile("y", [0.25, 0.5], by="g", interval_type="quantile")
+    np.testing.assert_allclose(qa.estimate, qb.estimate, rtol=1e-12)
+    np.testing.assert_allclose(qa.se, qb.se, rtol=1e-10)
+    assert np.isfinite(qa.se).all() and (qa.se > 0).all()
+    ma = a.mean("y", by="g", deff=False)
+    mb = b.mean("y", by="g", deff=False)
+    np.testing.assert_array_equal(ma.df, mb.df)
+    assert (np.asarray(ma.df) == 11).all()
+    assert a.degf() == b.degf() == 11
