@@ -83,11 +83,12 @@ class StoredColumns:
         return self.matrix is not None
 
     # ----- reading ---------------------------------------------------------------------------
-    def rows(self, a: int, b: int) -> np.ndarray:
-        """Rows ``a:b`` of the n x R analysis weights (a view where possible)."""
+    def rows(self, a: int, b: int, *, stored: bool = False) -> np.ndarray:
+        """Rows ``a:b`` of the n x R analysis weights (a view where possible); with
+        ``stored=True``, of the values as stored (before ``factor``)."""
         blk = (self.matrix[a:b] if self.matrix is not None
                else np.stack([c[a:b] for c in self.arrays], axis=1))
-        return blk if self.factor is None else blk * self.factor[a:b, None]
+        return blk if self.factor is None or stored else blk * self.factor[a:b, None]
 
     def take(self, rows: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Analysis weights of replicates ``start:stop`` for ``rows`` (len(rows) x block)."""
@@ -105,12 +106,13 @@ class StoredColumns:
             return self.matrix
         return self.take(np.arange(self.shape[0]))
 
-    def blocks(self, active: np.ndarray | None = None, block: int = ROW_BLOCK):
+    def blocks(self, active: np.ndarray | None = None, block: int = ROW_BLOCK, *,
+               stored: bool = False):
         """``(a, b, W)`` for successive blocks of rows; with ``active``, W keeps only the
-        active rows of its block."""
+        active rows of its block; ``stored`` as in :meth:`rows`."""
         for a in range(0, self.shape[0], block):
             b = min(a + block, self.shape[0])
-            w = self.rows(a, b)
+            w = self.rows(a, b, stored=stored)
             if active is not None and not active[a:b].all():
                 w = w[active[a:b]]
             yield a, b, w
@@ -124,13 +126,9 @@ class StoredColumns:
         overflows is checked value by value in :meth:`bad_columns`)."""
         r = self.shape[1]
         lo, total = np.full(r, np.inf), np.zeros(r)
-        raw, self.factor = self.factor, None  # the stored values, not the analysis weights
-        try:
-            for _, _, w in self.blocks():
-                np.minimum(lo, w.min(axis=0), out=lo)
-                total += w.sum(axis=0)
-        finally:
-            self.factor = raw
+        for _, _, w in self.blocks(stored=True):
+            np.minimum(lo, w.min(axis=0), out=lo)
+            total += w.sum(axis=0)
         return lo, total
 
     def bad_columns(self, lo: np.ndarray, total: np.ndarray) -> list:
