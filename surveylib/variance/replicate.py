@@ -16,9 +16,9 @@ Replicate weights are held in one of two forms:
   Replicate totals are ``factors' @ T`` with ``T`` the P x K PSU totals of ``w y`` — an n x R
   matrix is never formed.  Designs made by ``to_replicates`` use this form.
 * analysis-weight columns (``columns``, a :class:`~surveylib.variance.stored.StoredColumns`
-  reading the data's own n x R columns in place): replicate totals are one matrix product
-  ``X' W`` per block of rows, with every value array of every cell in ``X`` (one pass over
-  the columns per estimate), never an n x K or a second n x R matrix.
+  reading the data's own n x R columns in place): every value array of every cell is
+  multiplied with a block of rows of the columns while it is in cache (one pass over the
+  columns per estimate), never an n x K or a second n x R matrix.
 
 This module also builds the replicate factors of R's ``jk1weights``, ``jknweights``,
 ``brrweights`` (with R's ``hadamard``), ``bootweights`` and ``subbootweights``.
