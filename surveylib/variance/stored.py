@@ -59,6 +59,12 @@ class StoredColumns:
         Column names, for messages.
     """
 
+    arrays: tuple  # the stored columns (views of the matrix when held as one owned array)
+    matrix: np.ndarray | None  # an n x R view of them (or the owned matrix), if there is one
+    factor: np.ndarray | None
+    names: list
+    shape: tuple
+
     def __init__(self, arrays, *, factor: np.ndarray | None = None, names=None):
         self.arrays = tuple(np.asarray(a, dtype=np.float64) for a in arrays)
         self.names = list(names) if names is not None else [f"rep{j + 1}"
@@ -72,7 +78,7 @@ class StoredColumns:
         """Columns held as one n x R array (e.g. replicates re-weighted by calibration)."""
         matrix = np.asarray(matrix, dtype=np.float64)
         new = cls.__new__(cls)
-        new.arrays, new.factor, new.matrix = None, None, matrix
+        new.arrays, new.factor, new.matrix = tuple(matrix.T), None, matrix
         new.names = [f"rep{j + 1}" for j in range(matrix.shape[1])]
         new.shape = matrix.shape
         return new
@@ -136,7 +142,7 @@ class StoredColumns:
         show missing, infinite or negative values, counted in that column alone."""
         out = []
         for j in np.flatnonzero(~((lo >= 0) & (total < np.inf))):
-            c = self.arrays[j] if self.arrays is not None else self.matrix[:, j]
+            c = self.arrays[j]
             n_bad = int(np.count_nonzero(~np.isfinite(c)))
             n_neg = int(np.count_nonzero(c < 0))
             if n_bad or n_neg:  # else a finite sum that overflowed: nothing wrong
@@ -167,8 +173,8 @@ class StoredColumns:
         if not dense:
             from scipy import sparse  # imported on first use: `import surveylib` stays quick
         for a, b, w in self.blocks():
-            x = np.zeros((m, b - a)) if dense else None
-            coo = ([], [], [])
+            x = np.zeros((m, b - a) if dense else (0, 0))
+            coo: tuple[list, list, list] = ([], [], [])
             for valid, cells, *values in blocks:
                 ok = None if valid is None else valid[a:b]
                 c = cells[a:b]
