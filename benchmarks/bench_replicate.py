@@ -1,6 +1,23 @@
-"""Bootstrap replicate weights on 1M rows: surveylib against a numpy floor and peers (not a test).
+"""Replicate weights on 1M rows: surveylib against a numpy floor and peers (not a test).
 
     python benchmarks/bench_replicate.py [--rows 1000000] [--reps 100 1000] [--repeat 3]
+    python benchmarks/bench_replicate.py --task stored [--rows 1000000 10000000] [--reps 80]
+
+``--task stored`` (issue 12): ``--reps`` stored JK1 replicate-weight columns (delete-one-PSU
+analysis weights, one PSU per replicate) already in the data frame, as agencies publish them;
+the task is R ``svrepdesign(type="JK1", repweights=...)`` then ``svymean``:
+
+* numpy floor -- the least numpy work on the frame's own columns: ``W' y`` and the column
+  sums of ``W`` (two matrix-vector products), the ratio per replicate and the JK1 variance;
+* surveylib -- ``ReplicateDesign(df, weights=, rep_weights="rw*", type="JK1", scale=)`` then
+  ``mean("y", deff=False)`` (the design is built inside the timing: its validation reads
+  every column);
+* surveylib warm -- the same ``mean`` on a design built once outside the timing;
+* samplics -- ``ReplicateEstimator(jackknife, mean)`` on the n x R array of the columns.
+
+The frame is made as one float64 block (the R columns, ``w`` and ``y``), so the memory
+baseline holds the columns once; the increment ("task") is what the estimate costs beyond them.
+With several ``--rows`` each size is run in turn.  The default bootstrap task follows.
 
 Data: ``--rows`` rows in 600 PSUs and 6 strata, a weight constant within PSUs and a y with a
 PSU effect, generated in the run.  Task: from a design, make ``R`` bootstrap replicates and
@@ -162,16 +179,92 @@ def setup_samplics(a, reps):
     return task, None
 
 
+# --------------------------------------------------------------------------- stored JK1 columns
+
+STORED_TOOLS = ("numpy floor", "surveylib", "surveylib warm", "samplics")
+
+
+def make_stored(n: int, reps: int, seed: int = 1):
+    """A frame of ``reps`` JK1 analysis-weight columns ``rw1..``, ``w`` and ``y`` in one float64
+    block (built row of the block by row: no n x R temporary), and that block."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    psu = rng.integers(0, reps, n)
+    w = rng.uniform(50, 150, reps)[psu]
+    block = np.empty((reps + 2, n))
+    for r in range(reps):  # column r: w * R/(R-1) outside PSU r, 0 in it
+        np.multiply(w, np.where(psu == r, 0.0, reps / (reps - 1)), out=block[r])
+    block[reps] = w
+    block[reps + 1] = 10 + rng.normal(0, 2, reps)[psu] + rng.normal(0, 5, n)
+    names = [f"rw{r + 1}" for r in range(reps)]
+    return pd.DataFrame(block.T, columns=[*names, "w", "y"], copy=False), block
+
+
+def floor_stored_se(W, w, y, scale):
+    """JK1 mean and SE from the R x n replicate columns ``W`` (the frame's own memory)."""
+    theta = (W @ y) / W.sum(axis=1)
+    return float(w @ y / w.sum()), float(np.sqrt(scale * ((theta - theta.mean()) ** 2).sum()))
+
+
+def stored_floor(df, block, reps):
+    def task():
+        return floor_stored_se(block[:reps], block[reps], block[reps + 1], (reps - 1) / reps)
+    return task, None
+
+
+def stored_surveylib(df, block, reps, warm=False):
+    from surveylib.replicate import ReplicateDesign
+
+    def design():
+        return ReplicateDesign(df, weights="w", rep_weights="rw*", type="JK1",
+                               scale=(reps - 1) / reps)
+    built = design() if warm else None
+
+    def task():
+        r = (built or design()).mean("y", deff=False)
+        return float(r.estimate.iloc[0]), float(r.se.iloc[0])
+
+    def check():  # surveylib against the floor on the same columns
+        est, se = stored_floor(df, block, reps)[0]()
+        r = task()
+        return max(abs(r[0] / est - 1), abs(r[1] / se - 1))
+    return task, check
+
+
+def stored_samplics(df, block, reps):
+    import warnings
+    warnings.simplefilter("ignore")
+    from samplics.estimation import ReplicateEstimator
+    from samplics.utils.types import PopParam, RepMethod
+
+    def task():
+        est = ReplicateEstimator(RepMethod.jackknife, PopParam.mean)
+        est.estimate(y=block[reps + 1], samp_weight=block[reps], rep_weights=block[:reps].T,
+                     rep_coefs=(reps - 1) / reps)
+        return float(np.ravel(est.point_est)[0]), float(np.ravel(est.stderror)[0])
+    return task, None
+
+
+SETUP_STORED = {"numpy floor": stored_floor, "surveylib": stored_surveylib,
+                "surveylib warm": lambda df, b, r: stored_surveylib(df, b, r, warm=True),
+                "samplics": stored_samplics}
+
+
 SETUP = {"numpy floor": setup_floor, "surveylib": setup_surveylib,
          "surveylib warm": setup_surveylib_warm, "svy": setup_svy, "samplics": setup_samplics}
 
 
 # --------------------------------------------------------------------------- subprocess machinery
 
-def worker(tool: str, rows: int, reps: int, repeat: int) -> None:
+def worker(tool: str, rows: int, reps: int, repeat: int, kind: str = "bootstrap") -> None:
     try:
-        a = make_arrays(rows)
-        task, check = SETUP[tool](a, reps)
+        if kind == "stored":
+            df, block = make_stored(rows, reps)
+            task, check = SETUP_STORED[tool](df, block, reps)
+        else:
+            a = make_arrays(rows)
+            task, check = SETUP[tool](a, reps)
     except ImportError as exc:
         emit({"error": f"not installed ({exc.name})"})
         return
@@ -182,9 +275,45 @@ def worker(tool: str, rows: int, reps: int, repeat: int) -> None:
     emit(res)
 
 
-def run(tool: str, rows: int, reps: int, repeat: int, timeout: float) -> dict:
+def run(tool: str, rows: int, reps: int, repeat: int, timeout: float,
+        kind: str = "bootstrap") -> dict:
     return run_worker(os.path.abspath(__file__),
-                      [tool, "--rows", rows, "--reps", reps, "--repeat", repeat], timeout)
+                      [tool, "--rows", rows, "--reps", reps, "--repeat", repeat, "--task", kind],
+                      timeout)
+
+
+def main_stored(args, vers: list) -> None:
+    """The stored-columns table: one block of rows per ``--rows`` value."""
+    reps = args.reps[0]
+    print(f"{reps} stored JK1 replicate-weight columns ({reps} PSUs); mean + SE; best of "
+          f"{args.repeat}; {', '.join(vers)}")
+    print("memory: RSS of the tool's subprocess in MiB (base = after imports and data, which "
+          "hold the columns once; peak during the task; task = peak - base)")
+    hdr = (f"{'rows':>11} {'tool':<15}{'seconds':>9}{'base':>7}{'peak':>7}{'task':>7}"
+           f"{'t/floor':>9}{'task/fl':>9}{'estimate':>11}{'SE':>10}")
+    for rows in args.rows:
+        print(hdr)
+        floor = None
+        for tool in [t for t in STORED_TOOLS if t in args.tools]:
+            need = rows * reps * 8 / 2**20 * (3 if tool == "samplics" else 1.2)
+            if need > 0.8 * available_mib():
+                print(f"{rows:>11,} {tool:<15} not run: about {need / 1024:.1f} GiB needed, "
+                      f"{available_mib() / 1024:.1f} GiB available")
+                continue
+            r = run(tool, rows, reps, args.repeat, args.timeout, "stored")
+            if "error" in r:
+                print(f"{rows:>11,} {tool:<15} {r['error']}")
+                continue
+            task = r["peak_mib"] - r["base_mib"]
+            if tool == "numpy floor":
+                floor = r
+            ft = floor["seconds"] if floor else np.nan
+            fi = max(floor["peak_mib"] - floor["base_mib"], 1.0) if floor else np.nan
+            print(f"{rows:>11,} {tool:<15}{r['seconds']:>9.3f}{r['base_mib']:>7.0f}"
+                  f"{r['peak_mib']:>7.0f}{task:>7.0f}{r['seconds'] / ft:>9.2f}"
+                  f"{max(task, 1.0) / fi:>9.2f}{r['estimate']:>11.6f}{r['se']:>10.6f}")
+            if "check" in r:
+                print(f"{'':>11} {'':<15}surveylib vs the floor: max rel. diff {r['check']:.1e}")
 
 
 def available_mib() -> float:
@@ -194,15 +323,18 @@ def available_mib() -> float:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--reps", type=int, nargs="+", default=[100, 1000])
+    ap.add_argument("--task", choices=("bootstrap", "stored"), default="bootstrap")
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    ap.add_argument("--reps", type=int, nargs="+", default=None)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=900)
-    ap.add_argument("--tools", nargs="+", default=list(TOOLS))
+    ap.add_argument("--tools", nargs="+", default=sorted(set(TOOLS) | set(STORED_TOOLS)))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.reps is None:
+        args.reps = [80] if args.task == "stored" else [100, 1000]
     if args.worker:
-        worker(args.worker, args.rows, args.reps[0], args.repeat)
+        worker(args.worker, args.rows[0], args.reps[0], args.repeat, args.task)
         return
 
     import importlib.metadata as md
@@ -212,6 +344,10 @@ def main(argv=None) -> None:
             vers.append(f"{pkg} {md.version(pkg)}")
         except md.PackageNotFoundError:
             vers.append(f"{pkg} -")
+    if args.task == "stored":
+        main_stored(args, vers)
+        return
+    args.rows = args.rows[0]
     print(f"{args.rows:,} rows, {N_PSU} PSUs, {N_STRATA} strata; bootstrap mean + SE; "
           f"best of {args.repeat}; {', '.join(vers)}")
     print("memory: RSS of the tool's subprocess in MiB (base = after imports and data; "

@@ -35,6 +35,7 @@ from ._validation import (
 from .design import SurveyDesign
 from .errors import AssumptionWarning, ReplicateError, SurveyWarning
 from .variance import replicate as _rep
+from .variance.stored import StoredColumns
 
 #: R ``svrepdesign`` types (canonical spelling) accepted by :class:`ReplicateDesign`.
 REPLICATE_TYPES = ("BRR", "Fay", "JK1", "JKn", "JK2", "bootstrap", "subbootstrap", "ACS",
@@ -140,23 +141,19 @@ class ReplicateDesign(SurveyDesign):
                 f"rep_weights matches the full-sample weight column {weights!r}; use a pattern "
                 "that selects only the replicate columns.", parameter="rep_weights",
                 value=rep_weights)
-        mat = np.column_stack([numeric_column(frame, c, role="replicate-weight") for c in cols])
-        bad = ~np.isfinite(mat)
-        if bad.any():
-            which = [cols[j] for j in np.flatnonzero(bad.any(axis=0))]
-            raise ReplicateError(
-                f"replicate-weight column(s) {which[:10]} have {int(bad.sum())} missing or "
-                "infinite value(s); every respondent needs every replicate weight (use 0 for "
-                "a respondent dropped from a replicate).", parameter="rep_weights",
-                value=which[:10])
-        if not combined_weights:
-            mat = mat * w[:, None]
-        n_rep = mat.shape[1]
-        scale, rscales = _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined_weights)
-        _check_combined(mat, w, combined_weights)
+        # the frame's own columns, read in place (float64 columns are views, not copies)
+        store = StoredColumns([numeric_column(frame, c, role="replicate-weight") for c in cols],
+                              factor=None if combined_weights else w, names=cols)
+        lo, col_sums = store.scan()  # one pass: validation and the mean weight
+        _check_stored(store, lo, col_sums)
+        n_rep = store.shape[1]
+        scale, rscales = _type_defaults(kind, n_rep, scale, rscales, rho, store, combined_weights)
+        _check_combined(float(col_sums.sum()) / max(store.shape[0] * n_rep, 1), w,
+                        combined_weights)
         if kind == "Fay":
-            _check_fay_rho(mat, w, float(rho))
-        reps = _rep.ReplicateWeights(scale=scale, rscales=rscales, mse=bool(mse), columns=mat)
+            _check_fay_rho(store, w, float(rho))
+        reps = _rep.ReplicateWeights(scale=scale, rscales=rscales, mse=bool(mse),
+                                     columns=store)
         self._set_replication(reps, kind, rho, df,
                               f"{n_rep} replicate columns ({cols[0]} ... {cols[-1]})")
 
@@ -338,7 +335,26 @@ class ReplicateDesign(SurveyDesign):
                         tol=tol)
 
 
-def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
+def _check_stored(store: StoredColumns, lo: np.ndarray, sums: np.ndarray) -> None:
+    """Every replicate weight finite and >= 0; the error names the columns that are not.
+
+    ``lo``/``sums`` are the columns' minima and sums (:meth:`StoredColumns.scan`), so a clean
+    design needs no temporary; a bad column is counted on its own."""
+    bad = store.bad_columns(lo, sums)
+    if not bad:
+        return
+    problem = bad[0][2]
+    which = [store.names[j] for j, _, p in bad if p == problem]
+    count = sum(c for _, c, p in bad if p == problem)
+    fix = ("every respondent needs every replicate weight (use 0 for a respondent dropped "
+           "from a replicate)" if problem != "negative" else
+           "replicate weights are >= 0 (0 for a respondent dropped from a replicate)")
+    raise ReplicateError(
+        f"replicate-weight column(s) {which[:10]} have {count} {problem} value(s); {fix}.",
+        parameter="rep_weights", value=which[:10], expected="finite numbers >= 0", hint=fix)
+
+
+def _type_defaults(kind, n_rep, scale, rscales, rho, store, combined):
     """Default scale and rscales of each R svrepdesign type, with R's warnings."""
     if rscales is not None:
         rscales = np.atleast_1d(np.asarray(rscales, dtype=float))
@@ -390,7 +406,7 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
                           f"{scale:.6g} (R's guess); pass scale= to be explicit.",
                           AssumptionWarning, stacklevel=4)
         else:
-            scale = 1.0 / float(np.max(mat[:, 0]))
+            scale = 1.0 / float(np.max(store.take(np.arange(store.shape[0]), 0, 1)))
             warnings.warn("JK1 scale not given: guessed from the largest factor of the first "
                           "replicate, as R.", AssumptionWarning, stacklevel=4)
     elif kind == "JKn" and rscales is None:
@@ -399,7 +415,7 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
                 "type='JKn' with combined replicate weights needs rscales= ((n_h-1)/n_h for the "
                 "stratum of each replicate)."
             )
-        rscales = 1.0 / np.max(mat, axis=0)
+        rscales = 1.0 / np.max([b.max(axis=0) for _, _, b in store.blocks()], axis=0)
         warnings.warn("JKn rscales not given: guessed from each replicate's largest factor, as R.",
                       AssumptionWarning, stacklevel=4)
     elif kind in ("ACS", "successive-difference"):
@@ -416,10 +432,12 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, mat, combined):
     return float(scale), rscales
 
 
-def _check_combined(mat, w, combined):
-    rep_mean = float(mat.mean()) if combined else float((mat / w[:, None]).mean())
+def _check_combined(rep_mean: float, w, combined):
+    """Warn when combined replicate weights look like factors (their mean far below w's)."""
+    if not combined:
+        return
     w_mean = float(w.mean())
-    if combined and rep_mean < 5 and w_mean / rep_mean > 5:
+    if rep_mean < 5 and w_mean / rep_mean > 5:
         warnings.warn(
             f"the replicate columns do not look like analysis weights (mean {rep_mean:.3g} vs "
             f"mean full-sample weight {w_mean:.3g}); if they are factors, pass "
@@ -429,14 +447,14 @@ def _check_combined(mat, w, combined):
         )
 
 
-def _check_fay_rho(mat, w, rho, rows: int = 10000) -> None:
+def _check_fay_rho(store, w, rho, rows: int = 10000) -> None:
     """Fay's replicate weights are the full weight times ``rho`` or ``2 - rho``; where the
     weights show that structure, the ``rho`` they imply must be the one declared."""
     sub_w = w[:rows]
     ok = sub_w > 0
     if not ok.any():
         return
-    ratios = mat[:rows][ok] / sub_w[ok, None]
+    ratios = store.rows(0, len(sub_w))[ok] / sub_w[ok, None]
     lo, hi = float(ratios.min()), float(ratios.max())
     if abs(lo + hi - 2) > 1e-6 or not np.all(np.minimum(abs(ratios - lo), abs(ratios - hi))
                                               <= 1e-6 * max(hi, 1)):

@@ -214,7 +214,7 @@ class ReplicateEngine:
         reps = self.replicates
         if reps.factors is not None:
             return self.weights[rows, None] * reps.factors[reps.unit[rows], start:stop]
-        return reps.columns[rows, start:stop]
+        return reps.columns.take(rows, start, stop)
 
     def rows_df(self, rows: np.ndarray) -> float:
         """Degrees of freedom of the statistic of a set of rows: the design's fixed ``df``
@@ -262,8 +262,6 @@ class ReplicateEngine:
         Each replicate's deviation is ``sum_i (f_ri - 1) z_i`` with ``f_ri`` the replicate
         factor of row i: exact for totals, the usual linearised replicate variance otherwise.
         """
-        from .replicate import column_products
-
         reps = self.replicates
         full = np.zeros(scores.k)
         for values, cells in scores.blocks:
@@ -274,9 +272,8 @@ class ReplicateEngine:
         else:  # sum_i z_i (w_ri / w_i): the scores are divided, not the n x R columns
             w = self.weights
             inv = np.divide(1.0, w, out=np.zeros(len(w)), where=w != 0)
-            thetas = np.zeros((reps.n_replicates, scores.k))
-            for values, c in scores.blocks:
-                thetas += column_products(values * inv, c, scores.k, reps.columns)
+            (thetas,) = reps.columns.totals([(None, c, values * inv) for values, c in
+                                             scores.blocks], scores.k)
         return reps.vcov(thetas, full)
 
     def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores,

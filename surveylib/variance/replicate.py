@@ -15,9 +15,10 @@ Replicate weights are held in one of two forms:
 * factors per PSU (``factors`` P x R and each row's PSU code): ``w_r = w * factors[psu, r]``.
   Replicate totals are ``factors' @ T`` with ``T`` the P x K PSU totals of ``w y`` — an n x R
   matrix is never formed.  Designs made by ``to_replicates`` use this form.
-* analysis-weight columns (``columns`` n x R, already in the data): replicate totals are
-  products of the columns with ``y`` by blocks of rows (a matrix-vector product per block
-  for one cell, a sparse cell matrix for several), never an n x K or a second n x R matrix.
+* analysis-weight columns (``columns``, a :class:`~surveylib.variance.stored.StoredColumns`
+  reading the data's own n x R columns in place): every value array of every cell is
+  multiplied with a block of rows of the columns while it is in cache (one pass over the
+  columns per estimate), never an n x K or a second n x R matrix.
 
 This module also builds the replicate factors of R's ``jk1weights``, ``jknweights``,
 ``brrweights`` (with R's ``hadamard``), ``bootweights`` and ``subbootweights``.
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ReplicateError, SurveyWarning
+from .stored import StoredColumns
 
 # Hadamard matrices of orders 28 and 36 as stored in R survey's `hadamard.list` (0/1 form);
 # orders 4 and 16 there are Sylvester matrices, built below.
@@ -344,14 +346,12 @@ def bootstrap_factors(unit_stratum, n_units, popsize, replicates: int, rng, *, s
 
 
 # ----- replicate weights and the covariance ---------------------------------------------------
-#: rows per block when products run over n x R replicate-weight columns (bounds temporaries)
-_ROW_BLOCK = 65536
-
-
 @dataclass(frozen=True)
 class ReplicateWeights:
     """Replicate weights: factors per PSU (``factors`` P x R, ``unit`` (n,)) or analysis-weight
-    columns (``columns`` n x R).  ``scale``, ``rscales`` and ``mse`` give the variance formula.
+    columns (``columns``: a :class:`~surveylib.variance.stored.StoredColumns`, or an n x R
+    array, which is wrapped in one).  ``scale``, ``rscales`` and ``mse`` give the variance
+    formula.
 
     The object is immutable; ``_ranks`` memoises :meth:`rank` of factor designs by the set of
     PSUs with rows, so every design sharing these replicates (subsets, domains) reuses it.
@@ -362,8 +362,12 @@ class ReplicateWeights:
     mse: bool
     factors: np.ndarray | None = None
     unit: Any = None  # (n,) array of PSU codes when factors is set, else None
-    columns: Any = None  # (n, R) array when factors is None
+    columns: Any = None  # StoredColumns (an (n, R) array is wrapped in one) when factors is None
     _ranks: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.columns is not None and not isinstance(self.columns, StoredColumns):
+            object.__setattr__(self, "columns", StoredColumns.from_matrix(self.columns))
 
     @property
     def n_replicates(self) -> int:
@@ -385,12 +389,7 @@ class ReplicateWeights:
                 for j, v in enumerate(values):
                     t[j] += np.bincount(key, wv if v is None else wv * v, minlength=p * k)
             return [self.factors.T @ tj.reshape(p, k) for tj in t]
-        outs = [np.zeros((self.n_replicates, k)) for _ in range(n_values)]
-        for valid, cells, *values in blocks:
-            for j, v in enumerate(values):
-                vals = valid.astype(np.float64) if v is None else np.where(valid, v, 0.0)
-                outs[j] += column_products(vals, cells, k, self.columns)
-        return outs
+        return self.columns.totals(blocks, k, n_values)
 
     def vcov(self, thetas: np.ndarray, est: np.ndarray) -> np.ndarray:
         """``scale * sum_r rscales_r (theta_r - c)(theta_r - c)'`` (R ``svrVar``)."""
@@ -401,7 +400,7 @@ class ReplicateWeights:
         if self.factors is not None:
             idx = slice(None) if rows is None else rows
             return w[idx, None] * self.factors[self.unit[idx]]
-        return self.columns if rows is None else self.columns[rows]
+        return self.columns.dense() if rows is None else self.columns.take(rows)
 
     def rank(self, active: np.ndarray) -> int:
         """Rank of the analysis weights of the rows in ``active`` (R ``degf`` + 1).
@@ -414,10 +413,10 @@ class ReplicateWeights:
             rows = self.unit if active.all() else self.unit[active]
             present = np.bincount(rows, minlength=self.factors.shape[0]) > 0
             return self.rank_of_units(present)
-        sub = self.columns if active.all() else self.columns[active]
-        if sub.shape[0] > 4 * sub.shape[1] and sub.shape[0] > 20000:
-            return _rank_gram(_normalised_gram(sub))
-        return _rank(sub)
+        n_rows = int(np.count_nonzero(active))
+        if n_rows > 4 * self.n_replicates and n_rows > 20000:
+            return _rank_gram(_normalise_gram(self.columns.gram(active)))
+        return _rank(self.columns.take(np.flatnonzero(active)))
 
     def rank_of_units(self, present: np.ndarray) -> int:
         """Rank of the factors of the PSUs in ``present`` (a boolean mask over PSUs)."""
@@ -428,32 +427,8 @@ class ReplicateWeights:
         return self._ranks[key]
 
 
-def column_products(vals: np.ndarray, cells: np.ndarray, k: int, columns: np.ndarray):
-    """Replicate totals (R x K): ``sum_i vals_i columns[i, r]`` over the rows of each cell.
-
-    Blocks of rows keep the temporaries small: one cell gives a matrix-vector product per
-    block; several cells a sparse (K x block) @ (block x R) product, so no n x K or n x R
-    intermediate is formed.
-    """
-    from scipy import sparse  # imported on first use: `import surveylib` stays quick
-    n, r = columns.shape
-    out = np.zeros((r, k))
-    for a in range(0, n, _ROW_BLOCK):
-        b = min(a + _ROW_BLOCK, n)
-        if k == 1:
-            out[:, 0] += vals[a:b] @ columns[a:b]
-        else:
-            m = sparse.csr_matrix((vals[a:b], (cells[a:b], np.arange(b - a))), shape=(k, b - a))
-            out += (m @ columns[a:b]).T
-    return out
-
-
-def _normalised_gram(x: np.ndarray) -> np.ndarray:
-    """``D^-1 X'X D^-1`` with ``D`` the column norms (zero columns left at zero), by blocks."""
-    g = np.zeros((x.shape[1], x.shape[1]))
-    for a in range(0, x.shape[0], _ROW_BLOCK):
-        xb = x[a:a + _ROW_BLOCK]
-        g += xb.T @ xb
+def _normalise_gram(g: np.ndarray) -> np.ndarray:
+    """``D^-1 G D^-1`` with ``D`` the column norms of ``G = X'X`` (zero columns left at zero)."""
     norms = np.sqrt(np.diag(g).copy())
     inv = 1.0 / np.where(norms > 0, norms, 1.0)
     return g * inv[:, None] * inv[None, :]
