@@ -336,22 +336,29 @@ class ReplicateDesign(SurveyDesign):
 
 
 def _check_stored(store: StoredColumns, lo: np.ndarray, sums: np.ndarray) -> None:
-    """Every replicate weight finite and >= 0; the error names the columns that are not.
+    """Every replicate weight finite (an error names the columns that are not); negative ones
+    are accepted with a warning naming them, as R's ``svrepdesign`` accepts them (linear
+    calibration of the replicates can give them).
 
     ``lo``/``sums`` are the columns' minima and sums (:meth:`StoredColumns.scan`), so a clean
     design needs no temporary; a bad column is counted on its own."""
     bad = store.bad_columns(lo, sums)
-    if not bad:
-        return
-    problem = bad[0][2]
-    which = [store.names[j] for j, _, p in bad if p == problem]
-    count = sum(c for _, c, p in bad if p == problem)
-    fix = ("every respondent needs every replicate weight (use 0 for a respondent dropped "
-           "from a replicate)" if problem != "negative" else
-           "replicate weights are >= 0 (0 for a respondent dropped from a replicate)")
-    raise ReplicateError(
-        f"replicate-weight column(s) {which[:10]} have {count} {problem} value(s); {fix}.",
-        parameter="rep_weights", value=which[:10], expected="finite numbers >= 0", hint=fix)
+    missing = [(j, c) for j, c, p in bad if p != "negative"]
+    if missing:
+        which = [store.names[j] for j, _ in missing]
+        fix = ("every respondent needs every replicate weight (use 0 for a respondent dropped "
+               "from a replicate)")
+        raise ReplicateError(
+            f"replicate-weight column(s) {which[:10]} have {sum(c for _, c in missing)} missing "
+            f"or infinite value(s); {fix}.",
+            parameter="rep_weights", value=which[:10], expected="finite numbers", hint=fix)
+    negative = [(j, c) for j, c, p in bad if p == "negative"]
+    if negative:
+        which = [store.names[j] for j, _ in negative]
+        warnings.warn(
+            f"replicate-weight column(s) {which[:10]} have {sum(c for _, c in negative)} negative "
+            "value(s); accepted as R's svrepdesign accepts them (e.g. after linear calibration), "
+            "but check the file if no such weighting was done.", SurveyWarning, stacklevel=4)
 
 
 def _type_defaults(kind, n_rep, scale, rscales, rho, store, combined):

@@ -150,8 +150,7 @@ def test_proportions_and_factor_columns_agree_across_storage():
 
 
 @pytest.mark.parametrize("order", ["stored", "permuted"])
-@pytest.mark.parametrize(("value", "problem"), [(np.nan, "1 missing"), (np.inf, "1 missing"),
-                                                (-0.5, "1 negative")])
+@pytest.mark.parametrize(("value", "problem"), [(np.nan, "1 missing"), (np.inf, "1 missing")])
 def test_bad_replicate_weights_name_the_column(order, value, problem):
     df, names = jk1_frame(500, 6)
     df.loc[7, "rw4"] = value
@@ -160,6 +159,21 @@ def test_bad_replicate_weights_name_the_column(order, value, problem):
         ReplicateDesign(df, weights="w", rep_weights=cols, type="JK1", scale=5 / 6)
     assert info.value.parameter == "rep_weights"
     assert info.value.value == ["rw4"]
+
+
+@pytest.mark.parametrize("order", ["stored", "permuted"])
+def test_negative_replicate_weights_are_accepted_with_a_warning_naming_the_column(order):
+    """R's svrepdesign accepts negative replicate weights (linear calibration gives them): a
+    warning names the column and the variance is R's formula with them."""
+    df, names = jk1_frame(500, 6)
+    df.loc[7, "rw4"] = -0.5
+    cols = names if order == "stored" else names[::-1]
+    with pytest.warns(sl.SurveyWarning, match=r"\['rw4'\] have 1 negative"):
+        d = ReplicateDesign(df, weights="w", rep_weights=cols, type="JK1", scale=5 / 6)
+    w = df[cols].to_numpy()
+    theta = (w * df["y"].to_numpy()[:, None]).sum(0) / w.sum(0)
+    expected = 5 / 6 * ((theta - theta.mean()) ** 2).sum()  # R svrVar, mse = FALSE
+    assert d.mean("y").se.iloc[0] ** 2 == pytest.approx(expected, rel=1e-10)
 
 
 def test_columns_read_in_place_are_not_changed_by_the_users_frame():
