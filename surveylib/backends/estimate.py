@@ -24,7 +24,7 @@ from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
 from .errors import NotPushedDownError
-from .queries import grouped, numeric_exprs, present
+from .queries import grouped, num, numeric_exprs, present, replicate_exprs
 
 LEVEL = "__surveylib_level"
 
@@ -85,13 +85,17 @@ class _Plan:
         q = src.quote
         keys = [q(c) for c in dict.fromkeys(d.unit_keys + self.by)]
         numeric = [(label, y, x) for label, y, x, lev in self.specs if lev is None]
+        reps = d.rep_columns
         frames = []
+        self.oks = {}
         if numeric:
             oks = [conj(present(q, y), present(q, x) if x else None) for _, y, x in numeric]
             if self.na_rm == "complete":
                 oks = [conj(*oks)] * len(oks)
             items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
+            self.oks.update(zip((lab for lab, _, _ in numeric), oks, strict=True))
             exprs = numeric_exprs(q, d.weight_sql, items, squares=deff is not False)
+            exprs.update(replicate_exprs(q, list(reps), items))
             frames.append(src.fetch(grouped(src.table, keys, exprs, d.where,
                                             aggregate=not d.element)))
         owner = []  # the frame of each variable
@@ -100,6 +104,7 @@ class _Plan:
                 owner.append(0)
                 continue
             exprs = {"ws": d.weight_sql, "n": "1"}
+            exprs.update({f"rw_{r}": num(q, c) for r, c in enumerate(reps)})
             frames.append(src.fetch(_categorical_sql(d, keys, y, exprs)))
             owner.append(len(frames) - 1)
         self.owner = owner
@@ -116,6 +121,7 @@ class _Plan:
             if dkeys.empty:
                 raise SurveyDesignError(f"no rows of the design have values of {self.by}.")
             index = pd.MultiIndex.from_frame(dkeys)
+            self.index = index
         else:
             dkeys = pd.DataFrame(index=[0])
         D = len(dkeys)
@@ -124,6 +130,8 @@ class _Plan:
         k = int(sum(sizes))
         acc = {name: np.zeros(P * k) for name in ("wy", "wx")}
         vec = {name: np.zeros(k) for name in ("n", "wsum", "wyy", "wxy", "wxx")}
+        R = len(d.rep_columns)
+        rep = {"y": np.zeros((k, R)), "x": np.zeros((k, R))}
         has_x = np.zeros(k, dtype=bool)
         categorical = np.zeros(k, dtype=bool)
         present_units = {}
@@ -154,6 +162,11 @@ class _Plan:
                     if f"{s}_{i}" in rows:
                         vec[s] += np.bincount(cell, lw * rows[f"{s}_{i}"].to_numpy(float), k)
                 has_x[base:base + size] = x is not None
+                if R:
+                    np.add.at(rep["y"], cell, rows[[f"ry_{i}_{r}" for r in range(R)]].to_numpy(
+                        float))
+                    np.add.at(rep["x"], cell, rows[[f"rx_{i}_{r}" for r in range(R)]].to_numpy(
+                        float))
                 self._present(present_units, g, pr, cnt, base, 1)
                 keys_out.extend((dd, label, None) for dd in range(D))
             else:
@@ -176,9 +189,16 @@ class _Plan:
                 n_dom = np.bincount(g, cnt, D)
                 vec["n"][base:base + size] = np.repeat(n_dom, L)
                 categorical[base:base + size] = True
+                if R:
+                    rw = rows[[f"rw_{r}" for r in range(R)]].to_numpy(float)
+                    np.add.at(rep["y"], cell, rw)
+                    rdom = np.zeros((D, R))
+                    np.add.at(rdom, g, rw)
+                    rep["x"][base:base + size] = np.repeat(rdom, L, axis=0)
                 self._present(present_units, g, pr, cnt, base, L)
                 keys_out.extend((dd, label, lv) for dd in range(D) for lv in lev)
             base += size
+        self.rep = rep if R else None
         return self._finish(acc, vec, has_x, categorical, k, P, kind, deff, dkeys,
                             keys_out, present_units)
 
@@ -192,10 +212,13 @@ class _Plan:
                 present_units):
         d = self.design
         engine = d.engine
-        unit, n_units = engine.sum_units
-        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
-        wy = np.bincount(to_unit, acc["wy"], n_units * k).reshape(n_units, k)
-        wx = np.bincount(to_unit, acc["wx"], n_units * k).reshape(n_units, k)
+        if self.rep is None:
+            unit, n_units = engine.sum_units
+            to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+            wy = np.bincount(to_unit, acc["wy"], n_units * k).reshape(n_units, k)
+            wx = np.bincount(to_unit, acc["wx"], n_units * k).reshape(n_units, k)
+        else:  # stored replicate columns: one unit; the replicates carry the design
+            wy, wx = acc["wy"].reshape(P, k), acc["wx"].reshape(P, k)
         nobs = vec["n"]
         num, den = wy.sum(axis=0), wx.sum(axis=0)
         wsum = np.where(has_x, vec["wsum"], den)
@@ -206,7 +229,10 @@ class _Plan:
         est = num if kind == "total" else num / np.where(den == 0, 1.0, den)
         shift = np.zeros(k)
         # the scores of a ratio are divided by its denominator total, those of a mean by Σw
-        v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
+        if self.rep is None:
+            v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
+        else:
+            v = replicate_columns_vcov(engine, kind, self.rep, est, nobs)
         deffs = None
         if deff is not False:
             wxy = wxx = None
@@ -223,6 +249,8 @@ class _Plan:
     def domain_df(self, k, D):
         """Each cell's domain degrees of freedom (the engine's rule over the units with rows
         in the domain)."""
+        if self.rep is not None:
+            return self._replicate_domain_df(k, D)
         engine, P = self.design.engine, len(self.design.units)
         out = np.zeros(k)
         zeros = np.zeros(P, dtype=np.int64)
@@ -231,6 +259,41 @@ class _Plan:
             valid[units] = True
             out[base + dd * L: base + (dd + 1) * L] = engine.domain_df(valid, zeros, 1)[0]
         return out
+
+
+    def _replicate_domain_df(self, k, D):
+        """Stored replicate columns: the rank of each domain's rows' replicate weights - 1."""
+        d, q = self.design, self.design.source.quote
+        out = np.zeros(k)
+        base = 0
+        for label, y, _x, lev in self.specs:
+            L = 1 if lev is None else len(lev)
+            ok = (self.oks[label] if lev is None
+                  else present(q, y, numeric=d.source.is_numeric(y)))
+            ranks = d.domain_df(self.by, ok)
+            if self.by:
+                g = self.index.get_indexer(pd.MultiIndex.from_frame(ranks[self.by]))
+                r = np.zeros(D)
+                r[g[g >= 0]] = ranks["rank"].to_numpy(float)[g >= 0] - 1
+            else:
+                r = np.full(D, float(ranks["rank"].iloc[0]) - 1)
+            out[base:base + D * L] = np.repeat(r, L)
+            base += D * L
+        return out
+
+
+def replicate_columns_vcov(engine, kind, rep, est, nobs):
+    """Replicate covariance from the K x R replicate sums of stored replicate columns:
+    ``theta_r = sum(w_r y) / sum(w_r x)`` (totals: ``sum(w_r y)``), cells without rows left
+    at 0 as in memory."""
+    if kind == "total":
+        thetas = rep["y"].T
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = np.where(rep["x"].T != 0, rep["y"].T / rep["x"].T, np.nan)
+    used = nobs > 0
+    thetas = np.where(used[None, :], thetas, 0.0)
+    return engine.vcov_replicates(thetas, np.where(used, est, 0.0))
 
 
 def conj(*parts) -> str:
