@@ -187,7 +187,7 @@ def test_queries_without_rows(con):
 
 def test_what_is_not_pushed_down_says_what_to_do(con):
     d = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw")
-    for method in (d.quantile, d.rake, d.glm, d.crosstab):
+    for method in (d.quantile, d.rake, d.glm):
         with pytest.raises(NotPushedDownError, match="in_memory"):
             method("api00")
     with pytest.raises(NotPushedDownError, match="psu="):
@@ -208,3 +208,45 @@ def test_docstring_example_runs():
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----- the crosstab by domains and over replicate columns -----------------------------------
+def test_crosstab_by_domain_equals_memory(con):
+    """By domains, each domain's table and Rao–Scott test equal the in-memory ones (the tests
+    run on each domain's SQL subset, as in memory on its mask)."""
+    args = dict(psu="dnum", weights="pw", fpc="fpc")
+    lazy = LazySurveyDesign("apiclus1", connection=con, **args).crosstab(
+        "sch.wide", "awards", by="stype")
+    mem = sl.SurveyDesign(load("apiclus1.csv"), **args).crosstab("sch.wide", "awards",
+                                                                   by="stype")
+    a, b = lazy.counts.to_frame(), mem.counts.to_frame()
+    a = a.sort_values(["stype", "sch.wide", "level"]).reset_index(drop=True)
+    b = b.sort_values(["stype", "sch.wide", "level"]).reset_index(drop=True)
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-10)
+    got, want = lazy.test("F"), mem.test("F")
+    assert set(got) == set(want) == {"E", "H", "M"}
+    for key in want:
+        assert math.isclose(got[key].statistic, want[key].statistic, rel_tol=1e-10)
+        assert math.isclose(got[key].p_value, want[key].p_value, rel_tol=1e-10)
+        assert got[key].df_denom == pytest.approx(want[key].df_denom, rel=1e-12)
+
+
+def test_crosstab_over_replicate_columns_equals_memory(con):
+    """The crosstab of a design with stored replicate columns: replicate covariances of the
+    cells from per-replicate sums, and the Rao–Scott F test, equal the in-memory design's."""
+    from surveylib.backends import LazyReplicateDesign
+    from surveylib.replicate import ReplicateDesign
+
+    df = load("rep_cols_apiclus1.csv")
+    con.register("frame", df)
+    con.sql('CREATE OR REPLACE TABLE rep_cols AS SELECT * FROM frame')
+    con.unregister("frame")
+    args = dict(weights="pw", rep_weights="repw*", type="JK1", scale=14 / 15)
+    lazy = LazyReplicateDesign("rep_cols", connection=con, **args).crosstab("stype", "awards")
+    mem = ReplicateDesign(df, **args).crosstab("stype", "awards")
+    np.testing.assert_allclose(lazy.cell_shares.vcov_matrix, mem.cell_shares.vcov_matrix,
+                               rtol=1e-10, atol=1e-16)
+    for method in ("F", "wald"):
+        assert math.isclose(lazy.test(method).statistic, mem.test(method).statistic,
+                            rel_tol=1e-10)

@@ -309,3 +309,68 @@ def test_replicate_columns_against_r_and_pandas(case, backend, duck, request):
                                    rtol=RTOL_R, atol=1e-9)
         np.testing.assert_allclose(res.vcov_matrix, ref.vcov_matrix, rtol=RTOL_BACKENDS,
                                    atol=1e-12 * max(1.0, np.abs(ref.vcov_matrix).max()))
+
+
+# ----- the Rao–Scott crosstab (R svychisq, svymean/svytotal of interaction) -------------------
+INF = json.loads((HERE / "fixtures" / "inference.json").read_text())
+#: dstack is made by stack_waves from two in-memory designs; the others are plain designs
+TABLE_CASES = [(c, t) for c, t in zip(INF["chisq"], INF["tables"], strict=True)
+               if c["design"] != "dstack"]
+TABLE_PARAMS = [pytest.param(c, t, b, id=f"{b}-{c['id']}") for b in ["pandas", *BACKENDS]
+                for c, t in TABLE_CASES]
+
+
+def inference_design(design_id, backend, duck, spark_session):
+    key = ("inference", design_id, backend)
+    if key not in _designs:
+        s = INF["designs"][design_id]
+        args = dict(strata=s["strata"], psu=s["psu"], weights=s["weights"], fpc=s["fpc"],
+                    nest=s["nest"])
+        if backend == "pandas":
+            _designs[key] = sl.SurveyDesign(load(s["data"]), **args)
+        else:
+            if backend == "duckdb" and s["data"] not in _registered:
+                duck.register("frame", load(s["data"]))
+                duck.sql(f'CREATE OR REPLACE TABLE "{s["data"][:-4]}" AS SELECT * FROM frame')
+                duck.unregister("frame")
+                _registered.add(s["data"])
+            _designs[key] = LazySurveyDesign(**source(backend, s["data"], duck, spark_session),
+                                             **args)
+    return _designs[key]
+
+
+@pytest.mark.parametrize(("case", "table", "backend"), TABLE_PARAMS)
+def test_crosstab_against_r_and_pandas(case, table, backend, duck, request):
+    """Cell shares and counts (with SEs and the shares' covariance) and every svychisq
+    statistic, df and p-value equal R's (1e-8; saddlepoint p 1e-6) and the in-memory table's
+    (1e-10)."""
+    spark_session = spark_or_none(request, backend)
+    d = inference_design(case["design"], backend, duck, spark_session)
+    ref = inference_design(case["design"], "pandas", duck, spark_session)
+    tab, ref_tab = d.crosstab(case["row"], case["col"]), ref.crosstab(case["row"], case["col"])
+    frame = tab.cell_shares.to_frame()
+    cframe = tab.counts.to_frame()
+    pos = []
+    for r, c in zip(table["row_level"], table["col_level"], strict=True):
+        sel = ((frame[case["row"]].astype(str) == str(r)) & (frame["level"].astype(str) == str(c)))
+        (p,) = np.flatnonzero(sel.to_numpy())
+        pos.append(int(p))
+    np.testing.assert_allclose(frame["estimate"].to_numpy()[pos], table["share"], rtol=RTOL_R)
+    np.testing.assert_allclose(frame["se"].to_numpy()[pos], table["share_se"], rtol=RTOL_R)
+    np.testing.assert_allclose(tab.cell_shares.vcov_matrix[np.ix_(pos, pos)],
+                               table["share_vcov"], rtol=RTOL_R, atol=1e-15)
+    np.testing.assert_allclose(cframe["estimate"].to_numpy()[pos], table["count"], rtol=RTOL_R)
+    np.testing.assert_allclose(cframe["se"].to_numpy()[pos], table["count_se"], rtol=RTOL_R)
+    for part in ("counts", "cell_shares", "row_shares", "col_shares"):
+        a, b = getattr(tab, part).to_frame(), getattr(ref_tab, part).to_frame()
+        np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=RTOL_BACKENDS, atol=1e-14)
+        np.testing.assert_allclose(a["se"], b["se"], rtol=RTOL_BACKENDS, atol=1e-14)
+    for method in ("F", "chisq", "wald", "adjwald", "saddlepoint"):
+        got, r = tab.test(method), case["results"][sl.inference.R_STATISTIC[method]]
+        assert close(got.statistic, r["statistic"], RTOL_R), method
+        assert close(got.p_value, r["p_value"], 1e-6 if method == "saddlepoint" else RTOL_R)
+        if r["ddf"] is not None:
+            assert close(got.df_denom, r["ddf"], RTOL_R), method
+        want = ref_tab.test(method)
+        assert close(got.statistic, want.statistic, RTOL_BACKENDS)
+        assert close(got.p_value, want.p_value, RTOL_BACKENDS)

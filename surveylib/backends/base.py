@@ -85,9 +85,21 @@ class LazyDesign:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("var()", "each domain's mean before the squares")
 
-    def crosstab(self, *args, **kwargs):
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("crosstab()", "the Rao-Scott design matrix")
+    def crosstab(self, row, col, *, by=None):
+        """Two-way table with Rao–Scott tests (R ``svychisq``); see
+        :func:`surveylib.inference.crosstab` and :mod:`.tables`."""
+        from .tables import crosstab
+
+        return crosstab(self, row, col, by=by)
+
+    def __len__(self) -> int:
+        """Rows in the design (after ``subset``), counted in the engine."""
+        cache = self.__dict__.setdefault("len_cache", {})
+        if self.where not in cache:
+            src = self.source
+            cache[self.where] = int(src.fetch(f"SELECT COUNT(*) AS n FROM {src.table} WHERE "
+                                              f"{self.where}")["n"].iloc[0])
+        return cache[self.where]
 
     def glm(self, *args, **kwargs):
         """Not pushed down: see :meth:`in_memory`."""

@@ -79,6 +79,7 @@ class _Plan:
         self.by = as_list(by)
         design.check_columns(self.by, role="by")
         self.specs = []
+        self.level_sql = {}  # label -> SQL expression of a categorical's level (default: y)
 
     def run(self, kind, deff):
         d, src = self.design, self.design.source
@@ -99,13 +100,14 @@ class _Plan:
             frames.append(src.fetch(grouped(src.table, keys, exprs, d.where,
                                             aggregate=not d.element)))
         owner = []  # the frame of each variable
-        for _label, y, _x, lev in self.specs:
+        for label, y, _x, lev in self.specs:
             if lev is None:
                 owner.append(0)
                 continue
             exprs = {"ws": d.weight_sql, "n": "1"}
             exprs.update({f"rw_{r}": num(q, c) for r, c in enumerate(reps)})
-            frames.append(src.fetch(_categorical_sql(d, keys, y, exprs)))
+            frames.append(src.fetch(_categorical_sql(d, keys, y, exprs,
+                                                     self.level_sql.get(label))))
             owner.append(len(frames) - 1)
         self.owner = owner
         return self._assemble(frames, kind, deff)
@@ -305,15 +307,18 @@ def _is_nan(s: pd.Series) -> np.ndarray:
         & pd.api.types.is_float_dtype(s)
 
 
-def _categorical_sql(d, keys, var, exprs) -> str:
+def _categorical_sql(d, keys, var, exprs, level=None) -> str:
+    """Per-(unit, domain, level) sums; ``level`` is a SQL expression of the level (default
+    the column ``var``)."""
     q, src = d.source.quote, d.source
-    sel = keys + [f"{q(var)} AS {LEVEL}"]
+    level = level or q(var)
+    sel = keys + [f"{level} AS {LEVEL}"]
     if d.element:
         cols = [f"{e} AS {name}" for name, e in exprs.items()]
         return f"SELECT {', '.join(sel + cols)} FROM {src.table} WHERE {d.where}"
     cols = [f"SUM({e}) AS {name}" for name, e in exprs.items()]
     return (f"SELECT {', '.join(sel + cols)} FROM {src.table} WHERE {d.where} "
-            f"GROUP BY {', '.join(keys + [q(var)])}")
+            f"GROUP BY {', '.join(keys + [level])}")
 
 
 def _result(design, plan, statistic, kind, deff, *, ci_method="wald", interval=None):
@@ -386,3 +391,14 @@ def proportion(design, variables, *, by=None, na_rm=False, ci_method="logit",
     plan.specs = [(v, v, None, _levels(design, v)) for v in variables]
     return _result(design, plan, "proportion", "ratio", deff, ci_method=method,
                    interval=None if method == "wald" else method)
+
+
+def coded_cells(design, label, level_sql, n_levels, *, by, kind, statistic) -> Estimate:
+    """Totals (``kind="total"``) or shares (``"ratio"``) of the integer levels
+    ``0..n_levels-1`` of a SQL expression (NULL: the row is left out, the design kept) --
+    the cells of a crosstab."""
+    plan = _Plan(design, by, True)
+    plan.specs = [(label, label, None, list(range(n_levels)))]
+    plan.level_sql = {label: level_sql}
+    return _result(design, plan, statistic, kind, True)
+
