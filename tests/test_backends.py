@@ -187,7 +187,7 @@ def test_queries_without_rows(con):
 
 def test_what_is_not_pushed_down_says_what_to_do(con):
     d = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw")
-    for method in (d.quantile, d.rake, d.glm):
+    for method in (d.var, d.glm):
         with pytest.raises(NotPushedDownError, match="in_memory"):
             method("api00")
     with pytest.raises(NotPushedDownError, match="psu="):
@@ -250,3 +250,49 @@ def test_crosstab_over_replicate_columns_equals_memory(con):
     for method in ("F", "wald"):
         assert math.isclose(lazy.test(method).statistic, mem.test(method).statistic,
                             rel_tol=1e-10)
+
+
+# ----- what weighting and replicate columns refuse, and their bad input ----------------------
+def test_weighting_refusals_say_what_to_do(con):
+    """Element sampling needs a row id as psu=; chained steps and weighting stored replicate
+    columns are not pushed down; a margin column that is missing is named."""
+    pop = pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]})
+    element = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw")
+    with pytest.raises(NotPushedDownError, match="row-id column as psu="):
+        element.poststratify("stype", pop)
+    d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc")
+    ps = d.poststratify("stype", pop)
+    assert "post-stratified on stype" in ps.describe() and "CASE" in ps.weight_sql
+    with pytest.raises(NotPushedDownError, match="chained"):
+        ps.rake({"stype": pop})
+    with pytest.raises(NotPushedDownError, match="re-weight"):
+        ps.to_replicates("jk1")
+    with pytest.raises(sl.ColumnError, match="'nosuch'"):
+        d.poststratify("nosuch", pop)
+
+
+def test_replicate_columns_bad_input(con):
+    """A glob matching nothing, a non-numeric or incomplete replicate column, and a missing
+    weight column are each named."""
+    from surveylib.backends import LazyReplicateDesign
+
+    con.register("frame", load("rep_cols_apiclus1.csv"))
+    con.sql("CREATE OR REPLACE TABLE repbad AS SELECT *, CASE WHEN snum = (SELECT MIN(snum) "
+            "FROM frame) THEN NULL ELSE repw3 END AS holey, CAST(repw1 AS VARCHAR) AS txt "
+            "FROM frame")
+    con.unregister("frame")
+    args = dict(connection=con, weights="pw", type="JK1", scale=14 / 15)
+    with pytest.raises(sl.ReplicateError, match="'zz\\*' matches no column"):
+        LazyReplicateDesign("repbad", rep_weights="zz*", **args)
+    with pytest.raises(sl.ColumnError, match="'txt'.*not numeric"):
+        LazyReplicateDesign("repbad", rep_weights=["repw1", "txt"], **args)
+    with pytest.raises(sl.ReplicateError, match="holey"):
+        LazyReplicateDesign("repbad", rep_weights=["repw1", "holey"], **args)
+    with pytest.raises(sl.ColumnError, match="'pw_typo'"):
+        LazyReplicateDesign("repbad", rep_weights="repw*", connection=con, weights="pw_typo",
+                            type="JK1", scale=14 / 15)
+    d = LazyReplicateDesign("repbad", rep_weights="repw*", **args)
+    with pytest.raises(NotPushedDownError, match="in_memory"):
+        d.rake({"stype": {"E": 1, "H": 1, "M": 1}})
+    with pytest.raises(EmptySourceError, match="no rows"):
+        d.subset("api00 < 0")

@@ -28,6 +28,8 @@ class LazyDesign:
 
     #: stored replicate-weight columns (none: variances from the unit table's engine)
     rep_columns: tuple = ()
+    #: weighting steps done in the engine (:class:`~.weighting.CellWeighting`)
+    adjustments: tuple = ()
 
     def check_columns(self, cols, *, role: str, numeric: bool = False) -> None:
         """Every column is in the source (and numeric where asked); errors name the column."""
@@ -105,14 +107,25 @@ class LazyDesign:
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("glm()", "iterated per-row fits")
 
-    def rake(self, *args, **kwargs):
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("rake()", "per-row adjusted weights for the Taylor residuals")
+    def rake(self, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None,
+             on_fail: str = "error"):
+        """Rake to one- or two-way margins (R ``rake``) by IPF on the cell table; the new
+        weight stays an engine expression.  See :mod:`.weighting`."""
+        from .weighting import rake
 
-    def poststratify(self, *args, **kwargs):
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("poststratify()", "per-row adjusted weights for the Taylor "
-                               "residuals")
+        if self.rep_columns:
+            raise self._needs_rows("rake() of stored replicate columns",
+                                   "every replicate re-raked")
+        return rake(self, margins, tol=tol, max_iter=max_iter, bounds=bounds, on_fail=on_fail)
+
+    def poststratify(self, by, population):
+        """Post-stratify (R ``postStratify``) on the cell table; see :mod:`.weighting`."""
+        from .weighting import poststratify
+
+        if self.rep_columns:
+            raise self._needs_rows("poststratify() of stored replicate columns",
+                                   "every replicate re-weighted")
+        return poststratify(self, by, population)
 
     def _needs_rows(self, method: str, why: str) -> NotPushedDownError:
         return NotPushedDownError(

@@ -197,6 +197,8 @@ class LazySurveyDesign(LazyDesign):
         text = text.split("; subset of")[0]
         if self.filters:
             text += "; subset " + " and ".join(self.filters)
+        for adj in self.adjustments:
+            text += "; " + adj.describe()
         return text + f"; data in {self.source.engine} ({self.source.label})"
 
     def unit_index(self, frame: pd.DataFrame) -> np.ndarray:
@@ -256,6 +258,11 @@ class LazySurveyDesign(LazyDesign):
         Under element sampling (no ``psu=``) the rows of a stratum are numbered in the order
         the engine returns them: jackknife variances do not depend on it, but bootstrap draws
         for a given seed differ from the in-memory design's."""
+        if self.adjustments:
+            raise NotPushedDownError(
+                "replicates of a weighted design re-weight every replicate; that is not pushed "
+                "down: make the replicates first, or build SurveyDesign(design.in_memory(...)).",
+                parameter="method", value=method)
         ordered = self._ordered()
         rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
         return ordered.evolve(local=rep)

@@ -201,6 +201,7 @@ class _Plan:
                 keys_out.extend((dd, label, lv) for dd in range(D) for lv in lev)
             base += size
         self.rep = rep if R else None
+        self.weighting = self._weighting_sums(k, D) if d.adjustments else None
         return self._finish(acc, vec, has_x, categorical, k, P, kind, deff, dkeys,
                             keys_out, present_units)
 
@@ -231,7 +232,9 @@ class _Plan:
         est = num if kind == "total" else num / np.where(den == 0, 1.0, den)
         shift = np.zeros(k)
         # the scores of a ratio are divided by its denominator total, those of a mean by Σw
-        if self.rep is None:
+        if self.weighting is not None:  # scores residualised on the weighting step
+            v = self._weighted_vcov(acc, kind, est, den, k, P, nobs)
+        elif self.rep is None:
             v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
         else:
             v = replicate_columns_vcov(engine, kind, self.rep, est, nobs)
@@ -247,6 +250,70 @@ class _Plan:
             deffs = np.full(k, np.nan)
         self.present_units = present_units
         return np.where(empty, np.nan, est), v, nobs, deffs, dkeys, keys_out
+
+    def _weighting_sums(self, k, D):
+        """Per (cell of the weighting step, estimate cell) sums of the weighted and the
+        unweighted values (C x K each): ``wy, wx, uy, ux``."""
+        from .weighting import CELL, cell_sums_sql
+
+        d = self.design
+        q = d.source.quote
+        C = d.adjustments[0].n_cells
+        out = {name: np.zeros((C, k)) for name in ("wy", "wx", "uy", "ux")}
+        keys = [q(c) for c in self.by]
+        base = 0
+        for spec in self.specs:
+            label, _y, _x, lev = spec
+            f = d.source.fetch(cell_sums_sql(d, keys, spec, self.oks.get(label),
+                                             self.level_sql.get(label)))
+            if self.by:
+                f = f[f[self.by].notna().all(axis=1)]
+                g = self.index.get_indexer(pd.MultiIndex.from_frame(f[self.by]))
+                f, g = f[g >= 0], g[g >= 0]
+            else:
+                g = np.zeros(len(f), dtype=np.int64)
+            c = f[CELL].to_numpy(np.int64)
+            if lev is None:
+                for name, col in (("wy", "sw_y"), ("wx", "sw_x"), ("uy", "su_y"),
+                                  ("ux", "su_x")):
+                    np.add.at(out[name], (c, base + g), f[col].to_numpy(float))
+                base += D
+                continue
+            L = len(lev)
+            level = f[LEVEL]
+            ok = level.notna().to_numpy() & ~_is_nan(level)
+            code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
+            ok &= code >= 0
+            c, g, code, f = c[ok], g[ok], code[ok], f[ok]
+            for name, col in (("wy", "sw"), ("uy", "su")):
+                vals = f[col].to_numpy(float)
+                np.add.at(out[name], (c, base + g * L + code), vals)
+                dom = np.zeros((C, D))
+                np.add.at(dom, (c, g), vals)
+                out["wx" if name == "wy" else "ux"][:, base:base + D * L] = np.repeat(dom, L,
+                                                                                     axis=1)
+            base += D * L
+        return out
+
+    def _weighted_vcov(self, acc, kind, est, den, k, P, nobs):
+        """Taylor covariance of the scores residualised on the weighting step: PSU totals
+        ``T[u] - sum_c M[c] V[u, c]`` (see :mod:`.weighting`)."""
+        d, s = self.design, self.weighting
+        adj = d.adjustments[0]
+        wy, wx = acc["wy"].reshape(P, k), acc["wx"].reshape(P, k)
+        if kind == "total":
+            t, sw, su = wy, s["wy"], s["uy"]
+        else:
+            scale = 1.0 / np.where(den == 0, 1.0, den)
+            t = (wy - est * wx) * scale
+            sw = (s["wy"] - est * s["wx"]) * scale
+            su = (s["uy"] - est * s["ux"]) * scale
+        t = t - adj.unit_weights @ adj.cell_multipliers(sw, su)
+        unit, n_units = d.engine.sum_units
+        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+        totals = np.bincount(to_unit, t.ravel(), n_units * k).reshape(n_units, k)
+        zeros = np.zeros(k)
+        return d.engine.vcov_sums("total", CellSums(totals, totals, nobs, zeros, zeros), zeros)
 
     def domain_df(self, k, D):
         """Each cell's domain degrees of freedom (the engine's rule over the units with rows
