@@ -296,3 +296,30 @@ def test_replicate_columns_bad_input(con):
         d.rake({"stype": {"E": 1, "H": 1, "M": 1}})
     with pytest.raises(EmptySourceError, match="no rows"):
         d.subset("api00 < 0")
+
+
+def test_quantile_options_not_pushed_down_say_so(con):
+    """Quantile rules other than the step rules, and intervals other than Woodruff's "mean",
+    need the rows: a clear error naming the option; missing values need na_rm=True."""
+    d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc")
+    with pytest.raises(NotPushedDownError, match="interval_type='mean'"):
+        d.quantile("api00", [0.5], interval_type="score")
+    with pytest.raises(sl.SurveyDesignError, match="qrule"):
+        d.quantile("api00", [0.5], qrule="hf7")
+    with pytest.raises(sl.SurveyDesignError, match="strictly between 0 and 1"):
+        d.quantile("api00", [1.5])
+    with pytest.raises(sl.ColumnError, match="'stype' is not numeric"):
+        d.quantile("stype", [0.5])
+    con.sql("CREATE OR REPLACE TABLE qna AS SELECT *, CASE WHEN snum % 7 = 0 THEN NULL ELSE "
+            "api00 END AS api_na FROM apiclus1")
+    dn = LazySurveyDesign("qna", connection=con, psu="dnum", weights="pw", fpc="fpc")
+    with pytest.raises(sl.SurveyDesignError, match="na_rm=True"):
+        dn.quantile("api_na", [0.5])
+    mem = sl.SurveyDesign(con.sql("SELECT * FROM qna").df(), psu="dnum", weights="pw",
+                          fpc="fpc")
+    with warnings.catch_warnings():  # an interval past the data (NaN, as R): both warn
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        got = dn.quantile("api_na", [0.25, 0.5], na_rm=True, by="stype").to_frame()
+        want = mem.quantile("api_na", [0.25, 0.5], na_rm=True, by="stype").to_frame()
+    for col in ("estimate", "se", "ci_low", "ci_high", "df"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-10)

@@ -1,10 +1,13 @@
 """One conformance suite over three backends: pandas (in memory), DuckDB and Spark (local[2]).
 
-Every case of ``tests/conformance/fixtures/design.json`` that a design over an engine can push
-down (means, totals, ratios and shares, by domains and on subsets; written by
-``tests/conformance/r/design.R`` from R survey 4.1.1) runs on each backend, which must agree
-with R at 1e-8 and with the in-memory result at 1e-10.  Quantiles and the likelihood interval
-need the rows and are checked to raise :class:`NotPushedDownError`.
+Every R-fixture case a design over an engine can push down runs on each backend, which must
+agree with R at 1e-8 and with the in-memory result at 1e-10: means, totals, ratios, shares
+and quantiles with Woodruff intervals (``tests/conformance/fixtures/design.json``, by domains
+and on subsets), stored replicate-weight columns (``replicate.json``), the Rao–Scott crosstab
+(``inference.json``), and post-stratification and raking (``weighting.json``); each fixture
+is written by the R script named in it (R survey 4.1.1).  Spark runs one case per shape (or
+every case where there are few) to keep CI short.  The likelihood interval of a share needs
+the rows and is checked to raise :class:`NotPushedDownError`.
 """
 
 from __future__ import annotations
@@ -225,7 +228,7 @@ def spark_session():
 # ----- stored replicate-weight columns (R svrepdesign) ------------------------------------------
 REP = json.loads((HERE / "fixtures" / "replicate.json").read_text())
 REP_COLS = {k for k, d in REP["designs"].items() if d["kind"] == "columns"}
-REP_CASES = [c for c in REP["cases"] if c["design"] in REP_COLS and c["estimator"] != "quantile"]
+REP_CASES = [c for c in REP["cases"] if c["design"] in REP_COLS]
 _REP_SPARK = {}
 for _c in REP_CASES:
     _REP_SPARK.setdefault((REP["designs"][_c["design"]]["data"], _c["estimator"],
@@ -279,6 +282,8 @@ def run_replicate(case, backend, duck, spark_session):
         return d.total(a["variables"], by=a["by"])
     if est == "ratio":
         return d.ratio(a["variables"], a["denominator"], by=a["by"])
+    if est == "quantile":  # interval.type="mean": Woodruff with the replicate share SE
+        return d.quantile(a["variables"], a["probs"], by=a["by"])
     return d.proportion(a["variables"], by=a["by"], ci_method="wald")
 
 
@@ -291,7 +296,8 @@ def test_replicate_columns_against_r_and_pandas(case, backend, duck, request):
     res = run_replicate(case, backend, duck, spark_session)
     ref = run_replicate(case, "pandas", duck, spark_session)
     frame, ref_frame = res.to_frame(), ref.to_frame()
-    pos, ref_pos = match_rows(case, frame), match_rows(case, ref_frame)
+    rows_of = _quantile_rows if case["estimator"] == "quantile" else match_rows
+    pos, ref_pos = rows_of(case, frame), rows_of(case, ref_frame)
     for p, rp, row in zip(pos, ref_pos, case["rows"], strict=True):
         nan = set(row.get("r_nan", []))
         for name, col in (("estimate", "estimate"), ("se", "se"), ("deff", "deff"),
@@ -304,7 +310,7 @@ def test_replicate_columns_against_r_and_pandas(case, backend, duck, request):
             a, b = frame[col].iloc[p], ref_frame[col].iloc[rp]
             assert (np.isnan(a) and np.isnan(b)) or close(a, b, RTOL_BACKENDS), col
         assert frame["df"].iloc[p] == row.get("df", case["df"]) == ref_frame["df"].iloc[rp]
-    if case["vcov"] is not None:
+    if case["vcov"] is not None and case["estimator"] != "quantile":
         np.testing.assert_allclose(res.vcov_matrix[np.ix_(pos, pos)], np.array(case["vcov"]),
                                    rtol=RTOL_R, atol=1e-9)
         np.testing.assert_allclose(res.vcov_matrix, ref.vcov_matrix, rtol=RTOL_BACKENDS,
@@ -435,3 +441,46 @@ def test_weighting_against_r_and_pandas(case, backend, duck, request):
                       mem.proportion(s["strata"] or "stype", ci_method="wald"))):
             np.testing.assert_allclose(a.to_frame()["se"], b.to_frame()["se"],
                                        rtol=RTOL_BACKENDS, atol=1e-12)  # 0 on a margin
+
+
+# ----- quantiles with Woodruff intervals (R svyquantile) -------------------------------------
+QUANTILE = [c for c in FIXTURES["cases"] if c["estimator"] == "quantile"
+            and not c.get("expect_error")
+            and not FIXTURES["designs"][c["design"]].get("adjust_domain_lonely")]
+Q_PARAMS = [pytest.param(c, b, id=f"{b}-{c['id']}") for b in BACKENDS for c in QUANTILE]
+
+
+def _quantile(d, case):
+    a = case["args"]
+    df = case["df"] if "df=degf" in case["r_call"] else None
+    return d.quantile(a["variables"], a["probs"], by=a["by"], na_rm=a["na_rm"],
+                      qrule=a["qrule"], level=a["level"], df=df)
+
+
+def _quantile_rows(case, frame):
+    out = []
+    for row in case["rows"]:
+        sel = np.isclose(frame["level"].astype(float).to_numpy(), row["quantile"])
+        for col, val in row["by"].items():
+            sel &= frame[col].astype(str).to_numpy() == str(val)
+        (p,) = np.flatnonzero(sel)
+        out.append(int(p))
+    return out
+
+
+@pytest.mark.parametrize(("case", "backend"), Q_PARAMS)
+def test_quantile_against_r_and_pandas(case, backend, duck, request):
+    """The weighted CDF computed with window functions in the engine: quantiles, Woodruff
+    SEs and t intervals (domain df by domains) equal R's (1e-8) and memory's (1e-10)."""
+    spark_session = spark_or_none(request, backend)
+    d = build(case["design"], backend, duck, spark_session)
+    res, ref = _quantile(d, case), _quantile(build(case["design"], "pandas", duck, None), case)
+    level = case["args"]["level"]
+    frame, ref_frame = res.to_frame(level=level), ref.to_frame(level=level)
+    pos = _quantile_rows(case, frame)
+    for p, row in zip(pos, case["rows"], strict=True):
+        for name, col in (("estimate", "estimate"), ("se", "se"), ("ci_low_t", "ci_low"),
+                          ("ci_high_t", "ci_high")):
+            assert close(frame[col].iloc[p], row[name], RTOL_R), (name, row)
+    for col in ("estimate", "se", "ci_low", "ci_high", "df"):
+        np.testing.assert_allclose(frame[col], ref_frame[col], rtol=RTOL_BACKENDS)

@@ -79,9 +79,14 @@ class LazyDesign:
         return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
                                deff=deff)
 
-    def quantile(self, *args, **kwargs):
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("quantile()", "the weighted distribution function")
+    def quantile(self, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="math",
+                 level=0.95, df=None, interval_type="mean"):
+        """Weighted quantiles with Woodruff intervals (R ``svyquantile``), the weighted
+        distribution function computed in the engine; see :mod:`.quantiles`."""
+        from .quantiles import quantile
+
+        return quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule, level=level,
+                        df=df, interval_type=interval_type)
 
     def var(self, *args, **kwargs):
         """Not pushed down: see :meth:`in_memory`."""

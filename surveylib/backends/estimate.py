@@ -36,7 +36,7 @@ class _Cells:
         self.nobs = nobs
 
 
-def _numeric(design, variables, role="analysis"):
+def check_numeric(design, variables, role="analysis"):
     design.check_columns(variables, role=role)
     for v in variables:
         if not design.source.is_numeric(v):
@@ -62,7 +62,7 @@ def _levels(design, var) -> list:
     return cache[var]
 
 
-def _missing_error(var, bad, what):
+def missing_error(var, bad, what):
     raise SurveyDesignError(
         f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
         f"estimate {what} (the design is kept for variances).", parameter="na_rm",
@@ -151,7 +151,7 @@ class _Plan:
                 numeric_seen += 1
                 miss = int(f[f"miss_{i}"].sum())
                 if miss and not self.na_rm:
-                    _missing_error(y if x is None else f"{y}/{x}", miss, "over respondents "
+                    missing_error(y if x is None else f"{y}/{x}", miss, "over respondents "
                                    "with a value")
                 cell = base + g
                 key = pr * k + cell
@@ -176,7 +176,7 @@ class _Plan:
                 level = rows[LEVEL]
                 ok = level.notna().to_numpy() & ~_is_nan(level)
                 if not ok.all() and not self.na_rm:
-                    _missing_error(y, int(rows.loc[~ok, "n"].sum()),
+                    missing_error(y, int(rows.loc[~ok, "n"].sum()),
                                    "shares among respondents with a value")
                 code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
                 rows, g, pr, lw, code = rows[ok], g[ok], pr[ok], lw[ok], code[ok]
@@ -337,8 +337,12 @@ class _Plan:
         base = 0
         for label, y, _x, lev in self.specs:
             L = 1 if lev is None else len(lev)
-            ok = (self.oks[label] if lev is None
-                  else present(q, y, numeric=d.source.is_numeric(y)))
+            if lev is None:
+                ok = self.oks[label]
+            elif label in self.level_sql:
+                ok = f"({self.level_sql[label]}) IS NOT NULL"
+            else:
+                ok = present(q, y, numeric=d.source.is_numeric(y))
             ranks = d.domain_df(self.by, ok)
             if self.by:
                 g = self.index.get_indexer(pd.MultiIndex.from_frame(ranks[self.by]))
@@ -409,7 +413,7 @@ def mean(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
     check_deff(deff)
     plan = _Plan(design, by, na_rm)
     variables = as_list(variables)
-    _numeric(design, variables)
+    check_numeric(design, variables)
     plan.specs = [(v, v, None, None) for v in variables]
     return _result(design, plan, "mean", "ratio", deff)
 
@@ -435,7 +439,7 @@ def ratio(design, numerator, denominator, *, by=None, na_rm=False, deff=True) ->
         raise SurveyDesignError(
             f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}.")
     plan = _Plan(design, by, bool(na_rm))
-    _numeric(design, nums + dens)
+    check_numeric(design, nums + dens)
     plan.specs = [(f"{a}/{b}", a, b, None) for a, b in zip(nums, dens, strict=True)]
     return _result(design, plan, "ratio", "ratio", deff)
 
@@ -468,4 +472,15 @@ def coded_cells(design, label, level_sql, n_levels, *, by, kind, statistic) -> E
     plan.specs = [(label, label, None, list(range(n_levels)))]
     plan.level_sql = {label: level_sql}
     return _result(design, plan, statistic, kind, True)
+
+
+def coded_shares(design, label, level_sql, n_levels, *, by):
+    """Shares of the integer levels of a SQL expression by domain, with their covariance and
+    each cell's domain degrees of freedom: ``(est, vcov, n, df, domain keys)``, cells ordered
+    domain by domain, level by level."""
+    plan = _Plan(design, by, True)
+    plan.specs = [(label, label, None, list(range(n_levels)))]
+    plan.level_sql = {label: level_sql}
+    est, v, nobs, _deffs, dkeys, _keys = plan.run("ratio", False)
+    return est, v, nobs, plan.domain_df(len(est), len(dkeys)), dkeys
 
