@@ -33,7 +33,7 @@ from .._validation import as_list
 from ..design import SurveyDesign
 from ..weighting.adjustments import RAKE_RESIDUAL_SWEEPS
 from .errors import NotPushedDownError
-from .queries import conjunction, grouped, num
+from .queries import grouped, num
 from .tables import literal
 
 CELL = "__surveylib_cell"
@@ -103,13 +103,19 @@ class CellWeighting:
 
 
 def _cells_case(q, variables, cells, values) -> str:
-    """``CASE WHEN <row in cell c> THEN values[c] … END``."""
-    whens = []
-    for c, row in enumerate(cells.itertuples(index=False)):
-        cond = conjunction(f"{q(v)} = {literal(x)}" for v, x in zip(variables, row,
-                                                                       strict=True))
-        whens.append(f"WHEN {cond} THEN {values[c]}")
-    return f"(CASE {' '.join(whens)} END)"
+    """``values[c]`` for the rows of joint cell ``c`` (NULL elsewhere), as nested simple
+    ``CASE var WHEN level THEN …`` over the variables in turn: a row is matched with about
+    ``sum of the variables' levels`` comparisons, not ``cells x variables``."""
+    def nest(rows, depth):
+        var = variables[depth]
+        whens = []
+        for level, sub in rows.groupby(var, sort=True):
+            inner = (str(values[int(sub.index[0])]) if depth == len(variables) - 1
+                     else nest(sub, depth + 1))
+            whens.append(f"WHEN {literal(level)} THEN {inner}")
+        return f"(CASE {q(var)} {' '.join(whens)} END)"
+
+    return nest(cells, 0)
 
 
 def weight(design, variables, step, what: str, *, raking: bool):
