@@ -97,6 +97,10 @@ SRC_SKO14 = "https://m.baike.so.com/doc/6483294-6696999.html (360 Baike, Chinese
 SRC_ATY24 = "https://mgorod.kz/news/naselenie-atyrauskoj-oblasti-prevysilo-700-tysyach-chelovek (citing the Atyrau department of the Bureau of National Statistics)"
 SRC_KZO20 = "http://old.kzvesti.kz/news/50096-o-demograficheskoy-situacii-v-kyzylordinskoy-oblasti.html (citing the Kyzylorda statistics department)"
 SRC_KZO25 = "https://kaz.inform.kz/news/kizilorda-oblisinda-koshp-kelgenderden-ketkender-sani-ek-ese-kop-30a682/ (Kazinform, citing the Kyzylorda statistics department)"
+# added in the third search round (issue 14 item 5): latest-frame shares of three former pool units
+SRC_VKO25 = "https://yk.kz/news/obshhestvo/v-vko-sokrashhaetsya-chislennost-naseleniya-405518.html (citing the Bureau of National Statistics)"
+SRC_SKO25 = "https://www.gov.kz/memleket/entities/sko?lang=kk (North Kazakhstan akimat page)"
+SRC_MAN25 = "https://www.lada.kz/aktau_news/society/147889-nazvana-chislennost-naseleniia-mangistau.html (citing the Bureau of National Statistics)"
 KZO20 = 361.5 / 809.3          # 1 Jul 2020 urban / total (thousands)
 KZO25 = 0.47                   # 1 Oct 2025, rounded percent
 r_kzo20 = add("urban_share", "Kyzylorda", "1 Jul 2020", round(KZO20 * 100, 2), "percent", "sourced", SRC_KZO20,
@@ -146,6 +150,17 @@ for frame in (2024,):
               "44.7% (2020) and 47% (2025, rounded) bracket the 2024 value", yl)
     share_row("West Kazakhstan", frame, 0.5237, "estimate", SRC_WKO19,
               "1 Nov 2019: \"343 766 (52,37%) personnes vivent dans les villes\"; carried forward to 2024", yl)
+    # post-2022 East Kazakhstan (without Abai): start of 2025, carried back 9 months
+    share_row("East Kazakhstan", frame, 485729 / 723967, "estimate", SRC_VKO25,
+              "1 Jan 2025: \"на начало 2025 года в ВКО проживали 723 967 человек, из них в городах области - 485 729 человек\" "
+              "(67.09%); carried back to 1 Apr 2024 (post-2022 oblast, without Abai)", yl)
+    share_row("North Kazakhstan", frame, 258.3 / 518.9, "estimate", SRC_SKO25,
+              "1 Jun 2025: \"халық саны 518,9 мың адамды ... Қала халқының саны 258,3 мың адамды немесе 49,8%\" "
+              "(urban 258.3 of 518.9 thousand); carried back to 1 Apr 2024", yl)
+    share_row("Mangystau", frame, 382782 / 818345, "estimate", SRC_MAN25,
+              "1 Dec 2025: total 818,345, \"численность городского населения составила 382 782 человека\", rural 435,563 "
+              "(46.78%); carried back to 1 Apr 2024. Below the 53% of Dec 2009 (row for 2007/2012): the rural population "
+              "around Aktau and Zhanaozen grew faster; the city akimat figures include subordinate rural settlements", yl)
 
 # national urban controls
 r_nat09 = add("urban_share", "Kazakhstan", "2009 census", 54.11, "percent", "derived",

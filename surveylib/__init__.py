@@ -30,6 +30,7 @@ from .errors import (
 )
 from .replicate import ReplicateDesign
 from .results import Estimate
+from .variance.pps import HartleyRao, JointProbabilities
 
 if TYPE_CHECKING:  # imported on first use (below), so `import surveylib` stays quick
     from . import fieldwork, mi, planning, sampling, weighting
@@ -187,6 +188,8 @@ __all__ = [
     "EmptySourceError",
     "Estimate",
     "GLMResult",
+    "HartleyRao",
+    "JointProbabilities",
     "LRTResult",
     "LonelyPSUError",
     "MIResult",

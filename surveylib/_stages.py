@@ -30,9 +30,13 @@ def _first_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np
     return values[first]
 
 
-def build_stages(df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
+def build_stages(df, strata_col, psu_cols, fpc_cols, nest, *, pps=False) -> tuple:
     """The sampling stages of a design (first stage first), validated: PSUs nested in strata
     (or relabelled with ``nest``), an fpc constant within strata and not below the sample.
+
+    With ``pps`` (unequal-probability sampling, Brewer's approximation) the fpc columns are
+    each unit's inclusion probability: fractions, constant within a unit, free to vary within
+    a stratum; they are kept per unit (``Stage.unit_pi``).
     """
     n = len(df)
     if strata_col is not None:
@@ -49,8 +53,13 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
                 "or sampling fractions in (0, 1]."
             )
         as_fraction = not (allv > 1).any()
+        if pps and not as_fraction:
+            raise SurveyDesignError(
+                f"with pps= the fpc column(s) {list(fpc_cols)} must be each unit's "
+                "inclusion probability (a fraction in (0, 1]), not population counts.",
+                parameter="fpc", expected="inclusion probabilities in (0, 1]")
     stages = []
-    parent_unit = None
+    parent_unit: np.ndarray = strat  # the previous stage's units (set before stage 2 reads it)
     for s in range(max(1, len(psu_cols))):
         if psu_cols:
             ids = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})")
@@ -88,7 +97,10 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
         if s > 0:
             labels = _first_per_group(df[psu_cols[s - 1]].to_numpy(dtype=object), stratum, n_strata_total)
         popsize = np.full(n_strata_total, np.inf)
-        if fpc_values and s < len(fpc_values):
+        unit_pi = None
+        if pps and fpc_values and s < len(fpc_values):
+            unit_pi = _unit_probabilities(fpc_values[s], unit, n_units_total, fpc_cols[s], s)
+        elif fpc_values and s < len(fpc_values):
             v = fpc_values[s]
             vmin = np.full(n_strata_total, np.inf)
             vmax = np.full(n_strata_total, -np.inf)
@@ -111,7 +123,23 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest) -> tuple:
                     f"stratum {labels[h]!r} (stage {s + 1}) but {n_units[h]} were sampled; "
                     "the fpc must be the population count (>= the sample) or the sampling fraction."
                 )
-        stages.append(Stage(unit, unit_stratum, n_units, popsize, np.asarray(labels, dtype=object)))
+        stages.append(Stage(unit, unit_stratum, n_units, popsize, np.asarray(labels, dtype=object),
+                            unit_pi))
         parent_unit = unit
     return tuple(stages)
 
+
+
+def _unit_probabilities(v, unit, n_units, col, s) -> np.ndarray:
+    """Each unit's inclusion probability from an fpc column of fractions (constant in a unit)."""
+    vmin = np.full(n_units, np.inf)
+    vmax = np.full(n_units, -np.inf)
+    np.minimum.at(vmin, unit, v)
+    np.maximum.at(vmax, unit, v)
+    varies = np.flatnonzero(vmax - vmin > 1e-12 * np.abs(vmax))
+    if len(varies):
+        raise SurveyDesignError(
+            f"fpc column {col!r} varies within a unit of stage {s + 1} (unit number "
+            f"{varies[0] + 1}); an inclusion probability belongs to the unit, so give each "
+            "unit's rows the same value.", parameter="fpc", value=col)
+    return vmax

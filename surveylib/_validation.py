@@ -106,7 +106,7 @@ def close_matches(name, candidates, *, n: int = 1) -> list:
     cands = list(dict.fromkeys(candidates))
     key = str(name)
     same_case = [c for c in cands if str(c).lower() == key.lower() and str(c) != key]
-    by_text = {}
+    by_text: dict[str, object] = {}
     for c in cands:
         by_text.setdefault(str(c), c)
     close = difflib.get_close_matches(key, list(by_text), n=n, cutoff=CLOSE_MATCH_CUTOFF)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -27,8 +28,26 @@ from ._validation import (
     numeric_column,
     renamed_keywords,
 )
-from .errors import AssumptionWarning, LonelyPSUError, SingletonWarning, SurveyDesignError
+from .errors import (
+    AssumptionWarning,
+    LonelyPSUError,
+    ParameterError,
+    SingletonWarning,
+    SurveyDesignError,
+)
+from .variance.pps import check_pps, pps_variance_of
 from .variance.taylor import Stage
+
+if TYPE_CHECKING:
+    from .design_summary import DesignSummary
+    from .estimators.byany import DomainResults
+    from .inference.contrasts import ContrastResult
+    from .inference.tables import Crosstab
+    from .models import GLMResult
+    from .ordinal import OLRResult
+    from .replicate import ReplicateDesign
+    from .results import Estimate, TestResult, TTestResult
+    from .variance.engine import ReplicateEngine, TaylorEngine
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -61,6 +80,18 @@ class SurveyDesign:
         Relabel PSU ids within strata (R ``nest=TRUE``) when ids repeat across strata.
     lonely_psu : {"fail", "remove", "adjust", "average", "certainty"}
         Treatment of strata with one PSU (R ``options(survey.lonely.psu=)``).
+    adjust_domain_lonely : bool, default False
+        Apply the ``adjust`` or ``average`` rule also to a stratum where a domain or subset has
+        rows in only one of its PSUs (R ``options(survey.adjust.domain.lonely = TRUE)``), for
+        means, totals, ratios and proportions; see ``docs/design.md``.
+    pps : {"brewer", "overton", "hartley-rao"}, HartleyRao or JointProbabilities, optional
+        Unequal-probability sampling without replacement (R ``svydesign(pps=)``): Brewer's
+        approximation (inclusion probabilities from ``fpc=`` as fractions, any number of
+        stages), or, for one stage, the Horvitz-Thompson variance with Overton's or
+        Hartley-Rao's approximate joint probabilities or known ones
+        (:mod:`surveylib.variance.pps`).
+    pps_variance : {"HT", "YG"}, default "HT"
+        Horvitz-Thompson or Yates-Grundy form (R ``variance=``), with joint probabilities.
 
     Examples
     --------
@@ -86,6 +117,9 @@ class SurveyDesign:
         fpc=None,
         nest: bool = False,
         lonely_psu: str = "fail",
+        adjust_domain_lonely: bool = False,
+        pps=None,
+        pps_variance: str = "HT",
     ):
         df = as_pandas(data)
         dup = df.columns[df.columns.duplicated()]
@@ -96,6 +130,13 @@ class SurveyDesign:
                 parameter="data", value=list(dict.fromkeys(dup))[:10],
                 hint="df.loc[:, ~df.columns.duplicated()]")
         check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
+        check_option(adjust_domain_lonely, (False, True), name="adjust_domain_lonely")
+        if adjust_domain_lonely and lonely_psu not in ("adjust", "average"):
+            raise ParameterError(
+                f"adjust_domain_lonely=True applies the 'adjust' or 'average' rule within "
+                f"domains, but lonely_psu={lonely_psu!r}; set lonely_psu='adjust' or 'average'.",
+                parameter="adjust_domain_lonely", value=True,
+                expected="lonely_psu='adjust' or 'average'")
         if weights is not None and probs is not None:
             raise SurveyDesignError("give weights= or probs=, not both.")
         psu_cols = as_list(psu)
@@ -129,7 +170,10 @@ class SurveyDesign:
         self._fpc_cols = tuple(fpc_cols)
         self._nest = bool(nest)
         self._lonely_psu = lonely_psu
-        self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest)
+        self._adjust_domain_lonely = bool(adjust_domain_lonely)
+        check_pps(pps, pps_variance, max(1, len(psu_cols)))
+        self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest,
+                                    pps=pps is not None)
         self._multistage = bool(fpc_cols) and len(self._stages) > 1
 
         if weights is not None:
@@ -149,8 +193,7 @@ class SurveyDesign:
         elif fpc_cols:
             w = np.ones(n)
             for st in self._stages[: len(fpc_cols)]:
-                ratio = st.popsize / st.n_units
-                w = w * ratio[st.unit_stratum][st.unit]
+                w = w / st.unit_fraction[st.unit]
             self._weight_source = "weights from fpc"
         else:
             warnings.warn(
@@ -162,11 +205,14 @@ class SurveyDesign:
             w = np.ones(n)
             self._weight_source = "equal weights"
         self._weights = w
-        self._column_cache = {}  # derived column codes, shared by designs over these data
+        self._column_cache: dict = {}  # derived column codes, shared by designs over these data
         self._active = np.ones(n, dtype=bool)
         self._adjustments: tuple = ()
+        self._pps = pps
+        self._pps_dcheck = pps_variance_of(pps, pps_variance, self._stages[0], w)
         self._check_single_psu()
-        self._check_lonely()
+        if self._pps_dcheck is None:  # with joint probabilities a lone unit has (1 - pi) T^2
+            self._check_lonely()
         self._frozen = True
 
     # ----- construction helpers ------------------------------------------------------------
@@ -216,7 +262,7 @@ class SurveyDesign:
             raise AttributeError("SurveyDesign is immutable; methods return new designs.")
         object.__setattr__(self, name, value)
 
-    def _replace(self, **changes) -> SurveyDesign:
+    def _replace(self, **changes) -> Self:
         new = copy.copy(self)
         for k, v in changes.items():
             object.__setattr__(new, k, v)
@@ -256,6 +302,12 @@ class SurveyDesign:
         return self._lonely_psu
 
     @property
+    def adjust_domain_lonely(self) -> bool:
+        """Whether the lonely-PSU rule also applies within domains (R
+        ``survey.adjust.domain.lonely``)."""
+        return self._adjust_domain_lonely
+
+    @property
     def n_strata(self) -> int:
         return self._stages[0].n_strata
 
@@ -287,7 +339,7 @@ class SurveyDesign:
         return self._estimation_weights()
 
     @property
-    def strata_column(self):
+    def strata_column(self) -> str | None:
         """Name of the first-stage strata column, or ``None``."""
         return self._strata_col
 
@@ -312,17 +364,19 @@ class SurveyDesign:
         return self._weight_source
 
     @property
-    def engine(self):
+    def engine(self) -> TaylorEngine | ReplicateEngine:
         """The variance engine of this design (see :mod:`surveylib.variance.engine`)."""
         return self._cached("engine", self._make_engine)
 
-    def _make_engine(self):
+    def _make_engine(self) -> TaylorEngine | ReplicateEngine:
         from .variance.engine import TaylorEngine
 
         return TaylorEngine(self._stages, lonely_psu=self._lonely_psu, active=self._active,
-                            multistage=self._multistage, adjustments=self._adjustments)
+                            multistage=self._multistage, adjustments=self._adjustments,
+                            adjust_domain_lonely=self._adjust_domain_lonely,
+                            pps=self._pps_dcheck)
 
-    def memo(self, key, compute, *, scope: str = "design"):
+    def memo(self, key, compute, *, scope: str = "design") -> Any:
         """Memoise a derived value on this design (``scope="design"``) or on its data
         (``scope="data"``: shared by every design over the same data, e.g. column codes).
 
@@ -422,7 +476,11 @@ class SurveyDesign:
             kind.append("element sampling")
         kind.append(self._weight_source)
         kind.append("fpc " + "+".join(self._fpc_cols) if self._fpc_cols else "with replacement (no fpc)")
-        kind.append(f"lonely_psu={self._lonely_psu!r}")
+        if self._pps is not None:
+            kind.append(f"pps={self._pps if isinstance(self._pps, str) else type(self._pps).__name__}"
+                        + ("" if self._pps_dcheck is None else f" ({self._pps_dcheck.variance})"))
+        kind.append(f"lonely_psu={self._lonely_psu!r}"
+                    + (" within domains too" if self._adjust_domain_lonely else ""))
         if self._adjustments:
             kind.append("weights adjusted: " + ", ".join(a.describe() for a in self._adjustments))
         if not self._active.all():
@@ -432,7 +490,7 @@ class SurveyDesign:
     def __repr__(self) -> str:
         return f"<SurveyDesign: {len(self)} rows; {self.describe()}>"
 
-    def summary(self):
+    def summary(self) -> DesignSummary:
         """Strata with their PSUs, rows and weight sums, and the weights' range and CV, the
         degrees of freedom and the weighting steps (R ``summary.survey.design``).
 
@@ -504,7 +562,7 @@ class SurveyDesign:
         return self._stages[-1] if self._multistage else self._stages[0]
 
     # ----- estimators ------------------------------------------------------------------------
-    def mean(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True):
+    def mean(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True) -> Estimate:
         """Weighted mean(s) with Taylor-linearised standard errors (R ``svymean``/``svyby``).
 
         See :func:`surveylib.estimators.mean`.
@@ -512,12 +570,12 @@ class SurveyDesign:
         return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
 
     def total(self, variables, *, by=None, na_rm: bool = False, deff: bool | str = True,
-              drop_empty: bool = True):
+              drop_empty: bool = True) -> Estimate:
         """Estimated population total(s) (R ``svytotal``). See :func:`surveylib.estimators.total`."""
         return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff, drop_empty=drop_empty)
 
     def proportion(self, variables, *, by=None, na_rm: bool = False, ci_method: str = "logit",
-                   deff: bool | str = True, drop_empty: bool = True):
+                   deff: bool | str = True, drop_empty: bool = True) -> Estimate:
         """Shares of every level of categorical variable(s).
 
         See :func:`surveylib.estimators.proportion`.
@@ -526,37 +584,38 @@ class SurveyDesign:
                                drop_empty=drop_empty)
 
     def ratio(self, numerator, denominator, *, by=None, na_rm: bool = False,
-              deff: bool | str = True):
+              deff: bool | str = True) -> Estimate:
         """Ratio of two totals (R ``svyratio``). See :func:`surveylib.estimators.ratio`."""
         return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
 
-    def var(self, variables, *, by=None, na_rm: bool = False):
+    def var(self, variables, *, by=None, na_rm: bool = False) -> Estimate:
         """Population variance of each variable with its design-based SE (R ``svyvar``).
 
         See :func:`surveylib.estimators.var`.
         """
         return _est.var(self, variables, by=by, na_rm=na_rm)
 
-    def cralpha(self, items, *, by=None, na_rm: bool = False):
+    def cralpha(self, items, *, by=None, na_rm: bool = False) -> Estimate:
         """Cronbach's alpha with a design-based SE (R ``svycralpha``). See :func:`surveylib.estimators.scales.cralpha`."""
         from .estimators.scales import cralpha
 
         return cralpha(self, items, by=by, na_rm=na_rm)
 
-    def by_domains(self, by, fn):
+    def by_domains(self, by, fn) -> DomainResults:
         """Any statistic ``fn(design)`` within domains (R ``svyby`` with any ``FUN``). See :func:`surveylib.estimators.byany.by_domains`."""
         from .estimators.byany import by_domains
 
         return by_domains(self, by, fn)
 
-    def standardize(self, by, population, *, over=None, excluding_missing=None):
+    def standardize(self, by, population, *, over=None,
+                    excluding_missing=None) -> SurveyDesign:
         """Directly standardised design (R ``svystandardize``). See :func:`surveylib.estimators.standardize.standardize`."""
         from .estimators.standardize import standardize
 
         return standardize(self, by, population, over=over, excluding_missing=excluding_missing)
 
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
-                 qrule: str = "math", level: float = 0.95, df=None, interval_type: str = "mean"):
+                 qrule: str = "math", level: float = 0.95, df=None, interval_type: str = "mean") -> Estimate:
         """Quantiles with Woodruff intervals, or replicate quantiles on a replicate design
         (``interval_type="quantile"``) (R ``svyquantile``).
 
@@ -603,7 +662,7 @@ class SurveyDesign:
         return trim(self, upper, lower, strict, recalibrate=recalibrate, max_iter=max_iter,
                     tol=tol)
 
-    def weight_summary(self, by=None):
+    def weight_summary(self, by=None) -> pd.Series | pd.DataFrame:
         """Min, max, ratio, CV, Kish deff and effective n of the weights.
 
         See :func:`surveylib.weighting.weight_summary`.
@@ -614,7 +673,7 @@ class SurveyDesign:
 
     # ----- replicate weights -------------------------------------------------------------------
     def to_replicates(self, method: str, replicates: int | None = None, seed=None,
-                      rho: float | None = None, *, mse: bool = False):
+                      rho: float | None = None, *, mse: bool = False) -> ReplicateDesign:
         """Replicate-weight version of this design (R ``as.svrepdesign``).
 
         See :func:`surveylib.replicate.to_replicates`.
@@ -624,25 +683,27 @@ class SurveyDesign:
         return to_replicates(self, method, replicates, seed, rho, mse=mse)
 
     # ----- tests and models ----------------------------------------------------------------------
-    def crosstab(self, row, col, *, by=None, drop_empty: bool = True):
+    def crosstab(self, row, col, *, by=None, drop_empty: bool = True) -> Crosstab:
         """Two-way table with Rao–Scott tests (R ``svychisq``). See :func:`surveylib.inference.crosstab`."""
         from .inference import crosstab
 
         return crosstab(self, row, col, by=by, drop_empty=drop_empty)
 
-    def ttest(self, var, *, by=None, mu: float = 0.0, level: float = 0.95, na_rm: bool = False):
+    def ttest(self, var, *, by=None, mu: float = 0.0, level: float = 0.95,
+              na_rm: bool = False) -> TTestResult:
         """Design-based t test (R ``svyttest``). See :func:`surveylib.inference.ttest`."""
         from .inference import ttest
 
         return ttest(self, var, by=by, mu=mu, level=level, na_rm=na_rm)
 
-    def ranktest(self, var, group, *, test: str = "wilcoxon", level: float = 0.95):
+    def ranktest(self, var, group, *, test: str = "wilcoxon",
+                 level: float = 0.95) -> TTestResult | TestResult:
         """Design-based rank test (R ``svyranktest``). See :func:`surveylib.inference.ranktests.ranktest`."""
         from .inference.ranktests import ranktest
 
         return ranktest(self, var, group, test=test, level=level)
 
-    def contrast(self, estimate, coefficients):
+    def contrast(self, estimate, coefficients) -> ContrastResult:
         """Linear contrasts of an estimate (R ``svycontrast``). See :func:`surveylib.inference.contrast`."""
         from .inference import contrast
 
@@ -650,14 +711,15 @@ class SurveyDesign:
 
     @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
     def glm(self, formula: str, *, family: str = "gaussian", max_iter: int = 100,
-            tol: float = 1e-12):
+            tol: float = 1e-12, replicate_variance: str = "refit") -> GLMResult:
         """Survey-weighted GLM with sandwich SEs (R ``svyglm``). See :func:`surveylib.models.glm`."""
         from .models import glm
 
-        return glm(self, formula, family=family, max_iter=max_iter, tol=tol)
+        return glm(self, formula, family=family, max_iter=max_iter, tol=tol,
+                   replicate_variance=replicate_variance)
 
     def olr(self, formula: str, *, method: str = "logistic", max_iter: int = 500,
-            tol: float = 1e-10):
+            tol: float = 1e-10) -> OLRResult:
         """Proportional-odds regression (R ``svyolr``). See :func:`surveylib.ordinal.olr`."""
         from .ordinal import olr
 

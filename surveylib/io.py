@@ -82,7 +82,7 @@ def output_mode(mode: int = 0o644) -> int:
     return mode & ~umask
 
 
-def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], object]) -> Path:
     """Run ``writer(tmp_path)`` on a temporary file beside ``path``, then move it into place.
 
     Every file surveylib writes goes through here, so a crash never leaves half a file.
@@ -409,7 +409,7 @@ def write_spss(
         ) and pd.api.types.is_numeric_dtype(col):
             data[name] = col.astype("float64")
     column_labels: dict[str, str | None] = {}
-    value_labels: dict[str, dict[int, str]] = {}
+    value_labels: dict[str, dict[int | float, str]] = {}
     missing_ranges: dict[str, list] = {}
     measure: dict[str, str] = {}
     for name in data.columns:
@@ -417,7 +417,7 @@ def write_spss(
         if var is None:
             continue
         column_labels[name] = var.label
-        labels = dict(var.all_codes)
+        labels: dict[int | float, str] = {code: text for code, text in var.all_codes.items()}
         if labels:
             value_labels[name] = labels
         if var.missing_codes:

@@ -42,6 +42,8 @@ class MIResult(StatisticAccessors, Printable):
     inference : str
         Footer.
 
+    Notes
+    -----
     ``to_frame()`` has the label columns, then ``["estimate", "se", "ci_low", "ci_high", "df",
     "missinfo"]``; intervals use t with each estimate's df, as ``summary(MIcombine(...))``.
     """

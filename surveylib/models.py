@@ -68,6 +68,8 @@ class GLMResult(CoefficientAccessors):
     design : SurveyDesign
         The design restricted to the rows used (R ``fit$survey.design``).
 
+    Notes
+    -----
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) works as for every surveylib result; ``.to_frame()`` has the columns
     ``["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "df"]``.
@@ -176,7 +178,7 @@ def _design_matrices(design, formula: str):
 
 @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
 def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
-        tol: float = 1e-12):
+        tol: float = 1e-12, replicate_variance: str = "refit") -> GLMResult:
     """Survey-weighted GLM with design-based standard errors (R ``svyglm``).
 
     Parameters
@@ -193,6 +195,10 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
         IRLS limits; convergence when the relative change in deviance is below ``tol``
         (a :class:`~surveylib.errors.ConvergenceWarning` otherwise).  ``maxiter=`` is the
         deprecated spelling of ``max_iter=`` (accepted until 0.3.0).
+    replicate_variance : {"refit", "scores"}, default "refit"
+        On a replicate design: refit the model with each replicate's weights (R ``svyglm``),
+        or take the replicate variance of the linearised scores of the full-sample fit (what
+        R's ``svyranktest`` does; faster, and equal to first order).  Taylor designs ignore it.
 
     Returns
     -------
@@ -202,7 +208,10 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
     -----
     Coefficients solve ``sum_i w_i x_i (y_i - mu_i) = 0``.  With ``A = X' W X`` (IRLS
     weights), the linearised score of row ``i`` is ``w_i x_i (y_i - mu_i) A^{-1}``, and the
-    covariance is the design's Taylor covariance of these scores (R ``svy.varcoef``).  The
+    covariance is the design's Taylor covariance of these scores (R ``svy.varcoef``).  On a
+    replicate design the model is refitted with each replicate's weights, starting from the
+    full-sample coefficients, and the covariance is that of the replicate coefficients (R
+    ``svyglm.svyrep.design``).  The
     residual df is ``degf + 1 - p`` (R ``svyglm``), used for t tests and intervals.
     Collinear predictors are an error (R would report NA coefficients).
 
@@ -216,6 +225,7 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
     ['Intercept', 'x']
     """
     check_option(family, FAMILIES, name="family")
+    check_option(replicate_variance, ("refit", "scores"), name="replicate_variance")
     y, X, term_columns, pos = _design_matrices(design, formula)
     terms = [c for cols in term_columns.values() for c in cols]
     active = design.active
@@ -249,13 +259,80 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
     used = np.zeros(n_all, dtype=bool)
     used[pos] = True
     d = design if used[active].all() and used.sum() == active.sum() else design.subset(used)
-    V = d.engine.vcov_scores(Scores.from_dense(scores))
+    if d.engine.kind == "replicate" and replicate_variance == "refit":  # R svyglm.svyrep
+        V = replicate_vcov(d.engine, pos, y, X, beta, family, max_iter, tol, formula)
+    else:
+        V = d.engine.vcov_scores(Scores.from_dense(scores))
     dfs = float(d.degf() + 1 - X.shape[1])
     text = d.describe() + f"; df = {d.degf()} (PSUs - strata) + 1 - {X.shape[1]}"
     return GLMResult(formula, family, terms, beta, V, dfs, int(len(y)), it, float(dev), text,
                      term_columns, null_deviance=deviance(family, y, np.full(len(y), np.average(
                          y, weights=w)), w), naive_cov=Ainv, response=y, model_matrix=X,
                      prior_weights=w, fitted=mu, design=d)
+
+
+def replicate_vcov(engine, rows, y, X, beta0, family, max_iter, tol, label) -> np.ndarray:
+    """Covariance of the coefficients refitted with every replicate's weights (R
+    ``svyglm.svyrep.design``): IRLS from ``beta0`` for all replicates of a block at once."""
+    n_rep = engine.n_replicates
+    betas = np.empty((n_rep, X.shape[1]))
+    block = max(1, min(n_rep, int(2**24 // max(1, len(rows)))))  # ~128 MiB of weights
+    for start in range(0, n_rep, block):  # blocks of replicates, each block vectorised
+        stop = min(n_rep, start + block)
+        W = engine.replicate_weight_block(rows, start, stop)
+        betas[start:stop] = _irls_batch(y, X, W / W.sum(axis=0), beta0, family, max_iter,
+                                        tol, label)
+    return engine.vcov_replicates(betas, beta0)
+
+
+def _irls_batch(y, X, W, beta0, family, max_iter, tol, label) -> np.ndarray:
+    """IRLS (R ``glm.fit`` from ``start = beta0``) for each column of prior weights ``W``
+    (n x B) at once; returns the B x p coefficients."""
+
+    def solve(ww, z):
+        A = np.einsum("ni,nb,nj->bij", X, ww, X, optimize=True)
+        rhs = np.einsum("ni,nb->bi", X, ww * z, optimize=True)
+        return np.linalg.solve(A, rhs[:, :, None])[:, :, 0]
+
+    if family == "gaussian":
+        return solve(W, np.broadcast_to(y[:, None], W.shape))
+    B = np.tile(beta0, (W.shape[1], 1))
+    eta = X @ B.T
+    mu = _linkinv(family, eta)
+    yy = y[:, None]
+    dev_old = _deviance_columns(family, yy, mu, W)
+    done = np.zeros(W.shape[1], dtype=bool)
+    for _ in range(max_iter):
+        g = mu * (1 - mu) if family == "binomial" else mu
+        step = solve(W * g, eta + (yy - mu) / g)
+        B = np.where(done[:, None], B, step)
+        eta = X @ B.T
+        mu = _linkinv(family, eta)
+        dev = _deviance_columns(family, yy, mu, W)
+        done |= np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
+        if done.all():
+            return B
+        dev_old = dev
+    warnings.warn(
+        f"IRLS for {label!r} did not converge in {max_iter} iterations for "
+        f"{int((~done).sum())} replicate(s); their coefficients, and so the SEs, may be "
+        "unreliable — check for separation or raise max_iter.", ConvergenceWarning, stacklevel=4)
+    return B
+
+
+def _linkinv(family, eta):
+    return 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
+
+
+def _deviance_columns(family, y, mu, W) -> np.ndarray:
+    """:func:`deviance` of each column of fitted means ``mu`` with weights ``W``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if family == "binomial":
+            r = np.where(y > 0, y * np.log(y / mu), 0) + np.where(
+                y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0)
+        else:
+            r = np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
+    return 2 * np.sum(W * r, axis=0)
 
 
 def variance_function(family: str, mu: np.ndarray) -> np.ndarray:

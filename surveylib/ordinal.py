@@ -71,6 +71,8 @@ class OLRResult(CoefficientAccessors):
         no term); :func:`surveylib.inference.wald` tests terms by name with it, as R
         ``regTermTest``.
 
+    Notes
+    -----
     The accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``, ``.df``,
     ``.to_frame()``) covers coefficients and cutpoints; ``.coef`` and ``.zeta`` give each part.
     ``.to_frame()`` has the columns
@@ -149,9 +151,9 @@ def _outcome(series: pd.Series, name: str) -> tuple[np.ndarray, list]:
                 f"outcome {name!r} has non-integer values; an ordinal outcome needs integer "
                 "codes or an ordered categorical (e.g. pd.cut(...) of a numeric variable)."
             )
-        levels = np.unique(x[ok])
-        codes = np.where(ok, np.searchsorted(levels, np.where(ok, x, levels[0])) + 1, 0)
-        levels = [int(v) for v in levels]
+        distinct = np.unique(x[ok])
+        codes = np.where(ok, np.searchsorted(distinct, np.where(ok, x, distinct[0])) + 1, 0)
+        levels = [int(v) for v in distinct]
     return codes.astype(np.int64), levels
 
 
@@ -290,7 +292,7 @@ def _start(lik: _Likelihood) -> np.ndarray:
 
 @renamed_keywords(since="0.2.0", removed="0.3.0", maxiter="max_iter")
 def olr(design, formula: str, *, method: str = "logistic", max_iter: int = 500,
-        tol: float = 1e-10):
+        tol: float = 1e-10) -> OLRResult:
     """Proportional-odds regression with design-based standard errors (R ``svyolr``).
 
     Parameters

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import warnings
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,10 @@ class ReplicateDesign(SurveyDesign):
 
     #: attributes a replicate design adds to a design's state
     _REPLICATE_STATE = ("_replicates", "_rep_type", "_rho", "_rep_source", "_df_override")
+    _replicates: _rep.ReplicateWeights
+    _rep_type: str
+    _rho: float | None
+    _rep_source: str
 
     def __init__(self, data, *, weights, rep_weights, type, scale=None, rscales=None,
                  mse: bool = False, rho=None, df=None, combined_weights: bool = True):
@@ -201,12 +206,12 @@ class ReplicateDesign(SurveyDesign):
                             _replicates=replicates)
 
     @property
-    def replicates(self):
+    def replicates(self) -> _rep.ReplicateWeights:
         """The replicate weights (:class:`~surveylib.variance.replicate.ReplicateWeights`)."""
         return self._replicates
 
     @property
-    def rho(self):
+    def rho(self) -> float | None:
         """Fay's coefficient, or ``None``."""
         return self._rho
 
@@ -239,13 +244,13 @@ class ReplicateDesign(SurveyDesign):
         return self._replicates.n_replicates
 
     @property
-    def n_strata(self):
+    def n_strata(self) -> int | None:  # type: ignore[override]  # None: columns carry no design
         """First-stage strata of the design the replicates were made from (``None`` for
         replicate-weight columns read from data, which carry no design)."""
         return None if self._replicates.factors is None else self._stages[0].n_strata
 
     @property
-    def n_psu(self):
+    def n_psu(self) -> int | None:  # type: ignore[override]  # likewise
         """First-stage PSUs (``None`` for replicate-weight columns read from data)."""
         return None if self._replicates.factors is None else self._stages[0].n_psu
 
@@ -276,7 +281,7 @@ class ReplicateDesign(SurveyDesign):
     def __repr__(self) -> str:
         return f"<ReplicateDesign: {len(self)} rows; {self.describe()}>"
 
-    def with_weights(self, weights, adjustment=None):
+    def with_weights(self, weights, adjustment=None) -> NoReturn:
         """Refused: a weighting step on a replicate design must re-weight every replicate
         (:meth:`with_replicate_weights`); see the design's weighting methods."""
         raise ReplicateError(
@@ -568,7 +573,7 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
         if has_fpc:
             warnings.warn("the finite population correction is dropped for BRR/Fay replicates, "
                           "as R.", AssumptionWarning, stacklevel=3)
-        r_ = 0.0 if method == "brr" else rho
+        r_: float = 0.0 if method == "brr" else rho  # type: ignore[assignment]  # a float for fay (checked above)
         factors = _rep.brr_factors(st.unit_stratum, st.n_units, psu_order, st.stratum_labels, r_)
         n_rep = factors.shape[1]
         scale = 1.0 / (n_rep * (1 - r_) ** 2)
@@ -587,9 +592,9 @@ def to_replicates(design: SurveyDesign, method: str, replicates: int | None = No
             if has_fpc:
                 warnings.warn("the subbootstrap ignores the finite population correction, as R.",
                               AssumptionWarning, stacklevel=3)
-        factors = _rep.bootstrap_factors(st.unit_stratum, st.n_units, st.popsize, replicates,
+        factors = _rep.bootstrap_factors(st.unit_stratum, st.n_units, st.popsize, replicates,  # type: ignore[arg-type]  # an int: set above for bootstraps
                                          rng, sub=sub)
-        scale = _bootstrap_scale(st.n_units, replicates, sub=sub)
+        scale = _bootstrap_scale(st.n_units, replicates, sub=sub)  # type: ignore[arg-type]  # an int: set above
         rscales = np.ones(replicates)
         kind = "subbootstrap" if sub else "bootstrap"  # R's type label
     source = f"{method} from {st.n_psu} PSUs" + (f" in {st.n_strata} strata" if stratified else "")

@@ -21,9 +21,10 @@ hypothesis in words: :class:`TestResult` (F and chi-square tests) and :class:`TT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -132,6 +133,10 @@ class Printable:
 
     _digits = 4
     _width = 120
+    if TYPE_CHECKING:  # provided by the subclass
+        inference: Any
+
+        def to_frame(self) -> pd.DataFrame: ...
 
     def _title(self) -> str:
         raise NotImplementedError
@@ -184,6 +189,15 @@ class StatisticAccessors:
     """
 
     _estimate_name = "estimate"
+    if TYPE_CHECKING:  # provided by the subclass, as attributes or properties
+        @property
+        def index(self) -> pd.Index: ...
+        @property
+        def values(self) -> np.ndarray: ...
+        @property
+        def vcov_matrix(self) -> np.ndarray: ...
+        @property
+        def dfs(self) -> Any: ...
 
     @property
     def estimate(self) -> pd.Series:
@@ -231,6 +245,9 @@ class CoefficientAccessors(StatisticAccessors, Printable):
     intervals and t tests on the residual degrees of freedom; printing shows ``summary()``."""
 
     _digits = 5
+    if TYPE_CHECKING:  # provided by the subclass, as are a scalar ``dfs`` and the rest
+        @property
+        def terms(self) -> Sequence[str]: ...
 
     def _coefficient_table(self, level: float) -> pd.DataFrame:
         """term, estimate, se, t, p_value, ci_low, ci_high, df — one row a coefficient."""
@@ -291,9 +308,9 @@ class Estimate(StatisticAccessors, Printable):
     vcov_matrix: np.ndarray
     n: np.ndarray
     deff_values: np.ndarray
-    dfs: np.ndarray
+    dfs: np.ndarray  # or a callable at construction, called on first read (above)
     by: tuple
-    inference: str
+    inference: str  # likewise
     ci_method: str = "wald"
     interval: Callable | None = field(default=None, repr=False, compare=False)
     labels: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -396,6 +413,8 @@ class TestResult(Printable):
     inference : str
         Footer: the design the test was computed on.
 
+    Notes
+    -----
     ``to_frame()`` is one row with the columns ``["statistic", "df_num", "df_denom",
     "p_value", "method", "null"]``.
     """
@@ -463,6 +482,8 @@ class TTestResult(Printable):
         What is estimated (``"api00"``, ``"api00 - api99"``, ``"api00: Yes - No"``); labels
         the rows of ``vcov`` and ``ci()``.
 
+    Notes
+    -----
     One statistic, so ``estimate``, ``se`` and ``df`` are numbers; ``vcov`` (1 x 1) and
     ``ci(level)`` are frames labelled by ``label``.  ``to_frame()`` is one row with the
     columns ``["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high", "method",

@@ -133,9 +133,9 @@ class PublicationTable:
 
     def _rows(self) -> list[list[str]]:
         """Header row then body rows as text: variable label, level, cells."""
-        header = [self.body.index.names[0] or "", self.body.index.names[1] or "",
+        header = [str(self.body.index.names[0] or ""), str(self.body.index.names[1] or ""),
                   *map(str, self.body.columns)]
-        rows = [header]
+        rows: list[list[str]] = [header]
         for (var, lev), cells in zip(self.body.index, self.body.to_numpy(), strict=True):
             rows.append([str(var), str(lev), *map(str, cells)])
         return rows
@@ -208,7 +208,8 @@ def _cells(results, columns) -> tuple[pd.DataFrame, Mapping[str, str], str, bool
         raise SurveyDesignError(
             "publication_table needs an Estimate or a mapping {column label: Estimate} of "
             f"independent samples (waves); got {type(results).__name__}")
-    parts, labels = [], {}
+    parts: list[pd.DataFrame] = []
+    labels: dict[str, str] = {}
     for i, (key, est) in enumerate(results.items()):
         if not isinstance(est, Estimate) or est.by:
             raise SurveyDesignError(

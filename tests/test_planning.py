@@ -811,3 +811,53 @@ def test_argument_errors_carry_structured_fields(call, parameter, value):
     assert info.value.parameter == parameter
     assert info.value.value == value
     assert info.value.expected is not None
+
+
+@pytest.mark.parametrize("case", REF["pwr_2p2n_h"], ids=_ids(REF["pwr_2p2n_h"], ["n1", "n2", "alternative"]))
+def test_mde_cohens_h_against_pwr(case):
+    """R: the h at which pwr.2p2n.test's power equals the target (uniroot tol 1e-14), and
+    pwr.2p2n.test(h = NULL)'s own answer within its uniroot tolerance."""
+    alternative = case["alternative"].replace("two.sided", "two-sided")
+    got = planning.mde_cohens_h(case["n1"], case["n2"], power=case["power"],
+                                level=1 - case["sig_level"], alternative=alternative)
+    assert got.effect == pytest.approx(case["h"], rel=1e-9)
+    assert got.effect == pytest.approx(case["h_pwr"], abs=1.5e-4)
+    assert got.method == "arcsine"
+
+
+def test_mde_cohens_h_baseline_gives_p2_at_that_h():
+    """With a baseline p1, p2 lies at the detected h: 2 asin sqrt(p1) - 2 asin sqrt(p2) = h."""
+    got = planning.mde_cohens_h(400, 250, power=0.9, alternative="greater", p1=0.5)
+    h = 2 * math.asin(math.sqrt(0.5)) - 2 * math.asin(math.sqrt(got.p2))
+    assert h == pytest.approx(got.effect, rel=1e-12)
+    assert power_two_proportions(0.5, got.p2, 400, 250, alternative="greater",
+                                 method="arcsine") == pytest.approx(0.9, rel=1e-9)
+
+
+def test_mde_cohens_h_bad_input():
+    with pytest.raises(PlanningError, match="n1"):
+        planning.mde_cohens_h(0, 100)
+    with pytest.raises(SurveyDesignError, match="alternative"):
+        planning.mde_cohens_h(100, 100, alternative="bigger")
+
+
+@pytest.mark.parametrize("case", REF["srs_variance"], ids=[c["design"] for c in REF["srs_variance"]])
+@pytest.mark.parametrize("statistic", ["mean", "total"])
+@pytest.mark.parametrize("replace", [False, True])
+def test_srs_variance_is_r_deff_denominator(case, statistic, replace):
+    """R: vcov(svymean/svytotal(~api00, d, deff=TRUE or "replace")) / deff, from svyvar,
+    nrow(d) and sum(weights(d))."""
+    got = planning.srs_variance(case["s2"], case["n"], N=case["N"], statistic=statistic,
+                                replace=replace)
+    key = f"{statistic}_{'replace' if replace else 'wor'}"
+    assert got == pytest.approx(case[key], rel=1e-9)
+
+
+def test_srs_variance_with_replacement_needs_no_population_size():
+    assert planning.srs_variance(4.0, 16, replace=True) == pytest.approx(0.25)
+    with pytest.raises(PlanningError, match="N="):
+        planning.srs_variance(4.0, 16)
+    with pytest.raises(PlanningError, match="N is smaller"):
+        planning.srs_variance(4.0, 16, N=10)
+    with pytest.raises(SurveyDesignError, match="statistic"):
+        planning.srs_variance(4.0, 16, N=100, statistic="median")

@@ -116,3 +116,88 @@ def test_plot_rejects_results_without_a_chart(design):
 def test_docstring_examples_run():
     result = doctest.testmod(splot)
     assert result.attempted >= 2 and result.failed == 0
+
+
+# ----------------------------------------------------------- plot_bars: the one renderer
+def _display_box(artist, fig):
+    """The artist's extent in display units, as drawn (``fig`` drawn first)."""
+    return artist.get_window_extent()
+
+
+def test_horizontal_bars_with_labelled_values_clear_of_their_error_bars():
+    cats = ("to work", "to trade", "other reason")
+    a = splot.BarSeries("2007", (57.0, 49.0, 8.0), (53.0, 45.0, 5.5), (61.0, 53.0, 10.5),
+                        published=(57.0, 49.0, None))
+    b = splot.BarSeries("2012", (62.0, 47.0, 8.0), (58.0, 43.0, 5.0), (66.0, 51.0, 11.0))
+    fig = splot.plot_bars(cats, [a, b], orient="h", value_format="{:.0f}%",
+                          value_label="percent", title="Why they come")
+    ax = fig.axes[0]
+    np.testing.assert_allclose([p.get_width() for p in ax.patches], a.values + b.values)
+    segs = error_segments(ax)  # horizontal error bars: x ends at the interval's limits
+    np.testing.assert_allclose(segs[:, 0, 0], a.low + b.low)
+    np.testing.assert_allclose(segs[:, 1, 0], a.high + b.high)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(cats)
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]  # first category on top
+    assert [t.get_text() for t in ax.texts] == ["57%", "49%", "8%", "62%", "47%", "8%"]
+    fig.draw_without_rendering()
+    for text, high, y in zip(ax.texts, a.high + b.high, segs[:, 1, 1], strict=True):
+        end = ax.transData.transform((high, y))
+        box = _display_box(text, fig)
+        assert box.x0 > end[0] and box.y0 < end[1] < box.y1  # right of the cap, on its bar
+    published = next(ln for ln in ax.get_lines() if ln.get_label() == "published")
+    np.testing.assert_allclose(published.get_xdata(), [57.0, 49.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["published", "2007", "2012"]
+    assert ax.get_xlabel() == "percent" and fig.get_suptitle() == "Why they come"
+
+
+def test_vertical_value_labels_sit_above_the_error_bar_and_titles_wrap_to_the_figure():
+    title = "What are your attitudes towards migrants from China? " * 4
+    s = splot.BarSeries("", (1.2, 55.0, 15.0), (0.4, 51.0, 12.8), (2.5, 59.0, 18.9))
+    fig = splot.plot_bars(("very good", "indifferent", "poor"), [s], value_format="{:.0f}",
+                          title=title)
+    ax = fig.axes[0]
+    np.testing.assert_allclose([p.get_height() for p in ax.patches], s.values)
+    assert ax.get_legend() is None  # one unnamed series: nothing to tell apart
+    fig.draw_without_rendering()
+    for text, x, high in zip(ax.texts, [p.get_x() + p.get_width() / 2 for p in ax.patches],
+                             s.high, strict=True):
+        assert _display_box(text, fig).y0 > ax.transData.transform((x, high))[1]
+    lines = fig.get_suptitle().split("\n")
+    assert len(lines) > 1 and " ".join(lines) == title.strip()
+    suptitle = next(t for t in fig.texts if t.get_text() == fig.get_suptitle())
+    assert _display_box(suptitle, fig).x1 <= fig.bbox.x1  # within the figure's width
+
+
+def test_report_figures_are_drawn_by_plot_bars_with_power_in_percent():
+    from surveylib.report import FigureSpec, Series
+
+    assert Series is splot.BarSeries
+    spec = FigureSpec("wave3_power", "Power (%) to detect changes", ("poor", "positive"),
+                      (Series("2007 vs 2012", (99.6, 28.4)), Series("wave 3", (99.9, 38.3))),
+                      ylabel="power, percent", ylim=(0, 100),
+                      markers=((1, 1, "increase"),),
+                      marker_labels=(("increase", "\u25b2 up since 2012"),), note="a note")
+    fig = spec.plot()
+    ax = fig.axes[0]
+    np.testing.assert_allclose([p.get_height() for p in ax.patches], [99.6, 28.4, 99.9, 38.3])
+    assert not error_segments(ax).size  # no intervals given, no error bars drawn
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["100%", "28%", "100%", "38%", "\u25b2"]
+    assert ax.get_ylim() == (0, 100) and ax.get_ylabel() == "power, percent"
+    fig.draw_without_rendering()
+    value, marker = _display_box(ax.texts[3], fig), _display_box(ax.texts[4], fig)
+    assert marker.y0 >= value.y1  # the marker sits above its value label, not on it
+    assert "\u25b2 up since 2012" in fig.get_supxlabel() and "a note" in fig.get_supxlabel()
+    assert splot.to_png(fig) == splot.to_png(spec.plot())  # byte-identical run to run
+
+
+def test_plot_estimate_value_labels_are_the_percentages(design):
+    est = design.proportion("sch.wide")
+    ax = est.plot(value_labels=True).axes[0]
+    want = [f"{v:.0f}%" for v in 100 * est.values]
+    assert [t.get_text() for t in ax.texts] == want
+
+
+def test_plot_bars_rejects_a_series_of_the_wrong_length():
+    with pytest.raises(sl.SurveyDesignError, match="2 values for 3 categories"):
+        splot.plot_bars(("a", "b", "c"), [splot.BarSeries("s", (1.0, 2.0))])

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from surveylib.plotting import to_png
 from surveylib.report import (
     AUDIT_COLUMNS,
     ExhibitResult,
@@ -17,7 +18,6 @@ from surveylib.report import (
     Series,
     main_replicate,
 )
-from surveylib.report.figures import render
 from surveylib.report.html import html_report, markdown_report, text_report
 from surveylib.report.runner import assumptions_from, exit_code, write_atomic
 from surveylib.study import locate
@@ -28,6 +28,11 @@ STUDY = locate(ROOT)
 EXHIBITS = STUDY.analyses_package().EXHIBITS
 EVIL = "<script>alert('x')</script>"
 INFO = ReportInfo(title="A study", banner="RECONSTRUCTED DATA: a notice", data_notice="notice")
+
+
+def render(spec: FigureSpec) -> bytes:
+    """A figure's PNG as the runner writes it: drawn by surveylib.plotting."""
+    return to_png(spec.plot())
 
 
 @pytest.fixture(scope="module")
@@ -252,15 +257,15 @@ def test_interrupted_report_leaves_the_old_one_intact(monkeypatch, tmp_path, whe
     _run(monkeypatch, out, _fake_results()[:1])
     (out / "notes.txt").write_text("the user's own file")
     before = _snapshot(out)
-    real_render = runner.render
+    real_plot = FigureSpec.plot
 
-    def failing_render(spec):
+    def failing_plot(spec):
         if spec.key == "second_fig":
             raise RuntimeError("boom in the second exhibit's figure")
-        return real_render(spec)
+        return real_plot(spec)
 
     if where == "figure":
-        monkeypatch.setattr(runner, "render", failing_render)
+        monkeypatch.setattr(FigureSpec, "plot", failing_plot)
     elif where == "html":
         monkeypatch.setattr(runner, "html_report", lambda *a, **k: 1 / 0)
     else:

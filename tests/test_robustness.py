@@ -2,19 +2,22 @@
 
 Known answers: every draw reproduces every published figure (recomputed here with
 ``surveylib.reconstruct.verify`` on the written files); verdicts are computed from the share
-of draws (closed form on synthetic frames); the same seed gives the same draws.
+of draws (closed form on synthetic frames); the same seed gives the same draws, byte for byte,
+on 1 worker or 2.
 """
 
 from __future__ import annotations
 
 import filecmp
+import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from surveylib.reconstruct import failures, load_config, load_targets, verify
-from surveylib.reconstruct.draws import plan_draw, reconstruct_draws
+from surveylib.reconstruct.draws import Progress, plan_draw, reconstruct_draws
+from surveylib.reconstruct.milp import DRAW_GAP, DRAW_NODES, solver_options
 from surveylib.report.robustness import VERDICTS, summarise, verdict
 from surveylib.report.runner import run_replication
 from surveylib.study import locate
@@ -43,17 +46,54 @@ def test_every_draw_reproduces_every_published_figure(draws):
         assert len(table) == r["checked"]
 
 
-def test_draws_differ_and_are_seeded(draws, tmp_path):
+def test_draws_differ(draws):
     out, manifest = draws
     a = pd.read_csv(out / "draw_001" / "kz2012_reconstructed.csv")
     b = pd.read_csv(out / "draw_002" / "kz2012_reconstructed.csv")
     assert not a.equals(b)
     assert manifest["seed"].nunique() == K
-    again, _ = reconstruct_draws(tmp_path, draws=1, seed=11, jobs=1, progress=False)
-    for name in ("kz2007_reconstructed.csv", "kz2012_reconstructed.csv", "targets.csv"):
-        assert filecmp.cmp(out / "draw_001" / name, tmp_path / "draw_001" / name,
-                           shallow=False)
-    assert again["readings"].iloc[0] == manifest["readings"].iloc[0]
+
+
+def test_draws_are_seeded_and_do_not_depend_on_the_number_of_workers(draws, tmp_path):
+    """The fixture ran K draws on 2 workers; 1 worker, same seed, writes the same bytes."""
+    out, manifest = draws
+    again, _ = reconstruct_draws(tmp_path, draws=K, seed=11, jobs=1, progress=False)
+    assert filecmp.cmp(out / "draws.csv", tmp_path / "draws.csv", shallow=False)
+    pd.testing.assert_frame_equal(manifest.drop(columns="seconds"),
+                                  again.drop(columns="seconds"))
+    for folder in manifest["folder"]:
+        names = sorted(p.name for p in (out / folder).iterdir())
+        assert names == sorted(p.name for p in (tmp_path / folder).iterdir())
+        assert "verification.csv" in names
+        match, mismatch, errors = filecmp.cmpfiles(out / folder, tmp_path / folder, names,
+                                                   shallow=False)
+        assert (mismatch, errors) == ([], []), folder
+
+
+def test_progress_bar_only_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    shown, piped, quiet = Terminal(), io.StringIO(), Terminal()
+    for stream, enabled in ((shown, True), (piped, True), (quiet, False)):
+        bar = Progress(3, "draws", stream=stream, enabled=enabled)
+        for _ in range(3):
+            bar.step()
+    assert piped.getvalue() == "" and quiet.getvalue() == ""
+    text = shown.getvalue()
+    assert text.count("\r") == 3 and text.endswith("\n")
+    assert "[draws] " + "#" * 30 + " 3/3" in text
+    assert "1/3" in text and "s left" in text
+
+
+def test_a_draw_stops_at_a_gap_the_shipped_files_at_the_optimum():
+    cfg = load_config()
+    assert cfg.prior_noise == 0
+    assert solver_options(cfg) == {"time_limit": cfg.solver_time_limit}
+    opts = solver_options(cfg.replace(prior_noise=0.5))
+    assert opts["mip_rel_gap"] == DRAW_GAP and opts["node_limit"] == DRAW_NODES
+    assert opts["explain"] is False
 
 
 def test_plan_draws_cover_the_alternative_readings():

@@ -426,6 +426,39 @@ def test_end_to_end_chain_recovers_the_population_value():
     assert again == chain.run(3, 7, method="brewer", population=pop)  # seeded: reproducible
 
 
+def test_end_to_end_chain_on_the_towns_frame_with_the_2012_comparison():
+    """The chain on frames/towns_2021.csv (towns cut into listing segments of 2,000 dwellings)
+    through the comparison with the 2012 reconstructed file (``inference.compare``).
+
+    Fast version of ``benchmarks/sim_wave3_chain.py`` (500-replication result in
+    docs/sampling.md).  Over 40 seeded replications: at least 34 of 40 intervals cover the
+    wave-3 population share and at least 34 of 40 cover the population difference ``P3 -
+    P12`` when the 2012 sample is redrawn from the file (each bound fails with probability
+    0.34% when the true coverage is 95%: binomial(40, 0.95) below 34); the mean estimate and
+    the mean difference lie within 3 Monte Carlo standard errors of their targets; the mean
+    half-width / 1.96 lies within [0.7, 1.5] x the sd of the estimates (a loose bound: the sd
+    of 40 draws is itself uncertain by about 11%).
+    """
+    chain = _chain_module()
+    if not chain.TOWNS_FRAME.exists() or not chain.MICRODATA_2012.exists():
+        pytest.skip("frames/towns_2021.csv or microdata/kz2012_reconstructed.csv missing")
+    pop = chain.make_town_population(chain.TOWNS_FRAME, 11)
+    assert pop["frame"]["town"].nunique() == len(pd.read_csv(chain.TOWNS_FRAME))
+    reps = 40
+    r = chain.run(reps, 11, method="brewer", population=pop)
+    assert r["coverage"] >= 34 / reps
+    assert r["redrawn2012_coverage"] >= 34 / reps
+    assert r["fixed2012_coverage"] >= 34 / reps
+    assert abs(r["mean_estimate"] - r["truth"]) < 3 * r["sd_estimate"] / np.sqrt(reps)
+    assert (abs(r["redrawn2012_mean_difference"] - r["true_difference"])
+            < 3 * r["redrawn2012_sd_difference"] / np.sqrt(reps))
+    assert 0.7 < (r["mean_halfwidth"] / 1.96) / r["sd_estimate"] < 1.5
+    assert 0.7 < (r["redrawn2012_mean_halfwidth"] / 1.96) / r["redrawn2012_sd_difference"] < 1.5
+    # the 2012 estimate is the file's own (the design analyses/_wave3_inputs.py builds)
+    d12 = chain.design_2012(chain.load_2012())
+    assert r["p2012"] == pytest.approx(float(d12.mean("positive", na_rm=True).estimate.iloc[0]), abs=1e-12)
+
+
 @pytest.mark.parametrize("name", ["surveylib.sampling.probabilities", "surveylib.sampling.methods",
                                   "surveylib.sampling.select", "surveylib.sampling.household",
                                   "surveylib.fieldwork.dispositions"])

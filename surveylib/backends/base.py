@@ -9,6 +9,7 @@ the unit table, the weight expression and the variance engine.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,10 @@ from ..errors import ColumnError, SurveyWarning
 from . import estimate as _est
 from .errors import NotPushedDownError
 from .queries import conjunction
+from .sources import Source
+
+if TYPE_CHECKING:
+    from ..results import Estimate
 
 
 class LazyDesign:
@@ -26,6 +31,9 @@ class LazyDesign:
     ``n_rows`` and define ``design_columns()``, ``describe()``, ``degf()`` and ``engine``.
     """
 
+    source: Source
+    filters: tuple
+    n_rows: int
     #: stored replicate-weight columns (none: variances from the unit table's engine)
     rep_columns: tuple = ()
     #: weighting steps done in the engine (:class:`~.weighting.CellWeighting`)
@@ -62,25 +70,26 @@ class LazyDesign:
 
 
     # ----- estimators --------------------------------------------------------------------------
-    def mean(self, variables, *, by=None, na_rm=False, deff=True):
+    def mean(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Weighted means (R ``svymean``); see :func:`surveylib.estimators.mean`."""
         return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
 
-    def total(self, variables, *, by=None, na_rm=False, deff=True):
+    def total(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Totals (R ``svytotal``); see :func:`surveylib.estimators.total`."""
         return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
 
-    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True):
+    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Ratios of totals (R ``svyratio``); see :func:`surveylib.estimators.ratio`."""
         return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
 
-    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit", deff=True):
+    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit",
+                   deff=True) -> Estimate:
         """Shares of every level (R ``svymean(~factor)``, ``svyciprop``)."""
         return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
                                deff=deff)
 
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="math",
-                 level=0.95, df=None, interval_type="mean"):
+                 level=0.95, df=None, interval_type="mean") -> Estimate:
         """Weighted quantiles with Woodruff intervals (R ``svyquantile``), the weighted
         distribution function computed in the engine; see :mod:`.quantiles`."""
         from .quantiles import quantile
@@ -149,6 +158,14 @@ class LazyDesign:
         q = self.source.quote
         return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
                                  f"{self.source.table}")
+
+    def design_columns(self) -> list:
+        """The columns that define the design (defined by each kind of design)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def describe(self) -> str:
+        """One line saying how inference is done (defined by each kind of design)."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     @staticmethod
     def _check_condition(condition) -> None:

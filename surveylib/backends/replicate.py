@@ -113,8 +113,9 @@ class LazyReplicateDesign(LazyDesign):
         self.n_rows = self._check_values()
         self.units = pd.DataFrame(index=[0])
         self.unit_weight = np.ones(1)
-        self.engine = ReplicateEngine(self.replicates, weights=None, active=None, df=df,
-                                      type=kind)
+        # the engine's covariance of replicate statistics (vcov_replicates) needs no rows
+        self.engine = ReplicateEngine(self.replicates, weights=np.zeros(0),
+                                      active=np.zeros(0, dtype=bool), df=df, type=kind)
         self.weight_source = f"weights {weights!r}"
 
     def _rep_columns(self, rep_weights) -> list:

@@ -82,7 +82,7 @@ class DuckDBSource(Source):
     def __init__(self, run, table: str, label: str):
         super().__init__(table, label)
         self.run = run
-        self._schema = None
+        self._schema: dict | None = None
 
     def _run(self, sql: str) -> pd.DataFrame:
         return self.run(sql).df()

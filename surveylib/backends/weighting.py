@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ class CellWeighting:
         margin in the last pass.
     """
 
-    record: object
+    record: Any  # PostStratification or Raking
     cell_sql: str
     unit_weights: np.ndarray
     counts: np.ndarray

@@ -175,7 +175,7 @@ class Cells:
         self.keys: list = []  # (domain, variable, level) of every cell, in cell order
         self.k = 0
         self.nobs = None
-        self._blocks = None
+        self._blocks: list | None = None
 
     def memo(self, key, compute):
         """Memoise on the design when the domain coding is named, else compute."""
@@ -252,6 +252,8 @@ class Cells:
         per cell).
         """
         engine = self.design.engine
+        if engine.needs_presence:
+            engine = engine.with_presence(self.presence(*engine.sum_units))
         denominator = any(grp.x is not None for grp in self.groups)
         # a zero denominator gives an infinite or undefined cell (warned about by name);
         # numpy's own warnings for it would say nothing more
@@ -265,6 +267,19 @@ class Cells:
             return out
         est, v, nobs, _ = out
         return transform.f(est), v, nobs, np.full(len(v), np.nan)
+
+    def presence(self, unit: np.ndarray, n_units: int) -> np.ndarray:
+        """(units x cells) bool: the units with rows in each cell's domain (a variable's
+        levels share their domain's units)."""
+        out = np.zeros((n_units, self.k), dtype=bool)
+        for grp in self.groups:
+            L = grp.levels
+            valid = grp.valid
+            domain = (grp.dom // L)[valid]
+            seen = np.bincount(unit[valid] * self.D + domain,
+                               minlength=n_units * self.D).reshape(n_units, self.D) > 0
+            out[:, grp.cells(self.D)] = np.repeat(seen, L, axis=1)
+        return out
 
     def _check_denominators(self, kind, den, empty):
         """A zero denominator makes that cell's ratio infinite (or undefined), as in R; the
@@ -403,7 +418,7 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
     if domain_df:
         dfs = cell_domain_df(design, cells)
     else:  # computed when an interval or the footer first needs it
-        def dfs():
+        def dfs():  # type: ignore[misc]  # a callable: Estimate computes it on first read
             return np.full(len(est), float(design.degf()))
     interval = interval_factory(est, v, dfs) if interval_factory else None
     return Estimate(
@@ -415,7 +430,7 @@ def finish(design, statistic, cells, kind, deff, by_cols, domain_keys, *, ci_met
         deff_values=deffs,
         dfs=dfs,
         by=tuple(by_cols),
-        inference=lambda: footer(design, ci_method),
+        inference=lambda: footer(design, ci_method),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         ci_method=ci_method,
         interval=interval,
     )

@@ -41,6 +41,8 @@ class DomainResults(StatisticAccessors, Printable):
     by : tuple of str
     inference : str
 
+    Notes
+    -----
     ``to_frame()`` has the ``by`` columns and the labels of the results, then ``["estimate",
     "se", "ci_low", "ci_high", "df"]``.
     """

@@ -102,5 +102,5 @@ def cralpha(design, items, *, by=None, na_rm: bool = False) -> Estimate:
         statistic="cronbach_alpha", keys=key_frame([(d, label, None) for d in range(D)], dkeys,
                                                     by_cols),
         values=est, vcov_matrix=v, n=nobs[i2[K]], deff_values=np.full(D, np.nan),
-        dfs=lambda: np.full(D, float(design.degf())), by=tuple(by_cols),
-        inference=lambda: footer(design, "wald"))
+        dfs=lambda: np.full(D, float(design.degf())), by=tuple(by_cols),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
+        inference=lambda: footer(design, "wald"))  # type: ignore[arg-type]  # a callable: Estimate computes it on first read

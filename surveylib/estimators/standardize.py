@@ -4,6 +4,8 @@ standardised to one age structure.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -11,8 +13,11 @@ from .._validation import as_list, check_columns
 from ..errors import SurveyDesignError
 from ._cells import code_domains
 
+if TYPE_CHECKING:
+    from ..design import SurveyDesign
 
-def standardize(design, by, population, *, over=None, excluding_missing=None):
+
+def standardize(design, by, population, *, over=None, excluding_missing=None) -> SurveyDesign:
     """A design whose weights give every domain of ``over`` the distribution of ``by`` in
     ``population`` (R ``svystandardize(design, by=~by, over=~over, population=)``).
 

@@ -261,6 +261,7 @@ def var(design, variables, *, by=None, na_rm: bool = False) -> Estimate:
     D = len(dkeys)
     cells = Cells(design, g, D, by_key=("by", *by_cols))
     w = design.estimation_weights
+    out_keys: list[tuple]
     first, second, factor, out_keys = [], [], [], []
     for v, (y, ok) in numeric_columns(design, variables, na_rm).items():
         rows = ok & (g >= 0) & (w != 0)
@@ -298,7 +299,7 @@ def var(design, variables, *, by=None, na_rm: bool = False) -> Estimate:
         vcov_matrix=v,
         n=nobs[i2],
         deff_values=deffs,
-        dfs=lambda: np.full(len(est), float(design.degf())),
+        dfs=lambda: np.full(len(est), float(design.degf())),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         by=tuple(by_cols),
-        inference=lambda: footer(design, "wald"),
+        inference=lambda: footer(design, "wald"),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
     )

@@ -43,7 +43,7 @@ def moe_progress(data, *, stratum: str, respondent: str, plan, strata_sizes=None
     """
     df = as_pandas(data)
     check_columns(df, [stratum, respondent], role="fieldwork")
-    planned = pd.Series(dict(plan)) if not isinstance(plan, pd.Series) else plan
+    planned: pd.Series = pd.Series(dict(plan)) if not isinstance(plan, pd.Series) else plan
     done = df.loc[df[respondent].astype(bool), stratum].value_counts()
     done = done.reindex(planned.index, fill_value=0).astype(np.int64)
     kw = {"p": p, "deff": deff, "level": level}

@@ -43,7 +43,7 @@ def rank_scores(y: np.ndarray, w: np.ndarray, test: str) -> np.ndarray:
 
 
 def ranktest(design, var: str, group: str, *, test: str = "wilcoxon",
-             level: float = 0.95):
+             level: float = 0.95) -> TTestResult | TestResult:
     """Design-based rank test of ``var`` across the levels of ``group`` (R ``svyranktest(var ~
     group, design, test=)``).
 
@@ -99,7 +99,9 @@ def ranktest(design, var: str, group: str, *, test: str = "wilcoxon",
     gcodes = np.where(use, codes, -1).astype(float)
     gcodes[~use] = np.nan
     frame = data.assign(**{s_col: scores, g_col: gcodes})
-    fit = design.with_data(frame).subset(use).glm(f"{s_col} ~ C({g_col})")
+    # R's svyranktest: the variance of the influence functions (not refits per replicate)
+    fit = design.with_data(frame).subset(use).glm(f"{s_col} ~ C({g_col})",
+                                                  replicate_variance="scores")
     name = "Wilcoxon" if test in ("wilcoxon", "KruskalWallis") else test
     k = len(present)
     null = f"the distribution of {var} is the same in every level of {group}"

@@ -172,6 +172,7 @@ def _saddle(x: float, lam: np.ndarray, mult: np.ndarray) -> float:
     def k2(z):
         return 2 * np.sum(mult * lam**2 / (1 - 2 * z * lam) ** 2)
 
+    lmin: float
     if np.any(lam < 0):
         lmin = np.max(1 / (2 * lam[lam < 0])) * 0.99999
     elif x > np.sum(mult * lam):

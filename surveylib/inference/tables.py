@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from .._validation import as_list, check_columns, check_option
 from ..errors import ColumnError, SurveyDesignError
 from ..results import FRAME_COLUMNS, Estimate, Printable, html_table, text_table
 from .raoscott import CHISQ_METHODS, independence_test, method_name
+
+if TYPE_CHECKING:
+    from ..design import SurveyDesign
 
 MAX_LEVELS = 200
 
@@ -83,6 +87,8 @@ class Crosstab(Printable):
         Share of each row level within each column level, keyed by ``[*by, col]`` with
         ``variable = row``.
 
+    Notes
+    -----
     Every part answers the accessor protocol (``.estimate``, ``.se``, ``.vcov``, ``.ci()``,
     ``.to_frame()``); so does the table itself, for its estimated counts (``to_frame()`` has
     the columns ``[*by, row, *FRAME_COLUMNS]`` of :class:`~surveylib.results.Estimate`).
@@ -100,7 +106,7 @@ class Crosstab(Printable):
     cell_shares: Estimate
     row_shares: Estimate
     col_shares: Estimate
-    _design: object = field(repr=False, compare=False)
+    _design: SurveyDesign = field(repr=False, compare=False)
 
     # ----- the accessor protocol, for the estimated counts ----------------------------------
     @property

@@ -477,7 +477,8 @@ class Codebook:
             for var in self._present(df):
                 problems.extend(self._column_problems(var, df[var.name]))
             strata, fpc = self.design_columns()["strata"], self.design_columns()["fpc"]
-            if strata in df.columns and fpc in df.columns and not problems:
+            if (strata is not None and fpc is not None and strata in df.columns
+                    and fpc in df.columns and not problems):
                 per = df.groupby(strata, dropna=False)[fpc].nunique(dropna=False)
                 bad = per[per > 1]
                 if len(bad):

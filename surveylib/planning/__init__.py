@@ -12,7 +12,9 @@ interviews (or contacts) and anticipated margins of error or power.
 * :func:`stratum_moe`, :func:`stratified_moe` -- precision of an allocation.
 * :func:`power_two_proportions`, :func:`mde_two_proportions`,
   :func:`sample_size_two_proportions` and the ``*_two_means`` counterparts -- comparing two
-  independent samples (for example two waves of a repeated cross-section).
+  independent samples (for example two waves of a repeated cross-section);
+  :func:`mde_cohens_h` -- the detectable Cohen's ``h`` (``pwr.2p2n.test``).
+* :func:`srs_variance` -- the variance under simple random sampling (``deff``'s denominator).
 * :func:`power_curve`, :func:`plot_power_curve` -- power over a grid of sample sizes.
 * :func:`deff_from_result` -- design effects of a past survey as planning inputs.
 
@@ -27,6 +29,7 @@ behind them, one question each:
 ``two_sample_size``        sample sizes for a target power
 ``mde``                    minimum detectable effects
 ``deff``                   design effects of a past survey
+``srs``                    variance under simple random sampling
 ``_checks``                argument checks, rounding, quantiles, renamed options
 ``_strata``                per-stratum inputs aligned by label
 ``_power_formulas``        the two-sample power formulas as array functions
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 from .allocation import ALLOCATION_METHODS, allocate
 from .deff import DeffSummary, deff_from_result
-from .mde import MinimumDetectableEffect, mde_two_means, mde_two_proportions
+from .mde import MinimumDetectableEffect, mde_cohens_h, mde_two_means, mde_two_proportions
 from .power import plot_power_curve, power_curve, power_two_means, power_two_proportions
 from .sample_size import (
     SampleSize,
@@ -48,6 +51,7 @@ from .sample_size import (
     sample_size_mean,
     sample_size_proportion,
 )
+from .srs import srs_variance
 from .stratified import stratified_moe, stratum_moe
 from .two_sample_size import TwoSampleSize, sample_size_two_means, sample_size_two_proportions
 
@@ -69,6 +73,8 @@ __all__ = [
     "sample_size_two_proportions",
     "power_two_means",
     "mde_two_means",
+    "mde_cohens_h",
+    "srs_variance",
     "sample_size_two_means",
     "power_curve",
     "plot_power_curve",

@@ -34,13 +34,19 @@ def _tails(stat, z1, z2, alternative):
     return stats.norm.cdf(-stat - z1)
 
 
+def h_power(h, m1, m2, level, alternative):
+    """Power at Cohen's ``h`` (the arcsine difference), as ``pwr.2p2n.test``."""
+    z1, z2 = z_quantile(level, 1), z_quantile(level, 2)
+    return _tails(h * np.sqrt(m1 * m2 / (m1 + m2)), z1, z2, alternative)
+
+
 def prop_power(p1, p2, m1, m2, level, alternative, method):
     """Power of a two-proportion comparison (formulas in :func:`.power_two_proportions`)."""
     z1, z2 = z_quantile(level, 1), z_quantile(level, 2)
     d = p1 - p2
     if method == "arcsine":
         h = 2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2))
-        return _tails(h * np.sqrt(m1 * m2 / (m1 + m2)), z1, z2, alternative)
+        return h_power(h, m1, m2, level, alternative)
     se1 = np.sqrt(p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2)
     if method == "normal":
         with np.errstate(divide="ignore", invalid="ignore"):

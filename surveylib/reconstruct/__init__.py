@@ -64,6 +64,7 @@ __all__ = [
     "reconstruct_all",
     "reconstruct_waves",
     "verify",
+    "write_reconstruction",
 ]
 
 def reconstruct_waves(config=None, *, targets: pd.DataFrame | None = None) -> dict:
@@ -109,6 +110,18 @@ def reconstruct_all(out_dir, *, seed: int | None = None, config=None,
     tab = load_targets(targets, config=cfg)
     out = prepare_out_dir(out_dir)
     results = build_all(tab, cfg)
+    table = verify({w: r.data for w, r in results.items()}, targets=tab, config=cfg)
+    return write_reconstruction(out, results, tab, cfg, table, sav=sav)
+
+
+def write_reconstruction(out: Path, results: dict, targets: pd.DataFrame, cfg, table, *,
+                         sav: bool = True) -> dict:
+    """Write built waves (``{wave: WaveResult}``) and their check into the folder ``out``.
+
+    ``table`` is :func:`verify`'s table of the waves against ``targets`` under ``cfg``; the
+    files are those listed in :func:`reconstruct_all`.  Returns ``{wave: DataFrame}``.
+    """
+    out = Path(out)
     files = {}
     for wave, res in results.items():
         name = cfg.study.file_name(wave, "csv")
@@ -118,14 +131,13 @@ def reconstruct_all(out_dir, *, seed: int | None = None, config=None,
             name = cfg.study.file_name(wave, "sav")
             write_sav(res.data, out / name, codebook(wave, cfg))
             files[(wave, "sav")] = name
-    table = verify({w: r.data for w, r in results.items()}, targets=tab, config=cfg)
-    write_csv(tab, out / "targets.csv")
+    write_csv(targets, out / "targets.csv")
     # 12 significant digits: the file records the check, not the last bit of a float sum,
     # so it does not change when the estimators' summation order does
     write_csv(_round_floats(table, 12), out / "verification.csv")
-    prov = build_provenance(results, tab, cfg, table, files)
+    prov = build_provenance(results, targets, cfg, table, files)
     write_json(prov, out / "provenance.json")
-    write_text(render_markdown(prov, tab), out / "PROVENANCE.md")
+    write_text(render_markdown(prov, targets), out / "PROVENANCE.md")
     return {w: r.data for w, r in results.items()}
 
 

@@ -64,7 +64,11 @@ def configure_reconstruct(parser) -> None:
                              "perturbed priors of the study's `draws` section; --seed is then "
                              "the master seed")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="worker processes for --draws (default: number of CPUs)")
+                        help="worker processes for --draws (default: number of CPUs); the "
+                             "files do not depend on it")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar for --draws (it is shown on stderr only when "
+                             "stderr is a terminal)")
     add_study_arguments(parser, RECONSTRUCT_FOLDERS)
 
 
@@ -112,7 +116,8 @@ def run_reconstruct(args) -> int:
             raise ReconstructionError("--draws K needs --out DIR (the shipped microdata folder "
                                       "holds the single reconstruction).", parameter="out")
         manifest, _ = reconstruct_draws(Path(args.out), draws=args.draws, seed=args.seed,
-                                        config=cfg, jobs=args.jobs)
+                                        config=cfg, jobs=args.jobs,
+                                        progress=not args.quiet)
         print(f"{len(manifest)} reconstructions written to {args.out} (draws.csv); each "
               "reproduces every published figure (verification.csv in each folder)")
         return 0

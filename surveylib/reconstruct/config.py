@@ -69,7 +69,7 @@ class ReconstructionConfig:
         return (isinstance(other, ReconstructionConfig) and self.as_dict() == other.as_dict()
                 and self.study == other.study)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable: equality compares the knobs
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in list(self._knobs.items())[:3])

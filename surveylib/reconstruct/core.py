@@ -32,7 +32,7 @@ def _mask(h=None, e=None, a=None) -> np.ndarray:
     hs = slice(None) if h is None else ([h] if np.isscalar(h) else list(h))
     es = slice(None) if e is None else ([e] if np.isscalar(e) else list(e))
     a_ = slice(None) if a is None else ([a] if np.isscalar(a) else list(a))
-    m[np.ix_(*(range(N_H) if isinstance(hs, slice) else hs,
+    m[np.ix_(*(range(N_H) if isinstance(hs, slice) else hs,  # type: ignore[arg-type]  # np.ix_ takes ranges and lists of ints
                range(N_E) if isinstance(es, slice) else es,
                range(N_ATT) if isinstance(a_, slice) else a_))] = 1.0
     return m.reshape(-1)
@@ -69,17 +69,17 @@ def _core_prior(n: int, pop: np.ndarray, n_e: np.ndarray, cfg: ReconstructionCon
 
 def _table71(tw: pd.DataFrame) -> np.ndarray:
     """Attitude distribution (including a zero 'don't know') per ethnic group from Table 7.1."""
+    sel = tw[(tw["statistic"] == "share") & (tw["variable"] == "attitude")
+             & (tw["domain_var"] == "ethnic")]
+    first = sel.drop_duplicates(["domain_level", "level"]).set_index(["domain_level", "level"])
     dist = np.zeros((N_E, N_ATT))
     for e in range(N_E):
         for k in (1, 2, 3, 4, 5):
-            sel = tw[(tw["statistic"] == "share") & (tw["variable"] == "attitude")
-                     & (tw["domain_var"] == "ethnic") & (tw["domain_level"] == str(e + 1))
-                     & (tw["level"] == str(k))]
-            if sel.empty:
+            if (str(e + 1), str(k)) not in first.index:
                 raise ReconstructionError(
                     f"no Table 7.1 share for ethnic={e + 1}, attitude={k}: cannot build the prior."
                 )
-            dist[e, ATT_CODES.index(k)] = number(sel["value"].iloc[0])
+            dist[e, ATT_CODES.index(k)] = number(str(first.at[(str(e + 1), str(k)), "value"]))
         dist[e] /= dist[e].sum()
     return dist
 
@@ -100,7 +100,7 @@ def core_problem(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, po
             raise ReconstructionError(f"wave {wave}: no published group size for ethnic={e + 1}.")
         n_e[e] = number(sel["value"].iloc[0])
     prior = _core_prior(n, pop, n_e, cfg, _table71(tw))
-    names = [(cfg.study.stratum_codes[h], e + 1, ATT_CODES[a]) for h in range(N_H) for e in range(N_E)
+    names: list[tuple] = [(cfg.study.stratum_codes[h], e + 1, ATT_CODES[a]) for h in range(N_H) for e in range(N_E)
              for a in range(N_ATT)]
     # auxiliary integer counts for stratum-level figures of the other items (concerns, Diagram
     # 6.1 Almaty values): they make the stratum size admit an integer count in the interval
@@ -205,20 +205,20 @@ def solve_core(wave: int, targets: pd.DataFrame, cfg: ReconstructionConfig, pop:
     n_dk = sum(count for _, _, count in dont_know_cells(wave, cfg))
     proportional = largest_remainder(n - n_dk, pop)
     fixed = core_problem(wave, targets, cfg, pop, sizes=proportional)
-    if milp.feasible(fixed, time_limit=cfg.solver_time_limit):
+    if milp.feasible(fixed, **milp.solver_options(cfg)):
         sizes, allocation = proportional, "proportional to N_h (largest remainder), fixed"
     else:
         # stage 1: stratum sizes nearest to proportional allocation that admit a solution
         base = core_problem(wave, targets, cfg, pop)
         size_map = np.vstack([_mask(h=h, a=VALID) for h in range(N_H)])
         size_map = np.hstack([size_map, np.zeros((N_H, base.nvar - N_CELLS))])
-        free = milp.solve(base, describe=describe, context=ctx, time_limit=cfg.solver_time_limit,
+        free = milp.solve(base, describe=describe, context=ctx, **milp.solver_options(cfg),
                           terms=[(size_map, proportional, 1.0)])
         sizes = _valid_by_stratum(free[:N_CELLS].reshape(N_H, N_E, N_ATT)).astype(np.int64)
         allocation = ("solver-chosen: proportional allocation cannot meet the regional figures; "
                       "sizes at minimum L1 distance from the proportional prior")
     final = core_problem(wave, targets, cfg, pop, sizes=sizes, other=other)
     cells = np.eye(final.nvar)[:N_CELLS]
-    x = milp.solve(final, describe=describe, context=ctx, time_limit=cfg.solver_time_limit,
+    x = milp.solve(final, describe=describe, context=ctx, **milp.solver_options(cfg),
                    terms=[(cells, perturbed(final.prior[:N_CELLS], cfg, wave, 7), 1.0)])
     return x[:N_CELLS].reshape(N_H, N_E, N_ATT), allocation

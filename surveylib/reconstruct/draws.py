@@ -17,7 +17,10 @@ the study declares in its reconstruction file (``study: draws:``):
 Every draw is checked with :func:`~surveylib.reconstruct.verify.verify`; a draw whose
 readings have no solution, or that misses a figure, is redrawn (``attempt`` + 1, up to
 ``max_attempts``) and the attempts are recorded.  Draw ``i`` depends only on ``(seed, i)``,
-so the files are the same whatever the number of worker processes.
+so the files are the same whatever the number of worker processes: each draw's integer
+problems stop at a relative gap and a node count
+(:func:`~surveylib.reconstruct.milp.solver_options`), not at the wall-clock limit (kept as a
+safety net) that the machine's load could move.
 
 What draws cannot represent: readings the study did not list, priors far outside the noise
 (the L1 optimum of a perturbed prior is a vertex near it, not a uniform sample of the
@@ -26,11 +29,12 @@ feasible set), and anything about the original respondents beyond the published 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,30 +104,46 @@ def _thaw(v):
     return v
 
 
-def _run_one(knobs: dict, paths, out: str, index: int, seed: int, max_attempts: int,
-             analyse: Callable | None):
-    """Worker: reconstruct draw ``index`` into ``out/draw_NNN`` (redrawn until it verifies)."""
-    from . import reconstruct_all
+@functools.lru_cache(maxsize=4)
+def _study(paths):
+    """The study spec of ``paths``, read once per worker process (it is not picklable)."""
     from .spec import load_config
 
+    return load_config(paths=paths).study
+
+
+def _run_one(knobs: dict, paths, out: str, index: int, seed: int, max_attempts: int,
+             analyse: Callable | None):
+    """Worker: reconstruct draw ``index`` into ``out/draw_NNN`` (redrawn until it verifies).
+
+    Each attempt is built and verified in memory; only the attempt that reproduces every
+    published figure is written.
+    """
+    from . import write_reconstruction
+    from .build import build_all
+    from .targets import load_targets
+    from .verify import failures, verify
+
     t0 = time.perf_counter()
-    base = ReconstructionConfig(knobs, study=load_config(paths=paths).study)
+    base = ReconstructionConfig(knobs, study=_study(paths))
     errors = []
     for attempt in range(max_attempts):
         draw = plan_draw(base, index, seed, attempt)
         cfg = base.replace(**draw.changes)
-        folder = Path(out) / draw.folder
         try:
-            reconstruct_all(folder, config=cfg, sav=False)
+            targets = load_targets(config=cfg)
+            results = build_all(targets, cfg)
         except ReconstructionError as exc:
             errors.append(f"attempt {attempt} ({draw.readings()}): {str(exc)[:200]}")
             continue
-        table = pd.read_csv(folder / "verification.csv", keep_default_na=False)
-        passed = table["pass"].astype(str).str.lower() == "true"
-        failed = int(((~passed) & (table["role"] != "excluded")).sum())
+        table = verify({w: r.data for w, r in results.items()}, targets=targets, config=cfg)
+        failed = len(failures(table))
         if failed:
             errors.append(f"attempt {attempt}: {failed} figures out of tolerance")
             continue
+        folder = Path(out) / draw.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        write_reconstruction(folder, results, targets, cfg, table, sav=False)
         record = {"draw": index, "folder": draw.folder, "attempt": attempt, "seed": draw.seed,
                   "readings": draw.readings(), "checked": int(len(table)), "failed": failed,
                   "seconds": round(time.perf_counter() - t0, 1)}
@@ -135,31 +155,51 @@ def _run_one(knobs: dict, paths, out: str, index: int, seed: int, max_attempts: 
 
 
 class Progress:
-    """A one-line progress bar on stderr (``[label] ####---- 12/200, 34 s, about 5 min left``)."""
+    """A one-line progress bar (``[draws] ####---- 12/200, 34 s, about 310 s left``).
+
+    Parameters
+    ----------
+    total : int
+        Steps to count.
+    label : str
+        Shown in brackets before the bar.
+    stream : file-like, optional
+        Where to write (default ``sys.stderr``).
+    enabled : bool
+        ``False`` (``--quiet``) writes nothing; so does a ``stream`` that is not a terminal,
+        so that logs and pipes never receive carriage returns.
+    """
 
     def __init__(self, total: int, label: str, *, stream=None, enabled: bool = True):
         self.total, self.label, self.done = int(total), label, 0
         self.stream = sys.stderr if stream is None else stream
-        self.enabled = enabled
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(enabled) and callable(isatty) and bool(isatty())
         self.t0 = time.perf_counter()
 
-    def step(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
+    def line(self) -> str:
+        """The bar's current text (without the leading carriage return)."""
         elapsed = time.perf_counter() - self.t0
         width = 30
         filled = int(width * self.done / max(self.total, 1))
-        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        text = (f"[{self.label}] {'#' * filled}{'-' * (width - filled)} "
+                f"{self.done}/{self.total}, {elapsed:.0f} s")
+        if 0 < self.done < self.total:
+            text += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
+        return text
+
+    def step(self, n: int = 1) -> None:
+        """Count ``n`` more steps and redraw the bar (a newline after the last)."""
+        self.done += n
+        if not self.enabled:
+            return
         end = "\n" if self.done >= self.total else ""
-        self.stream.write(f"\r[{self.label}] {'#' * filled}{'-' * (width - filled)} "
-                          f"{self.done}/{self.total}, {elapsed:.0f} s"
-                          + (f", about {left:.0f} s left" if end == "" else "") + end)
+        self.stream.write("\r" + self.line() + end)
         self.stream.flush()
 
 
 def reconstruct_draws(out_dir, *, draws: int, seed: int | None = None, config=None,
-                      jobs: int | None = None, progress: bool = True, max_attempts: int = 5,
+                      jobs: int | None = None, progress: bool = True, max_attempts: int = 20,
                       analyse: Callable | None = None):
     """Write ``draws`` reconstructions into ``out_dir/draw_001`` ... and ``draws.csv``.
 
@@ -171,15 +211,18 @@ def reconstruct_draws(out_dir, *, draws: int, seed: int | None = None, config=No
     draws : int
         Number of reconstructions, K >= 1.
     seed : int, optional
-        Master seed (default: the config's ``seed``); draw ``i`` depends on ``(seed, i)`` only.
+        Master seed (default: the config's ``seed``); draw ``i`` depends on ``(seed, i)`` only,
+        so the files are the same whatever ``jobs`` and ``draws`` (draw 3 of K = 5 is draw 3
+        of K = 200).
     config : ReconstructionConfig or mapping, optional
         The base configuration (default: the located study's).
     jobs : int, optional
         Worker processes (default: the number of CPUs; 1 runs in this process).
     progress : bool
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (only when stderr is a terminal).
     max_attempts : int
-        Redraws allowed per draw before it is an error.
+        Attempts allowed per draw before it is an error (an attempt that misses a figure is
+        redrawn: about one in three does, mostly claim T204).
     analyse : callable, optional
         ``analyse(folder) -> object``, run on each draw's folder in the worker (picklable,
         e.g. a module-level function); the results are returned in draw order.
@@ -189,6 +232,13 @@ def reconstruct_draws(out_dir, *, draws: int, seed: int | None = None, config=No
     (DataFrame, list)
         The manifest (columns :data:`DRAW_COLUMNS`, also written as ``draws.csv``) and the
         ``analyse`` results (``None`` each when no ``analyse`` is given).
+
+    Notes
+    -----
+    Time (see ``docs/reconstruction.md``, "How long it takes"): an attempt costs about 1 s of
+    one core (integer problems, verification), a draw about 1.5 attempts, plus the
+    ``analyse`` hook; the draws are spread over ``jobs`` processes, finished draws are counted
+    in any order, and the results are put back in draw order.
 
     Examples
     --------
@@ -208,17 +258,22 @@ def reconstruct_draws(out_dir, *, draws: int, seed: int | None = None, config=No
             for i in range(1, int(draws) + 1)]
     jobs = max(1, min(int(jobs or os.cpu_count() or 1), int(draws)))
     bar = Progress(int(draws), "draws", enabled=progress)
-    results = []
+    results: list = [None] * len(args)
     if jobs == 1:
-        for a in args:
-            results.append(_run_one(*a))
+        for k, a in enumerate(args):
+            results[k] = _run_one(*a)
             bar.step()
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_run_one, *a) for a in args]
-            for f in futures:
-                results.append(f.result())
-                bar.step()
+            futures = {pool.submit(_run_one, *a): k for k, a in enumerate(args)}
+            try:
+                for f in as_completed(futures):
+                    results[futures[f]] = f.result()
+                    bar.step()
+            except BaseException:
+                for f in futures:  # a draw failed (or Ctrl-C): do not start the others
+                    f.cancel()
+                raise
     manifest = pd.DataFrame([r for r, _ in results], columns=list(DRAW_COLUMNS))
     write_csv(manifest.drop(columns="seconds"), out / "draws.csv")
     return manifest, [x for _, x in results]

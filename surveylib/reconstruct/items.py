@@ -77,8 +77,8 @@ def add_demographics(df: pd.DataFrame, wave: int, cfg: ReconstructionConfig) -> 
     else:
         agegrp = groups[split_by_rank(key, age_counts)]
     # exact age: spread systematically over the band (youngest band starts at the minimum age)
-    lo = np.array([AGE_BANDS[g][0] for g in agegrp])
-    width = np.array([AGE_BANDS[g][1] - AGE_BANDS[g][0] + 1 for g in agegrp])
+    lo = np.array([AGE_BANDS[g][0] for g in agegrp])  # type: ignore[index]  # numpy ints key as ints
+    width = np.array([AGE_BANDS[g][1] - AGE_BANDS[g][0] + 1 for g in agegrp])  # type: ignore[index]  # likewise
     rank = rank_in(agegrp, rng.uniform(size=n))
     size = np.bincount(agegrp, minlength=7)[agegrp]
     age = lo + (rank * width) // np.maximum(size, 1)
@@ -141,7 +141,7 @@ def add_familiarity(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
         _share_rows_const(p, row["id"], coef, n * coef.sum(), number(row["lower"]) / 100,
                           number(row["upper"]) / 100)
     y = milp.solve(p, describe=describe_tags(targets), context=f"wave {wave} familiarity",
-                   time_limit=cfg.solver_time_limit)
+                   **milp.solver_options(cfg))
     rng = generator(cfg.seed, wave, 3)
     educ = df["educ"].to_numpy().astype(float)
     out = {}
@@ -186,7 +186,7 @@ def add_reasons(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
         _share_rows_const(p, row["id"], coef, den, number(row["lower"]) / 100,
                           number(row["upper"]) / 100)
     y = milp.solve(p, describe=describe_tags(targets), context=f"wave {wave} reasons",
-                   time_limit=cfg.solver_time_limit).reshape(len(REASONS), N_H)
+                   **milp.solver_options(cfg)).reshape(len(REASONS), N_H)
     rng = generator(cfg.seed, wave, 4)
     score = np.where(df["attitude"].to_numpy() == 8, 3, df["attitude"].to_numpy()).astype(float)
     tilt = {"reason_property": 1.0, "reason_citizenship": 1.0, "reason_marriage": 1.0}
@@ -223,7 +223,7 @@ def add_labour(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
         _share_rows_const(p, row["id"], coef, float(n), number(row["lower"]) / 100,
                           number(row["upper"]) / 100)
     y = milp.solve(p, describe=describe_tags(targets), context=f"wave {wave} labour",
-                   time_limit=cfg.solver_time_limit)
+                   **milp.solver_options(cfg))
     rng = generator(cfg.seed, wave, 5)
     score = np.where(df["attitude"].to_numpy() == 8, 3, df["attitude"].to_numpy()).astype(float)
     # 'tough competition' goes preferentially to negative attitudes; the rest at random
@@ -302,7 +302,7 @@ def add_education_items(df: pd.DataFrame, wave: int, targets: pd.DataFrame,
         p.add("T205", kaz - r_lo * oth, lo=0.0)
         p.add("T205", kaz - r_hi * oth, hi=-milp.STRICT)
     y = milp.solve(p, describe=describe_tags(targets), context=f"wave {wave} education items",
-                   time_limit=cfg.solver_time_limit).reshape(len(EDU_ITEMS), n_cells)
+                   **milp.solver_options(cfg)).reshape(len(EDU_ITEMS), n_cells)
     rng = generator(cfg.seed, wave, 6)
     educ = df["educ"].to_numpy()
     out = {}

@@ -11,6 +11,12 @@ Share and mean figures are linear in the counts: with ``num`` the counted cells 
 cells of the domain, ``lower * den.x <= num.x < upper * den.x``.  The strict upper side (round
 half up) is imposed as ``(num - upper*den).x <= -STRICT``; every solution is re-checked on the
 integer counts after rounding.
+
+How far the solver goes is set per configuration by :func:`solver_options`: the shipped
+reconstruction (``prior_noise`` 0) is solved to HiGHS' default optimality gap; a draw of a
+multiple reconstruction (a randomly perturbed prior) stops within :data:`DRAW_GAP` of the
+optimum and after at most :data:`DRAW_NODES` branch-and-bound nodes, so that whether a draw
+succeeds does not depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -25,6 +31,27 @@ from ..errors import ReconstructionError
 
 STRICT = 1e-5
 _CHECK_TOL = 1e-9
+#: Relative optimality gap of a draw's integer problems (its objective, the L1 distance from a
+#: prior multiplied by log-normal noise of sd 0.3 or more, is itself random, so proving the
+#: last 1% of it buys nothing; proving it took > 60 s in about one draw in eight).
+DRAW_GAP = 0.01
+#: Branch-and-bound nodes allowed per problem of a draw: a deterministic limit in place of the
+#: wall-clock one, whose outcome would depend on the machine's load.
+DRAW_NODES = 20_000
+
+
+def solver_options(cfg) -> dict:
+    """Keyword options of :func:`solve` / :func:`feasible` for configuration ``cfg``.
+
+    ``time_limit`` is the ``solver_time_limit`` knob.  With ``prior_noise > 0`` (a draw of
+    :mod:`surveylib.reconstruct.draws`) also ``mip_rel_gap`` = :data:`DRAW_GAP`,
+    ``node_limit`` = :data:`DRAW_NODES` and ``explain=False`` (an infeasible draw is redrawn,
+    so the search for the conflicting figures is skipped).
+    """
+    opts: dict = {"time_limit": float(cfg.get("solver_time_limit", 60.0))}
+    if float(cfg.get("prior_noise", 0.0) or 0.0) > 0:
+        opts.update(mip_rel_gap=DRAW_GAP, node_limit=DRAW_NODES, explain=False)
+    return opts
 
 
 @dataclass
@@ -80,7 +107,7 @@ class CountProblem:
 
 
 def _run(problem: CountProblem, keep: set | None, *, objective: bool, time_limit: float,
-         terms=None):
+         terms=None, mip_rel_gap: float | None = None, node_limit: int | None = None):
     """Solve with HiGHS.  ``terms`` = [(G, target, weight)]: minimise sum weight*|G x - target|
     (default: the identity against the prior)."""
     rows = [r for r in problem.rows if keep is None or r[0] in keep]
@@ -116,16 +143,36 @@ def _run(problem: CountProblem, keep: set | None, *, objective: bool, time_limit
                                             [r[3] for r in rows]))
     if objective:
         constraints.append(LinearConstraint(csr_array(a_abs), abs_lo, abs_hi))
+    options = {"time_limit": time_limit, "presolve": True}
+    if mip_rel_gap is not None:
+        options["mip_rel_gap"] = float(mip_rel_gap)
+    if node_limit is not None:
+        options["node_limit"] = int(node_limit)
     res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,
-               options={"time_limit": time_limit, "presolve": True})
+               options=options)
     return res
 
 
-def feasible(problem: CountProblem, keep: set | None = None, *, time_limit: float = 60.0) -> bool:
-    res = _run(problem, keep, objective=False, time_limit=time_limit)
-    if res.status == 1:
+def _stopped(res, node_limit: int | None) -> bool:
+    """The solver stopped at its time or node limit (not at an optimum or a proof)."""
+    nodes = getattr(res, "mip_node_count", None)
+    return res.status == 1 or (node_limit is not None and res.status != 0
+                               and nodes is not None and nodes >= node_limit)
+
+
+def feasible(problem: CountProblem, keep: set | None = None, *, time_limit: float = 60.0,
+             node_limit: int | None = None, mip_rel_gap: float | None = None,
+             explain: bool = True) -> bool:
+    """Whether integer counts meet every row (of the tags in ``keep``).
+
+    ``mip_rel_gap`` and ``explain`` do not apply to a feasibility check; they are accepted so
+    that :func:`solver_options` can be passed as it is.
+    """
+    res = _run(problem, keep, objective=False, time_limit=time_limit, node_limit=node_limit)
+    if _stopped(res, node_limit):
         raise ReconstructionError(
-            "the feasibility check hit its time limit; raise solver_time_limit in the config."
+            "the feasibility check hit its time or node limit; raise solver_time_limit in the "
+            "config."
         )
     return res.status == 0
 
@@ -151,19 +198,27 @@ def check_solution(problem: CountProblem, x: np.ndarray) -> list:
 
 
 def solve(problem: CountProblem, *, describe=None, context: str = "",
-          time_limit: float = 60.0, terms=None) -> np.ndarray:
+          time_limit: float = 60.0, terms=None, mip_rel_gap: float | None = None,
+          node_limit: int | None = None, explain: bool = True) -> np.ndarray:
     """Integer counts meeting every row, at minimum L1 distance from the prior.
 
     ``terms`` replaces the objective by a weighted L1 distance of linear functionals from
-    targets (see ``_run``).  ``describe(tags) -> str`` renders conflicting tags (target ids with their quotes) for the
-    error message.
+    targets (see ``_run``).  ``describe(tags) -> str`` renders conflicting tags (target ids
+    with their quotes) for the error message; with ``explain=False`` an infeasible problem
+    raises without searching for them.  ``mip_rel_gap`` and ``node_limit`` (default: HiGHS'
+    own, no node limit) are set by :func:`solver_options` for a draw.
     """
-    res = _run(problem, None, objective=True, time_limit=time_limit, terms=terms)
-    if res.status == 1:
+    res = _run(problem, None, objective=True, time_limit=time_limit, terms=terms,
+               mip_rel_gap=mip_rel_gap, node_limit=node_limit)
+    if _stopped(res, node_limit):
         raise ReconstructionError(
-            f"{context}: HiGHS hit the time limit of {time_limit}s before proving optimality; "
-            "raise solver_time_limit in the config."
+            f"{context}: HiGHS hit the time limit of {time_limit}s"
+            + (f" or the node limit of {node_limit}" if node_limit is not None else "")
+            + " before proving optimality; raise solver_time_limit in the config."
         )
+    if (res.status != 0 or res.x is None) and not explain:
+        raise ReconstructionError(f"{context}: no integer microdata meet these published "
+                                  f"figures together ({res.message}).")
     if res.status != 0 or res.x is None:
         tags = conflicting_targets(problem, time_limit=time_limit)
         text = describe(tags) if describe is not None else ", ".join(tags)

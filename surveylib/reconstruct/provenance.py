@@ -39,15 +39,15 @@ def _column_targets(targets: pd.DataFrame, wave: int) -> dict:
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
-def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionConfig,
+def build_provenance(results: dict[int, WaveResult], targets: pd.DataFrame, cfg: ReconstructionConfig,
                      verification: pd.DataFrame, files: dict) -> dict:
     waves = {}
     for wave, res in sorted(results.items()):
-        res: WaveResult
         codes = cfg.study.stratum_codes
         n_h = np.bincount(res.data["stratum"].to_numpy(), minlength=max(codes) + 1)
         groups = familiarity_groups(wave, cfg)
         cols = _column_targets(targets, wave)
+        column_notes = cfg.study.provenance.get("columns", {})
         fam = cols.pop("familiarity", [])
         columns = {}
         for c in res.data.columns:
@@ -67,6 +67,9 @@ def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionCo
                 columns[c] = {"constrained_by": [], "note": ASSUMED_COLUMNS[c]}
             else:
                 columns[c] = {"constrained_by": []}
+            if c in column_notes:  # the study's own statement (e.g. what is assumed)
+                note = columns[c].get("note", "")
+                columns[c]["note"] = f"{note}; {column_notes[c]}" if note else column_notes[c]
         waves[str(wave)] = {
             "file_csv": files.get((wave, "csv"), ""),
             "file_sav": files.get((wave, "sav"), ""),
@@ -113,6 +116,7 @@ def build_provenance(results: dict, targets: pd.DataFrame, cfg: ReconstructionCo
             "file": "verification.csv",
         },
         "config": cfg.as_dict(),
+        "config_status": dict(text.get("knobs", {})),
         "waves": waves,
     }
 
@@ -169,9 +173,11 @@ def render_markdown(prov: dict, targets: pd.DataFrame) -> str:
         lines.append("")
     lines += ["## Assumptions (configurable knobs and their values)", "",
               "Every knob is a field of `surveylib.reconstruct.ReconstructionConfig`; the values "
-              "below are the ones used for these files.", "", "| knob | value |", "|---|---|"]
+              "below are the ones used for these files; the last column says what each rests on "
+              "(ASSUMPTION: no source).", "", "| knob | value | source |", "|---|---|---|"]
+    status = prov.get("config_status", {})
     for k, val in prov["config"].items():
-        lines.append(f"| `{k}` | `{_short(val)}` |")
+        lines.append(f"| `{k}` | `{_short(val)}` | {status.get(k, '')} |")
     lines.append("")
     return "\n".join(lines)
 

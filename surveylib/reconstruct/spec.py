@@ -102,7 +102,7 @@ class StudySpec:
     source: str = field(default="<study>", compare=False)
 
     @classmethod
-    def from_dict(cls, raw: Mapping, *, paths: StudyPaths | None = None,
+    def from_dict(cls, raw: object, *, paths: StudyPaths | None = None,
                   source: str = "<study>") -> StudySpec:
         """Build from the parsed ``study:`` section; :class:`ReconstructionError` if a key is
         missing."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -122,7 +123,7 @@ def annotate(published: pd.DataFrame, config=None) -> pd.DataFrame:
     out = []
     for rec in rows.to_dict("records"):
         rec = {k: ("" if pd.isna(v) else str(v)) for k, v in rec.items()}
-        ann = dict.fromkeys(ADDED_COLUMNS, "")
+        ann: dict[str, Any] = dict.fromkeys(ADDED_COLUMNS, "")
         tid, unit, topic, value = rec["id"], rec["unit"], rec["topic"], rec["value"]
         ann["domain_var"], ann["domain_level"] = _domain(rec["domain"], spec)
         if tid in spec.info_ids:

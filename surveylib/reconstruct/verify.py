@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from ..errors import AssumptionWarning, ReconstructionError
 from .config import coerce_config
 from .model import EDU_ITEMS, INTEREST_ITEMS, item_sets
 from .targets import load_targets
+
+if TYPE_CHECKING:
+    from ..design import SurveyDesign
 
 VERIFY_COLUMNS = ("id", "wave", "statistic", "variable", "level", "domain_var", "domain_level",
                   "published", "reproduced", "lower", "upper", "tolerance_rule", "role", "pass",
@@ -44,6 +48,8 @@ def _frames(microdata_frames) -> dict:
 class _Wave:
     """One wave's design plus cached estimates of derived indicators."""
 
+    design: SurveyDesign | None  # None until (re)built by _make_design
+
     def __init__(self, df: pd.DataFrame, wave: int, weighted: bool, cfg):
         self.wave = wave
         data = df.copy()
@@ -62,6 +68,7 @@ class _Wave:
         data["_kaz"] = (data["ethnic"] == 1).astype("int64")
         self.data = data
         self.weighted = weighted
+        self._means: dict = {}
         self._make_design()
 
     def add_indicator(self, name: str, variable: str, levels: list) -> str:
@@ -86,25 +93,31 @@ class _Wave:
             else:
                 self.design = SurveyDesign(self.data, strata="stratum")
 
-    def mean(self, col: str, by: str | None = None) -> pd.DataFrame:
-        if self.design is None:
-            self._make_design()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AssumptionWarning)
-            return self.design.mean(col, by=by, na_rm=True, deff=False).to_frame()
+    def mean(self, col: str, by: str | None = None) -> dict:
+        """The design's mean of ``col``: ``{level of by: estimate}`` (``{None: estimate}``
+        without ``by``).  Point values only (a published figure has no interval), computed
+        once per ``(col, by)``, since many figures share one table."""
+        key = (col, by)
+        if key not in self._means:
+            if self.design is None:
+                self._make_design()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AssumptionWarning)
+                res = self.design.mean(col, by=by, na_rm=True, deff=False)  # type: ignore[union-attr]  # built just above
+            levels = [None] * len(res.values) if by is None else res.keys[by].astype("int64")
+            self._means[key] = {k if k is None else int(k): float(v)
+                                for k, v in zip(levels, res.values, strict=True)}
+        return self._means[key]
 
 
 def _estimate(w: _Wave, col: str, domain_var: str, domain_level: str) -> float:
     if domain_var:
-        tab = w.mean(col, by=domain_var)
-        sel = tab[tab[domain_var].astype("int64") == int(domain_level)]
-        return float(sel["estimate"].iloc[0]) if not sel.empty else float("nan")
-    return float(w.mean(col)["estimate"].iloc[0])
+        return w.mean(col, by=domain_var).get(int(domain_level), float("nan"))
+    return w.mean(col)[None]
 
 
 def _by(w: _Wave, col: str, by: str) -> dict:
-    tab = w.mean(col, by=by)
-    return {int(k): float(v) for k, v in zip(tab[by], tab["estimate"], strict=True)}
+    return w.mean(col, by=by)
 
 
 def _claims(waves: dict, cfg) -> dict:

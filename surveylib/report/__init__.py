@@ -5,7 +5,8 @@ A study (see :mod:`surveylib.study`) has one script per published exhibit in its
 figures next to the reproduced ones with their tolerances, tables, tests and figures.  The
 runner (:func:`run_replication`) collects them and writes ``report.md``, ``index.html``,
 ``audit.csv``, ``results.json`` and PNG figures; the report's title and banners are the
-study's (:class:`ReportInfo`).
+study's (:class:`ReportInfo`).  A figure (:class:`FigureSpec`) is drawn by
+:func:`surveylib.plotting.plot_bars`, the renderer of every chart of the library.
 
 The containers here hold numbers computed elsewhere (surveylib estimators, the inference and
 weighting modules); nothing in this package estimates anything.
@@ -16,9 +17,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from ..plotting import BarSeries
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -58,15 +65,9 @@ WITHIN = ("pass", "pass (assumed reading)")
 CLAIMS = ("claim supported", "claim not supported")
 
 
-@dataclass(frozen=True)
-class Series:
-    """One series of a bar figure: a value per category and its confidence interval."""
-
-    name: str
-    values: tuple
-    low: tuple | None = None
-    high: tuple | None = None
-    published: tuple | None = None  # published value per category (NaN where none)
+#: One series of a bar figure: a value per category, its confidence interval and the published
+#: value per category (NaN where none) -- :class:`surveylib.plotting.BarSeries`.
+Series = BarSeries
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,23 @@ class FigureSpec:
     ylim: tuple | None = None
     #: legend text per marker kind, e.g. (("increase", "▲ up since the last wave"),)
     marker_labels: tuple = ()
+
+    def plot(self) -> Figure:
+        """The figure, drawn by :func:`surveylib.plotting.plot_bars`.
+
+        Horizontal when asked, or when more than four categories have long labels; values
+        labelled past their interval's end, in percent (``45%``) when the value axis is a
+        percentage (``ylabel`` names "percent": shares, power), else with two decimals.
+        """
+        from ..plotting import plot_bars
+
+        long_labels = max((len(str(c)) for c in self.categories), default=0) > 14
+        horizontal = self.horizontal or (long_labels and len(self.categories) > 4)
+        return plot_bars(self.categories, self.series, orient="h" if horizontal else "v",
+                         value_label=self.ylabel, title=self.title, limits=self.ylim,
+                         value_format="{:.0f}%" if "percent" in self.ylabel else "{:.2f}",
+                         markers=self.markers, marker_labels=dict(self.marker_labels),
+                         note=self.note)
 
 
 @dataclass(frozen=True)

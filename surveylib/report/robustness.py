@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..study import StudyPaths
 
 __all__ = ["KEYS", "SUMMARY_COLUMNS", "VERDICTS", "StudyRobustness", "summarise", "verdict"]
 
@@ -49,8 +53,8 @@ def verdict(holding: int, draws: int) -> str:
 
 def _holds(frame: pd.DataFrame, sign: pd.Series) -> pd.Series:
     """Supported, and (where the estimate has a sign) in the shipped estimate's direction."""
-    est = np.sign(frame["estimate"].astype(float))
-    same = sign.isna() | est.isna() | (sign == 0) | (est == sign)
+    est = np.sign(frame["estimate"].astype(float).to_numpy())
+    same = sign.isna() | np.isnan(est) | (sign == 0) | (est == sign)
     return frame["supported"].astype(bool) & same
 
 
@@ -73,7 +77,7 @@ def summarise(shipped: pd.DataFrame, draws: list) -> pd.DataFrame:
         a conclusion missing from a draw counts as not holding.
     """
     base = shipped.copy()
-    sign = pd.Series(np.sign(base["estimate"].astype(float)).to_numpy(),
+    sign = pd.Series(np.sign(base["estimate"].astype(float).to_numpy()),
                      index=pd.MultiIndex.from_frame(base[KEYS]))
     base["holds"] = _holds(base, pd.Series(sign.to_numpy()))
     n = len(draws)
@@ -107,7 +111,7 @@ class StudyRobustness:
         The study's folders; a draw replaces its ``microdata`` folder.
     """
 
-    paths: object
+    paths: StudyPaths
 
     def __call__(self, folder) -> pd.DataFrame:
         draw = dataclasses.replace(self.paths, microdata=Path(folder))

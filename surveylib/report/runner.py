@@ -40,8 +40,8 @@ import pandas as pd
 from .. import study as study_paths
 from ..errors import StudyNotFoundError, SurveyDesignError
 from ..io import output_mode
+from ..plotting import to_png
 from . import AUDIT_COLUMNS, ReportInfo, dumps, frame_records
-from .figures import render
 from .html import html_report, markdown_report
 
 REPORT_FILES = ("report.md", "index.html", "figures", "audit.csv", "results.json",
@@ -351,7 +351,7 @@ def _write_report(study, out: Path, *, progress, exhibits, draws, draws_seed, jo
     pngs, files = {}, {}
     for r in results:
         for f in r.figures:
-            png = render(f)
+            png = to_png(f.plot())
             pngs[f.key] = png
             files[f.key] = f"figures/{f.key}.png"
             write_atomic(out / files[f.key], png)
@@ -374,11 +374,12 @@ def _write_report(study, out: Path, *, progress, exhibits, draws, draws_seed, jo
         },
     }
     write_atomic(out / "results.json", dumps(payload) + "\n")
-    extra = {"robustness": robust, "not_checkable": not_checkable}
-    write_atomic(out / "report.md", markdown_report(results, audit, assumptions, gaps, files,
-                                                    info=study.info, **extra))
-    write_atomic(out / "index.html", html_report(results, audit, assumptions, gaps, pngs,
-                                                 info=study.info, **extra))
+    write_atomic(out / "report.md", markdown_report(
+        results, audit, assumptions, gaps, files, info=study.info, robustness=robust,
+        not_checkable=not_checkable))
+    write_atomic(out / "index.html", html_report(
+        results, audit, assumptions, gaps, pngs, info=study.info, robustness=robust,
+        not_checkable=not_checkable))
     return exit_code(audit, errors), payload["summary"]
 
 

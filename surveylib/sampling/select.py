@@ -84,7 +84,8 @@ def units_from_interviews(allocation, dwellings_per_unit: int, *, response_rate:
             f"dwellings_per_unit={dwellings_per_unit!r} must be >= 1 and response_rate="
             f"{response_rate!r} in (0, 1].", parameter="dwellings_per_unit",
         )
-    return np.ceil(s.astype(float) / (m * response_rate) - 1e-9).astype(np.int64).rename("n")
+    need = s.astype(float) / (m * response_rate) - 1e-9
+    return pd.Series(np.ceil(need.to_numpy()), index=need.index, name="n").astype(np.int64)
 
 
 def _stratum_probabilities(method, size, n, h):

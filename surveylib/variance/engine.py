@@ -74,12 +74,32 @@ class TaylorEngine:
     df_rule = "PSUs - strata"
 
     def __init__(self, stages: tuple, *, lonely_psu: str, active: np.ndarray, multistage: bool,
-                 adjustments: tuple = ()):
+                 adjustments: tuple = (), adjust_domain_lonely: bool = False,
+                 presence: np.ndarray | None = None, pps=None):
         self.stages = stages
         self.lonely_psu = lonely_psu
         self.active = active
         self.multistage = multistage
         self.adjustments = adjustments
+        self.adjust_domain_lonely = adjust_domain_lonely
+        self.presence = presence
+        self.pps = pps  # PPSVariance: Dcheck of the first stage (R pps= designs)
+
+    @property
+    def needs_presence(self) -> bool:
+        """Whether the covariance needs each cell's domain units (:meth:`with_presence`): the
+        domain-lonely rule (R ``survey.adjust.domain.lonely``) under ``adjust``/``average``.
+        Like R, not after weighting adjustments (their rows all stay in every domain)."""
+        return (self.adjust_domain_lonely and self.lonely_psu in ("adjust", "average")
+                and not self.adjustments and self.pps is None)
+
+    def with_presence(self, presence: np.ndarray) -> TaylorEngine:
+        """This engine for cells whose domains have rows in the units flagged by ``presence``
+        ((units of :attr:`sum_units`) x K bool)."""
+        return TaylorEngine(self.stages, lonely_psu=self.lonely_psu, active=self.active,
+                            multistage=self.multistage, adjustments=self.adjustments,
+                            adjust_domain_lonely=self.adjust_domain_lonely, presence=presence,
+                            pps=self.pps)
 
     @property
     def units(self) -> Stage:
@@ -112,7 +132,8 @@ class TaylorEngine:
             den = sums.den  # sum(w x); sum(w) for means and shares
             totals = (sums.wy - est * sums.wx) / np.where(den == 0, 1.0, den)
         v = taylor_vcov_from_totals(totals, self.stages, lonely_psu=self.lonely_psu,
-                                    active=self.active, multistage=self.multistage)
+                                    active=self.active, multistage=self.multistage,
+                                    presence=self.presence, pps=self.pps)
         return v if transform is None else transform.delta(v, est + sums.shift)
 
     def vcov_scores(self, scores: Scores) -> np.ndarray:
@@ -123,7 +144,7 @@ class TaylorEngine:
                 x = adj.residualize(x)
             scores = Scores.from_dense(x)
         return taylor_vcov(scores, self.stages, lonely_psu=self.lonely_psu, active=self.active,
-                           multistage=self.multistage)
+                           multistage=self.multistage, presence=self.presence, pps=self.pps)
 
     def degf(self) -> int:
         """PSUs minus strata among the rows in the design (R ``degf``)."""
@@ -170,6 +191,7 @@ class ReplicateEngine:
 
     kind = "replicate"
     df_rule = "rank of the replicate weights - 1"
+    needs_presence = False  # the domain-lonely rule is Taylor's (R: not for replicate designs)
 
     def __init__(self, replicates, *, weights: np.ndarray, active: np.ndarray, df=None,
                  type: str = "other"):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -320,7 +321,7 @@ def bootstrap_factors(unit_stratum, n_units, popsize, replicates: int, rng, *, s
     offsets = np.concatenate([[0], np.cumsum(n_units)[:-1]])
     m = n_units - 1 if sub else n_units.copy()
     finite = np.isfinite(popsize) & (not sub)
-    counts = np.zeros((replicates, n_psu))
+    counts: np.ndarray = np.zeros((replicates, n_psu))
     draw = np.where(finite, 0, m)
     total = int(draw.sum())
     if total:
@@ -360,8 +361,8 @@ class ReplicateWeights:
     rscales: np.ndarray
     mse: bool
     factors: np.ndarray | None = None
-    unit: np.ndarray | None = None
-    columns: np.ndarray | None = None
+    unit: Any = None  # (n,) array of PSU codes when factors is set, else None
+    columns: Any = None  # (n, R) array when factors is None
     _ranks: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -377,7 +378,7 @@ class ReplicateWeights:
         """
         if self.factors is not None:
             p = self.factors.shape[0]
-            t = [np.zeros(p * k) for _ in range(n_values)]
+            t: list[np.ndarray] = [np.zeros(p * k) for _ in range(n_values)]
             for valid, cells, *values in blocks:
                 key = self.unit if k == 1 else self.unit * k + cells
                 wv = w * valid
@@ -422,7 +423,7 @@ class ReplicateWeights:
         """Rank of the factors of the PSUs in ``present`` (a boolean mask over PSUs)."""
         key = np.packbits(present).tobytes()
         if key not in self._ranks:
-            f = self.factors if present.all() else self.factors[present]
+            f: np.ndarray = self.factors if present.all() else self.factors[present]  # type: ignore[assignment, index]  # only called on factor designs
             self._ranks[key] = _rank(f)
         return self._ranks[key]
 

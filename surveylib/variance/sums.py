@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -110,9 +111,9 @@ class CellSums:
         ``sum w (y - R x)^2``) or, for totals, its mean ``sum w y / sum w``.
         """
         num = self.num
-        wyy = np.where(self.categorical, num, self.wyy)  # an indicator equals its square
+        wyy = np.where(self.categorical, num, self.wyy)  # type: ignore[arg-type]  # set with squares=True, which design effects use
         if kind == "total":
-            return wyy - num**2 / np.where(self.wsum == 0, 1.0, self.wsum)
+            return wyy - num**2 / np.where(self.wsum == 0, 1.0, self.wsum)  # type: ignore[arg-type]  # likewise
         r = est_shifted
         if self.wxy is None:
             return wyy - 2 * r * num + r**2 * self.wsum
@@ -150,7 +151,9 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
     WY, WX = np.zeros((P, k)), np.zeros((P, k))
     n = np.zeros(k)
     shift = np.zeros(k)
-    wyy = np.zeros(k) if squares else None
+    wyy: Any = np.zeros(k) if squares else None  # arrays where set, else None
+    wxy: Any
+    wxx: Any
     wxy = wxx = None
     wsum = np.zeros(k)
     categorical = np.zeros(k, dtype=bool)

@@ -21,6 +21,16 @@ single unit follow the lonely-PSU rule of the design, exactly as R ``survey``'s 
   (strata present) / (strata with two or more units);
 * ``fail``: an error naming the stratum (raised when the design is built).
 
+A domain (or subset) may leave a stratum with rows in only one of its several PSUs.  By default
+that stratum is centred as usual (the domain's other PSUs count as zeros).  With
+``adjust_domain_lonely`` (R ``options(survey.adjust.domain.lonely = TRUE)``) the ``adjust`` and
+``average`` rules treat it as lonely within that domain: ``adjust`` takes the lone PSU's total
+as a deviation from zero (scale still ``f n_h / (n_h - 1)``), ``average`` drops the stratum and
+multiplies by (strata with rows in the domain) / (those left).  As R's ``svyby`` computes each
+domain on its own subset, the rule applies within each domain's block of the covariance; the
+covariances between different domains stay unadjusted (R's ``covmat = TRUE`` ignores the
+option altogether).
+
 Unit totals are computed with ``numpy.bincount`` over (unit, cell) codes, so a score matrix
 with one non-zero per row and cell block (a domain estimate) is never expanded to n x K.
 """
@@ -28,6 +38,7 @@ with one non-zero per row and cell block (a domain estimate) is never expanded t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +58,9 @@ class Stage:
     n_units : (H,) number of sampled units in each stratum (in the full design).
     popsize : (H,) population units per stratum, ``inf`` where no fpc was given.
     stratum_labels : (H,) labels for messages.
+    unit_pi : (P,) inclusion probability of each unit, or None.  Given for unequal-probability
+        sampling (Brewer's approximation, R ``pps="brewer"``): each unit then carries its own
+        ``f = 1 - pi`` in place of the stratum's ``1 - n_h/N_h``.
     """
 
     unit: np.ndarray
@@ -54,6 +68,7 @@ class Stage:
     n_units: np.ndarray
     popsize: np.ndarray
     stratum_labels: np.ndarray
+    unit_pi: np.ndarray | None = None
 
     @property
     def n_strata(self) -> int:
@@ -64,8 +79,28 @@ class Stage:
         return len(self.unit_stratum)
 
     @property
+    def unit_fraction_complement(self) -> np.ndarray:
+        """Each unit's f: ``1 - pi`` with unit probabilities, else its stratum's ``f_h``."""
+        if self.unit_pi is not None:
+            return 1.0 - self.unit_pi
+        return self.fraction_complement[self.unit_stratum]
+
+    @property
+    def unit_fraction(self) -> np.ndarray:
+        """Each unit's sampling fraction (``pi``, or its stratum's ``n_h/N_h``)."""
+        if self.unit_pi is not None:
+            return self.unit_pi
+        return (self.n_units / self.popsize)[self.unit_stratum]
+
+    @property
     def fraction_complement(self) -> np.ndarray:
-        """f_h = 1 - n_h/N_h (1 where the population is infinite)."""
+        """f_h = 1 - n_h/N_h (1 where the population is infinite); with unit probabilities,
+        the largest ``1 - pi`` of the stratum's units (below ``CERTAINTY_TOL`` only when every
+        unit is a certainty, as R)."""
+        if self.unit_pi is not None:
+            f = np.full(self.n_strata, -np.inf)
+            np.maximum.at(f, self.unit_stratum, 1.0 - self.unit_pi)
+            return f
         with np.errstate(invalid="ignore", divide="ignore"):
             f = np.where(np.isinf(self.popsize), 1.0, (self.popsize - self.n_units) / self.popsize)
         return f
@@ -127,17 +162,25 @@ def _stage_variance(
     n_groups: int,
     present: np.ndarray,
     lonely_psu: str,
+    domain_units: np.ndarray | None = None,
 ) -> np.ndarray:
     """Covariance contribution of one stage from its unit totals (P x K).
 
     ``group`` maps each stratum to the unit of the stage above (the recursion unit of R's
     ``multistage``), used by the ``average`` rule; ``present`` flags strata with rows in the
-    (sub)design.
+    (sub)design.  ``domain_units`` (P bool), when given, flags the units with rows in the
+    domain of every column and applies the domain-lonely rule (module docstring).
     """
     n_h = stage.n_units.astype(np.float64)
-    f = stage.fraction_complement
+    certain = stage.fraction_complement < CERTAINTY_TOL
+    # with unit probabilities each unit's own 1 - pi multiplies its term (below)
+    f = stage.fraction_complement if stage.unit_pi is None else np.ones(stage.n_strata)
     lonely = stage.n_units == 1
-    certain = f < CERTAINTY_TOL
+    in_domain = None
+    if domain_units is not None:
+        n_sub = np.bincount(stage.unit_stratum, weights=domain_units, minlength=stage.n_strata)
+        in_domain = (n_sub == 1) & ~lonely  # one PSU of several has rows in the domain
+        present = n_sub > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(lonely, f, f * n_h / np.where(lonely, 1.0, n_h - 1.0))
     scale = np.where(certain, 0.0, scale)
@@ -145,9 +188,11 @@ def _stage_variance(
     if lonely_psu in ("remove", "certainty"):
         scale = np.where(lonely, 0.0, scale)
     elif lonely_psu == "adjust":
-        centre = ~lonely
+        centre = ~lonely if in_domain is None else ~lonely & ~in_domain
     elif lonely_psu == "average":
         bad = lonely & ~certain
+        if in_domain is not None:
+            bad = bad | (in_domain & ~certain)
         scale = np.where(bad, 0.0, scale)
         n_strat = np.bincount(group, weights=present.astype(float), minlength=n_groups)
         n_ok = np.bincount(group, weights=(present & ~bad).astype(float), minlength=n_groups)
@@ -162,6 +207,8 @@ def _stage_variance(
     means = _rowsum(totals, stage.unit_stratum, stage.n_strata) / n_h[:, None]
     centred = totals - np.where(centre[:, None], means, 0.0)[stage.unit_stratum]
     c = (scale * mult)[stage.unit_stratum]
+    if stage.unit_pi is not None:
+        c = c * (1.0 - stage.unit_pi)
     d = centred * np.sqrt(c)[:, None]
     return d.T @ d
 
@@ -178,6 +225,8 @@ def taylor_vcov(
     lonely_psu: str,
     active: np.ndarray | None = None,
     multistage: bool = True,
+    presence: np.ndarray | None = None,
+    pps=None,
 ) -> np.ndarray:
     """Design-based covariance matrix (K x K) of the cells whose scores are given.
 
@@ -192,11 +241,16 @@ def taylor_vcov(
         Rows in the (sub)design; used to count strata present under ``average``.
     multistage : bool
         Add later-stage contributions (only meaningful when every stage has an fpc).
+    presence : (units x K) bool array, optional
+        Units of the finest stage with rows in each cell's domain: applies the domain-lonely
+        rule (R ``survey.adjust.domain.lonely``; module docstring).
+    pps : PPSVariance, optional
+        Unequal-probability sampling without replacement (:mod:`.pps`).
     """
     last = finest_units(stages, multistage)
     totals = scores.unit_totals(last.unit, last.n_psu)
     return taylor_vcov_from_totals(totals, stages, lonely_psu=lonely_psu, active=active,
-                                   multistage=multistage)
+                                   multistage=multistage, presence=presence, pps=pps)
 
 
 def taylor_vcov_from_totals(
@@ -206,13 +260,50 @@ def taylor_vcov_from_totals(
     lonely_psu: str,
     active: np.ndarray | None = None,
     multistage: bool = True,
+    presence: np.ndarray | None = None,
+    pps=None,
 ) -> np.ndarray:
     """As :func:`taylor_vcov`, from the scores' totals within the units of the finest stage.
 
-    ``totals`` is (units of ``finest_units(stages, multistage)``) x K.
+    ``pps`` (a :class:`~surveylib.variance.pps.PPSVariance`) replaces the stratified formula
+    with the ``Dcheck`` quadratic form of the first stage.
+
+    ``totals`` is (units of ``finest_units(stages, multistage)``) x K.  ``presence`` (same
+    shape, bool), when given, flags the units with rows in each column's domain and applies
+    the domain-lonely rule of the ``adjust`` and ``average`` treatments within each domain.
     """
+    if pps is not None:
+        return pps.vcov(totals)
+    v = _recursive_vcov(totals, stages, lonely_psu=lonely_psu, active=active,
+                        multistage=multistage)
+    if presence is None or lonely_psu not in ("adjust", "average"):
+        return v
     n_stages = len(stages) if multistage else 1
-    unit_totals = [None] * n_stages
+    patterns, which = np.unique(presence.T, axis=0, return_inverse=True)
+    for p, pattern in enumerate(patterns):  # one pass per distinct domain (not per PSU)
+        units: list[Any] = [None] * n_stages
+        units[n_stages - 1] = pattern.astype(np.float64)
+        for s in range(n_stages - 1, 0, -1):
+            units[s - 1] = (np.bincount(stages[s].unit_stratum, weights=units[s],
+                                        minlength=stages[s - 1].n_psu) > 0).astype(np.float64)
+        lonely_somewhere = any(
+            np.any((np.bincount(stages[s].unit_stratum, weights=units[s],
+                                minlength=stages[s].n_strata) == 1) & (stages[s].n_units > 1))
+            for s in range(n_stages))
+        if not lonely_somewhere:
+            continue
+        cells = np.flatnonzero(np.ravel(which) == p)
+        v[np.ix_(cells, cells)] = _recursive_vcov(
+            totals[:, cells], stages, lonely_psu=lonely_psu, active=active,
+            multistage=multistage, domain_units=units)
+    return v
+
+
+def _recursive_vcov(totals, stages, *, lonely_psu, active, multistage,
+                    domain_units=None) -> np.ndarray:
+    """The stage-by-stage sum of :func:`_stage_variance` (R ``multistage``)."""
+    n_stages = len(stages) if multistage else 1
+    unit_totals: list[Any] = [None] * n_stages
     unit_totals[n_stages - 1] = totals
     for s in range(n_stages - 1, 0, -1):
         # a unit of stage s+1 lies in a stratum of stage s+1, which is a unit of stage s
@@ -230,12 +321,16 @@ def taylor_vcov_from_totals(
         else:
             unit_rows = np.bincount(st.unit, weights=active, minlength=st.n_psu)
             present = np.bincount(st.unit_stratum, weights=unit_rows, minlength=st.n_strata) > 0
-        v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu)
+        v += _stage_variance(unit_totals[s], st, mult, group, n_groups, present, lonely_psu,
+                             None if domain_units is None else domain_units[s])
         if s + 1 < n_stages:
-            frac = st.n_units / st.popsize  # n_h / N_h of each stratum
             nxt = stages[s + 1]
             # strata of stage s+1 are the units of stage s
-            mult = (mult * frac)[st.unit_stratum]
+            if st.unit_pi is None:
+                frac = st.n_units / st.popsize  # n_h / N_h of each stratum
+                mult = (mult * frac)[st.unit_stratum]
+            else:
+                mult = mult[st.unit_stratum] * st.unit_pi
             if len(mult) != nxt.n_strata:
                 raise RuntimeError("stage structure is inconsistent")
             group = np.arange(nxt.n_strata, dtype=np.int64)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -273,7 +274,7 @@ def _level_index(distinct: list, levels: pd.Series) -> np.ndarray:
     lev_index = pd.Index(levels.to_numpy(dtype=object))
     idx = lev_index.get_indexer(pd.Index(distinct, dtype=object))
     if (idx < 0).any():
-        lookup = {}
+        lookup: dict = {}
         for j, s in enumerate(_norm(v) for v in lev_index):
             lookup.setdefault(s, j)
         idx = np.array([lookup.get(_norm(v), -1) for v in distinct], dtype=np.int64)
@@ -324,7 +325,7 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
         comp = coded.comp[coded.variables.index(v)]
         na = comp < 0
         if na.any():
-            first = int(coded.rows_in(na)[0])
+            first: Any = int(coded.rows_in(na)[0])  # the name is reused for an array below
             raise table.error(
                 f"column {v!r} has {int(coded.counts[na].sum())} missing value(s) among the rows "
                 f"being weighted (first at position {first})",

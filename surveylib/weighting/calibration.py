@@ -158,7 +158,7 @@ def model_matrix(design, totals: Mapping, *, intercept: bool = True, active=None
         names.append(str(key))
     for j, (variables, table) in enumerate(categorical):
         match = match_cells(design, table, active, weights)
-        values = table.scaled(n_pop) if table.is_share else table.values
+        values = table.scaled(n_pop) if table.is_share else table.values  # type: ignore[arg-type]  # n_pop is set above when there are categorical margins
         if n_pop is not None and abs(values.sum() - n_pop) > TOTAL_RTOL * abs(n_pop):
             raise table.error(
                 f"add up to {values.sum():.10g} but the population size is {n_pop:.10g}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -32,7 +34,7 @@ def _check_same_rows(other, design, name: str) -> None:
                                shown=f"<design of {m} rows>")
 
 
-def weight_summary(design, by=None):
+def weight_summary(design, by=None) -> pd.Series | pd.DataFrame:
     """Summary of the weights of the rows in the design.
 
     Parameters
@@ -169,7 +171,7 @@ def plot_weights(before, after=None, *, bins: int = 40):
         _check_same_rows(after, before, "after")
         wa = np.where(active, after.base_weights, 0.0)[active]
         lo, hi = min(wb.min(), wa.min()), max(wb.max(), wa.max())
-        edges = np.linspace(lo, hi, bins + 1) if hi > lo else bins
+        edges: Any = np.linspace(lo, hi, bins + 1) if hi > lo else bins  # matplotlib takes both
         ax.hist(wb, bins=edges, alpha=0.5, label="before")
         ax.hist(wa, bins=edges, alpha=0.5, label="after")
         ax.legend()

@@ -22,6 +22,8 @@ See ``docs/weighting.md`` ("Replicate-weight designs").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import sparse
 
@@ -33,6 +35,9 @@ from .adjustments import Calibration, PostStratification, Raking, Trimming
 from .calibration import _df, _fm1, model_matrix
 from .raking import _bounded_step
 from .trimming import MAX_STRICT_ROUNDS, WITHIN_RTOL
+
+if TYPE_CHECKING:
+    from ..replicate import ReplicateDesign
 
 __all__ = ["calibrate", "poststratify", "rake", "reapply", "trim", "unwind"]
 
@@ -93,7 +98,7 @@ def _check_cell_totals(T: np.ndarray, target: np.ndarray, label, what: str) -> N
 
 
 # ----- post-stratification -------------------------------------------------------------------------
-def poststratify(design, by, population):
+def poststratify(design, by, population) -> ReplicateDesign:
     """Post-stratify the full sample and every replicate (R ``postStratify.svyrep.design``).
 
     Each column of replicate weights is scaled, within each cell, to the same population count
@@ -133,7 +138,7 @@ def poststratify(design, by, population):
 
 # ----- raking ------------------------------------------------------------------------------------------
 def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None,
-         on_fail: str = "error"):
+         on_fail: str = "error") -> ReplicateDesign:
     """Rake the full sample and every replicate (R ``rake`` on a ``svyrep.design``).
 
     As R, each pass post-stratifies the full-sample and all replicate weights on every margin in
@@ -267,7 +272,8 @@ def _grake_columns(X, W, calfun, lo, hi, pop, tol, max_iter):
 
 @renamed_keywords(since="0.2.0", removed="0.3.0", maxit="max_iter", epsilon="tol")
 def calibrate(design, totals, *, calfun: str = "linear", bounds=None, max_iter: int = 50,
-              tol: float = 1e-7, intercept: bool = True, on_fail: str = "error"):
+              tol: float = 1e-7, intercept: bool = True,
+              on_fail: str = "error") -> ReplicateDesign:
     """Calibrate the full sample and every replicate to the same totals (R
     ``calibrate.svyrep.design``).
 
@@ -360,7 +366,7 @@ def _trim_columns(M, eligible, lo, up, strict, what):
 
 
 def trim(design, upper=None, lower=None, strict: bool = False, *, recalibrate: bool = False,
-         max_iter: int = 50, tol: float = 1e-3):
+         max_iter: int = 50, tol: float = 1e-3) -> ReplicateDesign:
     """Trim the full-sample weights and every replicate column (R ``trimWeights.svyrep.design``).
 
     Each column is clipped to ``[lower, upper]`` and the weight cut is shared equally among that

@@ -493,6 +493,11 @@ for (d in c("ddomlonely_adjust", "ddomlonely_adjust_adl",
               "survey.adjust.domain.lonely=TRUE but the covmat=TRUE vcov does",
               "not, so vcov[2][2] != se^2 for dom == 1"))
 }
+# two variables on the subset: R applies the option to the whole covariance
+for (d in c("ddomlonely_adjust_adl", "ddomlonely_average_adl")) {
+  case_stat(paste0(d, "__mean__y_w__subset_dom"), d, "mean", c("y", "w"), subset = "dom")
+  case_stat(paste0(d, "__total__y_w__subset_dom"), d, "total", c("y", "w"), subset = "dom")
+}
 
 # 9. nest=TRUE
 case_stat("dnest__mean__y", "dnest", "mean", "y")

@@ -86,6 +86,27 @@ pwr_2p_n <- lapply(list(c(0.30, 0.40, 0.80), c(0.55, 0.50, 0.90), c(0.05, 0.08, 
          n = n)
   })
 
+# pwr.2p2n.test(h = NULL): the h detected with the target power.  pwr's own uniroot stops at
+# the default tolerance (~1e-4), so its answer is kept as h_pwr and h is re-solved tightly
+# on pwr's power function over the interval pwr searches.
+pwr_h_cases <- list(
+  list(n1 = 544, n2 = 600, power = 0.80, sig.level = 0.05, alternative = "two.sided"),
+  list(n1 = 400, n2 = 250, power = 0.90, sig.level = 0.05, alternative = "greater"),
+  list(n1 = 2000, n2 = 1500, power = 0.80, sig.level = 0.01, alternative = "less"),
+  list(n1 = 120, n2 = 80, power = 0.50, sig.level = 0.10, alternative = "two.sided")
+)
+pwr_2p2n_h <- lapply(pwr_h_cases, function(a) {
+  interval <- switch(a$alternative, two.sided = c(1e-10, 10), less = c(-10, 5),
+                     greater = c(-5, 10))
+  f <- function(h) pwr.2p2n.test(h = h, n1 = a$n1, n2 = a$n2, sig.level = a$sig.level,
+                                 alternative = a$alternative)$power - a$power
+  h <- uniroot(f, interval, tol = 1e-14)$root
+  h_pwr <- pwr.2p2n.test(n1 = a$n1, n2 = a$n2, sig.level = a$sig.level, power = a$power,
+                         alternative = a$alternative)$h
+  list(n1 = a$n1, n2 = a$n2, power = a$power, sig_level = a$sig.level,
+       alternative = a$alternative, h = h, h_pwr = h_pwr)
+})
+
 # ---- power.t.test ------------------------------------------------------------
 ptt_power_cases <- list(
   list(n = 20, delta = 1, sd = 1, sig.level = 0.05, alternative = "two.sided"),
@@ -215,6 +236,23 @@ m <- svymean(~api00 + api99, dclus1, deff = TRUE)
 deff_apiclus1 <- list(variables = c("api00", "api99"), deff = unname(as.numeric(deff(m))),
                       mean = mean(deff(m)), max = max(deff(m)))
 
+# SRS variance (the denominator of deff): vcov / deff from svymean / svytotal with
+# deff = TRUE and "replace", next to svyvar, the number of rows and the sum of weights.
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
+srs_case <- function(design, name) {
+  s2 <- as.numeric(coef(svyvar(~api00, design)))
+  out <- list(design = name, s2 = s2, n = nrow(design), N = sum(weights(design)))
+  for (stat in c("mean", "total")) {
+    for (dk in c("wor", "replace")) {
+      fun <- if (stat == "mean") svymean else svytotal
+      r <- fun(~api00, design, deff = if (dk == "wor") TRUE else "replace")
+      out[[paste0(stat, "_", dk)]] <- as.numeric(vcov(r)) / as.numeric(deff(r))
+    }
+  }
+  out
+}
+srs_variance <- list(srs_case(dstrat, "apistrat"), srs_case(dclus1, "apiclus1"))
+
 planning_fixture <- list(
   generator = "tests/conformance/r/planning.R",
   r_version = R.version.string,
@@ -231,7 +269,9 @@ planning_fixture <- list(
   cochran_mean = cochran_mean,
   allocation = alloc_cases,
   stratified = stratified,
-  deff_apiclus1 = deff_apiclus1
+  deff_apiclus1 = deff_apiclus1,
+  pwr_2p2n_h = pwr_2p2n_h,
+  srs_variance = srs_variance
 )
 dir.create(dirname(planning_fixture_path), showWarnings = FALSE, recursive = TRUE)
 write_json(planning_fixture, planning_fixture_path, digits = NA, auto_unbox = TRUE,
