@@ -14,6 +14,10 @@ Python process (peak RSS of that process, ``ru_maxrss``):
 * ``spark``: the same lazy design over ``spark.read.parquet`` in ``local[2]``
   (``--spark``), with the session start-up timed apart.
 
+Tasks (``--tasks``): ``mean``, ``domains``, ``shares``, ``boot80``, ``quantile`` (median with
+its Woodruff interval; floor: the window query of the weighted CDF) and ``rake`` (to the 10 + 5
+levels of ``dom`` and ``cat``, then a mean; floor: the per-PSU sums by both margins).
+
 Usage: ``python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark] [--no-memory]``;
 prints a Markdown table (seconds, MiB).
 """
@@ -34,6 +38,8 @@ TASKS = {
     "domains": "10 domain means",
     "shares": "all shares of a 5-level variable",
     "boot80": "mean with 80 bootstrap replicates per PSU",
+    "quantile": "median with its Woodruff interval",
+    "rake": "rake to the margins of dom and cat, then a mean and its SE",
 }
 FLOOR = {
     "mean": "SELECT stratum, psu, SUM(w*y), SUM(w), COUNT(*) FROM t GROUP BY stratum, psu",
@@ -41,7 +47,14 @@ FLOOR = {
                "GROUP BY stratum, psu, dom",
     "shares": "SELECT stratum, psu, cat, SUM(w), COUNT(*) FROM t GROUP BY stratum, psu, cat",
     "boot80": "SELECT stratum, psu, SUM(w*y), SUM(w), COUNT(*) FROM t GROUP BY stratum, psu",
+    # the weighted CDF by a window over the distinct values (what the quantile reads)
+    "quantile": "SELECT y, SUM(SUM(w)) OVER (ORDER BY y) FROM t GROUP BY y",
+    # the cell table of the margins, then the estimate's per-PSU sums
+    "rake": "SELECT stratum, psu, dom, cat, SUM(w*y), SUM(w), COUNT(*) FROM t "
+            "GROUP BY stratum, psu, dom, cat",
 }
+#: population margins of the rake task (shares, scaled to the weight total)
+MARGINS = {"dom": {i: 0.1 for i in range(10)}, "cat": {c: 0.2 for c in "abcde"}}
 
 
 def generate(path: str, rows: int, psus: int) -> None:
@@ -105,6 +118,10 @@ def run(d, task):
         return d.mean("y", by="dom").se
     if task == "shares":
         return d.proportion("cat", ci_method="wald").se
+    if task == "quantile":
+        return d.quantile("y", [0.5]).se
+    if task == "rake":
+        return d.rake(MARGINS).mean("y").se
     return d.to_replicates("bootstrap", 80, seed=1).mean("y").se
 
 

@@ -639,3 +639,12 @@ def _bootstrap_scale(n_units: np.ndarray, replicates: int, *, sub: bool) -> floa
     if nbar <= 1:
         raise ReplicateError("the bootstrap needs strata with 2 or more PSUs.")
     return float(nbar / ((nbar - 1) * (replicates - 1)))
+
+
+def replicate_scales(type, n_replicates: int, *, scale=None, rscales=None, rho=None):
+    """R ``svrepdesign``'s scale and rscales for ``n_replicates`` combined replicate-weight
+    columns of ``type`` (with R's warnings): ``(type, scale, rscales)``, the type in its
+    canonical spelling.  For designs whose columns stay in an engine (``surveylib.backends``).
+    """
+    kind = _canonical_type(type)
+    return (kind, *_type_defaults(kind, int(n_replicates), scale, rscales, rho, None, True))

@@ -187,7 +187,7 @@ def test_queries_without_rows(con):
 
 def test_what_is_not_pushed_down_says_what_to_do(con):
     d = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw")
-    for method in (d.quantile, d.rake, d.glm, d.crosstab):
+    for method in (d.var, d.glm):
         with pytest.raises(NotPushedDownError, match="in_memory"):
             method("api00")
     with pytest.raises(NotPushedDownError, match="psu="):
@@ -208,3 +208,118 @@ def test_docstring_example_runs():
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----- the crosstab by domains and over replicate columns -----------------------------------
+def test_crosstab_by_domain_equals_memory(con):
+    """By domains, each domain's table and Rao–Scott test equal the in-memory ones (the tests
+    run on each domain's SQL subset, as in memory on its mask)."""
+    args = dict(psu="dnum", weights="pw", fpc="fpc")
+    lazy = LazySurveyDesign("apiclus1", connection=con, **args).crosstab(
+        "sch.wide", "awards", by="stype")
+    mem = sl.SurveyDesign(load("apiclus1.csv"), **args).crosstab("sch.wide", "awards",
+                                                                   by="stype")
+    a, b = lazy.counts.to_frame(), mem.counts.to_frame()
+    a = a.sort_values(["stype", "sch.wide", "level"]).reset_index(drop=True)
+    b = b.sort_values(["stype", "sch.wide", "level"]).reset_index(drop=True)
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-10)
+    got, want = lazy.test("F"), mem.test("F")
+    assert set(got) == set(want) == {"E", "H", "M"}
+    for key in want:
+        assert math.isclose(got[key].statistic, want[key].statistic, rel_tol=1e-10)
+        assert math.isclose(got[key].p_value, want[key].p_value, rel_tol=1e-10)
+        assert got[key].df_denom == pytest.approx(want[key].df_denom, rel=1e-12)
+
+
+def test_crosstab_over_replicate_columns_equals_memory(con):
+    """The crosstab of a design with stored replicate columns: replicate covariances of the
+    cells from per-replicate sums, and the Rao–Scott F test, equal the in-memory design's."""
+    from surveylib.backends import LazyReplicateDesign
+    from surveylib.replicate import ReplicateDesign
+
+    df = load("rep_cols_apiclus1.csv")
+    con.register("frame", df)
+    con.sql('CREATE OR REPLACE TABLE rep_cols AS SELECT * FROM frame')
+    con.unregister("frame")
+    args = dict(weights="pw", rep_weights="repw*", type="JK1", scale=14 / 15)
+    lazy = LazyReplicateDesign("rep_cols", connection=con, **args).crosstab("stype", "awards")
+    mem = ReplicateDesign(df, **args).crosstab("stype", "awards")
+    np.testing.assert_allclose(lazy.cell_shares.vcov_matrix, mem.cell_shares.vcov_matrix,
+                               rtol=1e-10, atol=1e-16)
+    for method in ("F", "wald"):
+        assert math.isclose(lazy.test(method).statistic, mem.test(method).statistic,
+                            rel_tol=1e-10)
+
+
+# ----- what weighting and replicate columns refuse, and their bad input ----------------------
+def test_weighting_refusals_say_what_to_do(con):
+    """Element sampling needs a row id as psu=; chained steps and weighting stored replicate
+    columns are not pushed down; a margin column that is missing is named."""
+    pop = pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]})
+    element = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw")
+    with pytest.raises(NotPushedDownError, match="row-id column as psu="):
+        element.poststratify("stype", pop)
+    d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc")
+    ps = d.poststratify("stype", pop)
+    assert "post-stratified on stype" in ps.describe() and "CASE" in ps.weight_sql
+    with pytest.raises(NotPushedDownError, match="chained"):
+        ps.rake({"stype": pop})
+    with pytest.raises(NotPushedDownError, match="re-weight"):
+        ps.to_replicates("jk1")
+    with pytest.raises(sl.ColumnError, match="'nosuch'"):
+        d.poststratify("nosuch", pop)
+
+
+def test_replicate_columns_bad_input(con):
+    """A glob matching nothing, a non-numeric or incomplete replicate column, and a missing
+    weight column are each named."""
+    from surveylib.backends import LazyReplicateDesign
+
+    con.register("frame", load("rep_cols_apiclus1.csv"))
+    con.sql("CREATE OR REPLACE TABLE repbad AS SELECT *, CASE WHEN snum = (SELECT MIN(snum) "
+            "FROM frame) THEN NULL ELSE repw3 END AS holey, CAST(repw1 AS VARCHAR) AS txt "
+            "FROM frame")
+    con.unregister("frame")
+    args = dict(connection=con, weights="pw", type="JK1", scale=14 / 15)
+    with pytest.raises(sl.ReplicateError, match="'zz\\*' matches no column"):
+        LazyReplicateDesign("repbad", rep_weights="zz*", **args)
+    with pytest.raises(sl.ColumnError, match="'txt'.*not numeric"):
+        LazyReplicateDesign("repbad", rep_weights=["repw1", "txt"], **args)
+    with pytest.raises(sl.ReplicateError, match="holey"):
+        LazyReplicateDesign("repbad", rep_weights=["repw1", "holey"], **args)
+    with pytest.raises(sl.ColumnError, match="'pw_typo'"):
+        LazyReplicateDesign("repbad", rep_weights="repw*", connection=con, weights="pw_typo",
+                            type="JK1", scale=14 / 15)
+    d = LazyReplicateDesign("repbad", rep_weights="repw*", **args)
+    with pytest.raises(NotPushedDownError, match="in_memory"):
+        d.rake({"stype": {"E": 1, "H": 1, "M": 1}})
+    with pytest.raises(EmptySourceError, match="no rows"):
+        d.subset("api00 < 0")
+
+
+def test_quantile_options_not_pushed_down_say_so(con):
+    """Quantile rules other than the step rules, and intervals other than Woodruff's "mean",
+    need the rows: a clear error naming the option; missing values need na_rm=True."""
+    d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc")
+    with pytest.raises(NotPushedDownError, match="interval_type='mean'"):
+        d.quantile("api00", [0.5], interval_type="score")
+    with pytest.raises(sl.SurveyDesignError, match="qrule"):
+        d.quantile("api00", [0.5], qrule="hf7")
+    with pytest.raises(sl.SurveyDesignError, match="strictly between 0 and 1"):
+        d.quantile("api00", [1.5])
+    with pytest.raises(sl.ColumnError, match="'stype' is not numeric"):
+        d.quantile("stype", [0.5])
+    con.sql("CREATE OR REPLACE TABLE qna AS SELECT *, CASE WHEN snum % 7 = 0 THEN NULL ELSE "
+            "api00 END AS api_na FROM apiclus1")
+    dn = LazySurveyDesign("qna", connection=con, psu="dnum", weights="pw", fpc="fpc")
+    with pytest.raises(sl.SurveyDesignError, match="na_rm=True"):
+        dn.quantile("api_na", [0.5])
+    mem = sl.SurveyDesign(con.sql("SELECT * FROM qna").df(), psu="dnum", weights="pw",
+                          fpc="fpc")
+    with warnings.catch_warnings():  # an interval past the data (NaN, as R): both warn
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        got = dn.quantile("api_na", [0.25, 0.5], na_rm=True, by="stype").to_frame()
+        want = mem.quantile("api_na", [0.25, 0.5], na_rm=True, by="stype").to_frame()
+    for col in ("estimate", "se", "ci_low", "ci_high", "df"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-10)

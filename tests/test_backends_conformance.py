@@ -1,10 +1,13 @@
 """One conformance suite over three backends: pandas (in memory), DuckDB and Spark (local[2]).
 
-Every case of ``tests/conformance/fixtures/design.json`` that a design over an engine can push
-down (means, totals, ratios and shares, by domains and on subsets; written by
-``tests/conformance/r/design.R`` from R survey 4.1.1) runs on each backend, which must agree
-with R at 1e-8 and with the in-memory result at 1e-10.  Quantiles and the likelihood interval
-need the rows and are checked to raise :class:`NotPushedDownError`.
+Every R-fixture case a design over an engine can push down runs on each backend, which must
+agree with R at 1e-8 and with the in-memory result at 1e-10: means, totals, ratios, shares
+and quantiles with Woodruff intervals (``tests/conformance/fixtures/design.json``, by domains
+and on subsets), stored replicate-weight columns (``replicate.json``), the Rao–Scott crosstab
+(``inference.json``), and post-stratification and raking (``weighting.json``); each fixture
+is written by the R script named in it (R survey 4.1.1).  Spark runs one case per shape (or
+every case where there are few) to keep CI short.  The likelihood interval of a share needs
+the rows and is checked to raise :class:`NotPushedDownError`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ import pytest
 import surveylib as sl
 
 duckdb = pytest.importorskip("duckdb")
-from surveylib.backends import LazySurveyDesign, NotPushedDownError  # noqa: E402
+from surveylib.backends import (  # noqa: E402
+    LazyReplicateDesign,
+    LazySurveyDesign,
+    NotPushedDownError,
+)
 
 HERE = Path(__file__).parent / "conformance"
 FIXTURES = json.loads((HERE / "fixtures" / "design.json").read_text())
@@ -216,3 +223,264 @@ def spark_session():
                .config("spark.driver.memory", "1g").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+# ----- stored replicate-weight columns (R svrepdesign) ------------------------------------------
+REP = json.loads((HERE / "fixtures" / "replicate.json").read_text())
+REP_COLS = {k for k, d in REP["designs"].items() if d["kind"] == "columns"}
+REP_CASES = [c for c in REP["cases"] if c["design"] in REP_COLS]
+_REP_SPARK = {}
+for _c in REP_CASES:
+    _REP_SPARK.setdefault((REP["designs"][_c["design"]]["data"], _c["estimator"],
+                           bool(_c["args"]["by"]), bool(_c.get("subset"))), _c["id"])
+REP_PARAMS = [pytest.param(c, b, id=f"{b}-{c['id']}") for b in ["pandas", *BACKENDS]
+              for c in REP_CASES if b != "spark" or c["id"] in _REP_SPARK.values()]
+
+
+def replicate_design(design_id, backend, duck, spark_session):
+    """``svrepdesign`` of the case on ``backend`` (the pandas one is ReplicateDesign)."""
+    key = (design_id, backend)
+    if key not in _designs:
+        spec = REP["designs"][design_id]
+        args = dict(weights=spec["weights"], rep_weights=spec["rep_prefix"] + "*",
+                    type=spec["type"], scale=spec["scale"], rscales=spec["rscales"],
+                    rho=spec["rho"], mse=spec["mse"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.SurveyWarning)
+            if backend == "pandas":
+                from surveylib.replicate import ReplicateDesign
+
+                _designs[key] = ReplicateDesign(load(spec["data"]), **args)
+            else:
+                if backend == "duckdb" and spec["data"] not in _registered:
+                    duck.register("frame", load(spec["data"]))
+                    duck.sql(f'CREATE TABLE "{spec["data"][:-4]}" AS SELECT * FROM frame')
+                    duck.unregister("frame")
+                    _registered.add(spec["data"])
+                _designs[key] = LazyReplicateDesign(
+                    **source(backend, spec["data"], duck, spark_session), **args)
+    return _designs[key]
+
+
+_registered: set = set()
+
+
+def run_replicate(case, backend, duck, spark_session):
+    d = replicate_design(case["design"], backend, duck, spark_session)
+    if case.get("subset"):
+        col = case["subset"]
+        if backend == "pandas":
+            d = d.subset(load(REP["designs"][case["design"]]["data"])[col] == 1)
+        else:
+            q = "`" if backend == "spark" else '"'
+            d = d.subset(f"{q}{col}{q} = 1")
+    a = case["args"]
+    est = case["estimator"]
+    if est == "mean":
+        return d.mean(a["variables"], by=a["by"])
+    if est == "total":
+        return d.total(a["variables"], by=a["by"])
+    if est == "ratio":
+        return d.ratio(a["variables"], a["denominator"], by=a["by"])
+    if est == "quantile":  # interval.type="mean": Woodruff with the replicate share SE
+        return d.quantile(a["variables"], a["probs"], by=a["by"])
+    return d.proportion(a["variables"], by=a["by"], ci_method="wald")
+
+
+@pytest.mark.parametrize(("case", "backend"), REP_PARAMS)
+def test_replicate_columns_against_r_and_pandas(case, backend, duck, request):
+    """Stored replicate-weight columns (JK1, JKn, BRR, Fay, bootstrap, ACS, other; mse):
+    per-replicate totals summed in the engine give R's estimates, SEs, design effects, t
+    intervals, df and covariances (1e-8) and the in-memory design's (1e-10)."""
+    spark_session = spark_or_none(request, backend)
+    res = run_replicate(case, backend, duck, spark_session)
+    ref = run_replicate(case, "pandas", duck, spark_session)
+    frame, ref_frame = res.to_frame(), ref.to_frame()
+    rows_of = _quantile_rows if case["estimator"] == "quantile" else match_rows
+    pos, ref_pos = rows_of(case, frame), rows_of(case, ref_frame)
+    for p, rp, row in zip(pos, ref_pos, case["rows"], strict=True):
+        nan = set(row.get("r_nan", []))
+        for name, col in (("estimate", "estimate"), ("se", "se"), ("deff", "deff"),
+                          ("ci_low_t", "ci_low"), ("ci_high_t", "ci_high")):
+            if name in nan:
+                assert np.isnan(frame[col].iloc[p]), name
+            else:
+                assert close(frame[col].iloc[p], row.get(name), RTOL_R), (name, row)
+        for col in ("estimate", "se", "deff"):
+            a, b = frame[col].iloc[p], ref_frame[col].iloc[rp]
+            assert (np.isnan(a) and np.isnan(b)) or close(a, b, RTOL_BACKENDS), col
+        assert frame["df"].iloc[p] == row.get("df", case["df"]) == ref_frame["df"].iloc[rp]
+    if case["vcov"] is not None and case["estimator"] != "quantile":
+        np.testing.assert_allclose(res.vcov_matrix[np.ix_(pos, pos)], np.array(case["vcov"]),
+                                   rtol=RTOL_R, atol=1e-9)
+        np.testing.assert_allclose(res.vcov_matrix, ref.vcov_matrix, rtol=RTOL_BACKENDS,
+                                   atol=1e-12 * max(1.0, np.abs(ref.vcov_matrix).max()))
+
+
+# ----- the Rao–Scott crosstab (R svychisq, svymean/svytotal of interaction) -------------------
+INF = json.loads((HERE / "fixtures" / "inference.json").read_text())
+#: dstack is made by stack_waves from two in-memory designs; the others are plain designs
+TABLE_CASES = [(c, t) for c, t in zip(INF["chisq"], INF["tables"], strict=True)
+               if c["design"] != "dstack"]
+TABLE_PARAMS = [pytest.param(c, t, b, id=f"{b}-{c['id']}") for b in ["pandas", *BACKENDS]
+                for c, t in TABLE_CASES]
+
+
+def inference_design(design_id, backend, duck, spark_session):
+    key = ("inference", design_id, backend)
+    if key not in _designs:
+        s = INF["designs"][design_id]
+        args = dict(strata=s["strata"], psu=s["psu"], weights=s["weights"], fpc=s["fpc"],
+                    nest=s["nest"])
+        if backend == "pandas":
+            _designs[key] = sl.SurveyDesign(load(s["data"]), **args)
+        else:
+            if backend == "duckdb" and s["data"] not in _registered:
+                duck.register("frame", load(s["data"]))
+                duck.sql(f'CREATE OR REPLACE TABLE "{s["data"][:-4]}" AS SELECT * FROM frame')
+                duck.unregister("frame")
+                _registered.add(s["data"])
+            _designs[key] = LazySurveyDesign(**source(backend, s["data"], duck, spark_session),
+                                             **args)
+    return _designs[key]
+
+
+@pytest.mark.parametrize(("case", "table", "backend"), TABLE_PARAMS)
+def test_crosstab_against_r_and_pandas(case, table, backend, duck, request):
+    """Cell shares and counts (with SEs and the shares' covariance) and every svychisq
+    statistic, df and p-value equal R's (1e-8; saddlepoint p 1e-6) and the in-memory table's
+    (1e-10)."""
+    spark_session = spark_or_none(request, backend)
+    d = inference_design(case["design"], backend, duck, spark_session)
+    ref = inference_design(case["design"], "pandas", duck, spark_session)
+    tab, ref_tab = d.crosstab(case["row"], case["col"]), ref.crosstab(case["row"], case["col"])
+    frame = tab.cell_shares.to_frame()
+    cframe = tab.counts.to_frame()
+    pos = []
+    for r, c in zip(table["row_level"], table["col_level"], strict=True):
+        sel = ((frame[case["row"]].astype(str) == str(r)) & (frame["level"].astype(str) == str(c)))
+        (p,) = np.flatnonzero(sel.to_numpy())
+        pos.append(int(p))
+    np.testing.assert_allclose(frame["estimate"].to_numpy()[pos], table["share"], rtol=RTOL_R)
+    np.testing.assert_allclose(frame["se"].to_numpy()[pos], table["share_se"], rtol=RTOL_R)
+    np.testing.assert_allclose(tab.cell_shares.vcov_matrix[np.ix_(pos, pos)],
+                               table["share_vcov"], rtol=RTOL_R, atol=1e-15)
+    np.testing.assert_allclose(cframe["estimate"].to_numpy()[pos], table["count"], rtol=RTOL_R)
+    np.testing.assert_allclose(cframe["se"].to_numpy()[pos], table["count_se"], rtol=RTOL_R)
+    for part in ("counts", "cell_shares", "row_shares", "col_shares"):
+        a, b = getattr(tab, part).to_frame(), getattr(ref_tab, part).to_frame()
+        np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=RTOL_BACKENDS, atol=1e-14)
+        np.testing.assert_allclose(a["se"], b["se"], rtol=RTOL_BACKENDS, atol=1e-14)
+    for method in ("F", "chisq", "wald", "adjwald", "saddlepoint"):
+        got, r = tab.test(method), case["results"][sl.inference.R_STATISTIC[method]]
+        assert close(got.statistic, r["statistic"], RTOL_R), method
+        assert close(got.p_value, r["p_value"], 1e-6 if method == "saddlepoint" else RTOL_R)
+        if r["ddf"] is not None:
+            assert close(got.df_denom, r["ddf"], RTOL_R), method
+        want = ref_tab.test(method)
+        assert close(got.statistic, want.statistic, RTOL_BACKENDS)
+        assert close(got.p_value, want.p_value, RTOL_BACKENDS)
+
+
+# ----- poststratify and rake (R postStratify, rake) -----------------------------------------------
+WT = json.loads((HERE / "fixtures" / "weighting.json").read_text())
+WT_CASES = [c for c in WT["cases"] if all(s["op"] in ("poststratify", "rake")
+                                          for s in c["steps"])]
+WT_PARAMS = [pytest.param(c, b, id=f"{b}-{c['id']}") for b in BACKENDS for c in WT_CASES]
+
+
+def weighting_step(d, step):
+    """The fixture's step (as tests/test_weighting.py applies it)."""
+    def frame(p):
+        out = pd.DataFrame({v: lev for v, lev in zip(p["variables"], p["levels"], strict=True)})
+        out["count"] = p["values"]
+        return out
+
+    if step["op"] == "poststratify":
+        return d.poststratify(step["by"], frame(step["population"]))
+    margins = {tuple(p["variables"]): frame(p) for p in step["margins"]}
+    return d.rake(margins, tol=step["tol"], max_iter=step["max_iter"])
+
+
+@pytest.mark.parametrize(("case", "backend"), WT_PARAMS)
+def test_weighting_against_r_and_pandas(case, backend, duck, request):
+    """IPF on the engine's cell table, the new weight an engine expression: estimates and
+    Taylor SEs after post-stratification and raking equal R's (1e-8) and the in-memory
+    design's (1e-10).  ``dstrat`` (R ``id=~1``) is given its row id ``snum`` as PSU on the
+    engines (element sampling; the same variance)."""
+    spark_session = spark_or_none(request, backend)
+    s = WT["designs"][case["design"]]
+    args = dict(strata=s["strata"], weights=s["weights"], fpc=s["fpc"], nest=s["nest"])
+    if backend == "duckdb" and s["data"] not in _registered:
+        duck.register("frame", load(s["data"]))
+        duck.sql(f'CREATE OR REPLACE TABLE "{s["data"][:-4]}" AS SELECT * FROM frame')
+        duck.unregister("frame")
+        _registered.add(s["data"])
+    lazy = LazySurveyDesign(**source(backend, s["data"], duck, spark_session),
+                            psu=s["psu"] or "snum", **args)
+    mem = sl.SurveyDesign(load(s["data"]), psu=s["psu"], **args)
+    for step in case["steps"]:
+        lazy, mem = weighting_step(lazy, step), weighting_step(mem, step)
+    for e in case["estimates"]:
+        fn = "mean" if e["estimator"] == "mean" else "total"
+        got = getattr(lazy, fn)(e["variables"], by=e["by"]).to_frame()
+        want = getattr(mem, fn)(e["variables"], by=e["by"]).to_frame()
+        for col in ("estimate", "se", "deff"):
+            np.testing.assert_allclose(got[col], want[col], rtol=RTOL_BACKENDS)
+        for r in e["rows"]:
+            sel = (got["variable"] == r["variable"]).to_numpy().copy()
+            for k, v in r["by"].items():
+                sel &= (got[k].astype(str) == str(v)).to_numpy()
+            (p,) = np.flatnonzero(sel)
+            assert close(got["estimate"].iloc[p], r["estimate"], RTOL_R)
+            assert close(got["se"].iloc[p], r["se"], RTOL_R)
+    if backend == "duckdb":  # shares, ratios and subsets after the step, against memory
+        var = e["variables"][0]
+        for a, b in ((lazy.ratio(var, e["variables"][-1]), mem.ratio(var, e["variables"][-1])),
+                     (lazy.proportion(s["strata"] or "stype", ci_method="wald"),
+                      mem.proportion(s["strata"] or "stype", ci_method="wald"))):
+            np.testing.assert_allclose(a.to_frame()["se"], b.to_frame()["se"],
+                                       rtol=RTOL_BACKENDS, atol=1e-12)  # 0 on a margin
+
+
+# ----- quantiles with Woodruff intervals (R svyquantile) -------------------------------------
+QUANTILE = [c for c in FIXTURES["cases"] if c["estimator"] == "quantile"
+            and not c.get("expect_error")
+            and not FIXTURES["designs"][c["design"]].get("adjust_domain_lonely")]
+Q_PARAMS = [pytest.param(c, b, id=f"{b}-{c['id']}") for b in BACKENDS for c in QUANTILE]
+
+
+def _quantile(d, case):
+    a = case["args"]
+    df = case["df"] if "df=degf" in case["r_call"] else None
+    return d.quantile(a["variables"], a["probs"], by=a["by"], na_rm=a["na_rm"],
+                      qrule=a["qrule"], level=a["level"], df=df)
+
+
+def _quantile_rows(case, frame):
+    out = []
+    for row in case["rows"]:
+        sel = np.isclose(frame["level"].astype(float).to_numpy(), row["quantile"])
+        for col, val in row["by"].items():
+            sel &= frame[col].astype(str).to_numpy() == str(val)
+        (p,) = np.flatnonzero(sel)
+        out.append(int(p))
+    return out
+
+
+@pytest.mark.parametrize(("case", "backend"), Q_PARAMS)
+def test_quantile_against_r_and_pandas(case, backend, duck, request):
+    """The weighted CDF computed with window functions in the engine: quantiles, Woodruff
+    SEs and t intervals (domain df by domains) equal R's (1e-8) and memory's (1e-10)."""
+    spark_session = spark_or_none(request, backend)
+    d = build(case["design"], backend, duck, spark_session)
+    res, ref = _quantile(d, case), _quantile(build(case["design"], "pandas", duck, None), case)
+    level = case["args"]["level"]
+    frame, ref_frame = res.to_frame(level=level), ref.to_frame(level=level)
+    pos = _quantile_rows(case, frame)
+    for p, row in zip(pos, case["rows"], strict=True):
+        for name, col in (("estimate", "estimate"), ("se", "se"), ("ci_low_t", "ci_low"),
+                          ("ci_high_t", "ci_high")):
+            assert close(frame[col].iloc[p], row[name], RTOL_R), (name, row)
+    for col in ("estimate", "se", "ci_low", "ci_high", "df"):
+        np.testing.assert_allclose(frame[col], ref_frame[col], rtol=RTOL_BACKENDS)

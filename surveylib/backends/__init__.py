@@ -8,6 +8,7 @@ engine as in memory.  See ``docs/scale.md``.
 
 from .design import LazySurveyDesign
 from .errors import BackendError, EmptySourceError, NotPushedDownError, SourceError
+from .replicate import LazyReplicateDesign
 
-__all__ = ["LazySurveyDesign", "BackendError", "EmptySourceError", "NotPushedDownError",
+__all__ = ["LazySurveyDesign", "LazyReplicateDesign", "BackendError", "EmptySourceError", "NotPushedDownError",
            "SourceError"]

@@ -20,26 +20,22 @@ that is allowed up to ``max_units`` rows and is otherwise an error that says to 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from .._validation import LONELY_PSU_RULES, as_list, check_option
 from ..design import SurveyDesign
-from ..errors import ColumnError, SurveyDesignError, SurveyWarning, WeightError
-from . import estimate as _est
+from ..errors import SurveyDesignError, WeightError
+from .base import LazyDesign
 from .errors import BackendError, EmptySourceError, NotPushedDownError
-from .queries import conjunction, num, present
+from .queries import num, present
 from .sources import open_source
-
-if TYPE_CHECKING:
-    from ..results import Estimate
 
 ONE = "__surveylib_one"
 
 
-class LazySurveyDesign:
+class LazySurveyDesign(LazyDesign):
     """A design whose data stay in DuckDB or Spark (same arguments as ``SurveyDesign``).
 
     Parameters
@@ -65,6 +61,11 @@ class LazySurveyDesign:
     >>> round(float(d.mean("y").estimate.iloc[0]), 4)   # (2*1 + 2*3 + 3*2 + 3*6) / 10
     3.2
     """
+
+    def design_columns(self) -> list:
+        """The columns that define the design (strata, PSUs, weights, fpc)."""
+        return [c for c in (self.strata_column, self.weights_column, self.probs_column) if c] \
+            + list(self.psu_columns) + list(self.fpc_columns)
 
     def __init__(self, data, *, strata=None, psu=None, weights=None, probs=None, fpc=None,
                  nest: bool = False, lonely_psu: str = "fail", connection=None,
@@ -116,21 +117,6 @@ class LazySurveyDesign:
                               self.local.weight_source)
 
     # ----- construction ---------------------------------------------------------------------
-    def check_columns(self, cols, *, role: str, numeric: bool = False) -> None:
-        """Every column is in the source (and numeric where asked); errors name the column."""
-        schema = self.source.schema()
-        for c in cols:
-            if c not in schema:
-                raise ColumnError(
-                    f"{role} column {c!r} is not in {self.source.label}; its columns are "
-                    f"{list(schema)[:20]}.", parameter=role, value=c,
-                    expected=list(schema)[:20])
-            if numeric and not self.source.is_numeric(c):
-                raise ColumnError(
-                    f"{role} column {c!r} of {self.source.label} is not numeric (type "
-                    f"{schema[c]}); convert it to numbers in the query (CAST({c} AS DOUBLE)).",
-                    parameter=role, value=c, expected="a numeric column")
-
     def _check_weights(self, col: str, kind: str, r) -> None:
         if int(r["missing"] or 0):
             raise WeightError(f"{kind} column {col!r} has {int(r['missing'])} missing value(s) "
@@ -199,11 +185,6 @@ class LazySurveyDesign:
         return self.local.engine
 
     @property
-    def where(self) -> str:
-        """The SQL predicate of the rows in the design."""
-        return conjunction(self.filters)
-
-    @property
     def lonely_psu(self) -> str:
         return self.local.lonely_psu
 
@@ -216,17 +197,9 @@ class LazySurveyDesign:
         text = text.split("; subset of")[0]
         if self.filters:
             text += "; subset " + " and ".join(self.filters)
+        for adj in self.adjustments:
+            text += "; " + adj.describe()
         return text + f"; data in {self.source.engine} ({self.source.label})"
-
-    def __repr__(self) -> str:
-        return f"<LazySurveyDesign: {self.describe()}>"
-
-    def evolve(self, **changes):
-        """A copy with some state replaced (the design is immutable; methods return copies)."""
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.__dict__.update(changes)
-        return new
 
     def unit_index(self, frame: pd.DataFrame) -> np.ndarray:
         """The unit (row of the unit table) of every row of a query result."""
@@ -251,12 +224,7 @@ class LazySurveyDesign:
     def subset(self, condition: str) -> LazySurveyDesign:
         """Restrict estimation to rows meeting a SQL condition, keeping the whole design for
         variances (R ``subset``); e.g. ``d.subset("age >= 18 AND region = 'North'")``."""
-        if not isinstance(condition, str):
-            raise NotPushedDownError(
-                "a design over an engine takes its subset as a SQL condition on its columns "
-                f"(e.g. \"sch_wide = 'Yes'\"), not a {type(condition).__name__}; put a mask "
-                "in a column of the source and subset on it.", parameter="condition",
-                value=type(condition).__name__)
+        self._check_condition(condition)
         new = self.evolve(filters=self.filters + (condition,))
         src, q = self.source, self.source.quote
         if self.element:
@@ -282,70 +250,6 @@ class LazySurveyDesign:
         local = self.local.with_active(active & np.asarray(self.local.active))
         return new.evolve(local=local)
 
-    # ----- estimators --------------------------------------------------------------------------
-    def mean(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
-        """Weighted means (R ``svymean``); see :func:`surveylib.estimators.mean`."""
-        return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
-
-    def total(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
-        """Totals (R ``svytotal``); see :func:`surveylib.estimators.total`."""
-        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
-
-    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
-        """Ratios of totals (R ``svyratio``); see :func:`surveylib.estimators.ratio`."""
-        return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
-
-    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit",
-                   deff=True) -> Estimate:
-        """Shares of every level (R ``svymean(~factor)``, ``svyciprop``)."""
-        return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
-                               deff=deff)
-
-    def quantile(self, *args, **kwargs) -> NoReturn:
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("quantile()", "the weighted distribution function")
-
-    def var(self, *args, **kwargs) -> NoReturn:
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("var()", "each domain's mean before the squares")
-
-    def crosstab(self, *args, **kwargs) -> NoReturn:
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("crosstab()", "the Rao-Scott design matrix")
-
-    def glm(self, *args, **kwargs) -> NoReturn:
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("glm()", "iterated per-row fits")
-
-    def rake(self, *args, **kwargs) -> NoReturn:
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("rake()", "per-row adjusted weights for the Taylor residuals")
-
-    def poststratify(self, *args, **kwargs) -> NoReturn:
-        """Not pushed down: see :meth:`in_memory`."""
-        raise self._needs_rows("poststratify()", "per-row adjusted weights for the Taylor "
-                               "residuals")
-
-    def _needs_rows(self, method: str, why: str) -> NotPushedDownError:
-        return NotPushedDownError(
-            f"{method} is not pushed down to {self.source.engine} (it needs {why}); select the "
-            "columns you need in the query, build SurveyDesign(design.in_memory(columns)) "
-            "— every row comes to Python — or use mean/total/ratio/proportion, which are "
-            "pushed down.", parameter="method", value=method, hint="in_memory(columns)")
-
-    def in_memory(self, columns) -> pd.DataFrame:
-        """The design columns and ``columns`` of every row, collected into a pandas frame (an
-        explicit collection, with a warning of its size): for what is not pushed down."""
-        cols = list(dict.fromkeys(
-            [c for c in (self.strata_column, self.weights_column, self.probs_column) if c]
-            + list(self.psu_columns) + list(self.fpc_columns) + as_list(columns)))
-        self.check_columns(cols, role="analysis")
-        warnings.warn(f"collecting {self.n_rows} rows x {len(cols)} columns of "
-                      f"{self.source.label} into memory.", SurveyWarning, stacklevel=2)
-        q = self.source.quote
-        return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
-                                 f"{self.source.table}")
-
     def to_replicates(self, method: str, replicates=None, seed=None, rho=None, *, mse=False):
         """Replicate weights generated from the PSU ids (R ``as.svrepdesign``): the P x R
         factors are made locally from the unit table, ordered by first appearance of the
@@ -354,6 +258,11 @@ class LazySurveyDesign:
         Under element sampling (no ``psu=``) the rows of a stratum are numbered in the order
         the engine returns them: jackknife variances do not depend on it, but bootstrap draws
         for a given seed differ from the in-memory design's."""
+        if self.adjustments:
+            raise NotPushedDownError(
+                "replicates of a weighted design re-weight every replicate; that is not pushed "
+                "down: make the replicates first, or build SurveyDesign(design.in_memory(...)).",
+                parameter="method", value=method)
         ordered = self._ordered()
         rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
         return ordered.evolve(local=rep)

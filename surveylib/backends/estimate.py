@@ -24,7 +24,7 @@ from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
 from .errors import NotPushedDownError
-from .queries import grouped, numeric_exprs, present
+from .queries import grouped, num, numeric_exprs, present, replicate_exprs
 
 LEVEL = "__surveylib_level"
 
@@ -36,7 +36,7 @@ class _Cells:
         self.nobs = nobs
 
 
-def _numeric(design, variables, role="analysis"):
+def check_numeric(design, variables, role="analysis"):
     design.check_columns(variables, role=role)
     for v in variables:
         if not design.source.is_numeric(v):
@@ -62,7 +62,7 @@ def _levels(design, var) -> list:
     return cache[var]
 
 
-def _missing_error(var, bad, what):
+def missing_error(var, bad, what):
     raise SurveyDesignError(
         f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
         f"estimate {what} (the design is kept for variances).", parameter="na_rm",
@@ -79,28 +79,35 @@ class _Plan:
         self.by = as_list(by)
         design.check_columns(self.by, role="by")
         self.specs = []
+        self.level_sql = {}  # label -> SQL expression of a categorical's level (default: y)
 
     def run(self, kind, deff):
         d, src = self.design, self.design.source
         q = src.quote
         keys = [q(c) for c in dict.fromkeys(d.unit_keys + self.by)]
         numeric = [(label, y, x) for label, y, x, lev in self.specs if lev is None]
+        reps = d.rep_columns
         frames = []
+        self.oks = {}
         if numeric:
             oks = [conj(present(q, y), present(q, x) if x else None) for _, y, x in numeric]
             if self.na_rm == "complete":
                 oks = [conj(*oks)] * len(oks)
             items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
+            self.oks.update(zip((lab for lab, _, _ in numeric), oks, strict=True))
             exprs = numeric_exprs(q, d.weight_sql, items, squares=deff is not False)
+            exprs.update(replicate_exprs(q, list(reps), items))
             frames.append(src.fetch(grouped(src.table, keys, exprs, d.where,
                                             aggregate=not d.element)))
         owner = []  # the frame of each variable
-        for _label, y, _x, lev in self.specs:
+        for label, y, _x, lev in self.specs:
             if lev is None:
                 owner.append(0)
                 continue
             exprs = {"ws": d.weight_sql, "n": "1"}
-            frames.append(src.fetch(_categorical_sql(d, keys, y, exprs)))
+            exprs.update({f"rw_{r}": num(q, c) for r, c in enumerate(reps)})
+            frames.append(src.fetch(_categorical_sql(d, keys, y, exprs,
+                                                     self.level_sql.get(label))))
             owner.append(len(frames) - 1)
         self.owner = owner
         return self._assemble(frames, kind, deff)
@@ -116,6 +123,7 @@ class _Plan:
             if dkeys.empty:
                 raise SurveyDesignError(f"no rows of the design have values of {self.by}.")
             index = pd.MultiIndex.from_frame(dkeys)
+            self.index = index
         else:
             dkeys = pd.DataFrame(index=[0])
         D = len(dkeys)
@@ -124,6 +132,8 @@ class _Plan:
         k = int(sum(sizes))
         acc = {name: np.zeros(P * k) for name in ("wy", "wx")}
         vec = {name: np.zeros(k) for name in ("n", "wsum", "wyy", "wxy", "wxx")}
+        R = len(d.rep_columns)
+        rep = {"y": np.zeros((k, R)), "x": np.zeros((k, R))}
         has_x = np.zeros(k, dtype=bool)
         categorical = np.zeros(k, dtype=bool)
         present_units = {}
@@ -141,7 +151,7 @@ class _Plan:
                 numeric_seen += 1
                 miss = int(f[f"miss_{i}"].sum())
                 if miss and not self.na_rm:
-                    _missing_error(y if x is None else f"{y}/{x}", miss, "over respondents "
+                    missing_error(y if x is None else f"{y}/{x}", miss, "over respondents "
                                    "with a value")
                 cell = base + g
                 key = pr * k + cell
@@ -154,6 +164,11 @@ class _Plan:
                     if f"{s}_{i}" in rows:
                         vec[s] += np.bincount(cell, lw * rows[f"{s}_{i}"].to_numpy(float), k)
                 has_x[base:base + size] = x is not None
+                if R:
+                    np.add.at(rep["y"], cell, rows[[f"ry_{i}_{r}" for r in range(R)]].to_numpy(
+                        float))
+                    np.add.at(rep["x"], cell, rows[[f"rx_{i}_{r}" for r in range(R)]].to_numpy(
+                        float))
                 self._present(present_units, g, pr, cnt, base, 1)
                 keys_out.extend((dd, label, None) for dd in range(D))
             else:
@@ -161,7 +176,7 @@ class _Plan:
                 level = rows[LEVEL]
                 ok = level.notna().to_numpy() & ~_is_nan(level)
                 if not ok.all() and not self.na_rm:
-                    _missing_error(y, int(rows.loc[~ok, "n"].sum()),
+                    missing_error(y, int(rows.loc[~ok, "n"].sum()),
                                    "shares among respondents with a value")
                 code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
                 rows, g, pr, lw, code = rows[ok], g[ok], pr[ok], lw[ok], code[ok]
@@ -176,9 +191,17 @@ class _Plan:
                 n_dom = np.bincount(g, cnt, D)
                 vec["n"][base:base + size] = np.repeat(n_dom, L)
                 categorical[base:base + size] = True
+                if R:
+                    rw = rows[[f"rw_{r}" for r in range(R)]].to_numpy(float)
+                    np.add.at(rep["y"], cell, rw)
+                    rdom = np.zeros((D, R))
+                    np.add.at(rdom, g, rw)
+                    rep["x"][base:base + size] = np.repeat(rdom, L, axis=0)
                 self._present(present_units, g, pr, cnt, base, L)
                 keys_out.extend((dd, label, lv) for dd in range(D) for lv in lev)
             base += size
+        self.rep = rep if R else None
+        self.weighting = self._weighting_sums(k, D) if d.adjustments else None
         return self._finish(acc, vec, has_x, categorical, k, P, kind, deff, dkeys,
                             keys_out, present_units)
 
@@ -192,10 +215,13 @@ class _Plan:
                 present_units):
         d = self.design
         engine = d.engine
-        unit, n_units = engine.sum_units
-        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
-        wy = np.bincount(to_unit, acc["wy"], n_units * k).reshape(n_units, k)
-        wx = np.bincount(to_unit, acc["wx"], n_units * k).reshape(n_units, k)
+        if self.rep is None:
+            unit, n_units = engine.sum_units
+            to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+            wy = np.bincount(to_unit, acc["wy"], n_units * k).reshape(n_units, k)
+            wx = np.bincount(to_unit, acc["wx"], n_units * k).reshape(n_units, k)
+        else:  # stored replicate columns: one unit; the replicates carry the design
+            wy, wx = acc["wy"].reshape(P, k), acc["wx"].reshape(P, k)
         nobs = vec["n"]
         num, den = wy.sum(axis=0), wx.sum(axis=0)
         wsum = np.where(has_x, vec["wsum"], den)
@@ -206,7 +232,12 @@ class _Plan:
         est = num if kind == "total" else num / np.where(den == 0, 1.0, den)
         shift = np.zeros(k)
         # the scores of a ratio are divided by its denominator total, those of a mean by Σw
-        v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
+        if self.weighting is not None:  # scores residualised on the weighting step
+            v = self._weighted_vcov(acc, kind, est, den, k, P, nobs)
+        elif self.rep is None:
+            v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
+        else:
+            v = replicate_columns_vcov(engine, kind, self.rep, est, nobs)
         deffs = None
         if deff is not False:
             wxy = wxx = None
@@ -220,9 +251,75 @@ class _Plan:
         self.present_units = present_units
         return np.where(empty, np.nan, est), v, nobs, deffs, dkeys, keys_out
 
+    def _weighting_sums(self, k, D):
+        """Per (cell of the weighting step, estimate cell) sums of the weighted and the
+        unweighted values (C x K each): ``wy, wx, uy, ux``."""
+        from .weighting import CELL, cell_sums_sql
+
+        d = self.design
+        q = d.source.quote
+        C = d.adjustments[0].n_cells
+        out = {name: np.zeros((C, k)) for name in ("wy", "wx", "uy", "ux")}
+        keys = [q(c) for c in self.by]
+        base = 0
+        for spec in self.specs:
+            label, _y, _x, lev = spec
+            f = d.source.fetch(cell_sums_sql(d, keys, spec, self.oks.get(label),
+                                             self.level_sql.get(label)))
+            if self.by:
+                f = f[f[self.by].notna().all(axis=1)]
+                g = self.index.get_indexer(pd.MultiIndex.from_frame(f[self.by]))
+                f, g = f[g >= 0], g[g >= 0]
+            else:
+                g = np.zeros(len(f), dtype=np.int64)
+            c = f[CELL].to_numpy(np.int64)
+            if lev is None:
+                for name, col in (("wy", "sw_y"), ("wx", "sw_x"), ("uy", "su_y"),
+                                  ("ux", "su_x")):
+                    np.add.at(out[name], (c, base + g), f[col].to_numpy(float))
+                base += D
+                continue
+            L = len(lev)
+            level = f[LEVEL]
+            ok = level.notna().to_numpy() & ~_is_nan(level)
+            code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
+            ok &= code >= 0
+            c, g, code, f = c[ok], g[ok], code[ok], f[ok]
+            for name, col in (("wy", "sw"), ("uy", "su")):
+                vals = f[col].to_numpy(float)
+                np.add.at(out[name], (c, base + g * L + code), vals)
+                dom = np.zeros((C, D))
+                np.add.at(dom, (c, g), vals)
+                out["wx" if name == "wy" else "ux"][:, base:base + D * L] = np.repeat(dom, L,
+                                                                                     axis=1)
+            base += D * L
+        return out
+
+    def _weighted_vcov(self, acc, kind, est, den, k, P, nobs):
+        """Taylor covariance of the scores residualised on the weighting step: PSU totals
+        ``T[u] - sum_c M[c] V[u, c]`` (see :mod:`.weighting`)."""
+        d, s = self.design, self.weighting
+        adj = d.adjustments[0]
+        wy, wx = acc["wy"].reshape(P, k), acc["wx"].reshape(P, k)
+        if kind == "total":
+            t, sw, su = wy, s["wy"], s["uy"]
+        else:
+            scale = 1.0 / np.where(den == 0, 1.0, den)
+            t = (wy - est * wx) * scale
+            sw = (s["wy"] - est * s["wx"]) * scale
+            su = (s["uy"] - est * s["ux"]) * scale
+        t = t - adj.unit_weights @ adj.cell_multipliers(sw, su)
+        unit, n_units = d.engine.sum_units
+        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+        totals = np.bincount(to_unit, t.ravel(), n_units * k).reshape(n_units, k)
+        zeros = np.zeros(k)
+        return d.engine.vcov_sums("total", CellSums(totals, totals, nobs, zeros, zeros), zeros)
+
     def domain_df(self, k, D):
         """Each cell's domain degrees of freedom (the engine's rule over the units with rows
         in the domain)."""
+        if self.rep is not None:
+            return self._replicate_domain_df(k, D)
         engine, P = self.design.engine, len(self.design.units)
         out = np.zeros(k)
         zeros = np.zeros(P, dtype=np.int64)
@@ -231,6 +328,45 @@ class _Plan:
             valid[units] = True
             out[base + dd * L: base + (dd + 1) * L] = engine.domain_df(valid, zeros, 1)[0]
         return out
+
+
+    def _replicate_domain_df(self, k, D):
+        """Stored replicate columns: the rank of each domain's rows' replicate weights - 1."""
+        d, q = self.design, self.design.source.quote
+        out = np.zeros(k)
+        base = 0
+        for label, y, _x, lev in self.specs:
+            L = 1 if lev is None else len(lev)
+            if lev is None:
+                ok = self.oks[label]
+            elif label in self.level_sql:
+                ok = f"({self.level_sql[label]}) IS NOT NULL"
+            else:
+                ok = present(q, y, numeric=d.source.is_numeric(y))
+            ranks = d.domain_df(self.by, ok)
+            if self.by:
+                g = self.index.get_indexer(pd.MultiIndex.from_frame(ranks[self.by]))
+                r = np.zeros(D)
+                r[g[g >= 0]] = ranks["rank"].to_numpy(float)[g >= 0] - 1
+            else:
+                r = np.full(D, float(ranks["rank"].iloc[0]) - 1)
+            out[base:base + D * L] = np.repeat(r, L)
+            base += D * L
+        return out
+
+
+def replicate_columns_vcov(engine, kind, rep, est, nobs):
+    """Replicate covariance from the K x R replicate sums of stored replicate columns:
+    ``theta_r = sum(w_r y) / sum(w_r x)`` (totals: ``sum(w_r y)``), cells without rows left
+    at 0 as in memory."""
+    if kind == "total":
+        thetas = rep["y"].T
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = np.where(rep["x"].T != 0, rep["y"].T / rep["x"].T, np.nan)
+    used = nobs > 0
+    thetas = np.where(used[None, :], thetas, 0.0)
+    return engine.vcov_replicates(thetas, np.where(used, est, 0.0))
 
 
 def conj(*parts) -> str:
@@ -242,15 +378,18 @@ def _is_nan(s: pd.Series) -> np.ndarray:
         & pd.api.types.is_float_dtype(s)
 
 
-def _categorical_sql(d, keys, var, exprs) -> str:
+def _categorical_sql(d, keys, var, exprs, level=None) -> str:
+    """Per-(unit, domain, level) sums; ``level`` is a SQL expression of the level (default
+    the column ``var``)."""
     q, src = d.source.quote, d.source
-    sel = keys + [f"{q(var)} AS {LEVEL}"]
+    level = level or q(var)
+    sel = keys + [f"{level} AS {LEVEL}"]
     if d.element:
         cols = [f"{e} AS {name}" for name, e in exprs.items()]
         return f"SELECT {', '.join(sel + cols)} FROM {src.table} WHERE {d.where}"
     cols = [f"SUM({e}) AS {name}" for name, e in exprs.items()]
     return (f"SELECT {', '.join(sel + cols)} FROM {src.table} WHERE {d.where} "
-            f"GROUP BY {', '.join(keys + [q(var)])}")
+            f"GROUP BY {', '.join(keys + [level])}")
 
 
 def _result(design, plan, statistic, kind, deff, *, ci_method="wald", interval=None):
@@ -274,7 +413,7 @@ def mean(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
     check_deff(deff)
     plan = _Plan(design, by, na_rm)
     variables = as_list(variables)
-    _numeric(design, variables)
+    check_numeric(design, variables)
     plan.specs = [(v, v, None, None) for v in variables]
     return _result(design, plan, "mean", "ratio", deff)
 
@@ -300,7 +439,7 @@ def ratio(design, numerator, denominator, *, by=None, na_rm=False, deff=True) ->
         raise SurveyDesignError(
             f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}.")
     plan = _Plan(design, by, bool(na_rm))
-    _numeric(design, nums + dens)
+    check_numeric(design, nums + dens)
     plan.specs = [(f"{a}/{b}", a, b, None) for a, b in zip(nums, dens, strict=True)]
     return _result(design, plan, "ratio", "ratio", deff)
 
@@ -323,3 +462,25 @@ def proportion(design, variables, *, by=None, na_rm=False, ci_method="logit",
     plan.specs = [(v, v, None, _levels(design, v)) for v in variables]
     return _result(design, plan, "proportion", "ratio", deff, ci_method=method,
                    interval=None if method == "wald" else method)
+
+
+def coded_cells(design, label, level_sql, n_levels, *, by, kind, statistic) -> Estimate:
+    """Totals (``kind="total"``) or shares (``"ratio"``) of the integer levels
+    ``0..n_levels-1`` of a SQL expression (NULL: the row is left out, the design kept) --
+    the cells of a crosstab."""
+    plan = _Plan(design, by, True)
+    plan.specs = [(label, label, None, list(range(n_levels)))]
+    plan.level_sql = {label: level_sql}
+    return _result(design, plan, statistic, kind, True)
+
+
+def coded_shares(design, label, level_sql, n_levels, *, by):
+    """Shares of the integer levels of a SQL expression by domain, with their covariance and
+    each cell's domain degrees of freedom: ``(est, vcov, n, df, domain keys)``, cells ordered
+    domain by domain, level by level."""
+    plan = _Plan(design, by, True)
+    plan.specs = [(label, label, None, list(range(n_levels)))]
+    plan.level_sql = {label: level_sql}
+    est, v, nobs, _deffs, dkeys, _keys = plan.run("ratio", False)
+    return est, v, nobs, plan.domain_df(len(est), len(dkeys)), dkeys
+

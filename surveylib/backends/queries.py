@@ -21,7 +21,9 @@ def present(q, col: str, *, numeric: bool = True) -> str:
 
 
 def conjunction(parts) -> str:
-    parts = [p for p in parts if p]
+    """``(a) AND (b) ...``; ``TRUE`` parts are dropped (Spark reads ``WHERE (TRUE)`` after a
+    table name as column aliases of the table)."""
+    parts = [p for p in parts if p and p != "TRUE"]
     return " AND ".join(f"({p})" for p in parts) if parts else "TRUE"
 
 

@@ -1,0 +1,180 @@
+"""What every design over an engine shares: column checks, the SQL subset, copies, the
+estimators (:mod:`.estimate`) and the explicit collection :meth:`LazyDesign.in_memory`.
+
+:class:`~.design.LazySurveyDesign` (strata, PSUs, weights) and
+:class:`~.replicate.LazyReplicateDesign` (stored replicate-weight columns) fill in the rest:
+the unit table, the weight expression and the variance engine.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .._validation import as_list
+from ..errors import ColumnError, SurveyWarning
+from . import estimate as _est
+from .errors import NotPushedDownError
+from .queries import conjunction
+from .sources import Source
+
+if TYPE_CHECKING:
+    from ..results import Estimate
+
+
+class LazyDesign:
+    """The part of a design over an engine that does not depend on how variances are made.
+
+    Subclasses set ``source`` (:class:`~.sources.Source`), ``filters`` (SQL conditions),
+    ``n_rows`` and define ``design_columns()``, ``describe()``, ``degf()`` and ``engine``.
+    """
+
+    source: Source
+    filters: tuple
+    n_rows: int
+    #: stored replicate-weight columns (none: variances from the unit table's engine)
+    rep_columns: tuple = ()
+    #: weighting steps done in the engine (:class:`~.weighting.CellWeighting`)
+    adjustments: tuple = ()
+
+    def check_columns(self, cols, *, role: str, numeric: bool = False) -> None:
+        """Every column is in the source (and numeric where asked); errors name the column."""
+        schema = self.source.schema()
+        for c in cols:
+            if c not in schema:
+                raise ColumnError(
+                    f"{role} column {c!r} is not in {self.source.label}; its columns are "
+                    f"{list(schema)[:20]}.", parameter=role, value=c,
+                    expected=list(schema)[:20])
+            if numeric and not self.source.is_numeric(c):
+                raise ColumnError(
+                    f"{role} column {c!r} of {self.source.label} is not numeric (type "
+                    f"{schema[c]}); convert it to numbers in the query (CAST({c} AS DOUBLE)).",
+                    parameter=role, value=c, expected="a numeric column")
+
+
+    @property
+    def where(self) -> str:
+        """The SQL predicate of the rows in the design."""
+        return conjunction(self.filters)
+
+
+    def evolve(self, **changes):
+        """A copy with some state replaced (the design is immutable; methods return copies)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
+
+    # ----- estimators --------------------------------------------------------------------------
+    def mean(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
+        """Weighted means (R ``svymean``); see :func:`surveylib.estimators.mean`."""
+        return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
+
+    def total(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
+        """Totals (R ``svytotal``); see :func:`surveylib.estimators.total`."""
+        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
+
+    def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
+        """Ratios of totals (R ``svyratio``); see :func:`surveylib.estimators.ratio`."""
+        return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
+
+    def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit",
+                   deff=True) -> Estimate:
+        """Shares of every level (R ``svymean(~factor)``, ``svyciprop``)."""
+        return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
+                               deff=deff)
+
+    def quantile(self, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="math",
+                 level=0.95, df=None, interval_type="mean") -> Estimate:
+        """Weighted quantiles with Woodruff intervals (R ``svyquantile``), the weighted
+        distribution function computed in the engine; see :mod:`.quantiles`."""
+        from .quantiles import quantile
+
+        return quantile(self, variables, probs, by=by, na_rm=na_rm, qrule=qrule, level=level,
+                        df=df, interval_type=interval_type)
+
+    def var(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("var()", "each domain's mean before the squares")
+
+    def crosstab(self, row, col, *, by=None):
+        """Two-way table with Rao–Scott tests (R ``svychisq``); see
+        :func:`surveylib.inference.crosstab` and :mod:`.tables`."""
+        from .tables import crosstab
+
+        return crosstab(self, row, col, by=by)
+
+    def __len__(self) -> int:
+        """Rows in the design (after ``subset``), counted in the engine."""
+        cache = self.__dict__.setdefault("len_cache", {})
+        if self.where not in cache:
+            src = self.source
+            cache[self.where] = int(src.fetch(f"SELECT COUNT(*) AS n FROM {src.table} WHERE "
+                                              f"{self.where}")["n"].iloc[0])
+        return cache[self.where]
+
+    def glm(self, *args, **kwargs):
+        """Not pushed down: see :meth:`in_memory`."""
+        raise self._needs_rows("glm()", "iterated per-row fits")
+
+    def rake(self, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None,
+             on_fail: str = "error"):
+        """Rake to one- or two-way margins (R ``rake``) by IPF on the cell table; the new
+        weight stays an engine expression.  See :mod:`.weighting`."""
+        from .weighting import rake
+
+        if self.rep_columns:
+            raise self._needs_rows("rake() of stored replicate columns",
+                                   "every replicate re-raked")
+        return rake(self, margins, tol=tol, max_iter=max_iter, bounds=bounds, on_fail=on_fail)
+
+    def poststratify(self, by, population):
+        """Post-stratify (R ``postStratify``) on the cell table; see :mod:`.weighting`."""
+        from .weighting import poststratify
+
+        if self.rep_columns:
+            raise self._needs_rows("poststratify() of stored replicate columns",
+                                   "every replicate re-weighted")
+        return poststratify(self, by, population)
+
+    def _needs_rows(self, method: str, why: str) -> NotPushedDownError:
+        return NotPushedDownError(
+            f"{method} is not pushed down to {self.source.engine} (it needs {why}); select the "
+            "columns you need in the query, build SurveyDesign(design.in_memory(columns)) "
+            "— every row comes to Python — or use mean/total/ratio/proportion, which are "
+            "pushed down.", parameter="method", value=method, hint="in_memory(columns)")
+
+    def in_memory(self, columns) -> pd.DataFrame:
+        """The design columns and ``columns`` of every row, collected into a pandas frame (an
+        explicit collection, with a warning of its size): for what is not pushed down."""
+        cols = list(dict.fromkeys(self.design_columns() + as_list(columns)))
+        self.check_columns(cols, role="analysis")
+        warnings.warn(f"collecting {self.n_rows} rows x {len(cols)} columns of "
+                      f"{self.source.label} into memory.", SurveyWarning, stacklevel=2)
+        q = self.source.quote
+        return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
+                                 f"{self.source.table}")
+
+    def design_columns(self) -> list:
+        """The columns that define the design (defined by each kind of design)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def describe(self) -> str:
+        """One line saying how inference is done (defined by each kind of design)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    @staticmethod
+    def _check_condition(condition) -> None:
+        if not isinstance(condition, str):
+            raise NotPushedDownError(
+                "a design over an engine takes its subset as a SQL condition on its columns "
+                f"(e.g. \"sch_wide = 'Yes'\"), not a {type(condition).__name__}; put a mask "
+                "in a column of the source and subset on it.", parameter="condition",
+                value=type(condition).__name__)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.describe()}>"

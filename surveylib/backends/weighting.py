@@ -1,0 +1,214 @@
+"""Post-stratification and raking over an engine: IPF on the aggregated cell table, the new
+weight an SQL expression, and Taylor variances residualised on the step as in memory.
+
+1. **The cell table.**  One ``GROUP BY psu…, margin variables`` returns the weight total and
+   row count of every (PSU, joint cell of the margin variables).  The in-memory
+   :func:`surveylib.weighting.poststratify` / :func:`surveylib.weighting.rake` run on the
+   joint cells (one pseudo-row per cell weighing the cell's total): raking and
+   post-stratification depend on the rows only through these totals, so the factors, the
+   convergence diagnostics and the record (``design.adjustments``) are the in-memory ones.
+2. **The new weight** stays in the engine: ``w * CASE WHEN <cell 1> THEN f_1 … END``.
+3. **The variance.**  In memory the scores ``x_i`` are residualised on the step
+   (:mod:`surveylib.weighting.adjustments`, R ``svyrecvar``) before their PSU totals are
+   taken.  Both residuals subtract a per-cell multiple of a weight, ``x_i - M[c] v_i``
+   (post-stratification: ``v`` the new weight and ``M[c] = sum_c x / sum_c w_new``; raking:
+   ``v`` the weight before raking and ``M = D`` from R's ten sweeps over the margins, which
+   need the *unweighted* cell sums of ``x / w``).  So the PSU totals of the residuals are
+   ``T[u] - sum_c M[c] V[u, c]``: ``V`` (PSU x cell weight sums) is kept from step 1, and
+   each estimate adds one small ``GROUP BY domain, level, cell`` for ``M``.
+
+Designs without PSUs (element sampling) match rows to units by rank, which differs between
+queries; weighting them needs a row-id column given as ``psu=`` (the same variance).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_list
+from ..design import SurveyDesign
+from ..weighting.adjustments import RAKE_RESIDUAL_SWEEPS
+from .errors import NotPushedDownError
+from .queries import grouped, num
+from .tables import literal
+
+CELL = "__surveylib_cell"
+
+
+@dataclass(frozen=True, eq=False)
+class CellWeighting:
+    """A weighting step of a design over an engine (see the module docstring).
+
+    Attributes
+    ----------
+    record : PostStratification or Raking
+        The in-memory record of the step on the cell table (its ``table`` and diagnostics).
+    cell_sql : str
+        SQL giving each row's joint cell (0 … C-1).
+    unit_weights : (P, C) ndarray
+        Per (unit of the design's unit table, cell): new weights (post-stratification) or
+        weights before the step (raking).
+    counts : (C,) ndarray
+        Rows per cell (raking's unweighted means).
+    margin_levels, margin_ratios : tuple of (C,) ndarray
+        Raking: each margin's level of every cell, and the cell's weight ratio after that
+        margin in the last pass.
+    """
+
+    record: Any  # PostStratification or Raking
+    cell_sql: str
+    unit_weights: np.ndarray
+    counts: np.ndarray
+    margin_levels: tuple = ()
+    margin_ratios: tuple = ()
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.counts)
+
+    def describe(self) -> str:
+        return self.record.describe()
+
+    def cell_multipliers(self, s_w: np.ndarray, s_u: np.ndarray) -> np.ndarray:
+        """``M`` (C x K) from the cells' sums of the scores: ``s_w = sum_c x`` (weighted
+        scores) and ``s_u = sum_c x / w`` (the same unweighted, for raking)."""
+        if not self.margin_levels:  # post-stratification: sum_c x / sum_c w_new
+            wnew = self.unit_weights.sum(axis=0)
+            return np.divide(s_w, wnew[:, None], out=np.zeros_like(s_w),
+                             where=wnew[:, None] != 0)
+        n = self.counts
+        r_final = self.margin_ratios[-1]
+        y_sum = s_u * r_final[:, None]  # sum_c x / w0 = r_final * sum_c x / w
+        D = np.zeros_like(y_sum)
+        steps = []
+        for lev, r in zip(self.margin_levels, self.margin_ratios, strict=True):
+            live = r > 0
+            n_lev = int(lev.max()) + 1
+            cnt = np.bincount(lev, weights=np.where(live, n, 0.0), minlength=n_lev)
+            inv_r = np.where(live, 1.0 / np.where(live, r, 1.0), 0.0)
+            steps.append((lev, n_lev, np.where(live, r, 0.0), inv_r, cnt))
+        for _ in range(RAKE_RESIDUAL_SWEEPS):  # as Raking.residualize, on the cells
+            for lev, n_lev, rr, inv_r, cnt in steps:
+                z = (y_sum - n[:, None] * D) * inv_r[:, None]
+                sums = np.zeros((n_lev, z.shape[1]))
+                np.add.at(sums, lev, z)
+                means = np.divide(sums, cnt[:, None], out=np.zeros_like(sums),
+                                  where=cnt[:, None] != 0)
+                D = D + rr[:, None] * means[lev]
+        return D
+
+
+def _cells_case(q, variables, cells, values) -> str:
+    """``values[c]`` for the rows of joint cell ``c`` (NULL elsewhere), as nested simple
+    ``CASE var WHEN level THEN …`` over the variables in turn: a row is matched with about
+    ``sum of the variables' levels`` comparisons, not ``cells x variables``."""
+    def nest(rows, depth):
+        var = variables[depth]
+        whens = []
+        for level, sub in rows.groupby(var, sort=True):
+            inner = (str(values[int(sub.index[0])]) if depth == len(variables) - 1
+                     else nest(sub, depth + 1))
+            whens.append(f"WHEN {literal(level)} THEN {inner}")
+        return f"(CASE {q(var)} {' '.join(whens)} END)"
+
+    return nest(cells, 0)
+
+
+def weight(design, variables, step, what: str, *, raking: bool):
+    """``design`` weighted by ``step`` (a function of an in-memory design) on the cell table
+    of ``variables``: a copy with the new weight expression and the :class:`CellWeighting`."""
+    if design.adjustments:
+        raise NotPushedDownError(
+            f"{what} after {design.adjustments[-1].describe()} is not pushed down (chained "
+            "weighting steps residualise in turn on the rows); weight in one step, or build "
+            "SurveyDesign(design.in_memory(columns)).", parameter="method", value=what)
+    if design.element:
+        raise NotPushedDownError(
+            f"{what} of a design without psu= is not pushed down (rows are matched to units "
+            "by rank, which differs between queries); give a row-id column as psu= (the same "
+            "variance for element sampling).", parameter="psu", value=None,
+            hint="psu='<row id column>'")
+    if not np.all(design.unit_weight == 1.0):
+        raise NotPushedDownError(
+            f"{what} needs the sampling weights as a column (weights= or probs=), not weights "
+            "derived from fpc=.", parameter="weights", value=None)
+    variables = list(dict.fromkeys(variables))
+    design.check_columns(variables, role="weighting")
+    src, q = design.source, design.source.quote
+    keys = [q(c) for c in dict.fromkeys(design.unit_keys + variables)]
+    frame = src.fetch(grouped(src.table, keys, {"w": design.weight_sql, "n": "1"},
+                              design.where, aggregate=True))
+    cells = frame[variables].drop_duplicates().reset_index(drop=True)
+    code = pd.MultiIndex.from_frame(cells).get_indexer(pd.MultiIndex.from_frame(
+        frame[variables]))
+    C = len(cells)
+    w = frame["w"].to_numpy(float)
+    pseudo = cells.copy()
+    pseudo["__w"] = np.bincount(code, w, C)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a design over cells: no PSUs assumed, no warning
+        base = SurveyDesign(pseudo, weights="__w")
+    weighted = step(base)
+    record = weighted.adjustments[-1]
+    ratio = np.asarray(weighted.weights, dtype=float) / pseudo["__w"].to_numpy()
+    unit = design.unit_index(frame)
+    P = len(design.units)
+    new = w if raking else w * ratio[code]
+    unit_weights = np.bincount(unit * C + code, new, P * C).reshape(P, C)
+    levels = ratios = ()
+    if raking:
+        joint = np.asarray(record.cells)  # the record's joint cell of every pseudo-row
+        levels = tuple(np.asarray(lev)[joint] for lev in record.margin_levels)
+        ratios = tuple(np.asarray(r, dtype=float)[joint] for r in record.margin_ratios)
+    factor = _cells_case(q, variables, cells, [f"{r:.17e}" for r in ratio])
+    cell_sql = _cells_case(q, variables, cells, list(range(C)))
+    adj = CellWeighting(record, cell_sql, unit_weights, np.bincount(code, frame["n"], C)
+                        .astype(float), levels, ratios)
+    return design.evolve(weight_sql=f"({design.weight_sql} * {factor})",
+                         adjustments=(adj,), level_cache={}, len_cache={})
+
+
+def poststratify(design, by, population):
+    """Post-stratify (R ``postStratify``); see :func:`surveylib.weighting.poststratify`."""
+    by_cols = as_list(by)
+    return weight(design, by_cols, lambda d: d.poststratify(by_cols, population),
+                  "poststratify()", raking=False)
+
+
+def rake(design, margins, *, tol=1e-7, max_iter=100, bounds=None, on_fail="error"):
+    """Rake (R ``rake``); see :func:`surveylib.weighting.rake`."""
+    if isinstance(margins, dict):
+        variables = [v for key in margins for v in as_list(key)]
+    else:  # a list of Series with named indexes
+        variables = [v for s in margins for v in as_list(list(s.index.names))]
+    return weight(design, variables,
+                  lambda d: d.rake(margins, tol=tol, max_iter=max_iter, bounds=bounds,
+                                   on_fail=on_fail), "rake()", raking=True)
+
+
+def cell_sums_sql(design, keys, spec, ok, level=None) -> str:
+    """Per (domain[, level], cell) sums of an estimate's weighted and unweighted values."""
+    src, q = design.source, design.source.quote
+    _, y, x, lev = spec
+    if lev is None:
+        yv, xv = num(q, y), num(q, x) if x is not None else "1.0"
+        w = design.weight_sql
+        exprs = {"sw_y": f"CASE WHEN {ok} THEN {w} * {yv} ELSE 0.0 END",
+                 "sw_x": f"CASE WHEN {ok} THEN {w} * {xv} ELSE 0.0 END",
+                 "su_y": f"CASE WHEN {ok} THEN {yv} ELSE 0.0 END",
+                 "su_x": f"CASE WHEN {ok} THEN {xv} ELSE 0.0 END"}
+        cols = keys
+    else:
+        exprs = {"sw": design.weight_sql, "su": "1.0"}
+        cols = keys + [f"{level or q(y)} AS __surveylib_level"]
+        keys = keys + [level or q(y)]
+    adj = design.adjustments[0]
+    sel = ", ".join(cols + [f"{adj.cell_sql} AS {CELL}"]
+                    + [f"SUM({e}) AS {n}" for n, e in exprs.items()])
+    group = ", ".join(keys + [adj.cell_sql])
+    return f"SELECT {sel} FROM {src.table} WHERE {design.where} GROUP BY {group}"
