@@ -11,6 +11,7 @@ independence_test` on those small matrices, unchanged.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -47,8 +48,21 @@ def domain_condition(q, values: dict) -> str:
 
 
 class LazyCrosstab(Crosstab):
-    """A :class:`~surveylib.inference.tables.Crosstab` over an engine: its tests by domain
-    run on the design's SQL subset of each domain."""
+    """A :class:`~surveylib.inference.tables.Crosstab` over an engine: its shares within rows
+    and columns are the engine's proportions (on first use) and its tests by domain run on
+    the design's SQL subset of each domain."""
+
+    @functools.cached_property
+    def row_shares(self) -> Estimate:
+        """Share of each column level within each row level, pushed down."""
+        return self._design.proportion(self.col, by=[*self.by, self.row], na_rm=True,
+                                       ci_method="mean")
+
+    @functools.cached_property
+    def col_shares(self) -> Estimate:
+        """Share of each row level within each column level, pushed down."""
+        return self._design.proportion(self.row, by=[*self.by, self.col], na_rm=True,
+                                       ci_method="mean")
 
     def test(self, method: str = "F"):
         """Test independence of row and col (see :meth:`Crosstab.test`)."""
@@ -120,11 +134,8 @@ def crosstab(design, row: str, col: str, *, by=None) -> LazyCrosstab:
     shares = coded_cells(design, label, cell, nr * nc, by=by_cols, kind="ratio",
                          statistic="mean")
     counts, shares = (_relabel(e, by_cols, row, col, rl, cl) for e in (counts, shares))
-    row_shares = design.proportion(col, by=[*by_cols, row], na_rm=True, ci_method="mean")
-    col_shares = design.proportion(row, by=[*by_cols, col], na_rm=True, ci_method="mean")
     return LazyCrosstab(row=row, col=col, by=tuple(by_cols), row_levels=rl, col_levels=cl,
-                        counts=counts, cell_shares=shares, row_shares=row_shares,
-                        col_shares=col_shares, _design=design)
+                        counts=counts, cell_shares=shares, _design=design)
 
 
 def _relabel(est: Estimate, by_cols, row, col, rl, cl) -> Estimate:
