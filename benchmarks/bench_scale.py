@@ -14,9 +14,16 @@ Python process (peak RSS of that process, ``ru_maxrss``):
 * ``spark``: the same lazy design over ``spark.read.parquet`` in ``local[2]``
   (``--spark``), with the session start-up timed apart.
 
+* ``svy``: ``polars.read_parquet`` + ``svy.Sample`` + the estimate (``--svy``; mean, domains,
+  shares and rep80), the in-memory peer.
+
 Tasks (``--tasks``): ``mean``, ``domains``, ``shares``, ``boot80``, ``quantile`` (median with
-its Woodruff interval; floor: the window query of the weighted CDF) and ``rake`` (to the 10 + 5
-levels of ``dom`` and ``cat``, then a mean; floor: the per-PSU sums by both margins).
+its Woodruff interval; floor: the window query of the weighted CDF), ``rake`` (to the 10 + 5
+levels of ``dom`` and ``cat``, then a mean; floor: the per-PSU sums by both margins) and
+``rep80`` (80 stored JK1 replicate-weight columns ``rw1..rw80`` in a second Parquet file,
+replicate r dropping the PSUs with ``psu % 80 = r``; ``LazyReplicateDesign`` / in-memory
+``ReplicateDesign`` / svy ``JackknifeWgts``, then a mean and its SE; floor: the 2 x 81 sums
+``SUM(w_r*y)``, ``SUM(w_r)`` in one scan).
 
 Usage: ``python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark] [--no-memory]``;
 prints a Markdown table (seconds, MiB).
@@ -40,7 +47,9 @@ TASKS = {
     "boot80": "mean with 80 bootstrap replicates per PSU",
     "quantile": "median with its Woodruff interval",
     "rake": "rake to the margins of dom and cat, then a mean and its SE",
+    "rep80": "mean with 80 stored JK1 replicate-weight columns",
 }
+REPS = 80
 FLOOR = {
     "mean": "SELECT stratum, psu, SUM(w*y), SUM(w), COUNT(*) FROM t GROUP BY stratum, psu",
     "domains": "SELECT stratum, psu, dom, SUM(w*y), SUM(w), COUNT(*) FROM t "
@@ -52,6 +61,8 @@ FLOOR = {
     # the cell table of the margins, then the estimate's per-PSU sums
     "rake": "SELECT stratum, psu, dom, cat, SUM(w*y), SUM(w), COUNT(*) FROM t "
             "GROUP BY stratum, psu, dom, cat",
+    "rep80": "SELECT SUM(w*y), SUM(w), " + ", ".join(
+        f"SUM(rw{r}*y), SUM(rw{r})" for r in range(1, REPS + 1)) + " FROM t",
 }
 #: population margins of the rake task (shares, scaled to the weight total)
 MARGINS = {"dom": {i: 0.1 for i in range(10)}, "cat": {c: 0.2 for c in "abcde"}}
@@ -66,6 +77,17 @@ def generate(path: str, rows: int, psus: int) -> None:
         CAST(hash(i * 3) % 10 AS INTEGER) AS dom,
         chr(CAST(97 + hash(i * 5) % 5 AS INTEGER)) AS cat
         FROM range({rows}) r(i)) TO '{path}' (FORMAT parquet)""")
+
+
+def generate_reps(path: str, source: str) -> None:
+    """The rows of ``source`` with ``REPS`` JK1 columns: ``rw{r}`` = 0 in the PSUs of group
+    ``r - 1`` (``psu % REPS``), ``w * REPS / (REPS - 1)`` elsewhere."""
+    import duckdb
+
+    cols = ", ".join(f"CASE WHEN psu % {REPS} = {r - 1} THEN 0.0 ELSE w * {REPS / (REPS - 1)!r} "
+                     f"END AS rw{r}" for r in range(1, REPS + 1))
+    duckdb.sql(f"COPY (SELECT stratum, psu, w, y, {cols} FROM read_parquet('{source}')) "
+               f"TO '{path}' (FORMAT parquet)")
 
 
 def child(backend: str, task: str, path: str) -> dict:
@@ -83,13 +105,35 @@ def child(backend: str, task: str, path: str) -> dict:
         con = duckdb.connect()
         con.sql(f"CREATE VIEW t AS SELECT * FROM read_parquet('{path}')")
         con.sql(FLOOR[task]).fetchall()
+    elif backend == "svy":
+        import polars as pl
+        import svy
+
+        frame = pl.read_parquet(path)
+        if task == "rep80":
+            from svy.core.repwgts import JackknifeWgts
+
+            s = svy.Sample(frame, svy.Design(wgt="w", rep_wgts=JackknifeWgts(
+                prefix="rw", n_reps=REPS)))
+            s.estimation.mean("y", method="replication").to_polars()
+        elif task in ("mean", "domains", "shares"):
+            s = svy.Sample(frame, svy.Design(stratum="stratum", psu="psu", wgt="w"))
+            est = s.estimation
+            (est.prop("cat") if task == "shares"
+             else est.mean("y", by="dom" if task == "domains" else None)).to_polars()
+        else:
+            raise SystemExit(f"svy: task {task} not measured")
     elif backend == "memory":
         import pandas as pd
 
         import surveylib as sl
 
-        d = sl.SurveyDesign(pd.read_parquet(path), strata="stratum", psu="psu", weights="w",
-                            nest=False)
+        frame = pd.read_parquet(path)
+        if task == "rep80":
+            d = sl.ReplicateDesign(frame, weights="w", rep_weights="rw*", type="JK1",
+                                   scale=(REPS - 1) / REPS)
+        else:
+            d = sl.SurveyDesign(frame, strata="stratum", psu="psu", weights="w", nest=False)
         run(d, task)
     else:
         data = path
@@ -104,7 +148,13 @@ def child(backend: str, task: str, path: str) -> dict:
             data = spark.read.parquet(path)
             extra["startup"] = time.perf_counter() - s0
             t0 = time.perf_counter()
-        d = LazySurveyDesign(data, strata="stratum", psu="psu", weights="w")
+        if task == "rep80":
+            from surveylib.backends import LazyReplicateDesign
+
+            d = LazyReplicateDesign(data, weights="w", rep_weights="rw*", type="JK1",
+                                    scale=(REPS - 1) / REPS)
+        else:
+            d = LazySurveyDesign(data, strata="stratum", psu="psu", weights="w")
         extra["build"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         run(d, task)
@@ -122,6 +172,8 @@ def run(d, task):
         return d.quantile("y", [0.5]).se
     if task == "rake":
         return d.rake(MARGINS).mean("y").se
+    if task == "rep80":
+        return d.mean("y").se
     return d.to_replicates("bootstrap", 80, seed=1).mean("y").se
 
 
@@ -142,6 +194,7 @@ def main(argv=None):
     p.add_argument("--tasks", nargs="+", default=list(TASKS))
     p.add_argument("--spark", action="store_true")
     p.add_argument("--no-memory", action="store_true")
+    p.add_argument("--svy", action="store_true")
     p.add_argument("--child", nargs=3)
     a = p.parse_args(argv)
     if a.child:
@@ -151,16 +204,24 @@ def main(argv=None):
         return
     backends = ["floor", "duckdb"] + ([] if a.no_memory else ["memory"])
     backends += ["spark"] if a.spark else []
+    backends += ["svy"] if a.svy else []
     print("| rows | task | backend | seconds | peak RSS (MiB) | vs floor |")
     print("|---:|---|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in a.rows:
             path = os.path.join(tmp, f"survey_{rows}.parquet")
             generate(path, rows, a.psus)
+            if "rep80" in a.tasks:
+                generate_reps(path.replace(".parquet", "_rep80.parquet"), path)
             for task in a.tasks:
+                src = path.replace(".parquet", "_rep80.parquet") if task == "rep80" else path
                 floor = None
                 for b in backends:
-                    r = measure(b, task, path)
+                    if b == "svy" and task not in ("mean", "domains", "shares", "rep80"):
+                        continue
+                    if b == "spark" and task == "rep80":
+                        continue
+                    r = measure(b, task, src)
                     if "error" in r:
                         print(f"| {rows:,} | {task} | {b} | error: {r['error']} | | |")
                         continue
