@@ -242,6 +242,40 @@ def calibrate(design, wave: int, study: StudyPaths | None = None):
 
 
 # ------------------------------------------------------------------------------------ context
+class _Waves:
+    """What every exhibit's :class:`Context` shares for one (data, study): the prepared
+    frames, codebooks, designs, universe masks and estimates (all derived, never mutated)."""
+
+    def __init__(self, raw: dict[int, pd.DataFrame], study: StudyPaths):
+        self.raw = raw
+        self.provenance = provenance(study)
+        self.data = {w: prepare(df, w, self.provenance, study=study) for w, df in raw.items()}
+        self.codebooks = {w: codebook(w, study) for w in raw}
+        self.harmonization = sl.load_harmonization(instruments_dir=study.require("instruments"))
+        self.designs: dict = {}
+        self.design_gaps: dict = {}  # (wave, weighting) -> why the design is unavailable
+        self.masks: dict = {}
+        self.estimates: dict = {}  # see Context._estimate_frame
+
+
+#: The state of the last ``Context(data, study=...)`` with ``data`` given: the exhibits of one
+#: ``surveylib replicate`` run are handed the same ``data`` dict, and share one set of designs
+#: and estimates. Keyed on the identity of the dict and of each frame (kept referenced, so an
+#: id is not reused) and on ``study``; a frame changed in place after a run is not noticed.
+_SHARED: list = []
+
+
+def _shared_waves(data: dict[int, pd.DataFrame] | None, study: StudyPaths) -> _Waves:
+    if data is None:
+        return _Waves(load_data(study), study)
+    key = (id(data), tuple((w, id(df)) for w, df in data.items()))
+    if _SHARED and _SHARED[0][0] == key and _SHARED[0][1] is data and _SHARED[0][2] == study:
+        return _SHARED[0][3]
+    waves = _Waves(data, study)
+    _SHARED[:] = [(key, data, study, waves)]
+    return waves
+
+
 class Context:
     """Both waves, their three designs and two universes, built once per analysis run."""
 
@@ -252,18 +286,16 @@ class Context:
         #: the weightings and universes the exhibits' tests are run under (the robustness
         #: check over many reconstructions runs the as-published ones only)
         self.weightings, self.universes = tuple(weightings), tuple(universes)
-        raw = data if data is not None else load_data(self.study)
-        self.provenance = provenance(self.study)
-        self.raw = raw
-        self.data = {w: prepare(df, w, self.provenance, study=self.study)
-                     for w, df in raw.items()}
-        self.codebooks = {w: codebook(w, self.study) for w in raw}
+        self._waves = _shared_waves(data, self.study)
+        self.provenance = self._waves.provenance
+        self.raw = self._waves.raw
+        self.data = self._waves.data
+        self.codebooks = self._waves.codebooks
+        self.harmonization = self._waves.harmonization
         self.gaps: list[str] = []
         self.notes: list[str] = []
-        self._designs: dict = {}
-        self._masks: dict = {}
-        self.harmonization = sl.load_harmonization(
-            instruments_dir=self.study.require("instruments"))
+        self._designs = self._waves.designs
+        self._masks = self._waves.masks
 
     @cached_property
     def targets(self) -> pd.DataFrame:
@@ -281,11 +313,13 @@ class Context:
             elif weighting == "calibrated":
                 base = self.design(wave, "design")
                 d, why = calibrate(base, wave, self.study)
-                if why and why not in self.gaps:
-                    self.gaps.append(why)
+                self._waves.design_gaps[key] = why
             else:
                 raise ValueError(f"weighting {weighting!r} is not one of {WEIGHTINGS}")
             self._designs[key] = d
+        why = self._waves.design_gaps.get(key)
+        if why and why not in self.gaps:
+            self.gaps.append(why)
         d = self._designs[key]
         if d is None:
             return None
@@ -442,18 +476,40 @@ class Context:
             return None
         col, scale = self._column(row)
         dv, dl = row["domain_var"], row["domain_level"]
-        if scale == 100.0 and not col.startswith("fam_"):  # 0/1 indicator: logit interval
-            f = d.proportion(col, by=dv or None, na_rm=True).to_frame(LEVEL)
-            f = f[f["level"].astype(float) == 1.0]
-        else:
-            f = d.mean(col, by=dv or None, na_rm=True).to_frame(LEVEL)
-        if dv:
-            f = f[f[dv].astype("int64") == int(dl)]
-        if f.empty:
+        cells = self._estimate_cells(d, (wave, weighting, universe), col, dv,
+                                     proportion=scale == 100.0 and not col.startswith("fam_"))
+        r = cells.get(int(dl) if dv else None)
+        if r is None:
             return None
-        r = f.iloc[0]
-        return {"value": scale * r["estimate"], "se": scale * r["se"],
-                "ci_low": scale * r["ci_low"], "ci_high": scale * r["ci_high"]}
+        return {k: scale * v for k, v in r.items()}
+
+    def _estimate_cells(self, d, variant: tuple, col: str, dv: str, *,
+                        proportion: bool) -> dict:
+        """``{domain code (None without a domain): {value, se, ci_low, ci_high}}`` of
+        ``d.proportion(col)`` (level 1: a 0/1 indicator, logit interval) or ``d.mean(col)``
+        by ``dv``; computed once per (variant, col, dv) and shared by the exhibits (the audit
+        asks for the same estimate once per published figure)."""
+        key = (variant, col, dv, proportion)
+        cells = self._waves.estimates.get(key)
+        if cells is not None:
+            return cells
+        if proportion:
+            est = d.proportion(col, by=dv or None, na_rm=True)
+            keep = est.keys["level"].astype(float).to_numpy() == 1.0
+        else:
+            est = d.mean(col, by=dv or None, na_rm=True)
+            keep = np.ones(len(est.values), dtype=bool)
+        ci = est.ci(LEVEL)
+        columns = {"value": est.values, "se": est.se.to_numpy(),
+                   "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy()}
+        domains = (est.keys[dv].astype("int64").to_numpy() if dv
+                   else np.full(len(keep), None, dtype=object))
+        cells = {}
+        for i in np.flatnonzero(keep):  # the first row of each domain, as the frame gave
+            code = None if domains[i] is None else int(domains[i])
+            cells.setdefault(code, {k: float(v[i]) for k, v in columns.items()})
+        self._waves.estimates[key] = cells
+        return cells
 
 
 # ------------------------------------------------------------------------------ group tables
