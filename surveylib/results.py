@@ -363,15 +363,16 @@ class Estimate(StatisticAccessors, Printable):
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy frame: one row per cell with fixed column names."""
         ci = self.ci(level)
-        out = self.keys.reset_index(drop=True).copy()
-        out["estimate"] = self.values
-        out["se"] = self.se.to_numpy()
-        out["ci_low"] = ci["ci_low"].to_numpy()
-        out["ci_high"] = ci["ci_high"].to_numpy()
-        out["df"] = self.dfs
-        out["deff"] = self.deff_values
-        out["n"] = self.n.astype(np.int64)
-        return out[[*self.by, *FRAME_COLUMNS]]
+        keys = self.keys
+        columns = {c: keys[c].to_numpy(copy=True) if isinstance(keys[c].dtype, np.dtype)
+                   else keys[c].reset_index(drop=True) for c in (*self.by, "variable", "level")}
+        columns.update(
+            estimate=self.values, se=self.se.to_numpy(), ci_low=ci["ci_low"].to_numpy(),
+            ci_high=ci["ci_high"].to_numpy(), df=self.dfs, deff=self.deff_values,
+            n=self.n.astype(np.int64))
+        # one constructor call: a column assigned at a time costs a block insert each
+        return pd.DataFrame({c: columns[c] for c in (*self.by, *FRAME_COLUMNS)},
+                            index=pd.RangeIndex(len(keys)))
 
     # ----- display -----------------------------------------------------------------------
     def _display_frame(self) -> pd.DataFrame:
