@@ -494,15 +494,14 @@ class Context:
         if cells is not None:
             return cells
         if proportion:
-            est = d.proportion(col, by=dv or None, na_rm=True)
-            keep = est.keys["level"].astype(float).to_numpy() == 1.0
+            f = d.proportion(col, by=dv or None, na_rm=True).to_frame(LEVEL)
+            keep = f["level"].astype(float).to_numpy() == 1.0
         else:
-            est = d.mean(col, by=dv or None, na_rm=True)
-            keep = np.ones(len(est.values), dtype=bool)
-        ci = est.ci(LEVEL)
-        columns = {"value": est.values, "se": est.se.to_numpy(),
-                   "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy()}
-        domains = (est.keys[dv].astype("int64").to_numpy() if dv
+            f = d.mean(col, by=dv or None, na_rm=True).to_frame(LEVEL)
+            keep = np.ones(len(f), dtype=bool)
+        columns = {"value": f["estimate"].to_numpy(), "se": f["se"].to_numpy(),
+                   "ci_low": f["ci_low"].to_numpy(), "ci_high": f["ci_high"].to_numpy()}
+        domains = (f[dv].astype("int64").to_numpy() if dv
                    else np.full(len(keep), None, dtype=object))
         cells = {}
         for i in np.flatnonzero(keep):  # the first row of each domain, as the frame gave
