@@ -195,7 +195,9 @@ def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None, *,
     d["g_young"] = (d["age"] <= 29).astype("float64")
     d["g_educ2p"] = (d["educ"] >= 2).astype("float64")
     d["kazakh"] = (d["ethnic"] == 1).astype("int64")
-    return d
+    # one block per dtype instead of one per added column: every design.data access and
+    # estimator call copies the frame's block list
+    return d.copy()
 
 
 # ----------------------------------------------------------------------------- optional parts
