@@ -60,6 +60,8 @@ WEIGHTING_LABEL = {
     "calibrated": "calibrated to census sex x age and ethnicity",
 }
 LEVEL = 0.95
+#: Columns of an estimate frame that ``Context.estimates(scale=...)`` multiplies.
+SCALED = ("estimate", "se", "ci_low", "ci_high")
 ALPHA = 0.05
 #: Legend of the change markers on the diagrams (surveylib.report.FigureSpec.marker_labels).
 MARKER_LABELS = (("increase", "\u25b2 a meaningful increase compared to 2007"),
@@ -257,7 +259,8 @@ class _Waves:
         self.designs: dict = {}
         self.design_gaps: dict = {}  # (wave, weighting) -> why the design is unavailable
         self.masks: dict = {}
-        self.estimates: dict = {}  # see Context._estimate_frame
+        self.estimates: dict = {}  # see Context._estimate_cells
+        self.frames: dict = {}  # see Context.estimate_frame (keyed on the designs above)
 
 
 #: The state of the last ``Context(data, study=...)`` with ``data`` given: the exhibits of one
@@ -350,7 +353,8 @@ class Context:
     # -------------------------------------------------------------- estimates in all variants
     def estimates(self, fn, *, waves=WAVES, weightings=WEIGHTINGS, universes=UNIVERSES,
                   scale: float = 1.0) -> pd.DataFrame:
-        """``fn(design)`` (an Estimate) for every wave x weighting x universe, as one tidy frame.
+        """``fn(design)`` (an Estimate, or its ``to_frame(LEVEL)``) for every wave x weighting
+        x universe, as one tidy frame.
 
         Columns: ``wave, weighting, universe`` + the Estimate's ``to_frame()`` columns;
         ``scale`` multiplies estimate, se and the interval (100 for percent).
@@ -364,12 +368,11 @@ class Context:
                     d = self.design(wave, weighting, universe)
                     if d is None:
                         continue
-                    f = fn(d).to_frame(LEVEL)
-                    for c in ("estimate", "se", "ci_low", "ci_high"):
-                        f[c] = f[c] * scale
-                    f.insert(0, "universe", universe)
-                    f.insert(0, "weighting", weighting)
-                    f.insert(0, "wave", wave)
+                    est = fn(d)
+                    e = est if isinstance(est, pd.DataFrame) else est.to_frame(LEVEL)
+                    scaled = {c: e[c] * scale if c in SCALED else e[c] for c in e.columns}
+                    f = pd.DataFrame({"wave": wave, "weighting": weighting,
+                                      "universe": universe, **scaled}, index=e.index)
                     frames.append(f)
                     if universe == "wave" and wave == 2007 and "common" in universes:
                         g = f.copy()
@@ -377,6 +380,18 @@ class Context:
                         frames.append(g)
         out = pd.concat(frames, ignore_index=True)
         return out
+
+    def estimate_frame(self, d, method: str, var, *, by=None, **kw) -> pd.DataFrame:
+        """``d.<method>(var, by=by, na_rm=True, **kw).to_frame(LEVEL)`` of a design of this
+        context, computed once per run and shared by the exhibits and the audit (read only:
+        copy it before changing it)."""
+        key = (id(d), method, tuple(var) if isinstance(var, list) else var, by,
+               tuple(sorted(kw.items())))
+        frame = self._waves.frames.get(key)
+        if frame is None:
+            frame = getattr(d, method)(var, by=by, na_rm=True, **kw).to_frame(LEVEL)
+            self._waves.frames[key] = frame
+        return frame
 
     # ------------------------------------------------------------------- wave comparisons
     def _inference(self):
@@ -495,11 +510,10 @@ class Context:
         cells = self._waves.estimates.get(key)
         if cells is not None:
             return cells
+        f = self.estimate_frame(d, "proportion" if proportion else "mean", col, by=dv or None)
         if proportion:
-            f = d.proportion(col, by=dv or None, na_rm=True).to_frame(LEVEL)
             keep = f["level"].astype(float).to_numpy() == 1.0
         else:
-            f = d.mean(col, by=dv or None, na_rm=True).to_frame(LEVEL)
             keep = np.ones(len(f), dtype=bool)
         columns = {"value": f["estimate"].to_numpy(), "se": f["se"].to_numpy(),
                    "ci_low": f["ci_low"].to_numpy(), "ci_high": f["ci_high"].to_numpy()}
@@ -524,12 +538,12 @@ def grouped(ctx: Context, method: str, var: str, by: str | None = None, *, scale
     """
     frames = []
     if total:
-        f = ctx.estimates(lambda d: getattr(d, method)(var, na_rm=True, **kw), scale=scale,
+        f = ctx.estimates(lambda d: ctx.estimate_frame(d, method, var, **kw), scale=scale,
                           weightings=weightings, universes=universes, waves=waves)
         f.insert(3, "group", "Total")
         frames.append(f)
     if by:
-        f = ctx.estimates(lambda d: getattr(d, method)(var, by=by, na_rm=True, **kw),
+        f = ctx.estimates(lambda d: ctx.estimate_frame(d, method, var, by=by, **kw),
                           scale=scale, weightings=weightings, universes=universes, waves=waves)
         f.insert(3, "group", [ctx.label(w, by, c) for w, c in zip(f["wave"], f[by], strict=True)])
         f = f.drop(columns=by)
