@@ -60,6 +60,8 @@ WEIGHTING_LABEL = {
     "calibrated": "calibrated to census sex x age and ethnicity",
 }
 LEVEL = 0.95
+#: Columns of an estimate frame that ``Context.estimates(scale=...)`` multiplies.
+SCALED = ("estimate", "se", "ci_low", "ci_high")
 ALPHA = 0.05
 #: Legend of the change markers on the diagrams (surveylib.report.FigureSpec.marker_labels).
 MARKER_LABELS = (("increase", "\u25b2 a meaningful increase compared to 2007"),
@@ -195,7 +197,9 @@ def prepare(df: pd.DataFrame, wave: int, prov: dict | None = None, *,
     d["g_young"] = (d["age"] <= 29).astype("float64")
     d["g_educ2p"] = (d["educ"] >= 2).astype("float64")
     d["kazakh"] = (d["ethnic"] == 1).astype("int64")
-    return d
+    # one block per dtype instead of one per added column: every design.data access and
+    # estimator call copies the frame's block list
+    return d.copy()
 
 
 # ----------------------------------------------------------------------------- optional parts
@@ -242,6 +246,41 @@ def calibrate(design, wave: int, study: StudyPaths | None = None):
 
 
 # ------------------------------------------------------------------------------------ context
+class _Waves:
+    """What every exhibit's :class:`Context` shares for one (data, study): the prepared
+    frames, codebooks, designs, universe masks and estimates (all derived, never mutated)."""
+
+    def __init__(self, raw: dict[int, pd.DataFrame], study: StudyPaths):
+        self.raw = raw
+        self.provenance = provenance(study)
+        self.data = {w: prepare(df, w, self.provenance, study=study) for w, df in raw.items()}
+        self.codebooks = {w: codebook(w, study) for w in raw}
+        self.harmonization = sl.load_harmonization(instruments_dir=study.require("instruments"))
+        self.designs: dict = {}
+        self.design_gaps: dict = {}  # (wave, weighting) -> why the design is unavailable
+        self.masks: dict = {}
+        self.estimates: dict = {}  # see Context._estimate_cells
+        self.frames: dict = {}  # see Context.estimate_frame (keyed on the designs above)
+
+
+#: The state of the last ``Context(data, study=...)`` with ``data`` given: the exhibits of one
+#: ``surveylib replicate`` run are handed the same ``data`` dict, and share one set of designs
+#: and estimates. Keyed on the identity of the dict and of each frame (kept referenced, so an
+#: id is not reused) and on ``study``; a frame changed in place after a run is not noticed.
+_SHARED: list = []
+
+
+def _shared_waves(data: dict[int, pd.DataFrame] | None, study: StudyPaths) -> _Waves:
+    if data is None:
+        return _Waves(load_data(study), study)
+    key = (id(data), tuple((w, id(df)) for w, df in data.items()))
+    if _SHARED and _SHARED[0][0] == key and _SHARED[0][1] is data and _SHARED[0][2] == study:
+        return _SHARED[0][3]
+    waves = _Waves(data, study)
+    _SHARED[:] = [(key, data, study, waves)]
+    return waves
+
+
 class Context:
     """Both waves, their three designs and two universes, built once per analysis run."""
 
@@ -252,18 +291,16 @@ class Context:
         #: the weightings and universes the exhibits' tests are run under (the robustness
         #: check over many reconstructions runs the as-published ones only)
         self.weightings, self.universes = tuple(weightings), tuple(universes)
-        raw = data if data is not None else load_data(self.study)
-        self.provenance = provenance(self.study)
-        self.raw = raw
-        self.data = {w: prepare(df, w, self.provenance, study=self.study)
-                     for w, df in raw.items()}
-        self.codebooks = {w: codebook(w, self.study) for w in raw}
+        self._waves = _shared_waves(data, self.study)
+        self.provenance = self._waves.provenance
+        self.raw = self._waves.raw
+        self.data = self._waves.data
+        self.codebooks = self._waves.codebooks
+        self.harmonization = self._waves.harmonization
         self.gaps: list[str] = []
         self.notes: list[str] = []
-        self._designs: dict = {}
-        self._masks: dict = {}
-        self.harmonization = sl.load_harmonization(
-            instruments_dir=self.study.require("instruments"))
+        self._designs = self._waves.designs
+        self._masks = self._waves.masks
 
     @cached_property
     def targets(self) -> pd.DataFrame:
@@ -281,11 +318,13 @@ class Context:
             elif weighting == "calibrated":
                 base = self.design(wave, "design")
                 d, why = calibrate(base, wave, self.study)
-                if why and why not in self.gaps:
-                    self.gaps.append(why)
+                self._waves.design_gaps[key] = why
             else:
                 raise ValueError(f"weighting {weighting!r} is not one of {WEIGHTINGS}")
             self._designs[key] = d
+        why = self._waves.design_gaps.get(key)
+        if why and why not in self.gaps:
+            self.gaps.append(why)
         d = self._designs[key]
         if d is None:
             return None
@@ -314,7 +353,8 @@ class Context:
     # -------------------------------------------------------------- estimates in all variants
     def estimates(self, fn, *, waves=WAVES, weightings=WEIGHTINGS, universes=UNIVERSES,
                   scale: float = 1.0) -> pd.DataFrame:
-        """``fn(design)`` (an Estimate) for every wave x weighting x universe, as one tidy frame.
+        """``fn(design)`` (an Estimate, or its ``to_frame(LEVEL)``) for every wave x weighting
+        x universe, as one tidy frame.
 
         Columns: ``wave, weighting, universe`` + the Estimate's ``to_frame()`` columns;
         ``scale`` multiplies estimate, se and the interval (100 for percent).
@@ -328,12 +368,11 @@ class Context:
                     d = self.design(wave, weighting, universe)
                     if d is None:
                         continue
-                    f = fn(d).to_frame(LEVEL)
-                    for c in ("estimate", "se", "ci_low", "ci_high"):
-                        f[c] = f[c] * scale
-                    f.insert(0, "universe", universe)
-                    f.insert(0, "weighting", weighting)
-                    f.insert(0, "wave", wave)
+                    est = fn(d)
+                    e = est if isinstance(est, pd.DataFrame) else est.to_frame(LEVEL)
+                    scaled = {c: e[c] * scale if c in SCALED else e[c] for c in e.columns}
+                    f = pd.DataFrame({"wave": wave, "weighting": weighting,
+                                      "universe": universe, **scaled}, index=e.index)
                     frames.append(f)
                     if universe == "wave" and wave == 2007 and "common" in universes:
                         g = f.copy()
@@ -341,6 +380,18 @@ class Context:
                         frames.append(g)
         out = pd.concat(frames, ignore_index=True)
         return out
+
+    def estimate_frame(self, d, method: str, var, *, by=None, **kw) -> pd.DataFrame:
+        """``d.<method>(var, by=by, na_rm=True, **kw).to_frame(LEVEL)`` of a design of this
+        context, computed once per run and shared by the exhibits and the audit (read only:
+        copy it before changing it)."""
+        key = (id(d), method, tuple(var) if isinstance(var, list) else var, by,
+               tuple(sorted(kw.items())))
+        frame = self._waves.frames.get(key)
+        if frame is None:
+            frame = getattr(d, method)(var, by=by, na_rm=True, **kw).to_frame(LEVEL)
+            self._waves.frames[key] = frame
+        return frame
 
     # ------------------------------------------------------------------- wave comparisons
     def _inference(self):
@@ -442,18 +493,38 @@ class Context:
             return None
         col, scale = self._column(row)
         dv, dl = row["domain_var"], row["domain_level"]
-        if scale == 100.0 and not col.startswith("fam_"):  # 0/1 indicator: logit interval
-            f = d.proportion(col, by=dv or None, na_rm=True).to_frame(LEVEL)
-            f = f[f["level"].astype(float) == 1.0]
-        else:
-            f = d.mean(col, by=dv or None, na_rm=True).to_frame(LEVEL)
-        if dv:
-            f = f[f[dv].astype("int64") == int(dl)]
-        if f.empty:
+        cells = self._estimate_cells(d, (wave, weighting, universe), col, dv,
+                                     proportion=scale == 100.0 and not col.startswith("fam_"))
+        r = cells.get(int(dl) if dv else None)
+        if r is None:
             return None
-        r = f.iloc[0]
-        return {"value": scale * r["estimate"], "se": scale * r["se"],
-                "ci_low": scale * r["ci_low"], "ci_high": scale * r["ci_high"]}
+        return {k: scale * v for k, v in r.items()}
+
+    def _estimate_cells(self, d, variant: tuple, col: str, dv: str, *,
+                        proportion: bool) -> dict:
+        """``{domain code (None without a domain): {value, se, ci_low, ci_high}}`` of
+        ``d.proportion(col)`` (level 1: a 0/1 indicator, logit interval) or ``d.mean(col)``
+        by ``dv``; computed once per (variant, col, dv) and shared by the exhibits (the audit
+        asks for the same estimate once per published figure)."""
+        key = (variant, col, dv, proportion)
+        cells = self._waves.estimates.get(key)
+        if cells is not None:
+            return cells
+        f = self.estimate_frame(d, "proportion" if proportion else "mean", col, by=dv or None)
+        if proportion:
+            keep = f["level"].astype(float).to_numpy() == 1.0
+        else:
+            keep = np.ones(len(f), dtype=bool)
+        columns = {"value": f["estimate"].to_numpy(), "se": f["se"].to_numpy(),
+                   "ci_low": f["ci_low"].to_numpy(), "ci_high": f["ci_high"].to_numpy()}
+        domains = (f[dv].astype("int64").to_numpy() if dv
+                   else np.full(len(keep), None, dtype=object))
+        cells = {}
+        for i in np.flatnonzero(keep):  # the first row of each domain, as the frame gave
+            code = None if domains[i] is None else int(domains[i])
+            cells.setdefault(code, {k: float(v[i]) for k, v in columns.items()})
+        self._waves.estimates[key] = cells
+        return cells
 
 
 # ------------------------------------------------------------------------------ group tables
@@ -467,12 +538,12 @@ def grouped(ctx: Context, method: str, var: str, by: str | None = None, *, scale
     """
     frames = []
     if total:
-        f = ctx.estimates(lambda d: getattr(d, method)(var, na_rm=True, **kw), scale=scale,
+        f = ctx.estimates(lambda d: ctx.estimate_frame(d, method, var, **kw), scale=scale,
                           weightings=weightings, universes=universes, waves=waves)
         f.insert(3, "group", "Total")
         frames.append(f)
     if by:
-        f = ctx.estimates(lambda d: getattr(d, method)(var, by=by, na_rm=True, **kw),
+        f = ctx.estimates(lambda d: ctx.estimate_frame(d, method, var, by=by, **kw),
                           scale=scale, weightings=weightings, universes=universes, waves=waves)
         f.insert(3, "group", [ctx.label(w, by, c) for w, c in zip(f["wave"], f[by], strict=True)])
         f = f.drop(columns=by)

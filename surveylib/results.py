@@ -351,27 +351,36 @@ class Estimate(StatisticAccessors, Printable):
             Degrees of freedom of the t quantile; default the design's (R ``degf``).
             ``df=float("inf")`` gives normal intervals, R ``confint.svystat``'s default.
         """
+        low, high = self._interval_ends(level, df)
+        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.index)
+
+    def _se_values(self) -> np.ndarray:
+        """``se`` as an array (the Series without its index, which costs more to build)."""
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None))
+
+    def _interval_ends(self, level: float, df=None) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) arrays of :meth:`ci`."""
         check_level(level)
         dfs = self.dfs if df is None else np.full(len(self.values), given_df(df))
         if self.interval is not None:
-            low, high = self.interval(level, dfs)
-        else:
-            half = critical_value(level, dfs) * self.se.to_numpy()
-            low, high = self.values - half, self.values + half
-        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.index)
+            return self.interval(level, dfs)
+        half = critical_value(level, dfs) * self._se_values()
+        return self.values - half, self.values + half
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy frame: one row per cell with fixed column names."""
-        ci = self.ci(level)
-        out = self.keys.reset_index(drop=True).copy()
-        out["estimate"] = self.values
-        out["se"] = self.se.to_numpy()
-        out["ci_low"] = ci["ci_low"].to_numpy()
-        out["ci_high"] = ci["ci_high"].to_numpy()
-        out["df"] = self.dfs
-        out["deff"] = self.deff_values
-        out["n"] = self.n.astype(np.int64)
-        return out[[*self.by, *FRAME_COLUMNS]]
+        low, high = self._interval_ends(level)
+        keys = self.keys
+        columns = {c: keys[c].to_numpy(copy=True) if isinstance(keys[c].dtype, np.dtype)
+                   else keys[c].reset_index(drop=True) for c in (*self.by, "variable", "level")}
+        columns.update(
+            estimate=self.values, se=self._se_values(), ci_low=np.asarray(low),
+            ci_high=np.asarray(high), df=self.dfs, deff=self.deff_values,
+            n=self.n.astype(np.int64))
+        # one constructor call: a column assigned at a time costs a block insert each
+        return pd.DataFrame({c: columns[c] for c in (*self.by, *FRAME_COLUMNS)},
+                            index=pd.RangeIndex(len(keys)))
 
     # ----- display -----------------------------------------------------------------------
     def _display_frame(self) -> pd.DataFrame:

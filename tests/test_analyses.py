@@ -280,3 +280,23 @@ def test_tutorial_code_runs(monkeypatch, capsys):
         exec(compile(code, "tutorial_table71.md", "exec"), {"__name__": "tutorial"})
     out = capsys.readouterr().out
     assert "588 544" in out
+
+
+def test_contexts_on_one_data_share_designs_and_estimates(common, data):
+    # the exhibits of one run share designs and memoised estimates (analyses/_common.py
+    # _Waves); the memo must give what the estimator gives, and other data must not share
+    a, b = common.Context(data), common.Context(data)
+    assert a.design(2012, "design") is b.design(2012, "design")
+    d = a.design(2012, "unweighted", "common")
+    f = a.estimate_frame(d, "proportion", "att_pos", by="ethnic")
+    assert b.estimate_frame(d, "proportion", "att_pos", by="ethnic") is f
+    direct = d.proportion("att_pos", by="ethnic", na_rm=True).to_frame(common.LEVEL)
+    pd.testing.assert_frame_equal(f, direct, check_exact=True)
+    row = {"statistic": "share", "wave": "2012", "variable": "att_pos", "level": "",
+           "domain_var": "ethnic", "domain_level": "2"}
+    got = b.target_estimate(row, "unweighted", "common")
+    want = direct[(direct["ethnic"] == 2) & (direct["level"].astype(float) == 1.0)].iloc[0]
+    assert got["value"] == 100 * want["estimate"] and got["se"] == 100 * want["se"]
+    assert got["ci_low"] == 100 * want["ci_low"] and got["ci_high"] == 100 * want["ci_high"]
+    other = {w: df.copy() for w, df in data.items()}
+    assert common.Context(other).design(2012, "design") is not a.design(2012, "design")

@@ -88,7 +88,8 @@ def relabel(text: str, labels) -> str:
     import re
 
     for code, words in labels:
-        text = re.sub(rf"(?<![\w.]){re.escape(code)}(?![\w])", words, text)
+        if code in text:  # the pattern matches only where the code occurs: skip the regex
+            text = re.sub(rf"(?<![\w.]){re.escape(code)}(?![\w])", words, text)
     return text
 
 
