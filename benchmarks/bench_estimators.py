@@ -15,8 +15,9 @@ validation, labels or result objects: group sums with ``bincount`` and the betwe
 squares (shares and the 5 x 6 table: one ``bincount`` over PSU x cell; the median: one sort,
 one cumulative sum and the Wald interval of the CDF share; raking: IPF on the 20-cell table
 and one pass to expand; the GLM: the one-hot design matrix, IRLS and the PSU totals of the
-scores).  svy and samplics are timed when importable (``pip install .[bench]``) on the first
-three tasks.
+scores).  svy is timed on every task and samplics on the first three, when importable
+(``pip install .[bench]``); svy's ``prop`` has no Wald interval, so its "all proportions" is the
+logit one.
 
 Every (task, tool) runs in its own subprocess (``_isolated.py``): seconds are the best of
 ``--repeat`` calls, memory the increment of the subprocess's peak resident set over its
@@ -254,11 +255,19 @@ def svy_tasks(df):
     except ImportError:
         return None
     frame = pl.DataFrame({c: df[c].to_numpy() for c in df.columns})
-    est = svy.Sample(frame, svy.Design(stratum="stratum", psu="psu", wgt="w")).estimation
+    sample = svy.Sample(frame, svy.Design(stratum="stratum", psu="psu", wgt="w"))
+    est = sample.estimation
+    margins = {"cat": RAKE_CAT, "age4": RAKE_AGE}
     return {
         "mean + SE": lambda: est.mean("y"),
-        "all proportions": lambda: est.prop("cat"),
+        "all proportions": lambda: est.prop("cat"),  # svy has no Wald interval: logit
         "10 domain means": lambda: est.mean("y", by="dom"),
+        "proportion logit": lambda: est.prop("cat"),
+        "median Woodruff": lambda: est.median("y"),
+        "Rao-Scott 5x6": lambda: sample.categorical.tabulate("cat", "c6").stats,
+        "rake 2 margins": lambda: sample.weighting.rake(controls=margins, tol=1e-7),
+        "GLM logit 4-lev": lambda: sample.glm.fit("yb", x=["y", svy.Cat("age4")],
+                                                  family="binomial").coefs,
     }
 
 
