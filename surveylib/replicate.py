@@ -413,7 +413,8 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, store, combined):
                           f"{scale:.6g} (R's guess); pass scale= to be explicit.",
                           AssumptionWarning, stacklevel=4)
         else:
-            scale = 1.0 / float(np.max(store.take(np.arange(store.shape[0]), 0, 1)))
+            # R: 1 / max(repweights[, 1]) of the factors as given, not times the weights
+            scale = 1.0 / float(max(b[:, 0].max() for _, _, b in store.blocks(stored=True)))
             warnings.warn("JK1 scale not given: guessed from the largest factor of the first "
                           "replicate, as R.", AssumptionWarning, stacklevel=4)
     elif kind == "JKn" and rscales is None:
@@ -422,7 +423,8 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, store, combined):
                 "type='JKn' with combined replicate weights needs rscales= ((n_h-1)/n_h for the "
                 "stratum of each replicate)."
             )
-        rscales = 1.0 / np.max([b.max(axis=0) for _, _, b in store.blocks()], axis=0)
+        # R: 1 / apply(repweights, 2, max) of the factors as given, not times the weights
+        rscales = 1.0 / np.max([b.max(axis=0) for _, _, b in store.blocks(stored=True)], axis=0)
         warnings.warn("JKn rscales not given: guessed from each replicate's largest factor, as R.",
                       AssumptionWarning, stacklevel=4)
     elif kind in ("ACS", "successive-difference"):
