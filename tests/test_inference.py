@@ -527,3 +527,23 @@ def test_adjust_pvalues_equals_statsmodels_and_keeps_nan(method, sm):
     got = adjust_pvalues(with_nan, method)
     assert np.isnan(got[5])
     np.testing.assert_allclose(got[:5], multipletests(p[:5], method=sm)[1], rtol=1e-15)
+
+
+def test_crosstab_codes_memoised_per_design_without_leaking():
+    """A design memoises a table's row/col codes: a second table equals the first, editing a
+    table's level list does not reach the next one, and a subset has codes of its own."""
+    df = _csv("apistrat.csv")
+    d = sl.SurveyDesign(df, strata="stype", weights="pw", fpc="fpc")
+    a = d.crosstab("stype", "sch.wide")
+    stat_a = a.test().statistic
+    a.row_levels.append("edited")
+    b = d.crosstab("stype", "sch.wide")
+    assert b.row_levels == ["E", "H", "M"]
+    np.testing.assert_array_equal(a.counts.values, b.counts.values)
+    assert b.test().statistic == stat_a
+    sub = d.subset((df["stype"] != "H").to_numpy())
+    s = sub.crosstab("stype", "sch.wide")
+    assert s.row_levels == ["E", "M"]
+    fresh = sl.SurveyDesign(df[df["stype"] != "H"], strata="stype", weights="pw", fpc="fpc")
+    np.testing.assert_allclose(s.counts.values, fresh.crosstab("stype", "sch.wide").counts.values,
+                               rtol=1e-12)

@@ -280,6 +280,16 @@ class Crosstab(Printable):
                 + "<p>Row shares</p>" + html_table(self.table("row"), index=True))
 
 
+def _frozen_codes(design, row: str, col: str, drop_empty: bool) -> tuple:
+    """:func:`_table_codes` plus each row's cell code (-1 where incomplete), read-only: the
+    design and its data never change, so a design memoises them for its next tables."""
+    rc, rl, cc, cl, complete = _table_codes(design, row, col, drop_empty)
+    cell_code = np.where(complete, rc * len(cl) + cc, -1)
+    for a in (rc, cc, complete, cell_code):
+        a.flags.writeable = False
+    return rc, rl, cc, cl, complete, cell_code
+
+
 def crosstab(design, row: str, col: str, *, by=None, drop_empty: bool = True) -> Crosstab:
     """Design-based two-way table of ``row`` by ``col``.
 
@@ -309,7 +319,9 @@ def crosstab(design, row: str, col: str, *, by=None, drop_empty: bool = True) ->
     >>> round(float(tab.counts.estimate.sum()), 1)
     14.0
     """
-    rc, rl, cc, cl, complete = _table_codes(design, row, col, drop_empty)
+    rc, rl, cc, cl, complete, cell_code = design.memo(
+        ("inference", "crosstab codes", row, col, bool(drop_empty)),
+        lambda: _frozen_codes(design, row, col, drop_empty))
     by_cols = as_list(by)
     if row in by_cols or col in by_cols:
         raise SurveyDesignError(f"by={by_cols} must not contain the table's variables {row!r}, {col!r}.")
@@ -320,15 +332,14 @@ def crosstab(design, row: str, col: str, *, by=None, drop_empty: bool = True) ->
     g, dkeys, by_cols = domains(design, by_cols)
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
     names = [f"__cell{k}" for k in range(nr * nc)]
-    cells.add(complete, None, None, "__cells", levels=names,
-              level_index=np.where(complete, rc * nc + cc, -1))
+    cells.add(complete, None, None, "__cells", levels=names, level_index=cell_code)
     counts, shares = (
         _relabel_cells(_as_cell_variables(attach_labels(
             finish(design, stat, cells, kind, True, by_cols, dkeys), df), nr * nc),
             by_cols, row, col, rl, cl)
         for stat, kind in (("total", "total"), ("mean", "ratio")))
-    return Crosstab(row=row, col=col, by=tuple(by_cols), row_levels=rl, col_levels=cl,
-                    counts=counts, cell_shares=shares, _design=design,
+    return Crosstab(row=row, col=col, by=tuple(by_cols), row_levels=list(rl),
+                    col_levels=list(cl), counts=counts, cell_shares=shares, _design=design,
                     _codes=(rc, cc, complete), _drop_empty=drop_empty)
 
 
