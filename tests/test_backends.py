@@ -323,3 +323,19 @@ def test_quantile_options_not_pushed_down_say_so(con):
         want = mem.quantile("api_na", [0.25, 0.5], na_rm=True, by="stype").to_frame()
     for col in ("estimate", "se", "ci_low", "ci_high", "df"):
         np.testing.assert_allclose(got[col], want[col], rtol=1e-10)
+
+
+def test_ratio_pairs_numerators_with_denominators_in_memory_and_in_the_engine(con):
+    """One denominator serves every numerator; unequal lists are an error naming both
+    counts, the same in memory and over DuckDB."""
+    args = dict(strata="stype", weights="pw", fpc="fpc")
+    mem = sl.SurveyDesign(load("apistrat.csv"), **args)
+    lazy = LazySurveyDesign("apistrat", connection=con, **args)
+    for d in (mem, lazy):
+        r = d.ratio(["api00", "api99"], "enroll")
+        assert list(r.to_frame()["variable"]) == ["api00/enroll", "api99/enroll"]
+        with pytest.raises(sl.SurveyDesignError, match="got 2 and 3") as info:
+            d.ratio(["api00", "api99"], ["enroll", "meals", "ell"])
+        assert info.value.parameter == "denominator"
+    np.testing.assert_allclose(lazy.ratio(["api00", "api99"], "enroll").values,
+                               mem.ratio(["api00", "api99"], "enroll").values, rtol=1e-10)

@@ -19,7 +19,14 @@ import pandas as pd
 
 from .._validation import as_list, check_option
 from ..errors import ColumnError, SurveyDesignError
-from ..estimators._cells import check_deff, check_na_rm, design_effects, footer, key_frame
+from ..estimators._cells import (
+    check_deff,
+    check_na_rm,
+    design_effects,
+    footer,
+    key_frame,
+    ratio_pairs,
+)
 from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
@@ -432,12 +439,7 @@ def total(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
 def ratio(design, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
     """Ratios of totals pushed down (see :func:`surveylib.estimators.ratio`)."""
     check_deff(deff)
-    nums, dens = as_list(numerator), as_list(denominator)
-    if len(dens) == 1 and len(nums) > 1:
-        dens = dens * len(nums)
-    if len(nums) != len(dens):
-        raise SurveyDesignError(
-            f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}.")
+    nums, dens = ratio_pairs(numerator, denominator)
     plan = _Plan(design, by, bool(na_rm))
     check_numeric(design, nums + dens)
     plan.specs = [(f"{a}/{b}", a, b, None) for a, b in zip(nums, dens, strict=True)]

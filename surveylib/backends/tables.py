@@ -11,7 +11,6 @@ independence_test` on those small matrices, unchanged.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 import pandas as pd
@@ -52,17 +51,9 @@ class LazyCrosstab(Crosstab):
     and columns are the engine's proportions (on first use) and its tests by domain run on
     the design's SQL subset of each domain."""
 
-    @functools.cached_property
-    def row_shares(self) -> Estimate:
-        """Share of each column level within each row level, pushed down."""
-        return self._design.proportion(self.col, by=[*self.by, self.row], na_rm=True,
-                                       ci_method="mean")
-
-    @functools.cached_property
-    def col_shares(self) -> Estimate:
-        """Share of each row level within each column level, pushed down."""
-        return self._design.proportion(self.row, by=[*self.by, self.col], na_rm=True,
-                                       ci_method="mean")
+    def _shares(self, var: str, within: str) -> Estimate:
+        """Shares of ``var``'s levels within each level of ``within``, pushed down."""
+        return self._design.proportion(var, by=[*self.by, within], na_rm=True, ci_method="mean")
 
     def test(self, method: str = "F"):
         """Test independence of row and col (see :meth:`Crosstab.test`)."""

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .._validation import as_list
 from ..design import SurveyDesign
-from ..weighting.adjustments import RAKE_RESIDUAL_SWEEPS
+from ..weighting.adjustments import raking_cell_offsets
 from .errors import NotPushedDownError
 from .queries import grouped, num
 from .tables import literal
@@ -84,23 +84,7 @@ class CellWeighting:
         n = self.counts
         r_final = self.margin_ratios[-1]
         y_sum = s_u * r_final[:, None]  # sum_c x / w0 = r_final * sum_c x / w
-        D = np.zeros_like(y_sum)
-        steps = []
-        for lev, r in zip(self.margin_levels, self.margin_ratios, strict=True):
-            live = r > 0
-            n_lev = int(lev.max()) + 1
-            cnt = np.bincount(lev, weights=np.where(live, n, 0.0), minlength=n_lev)
-            inv_r = np.where(live, 1.0 / np.where(live, r, 1.0), 0.0)
-            steps.append((lev, n_lev, np.where(live, r, 0.0), inv_r, cnt))
-        for _ in range(RAKE_RESIDUAL_SWEEPS):  # as Raking.residualize, on the cells
-            for lev, n_lev, rr, inv_r, cnt in steps:
-                z = (y_sum - n[:, None] * D) * inv_r[:, None]
-                sums = np.zeros((n_lev, z.shape[1]))
-                np.add.at(sums, lev, z)
-                means = np.divide(sums, cnt[:, None], out=np.zeros_like(sums),
-                                  where=cnt[:, None] != 0)
-                D = D + rr[:, None] * means[lev]
-        return D
+        return raking_cell_offsets(y_sum, n, self.margin_levels, self.margin_ratios)
 
 
 def _cells_case(q, variables, cells, values) -> str:

@@ -114,6 +114,18 @@ def _refuse_missing(var, ok, active, what: str) -> None:
             f"{what}.", parameter="na_rm", value=False, hint="na_rm=True")
 
 
+def ratio_pairs(numerator, denominator) -> tuple[list, list]:
+    """Numerators paired with denominators (one denominator serves every numerator)."""
+    nums, dens = as_list(numerator), as_list(denominator)
+    if len(dens) == 1 and len(nums) > 1:
+        dens = dens * len(nums)
+    if len(nums) != len(dens):
+        raise SurveyDesignError(
+            f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}.",
+            parameter="denominator", value=dens)
+    return nums, dens
+
+
 def check_variables(variables) -> list:
     """The variables of an estimator call as a list; at least one."""
     out = as_list(variables)

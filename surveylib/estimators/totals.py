@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_list, check_columns, check_option
-from ..errors import SurveyDesignError
+from .._validation import check_columns, check_option
 from ..results import Estimate, attach_labels
 from ..variance.engine import Transform
 from ._cells import (
@@ -29,6 +28,7 @@ from ._cells import (
     key_frame,
     levels_of,
     numeric_columns,
+    ratio_pairs,
     variable_values,
 )
 from .intervals import CI_METHODS, proportion_interval
@@ -115,13 +115,7 @@ def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=
     The ``variable`` of each row is ``"num/den"``.
     """
     check_deff(deff)
-    nums, dens = as_list(numerator), as_list(denominator)
-    if len(dens) == 1 and len(nums) > 1:
-        dens = dens * len(nums)
-    if len(nums) != len(dens):
-        raise SurveyDesignError(
-            f"ratio() pairs numerators with denominators: got {len(nums)} and {len(dens)}."
-        )
+    nums, dens = ratio_pairs(numerator, denominator)
     g, dkeys, by_cols = domains(design, by)
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
     for a, b in zip(nums, dens, strict=True):

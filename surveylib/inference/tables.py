@@ -141,18 +141,21 @@ class Crosstab(Printable):
         tmp.attrs.update(df.attrs)  # variable labels (surveylib.results.variable_labels)
         return self._design.with_data(tmp)
 
+    def _shares(self, var: str, within: str) -> Estimate:
+        """Shares of ``var``'s levels within each level of ``within`` (and ``by``)."""
+        return self._coded_design.proportion(var, by=[*self.by, within], na_rm=True,
+                                             ci_method="mean", drop_empty=self._drop_empty)
+
     @functools.cached_property
     def row_shares(self) -> Estimate:
         """Share of each column level within each row level (R ``svyby(~col, ~row,
         svymean)``); computed on first use."""
-        return self._coded_design.proportion(self.col, by=[*self.by, self.row], na_rm=True,
-                                             ci_method="mean", drop_empty=self._drop_empty)
+        return self._shares(self.col, self.row)
 
     @functools.cached_property
     def col_shares(self) -> Estimate:
         """Share of each row level within each column level; computed on first use."""
-        return self._coded_design.proportion(self.row, by=[*self.by, self.col], na_rm=True,
-                                             ci_method="mean", drop_empty=self._drop_empty)
+        return self._shares(self.row, self.col)
 
     # ----- the accessor protocol, for the estimated counts ----------------------------------
     @property

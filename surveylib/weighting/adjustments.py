@@ -45,6 +45,32 @@ def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(b != 0, a / np.where(b != 0, b, 1.0), 0.0)
 
 
+def raking_cell_offsets(y_sum: np.ndarray, n: np.ndarray, margin_levels, margin_ratios
+                        ) -> np.ndarray:
+    """R's ten raking sweeps ``x - w_m * ave(x / w_m, margin)`` on the joint cell table.
+
+    ``y_sum`` (C x K) holds each joint cell's sums of ``x / w0`` (``w0`` the weights before
+    raking), ``n`` (C,) its rows, and per margin ``margin_levels`` the level of every cell and
+    ``margin_ratios`` its weight ratio after that margin.  Returns the offsets ``D`` (C x K):
+    the residual of a row of cell ``c`` is ``x - w0 * D[c]`` (:meth:`Raking.residualize`;
+    the database backends use the same offsets on their cell sums).
+    """
+    D = np.zeros_like(y_sum)
+    steps = []
+    for lev, r in zip(margin_levels, margin_ratios, strict=True):
+        live = r > 0
+        n_lev = int(lev.max()) + 1
+        cnt = np.bincount(lev, weights=np.where(live, n, 0.0), minlength=n_lev)
+        inv_r = np.where(live, 1.0 / np.where(live, r, 1.0), 0.0)
+        steps.append((lev, n_lev, np.where(live, r, 0.0), inv_r, cnt))
+    for _ in range(RAKE_RESIDUAL_SWEEPS):
+        for lev, n_lev, rr, inv_r, cnt in steps:
+            z = (y_sum - n[:, None] * D) * inv_r[:, None]
+            means = _safe_div(_group_sums(z, lev, n_lev), cnt[:, None])
+            D = D + rr[:, None] * means[lev]
+    return D
+
+
 @dataclass(frozen=True, eq=False)
 class PostStratification:
     """Post-stratification to known cell counts (R ``postStratify``, ``partial=FALSE``).
@@ -146,19 +172,7 @@ class Raking:
         y = x[rows] / w0[rows, None]
         y_sum = _group_sums(y, cr, n_cells)
         n = np.bincount(cr, minlength=n_cells).astype(float)
-        D = np.zeros_like(y_sum)
-        steps = []
-        for lev, r in zip(self.margin_levels, self.margin_ratios, strict=True):
-            live = r > 0
-            n_lev = int(lev.max()) + 1
-            cnt = np.bincount(lev, weights=np.where(live, n, 0.0), minlength=n_lev)
-            inv_r = np.where(live, 1.0 / np.where(live, r, 1.0), 0.0)
-            steps.append((lev, n_lev, np.where(live, r, 0.0), inv_r, cnt))
-        for _ in range(RAKE_RESIDUAL_SWEEPS):
-            for lev, n_lev, rr, inv_r, cnt in steps:
-                z = (y_sum - n[:, None] * D) * inv_r[:, None]
-                means = _safe_div(_group_sums(z, lev, n_lev), cnt[:, None])
-                D = D + rr[:, None] * means[lev]
+        D = raking_cell_offsets(y_sum, n, self.margin_levels, self.margin_ratios)
         out = np.array(x, dtype=float, copy=True)
         out[rows] = x[rows] - w0[rows, None] * D[cr]
         return out
