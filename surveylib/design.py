@@ -193,7 +193,7 @@ class SurveyDesign:
         elif fpc_cols:
             w = np.ones(n)
             for st in self._stages[: len(fpc_cols)]:
-                w = w / st.unit_fraction[st.unit]
+                w = w * st.unit_weight_factor[st.unit]
             self._weight_source = "weights from fpc"
         else:
             warnings.warn(

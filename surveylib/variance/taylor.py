@@ -79,18 +79,12 @@ class Stage:
         return len(self.unit_stratum)
 
     @property
-    def unit_fraction_complement(self) -> np.ndarray:
-        """Each unit's f: ``1 - pi`` with unit probabilities, else its stratum's ``f_h``."""
+    def unit_weight_factor(self) -> np.ndarray:
+        """Each unit's inverse sampling fraction at this stage: ``1 / pi``, or its stratum's
+        ``N_h / n_h`` (the design weight's factor when weights come from the fpc)."""
         if self.unit_pi is not None:
-            return 1.0 - self.unit_pi
-        return self.fraction_complement[self.unit_stratum]
-
-    @property
-    def unit_fraction(self) -> np.ndarray:
-        """Each unit's sampling fraction (``pi``, or its stratum's ``n_h/N_h``)."""
-        if self.unit_pi is not None:
-            return self.unit_pi
-        return (self.n_units / self.popsize)[self.unit_stratum]
+            return 1.0 / self.unit_pi
+        return (self.popsize / self.n_units)[self.unit_stratum]
 
     @property
     def fraction_complement(self) -> np.ndarray:
