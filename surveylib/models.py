@@ -457,14 +457,18 @@ def _linkinv(family, eta):
 
 
 def _deviance_columns(family, y, mu, W) -> np.ndarray:
-    """:func:`deviance` of each column of fitted means ``mu`` with weights ``W``."""
+    """:func:`deviance` of each column of fitted means ``mu`` with weights ``W`` (binomial
+    and poisson; the batched IRLS needs no gaussian deviance)."""
+    return 2 * np.sum(W * _unit_deviance(family, y, mu), axis=0)
+
+
+def _unit_deviance(family, y, mu):
+    """Half the deviance of each observation, ``d(y, mu) / 2``, for binomial and poisson."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if family == "binomial":
-            r = np.where(y > 0, y * np.log(y / mu), 0) + np.where(
+            return np.where(y > 0, y * np.log(y / mu), 0) + np.where(
                 y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0)
-        else:
-            r = np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
-    return 2 * np.sum(W * r, axis=0)
+        return np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
 
 
 def variance_function(family: str, mu: np.ndarray) -> np.ndarray:
@@ -481,14 +485,8 @@ def pearson_residuals(family: str, y, mu, w) -> np.ndarray:
 
 def deviance(family: str, y, mu, w) -> float:
     """Weighted deviance ``sum w d(y, mu)`` of the family (R ``family()$dev.resids``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if family == "binomial":
-            r = np.where(y > 0, y * np.log(y / mu), 0) + np.where(
-                y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0)
-            return float(2 * np.sum(w * r))
-        if family == "poisson":
-            r = np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
-            return float(2 * np.sum(w * r))
+    if family in ("binomial", "poisson"):
+        return float(2 * np.sum(w * _unit_deviance(family, y, mu)))
     return float(np.sum(w * (y - mu) ** 2))
 
 
