@@ -435,7 +435,7 @@ def _irls_batch(y, X, W, beta0, family, max_iter, tol, label) -> np.ndarray:
     dev_old = _deviance_columns(family, yy, mu, W)
     done = np.zeros(W.shape[1], dtype=bool)
     for _ in range(max_iter):
-        g = mu * (1 - mu) if family == "binomial" else mu
+        g = _mu_eta(family, mu)
         step = solve(W * g, eta + (yy - mu) / g)
         B = np.where(done[:, None], B, step)
         eta = X @ B.T
@@ -453,7 +453,13 @@ def _irls_batch(y, X, W, beta0, family, max_iter, tol, label) -> np.ndarray:
 
 
 def _linkinv(family, eta):
+    """The canonical inverse link (logistic or exp)."""
     return 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
+
+
+def _mu_eta(family, mu):
+    """``d mu / d eta``, the variance function for canonical links."""
+    return mu * (1 - mu) if family == "binomial" else mu
 
 
 def _deviance_columns(family, y, mu, W) -> np.ndarray:
@@ -517,22 +523,16 @@ def _irls(y, X, w, family, max_iter, tol, formula):
         mu = X @ beta
         return beta, w * (y - mu), w, float(np.sum(w * (y - mu) ** 2)), 1, mu
 
-    def linkinv(eta):
-        return 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
-
-    def mu_eta(mu):  # d mu / d eta = variance for canonical links
-        return mu * (1 - mu) if family == "binomial" else mu
-
     mu = (w * y + 0.5) / (w + 1) if family == "binomial" else y + 0.1
     eta = np.log(mu / (1 - mu)) if family == "binomial" else np.log(mu)
     dev_old = deviance(family, y, mu, w)
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
-        g = mu_eta(mu)
+        g = _mu_eta(family, mu)
         z = eta + (y - mu) / g
         ww = w * g
         beta = np.linalg.solve(X.T @ (X * ww[:, None]), X.T @ (ww * z))
         eta = X @ beta
-        mu = linkinv(eta)
+        mu = _linkinv(family, eta)
         dev = deviance(family, y, mu, w)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
             break
@@ -545,5 +545,5 @@ def _irls(y, X, w, family, max_iter, tol, formula):
             ConvergenceWarning,
             stacklevel=3,
         )
-    score_w = (y - mu) / mu_eta(mu) * ww
+    score_w = (y - mu) / _mu_eta(family, mu) * ww
     return beta, score_w, ww, dev, it, mu
