@@ -143,11 +143,7 @@ for frame in (2024,):
               "1 Jan 2023: urban 532,870, rural 222,033 (\"қала тұрғындарының саны - 532 870\"); used for 2024", yl)
     share_row("Atyrau", frame, 389669 / 703180, "derived", SRC_ATY24,
               "1 Jan 2024: total 703,180, \"Городское население составляет 389 669 человек, сельское - 313 511 человек\"; used for 1 Apr 2024", yl)
-    # linear interpolation in time between the two sourced Kyzylorda points (1 Jul 2020 -> 1 Oct 2025) to 1 Apr 2024
-    _w = (2024.25 - 2020.5) / (2025.75 - 2020.5)
-    share_row("Kyzylorda", frame, KZO20 + _w * (KZO25 - KZO20), "estimate",
-              "formula: linear interpolation in time between R%d (1 Jul 2020) and R%d (1 Oct 2025) to 1 Apr 2024 (weight %.3f)" % (r_kzo20, r_kzo25, _w),
-              "44.7% (2020) and 47% (2025, rounded) bracket the 2024 value", yl)
+    # Kyzylorda and Mangystau: see the fourth-round block after the total-population rows
     share_row("West Kazakhstan", frame, 0.5237, "estimate", SRC_WKO19,
               "1 Nov 2019: \"343 766 (52,37%) personnes vivent dans les villes\"; carried forward to 2024", yl)
     # post-2022 East Kazakhstan (without Abai): start of 2025, carried back 9 months
@@ -157,10 +153,6 @@ for frame in (2024,):
     share_row("North Kazakhstan", frame, 258.3 / 518.9, "estimate", SRC_SKO25,
               "1 Jun 2025: \"халық саны 518,9 мың адамды ... Қала халқының саны 258,3 мың адамды немесе 49,8%\" "
               "(urban 258.3 of 518.9 thousand); carried back to 1 Apr 2024", yl)
-    share_row("Mangystau", frame, 382782 / 818345, "estimate", SRC_MAN25,
-              "1 Dec 2025: total 818,345, \"численность городского населения составила 382 782 человека\", rural 435,563 "
-              "(46.78%); carried back to 1 Apr 2024. Below the 53% of Dec 2009 (row for 2007/2012): the rural population "
-              "around Aktau and Zhanaozen grew faster; the city akimat figures include subordinate rural settlements", yl)
 
 # national urban controls
 r_nat09 = add("urban_share", "Kazakhstan", "2009 census", 54.11, "percent", "derived",
@@ -197,6 +189,37 @@ for ob, v in SERIES[2023].items():
     if ob not in APR24:
         TOT[(ob, 2024)] = (round(v * f24), add("total_population", ob, "1 Apr 2024", round(v * f24), "persons", "estimate",
                            "formula: start-2023 series total x growth factor R%d" % r_f24, "start-2023 value %d" % v))
+
+# ---- fourth search round (issue 14 item 5): start-2023 rural counts give Mangystau and Kyzylorda a derived share
+# at 1 Jan 2023 (Bureau figures quoted by bizmedia.kz and, in Kazakh, by arka-azhary.kz from Kazinform). The 2024
+# share of each is the linear interpolation in time between that point and its sourced 2025 point (estimate).
+SRC_RUR23 = ("https://bizmedia.kz/2023-02-28-bolee-treti-naseleniya-kazahstana-prozhivaet-v-selskih-rajonah (citing the Bureau "
+             "of National Statistics); same figures in https://arka-azhary.kz/?p=40212 (Kazinform copy, in Kazakh)")
+RUR23 = {"Kyzylorda": (442423, "Кызылординская область – 442 423"), "Mangystau": (420052, "Мангистауская область – 420 052")}
+r_man25 = add("urban_share", "Mangystau", "1 Dec 2025", round(382782 / 818345 * 100, 2), "percent", "derived", SRC_MAN25,
+              "1 Dec 2025: total 818,345, \"численность городского населения составила 382 782 человека\", rural 435,563 "
+              "(382,782 / 818,345). Below the 53% of Dec 2009 (row for 2007/2012): the rural population around Aktau and "
+              "Zhanaozen grew faster; the city akimat figures include subordinate rural settlements")
+SH23 = {}
+for ob, (rural, quote) in RUR23.items():
+    r_rur = add("rural_population", ob, "start of 2023", rural, "persons", "sourced", SRC_RUR23,
+                "\"на начало 2023 года в селах страны проживает 7,5 миллиона человек ... %s\" (rural residents)" % quote)
+    tot23, r_tot23 = TOT[(ob, 2023)]
+    SH23[ob] = ((tot23 - rural) / tot23, add(
+        "urban_share", ob, "start of 2023", round((tot23 - rural) / tot23 * 100, 2), "percent", "derived",
+        "formula: (R%d - R%d) / R%d (series total minus rural, over series total)" % (r_tot23, r_rur, r_tot23),
+        "urban %d of %d at 1 Jan 2023; the same article's rural counts give Almaty oblast 16.2%%, Turkistan 24.5%%, "
+        "Zhambyl 43.3%% and Ulytau 79.1%% urban against the same series totals, in line with the sourced 2024 shares, "
+        "so the two sources count alike" % (tot23 - rural, tot23)))
+for ob, (p25, r25, t25, label25) in {"Kyzylorda": (KZO25, r_kzo25, 2025.75, "1 Oct 2025, rounded"),
+                                     "Mangystau": (382782 / 818345, r_man25, 2025 + 11 / 12, "1 Dec 2025")}.items():
+    p23, r23 = SH23[ob]
+    _w = (2024.25 - 2023.0) / (t25 - 2023.0)
+    share_row(ob, 2024, p23 + _w * (p25 - p23), "estimate",
+              "formula: linear interpolation in time between R%d (1 Jan 2023) and R%d (%s) to 1 Apr 2024 (weight %.3f)"
+              % (r23, r25, label25, _w),
+              "%.2f%% (1 Jan 2023) and %.2f%% (%s) bracket the 2024 value" % (p23 * 100, p25 * 100, label25),
+              "1 Apr 2024 (or nearest)")
 
 # national urban controls per frame
 CTRL = {}
