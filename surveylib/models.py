@@ -203,7 +203,7 @@ def _design_matrices(design, formula: str):
         )
     names = info.column_names
     terms = {term: names[sl] for term, sl in info.term_name_slices.items()}
-    return y[:, 0], X, terms, np.flatnonzero(active)[rows]
+    return y[:, 0], X, terms, rows if len(frame) == len(active) else np.flatnonzero(active)[rows]
 
 
 def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
@@ -249,14 +249,19 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
         if isinstance(getattr(inner, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(inner)
             code, uniques = cat.codes.astype(np.int64), cat.categories
+            if len(code) != n:
+                return None
+            where = np.flatnonzero(code >= 0)
+            first = np.zeros(len(uniques), dtype=np.int64)
+            first[code[where]] = where  # a row of every value (any row will do)
+            cover.append(first[np.bincount(code[where], minlength=len(uniques)) > 0])
         else:
             code, uniques = pd.factorize(np.asarray(inner).ravel())
-        if len(code) != n:
-            return None
-        where = np.flatnonzero(code >= 0)
-        first = np.zeros(len(uniques), dtype=np.int64)
-        first[code[where]] = where  # a row of every value (any row will do)
-        cover.append(first[np.bincount(code[where], minlength=len(uniques)) > 0])
+            if len(code) != n:
+                return None
+            # codes number the values in order of appearance (-1: missing), so value k
+            # first appears where the running maximum of the codes reaches k
+            cover.append(np.searchsorted(np.maximum.accumulate(code), np.arange(len(uniques))))
         codes[f] = (code, uniques)
     sample = frame.iloc[np.unique(np.concatenate(cover))]
     infos = patsy.design_matrix_builders([desc.lhs_termlist, desc.rhs_termlist],
@@ -274,8 +279,9 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
                 pd.Index(list(uniques), dtype=object))
             if (to_level < 0).any():  # a value outside C(x, levels=...): patsy's error
                 return None
-            code = np.where(code >= 0, to_level[np.maximum(code, 0)], -1)
-            missing |= code < 0
+            if code.min() < 0 or (to_level != np.arange(len(to_level))).any():
+                code = np.where(code >= 0, to_level[np.maximum(code, 0)], -1)
+                missing |= code < 0
             values[f] = code
         else:
             if f not in raw:
@@ -285,33 +291,45 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
             if arr.ndim != 2 or arr.shape != (n, fi.num_columns) or not np.issubdtype(
                     arr.dtype, np.number):
                 return None
-            missing |= np.isnan(arr).any(axis=1)
+            if arr.dtype.kind in "fc":
+                nan = np.isnan(arr[:, 0]) if arr.shape[1] == 1 else np.isnan(arr).any(axis=1)
+                if nan.any():
+                    missing |= nan
             values[f] = arr
-    rows = np.flatnonzero(~missing)
-    if len(rows) < n:
+    if missing.any():
+        rows = np.flatnonzero(~missing)
         values = {f: v[rows] for f, v in values.items()}
+    else:
+        rows = np.arange(n)
     y, X = (_fill(info, values, len(rows)) for info in infos)
     return y, list(infos[0].column_names), X, infos[1], rows
 
 
 def _fill(info, values: dict, n: int) -> np.ndarray:
     """The columns of patsy DesignInfo ``info`` from coded factor ``values`` (patsy's
-    ``_build_subterm``: the left-most factor's columns vary fastest)."""
+    ``_build_subterm``: the left-most factor's columns vary fastest).
+
+    patsy forms each column as ``1 * a * b ...`` (a factor's column or contrast entry); the
+    first product is exact, so the column is ``a * b ...`` in float64, written once.
+    """
     out = np.empty((n, len(info.column_names)))
     start = 0
     for subterms in info.term_codings.values():
         for st in subterms:
             block = out[:, start:start + st.num_columns]
-            block[...] = 1
             widths = [st.contrast_matrices[f].matrix.shape[1] if f in st.contrast_matrices
                       else info.factor_infos[f].num_columns for f in st.factors]
             combos = itertools.product(*[range(k) for k in reversed(widths)])
             for i, combo in enumerate(combos):
+                col = None
                 for f, j in zip(st.factors, combo[::-1], strict=True):
                     if f in st.contrast_matrices:
-                        block[:, i] *= st.contrast_matrices[f].matrix[values[f], j]
+                        v = np.asarray(st.contrast_matrices[f].matrix[:, j],
+                                       dtype=np.float64).take(values[f])
                     else:
-                        block[:, i] *= values[f][:, j]
+                        v = values[f][:, j]
+                    col = np.asarray(v, dtype=np.float64) if col is None else col * v
+                block[:, i] = 1.0 if col is None else col
             start += st.num_columns
     return out
 
@@ -374,22 +392,27 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
         raise SurveyDesignError(f"no rows of the design are complete on the variables of {formula!r}.")
     # R svyglm(rescale=TRUE): weights over their mean on every row of the design (R's
     # subset drops rows unless the design is calibrated, where they stay with weight 0)
-    wa = design.base_weights[active]
+    bw = design.base_weights
+    all_rows = len(pos) == n_all  # pos is 0..n-1
+    wa = bw if all_rows else bw[active]
     scale = wa.sum() / (n_all if design.adjustments else len(wa))
-    w = design.base_weights[pos] / scale
-    if family == "binomial" and ((y < 0) | (y > 1)).any():
+    w = (bw if all_rows else bw[pos]) / scale
+    if family == "binomial" and (y.min() < 0 or y.max() > 1):
         raise SurveyDesignError(
             f"family='binomial' needs a response in [0, 1]; the response of {formula!r} ranges "
             f"over [{y.min():g}, {y.max():g}]. Recode it as 0/1 (e.g. I(x == 'Yes'))."
         )
-    if family == "poisson" and (y < 0).any():
+    if family == "poisson" and y.min() < 0:
         raise SurveyDesignError(f"family='poisson' needs a non-negative response ({formula!r}).")
     check_rank(X, w, terms, formula)
     fit = irls(y, X, w, family, max_iter, tol, formula)
     Ainv = np.linalg.inv(fit.A)
-    used = np.zeros(n_all, dtype=bool)
-    used[pos] = True
-    d = design if used[active].all() and used.sum() == active.sum() else design.subset(used)
+    if len(pos) == np.count_nonzero(active):  # pos: rows of the design, so all of them
+        d = design
+    else:
+        used = np.zeros(n_all, dtype=bool)
+        used[pos] = True
+        d = design.subset(used)
     if d.engine.kind == "replicate" and replicate_variance == "refit":  # R svyglm.svyrep
         V = replicate_vcov(d.engine, pos, y, X, fit.beta, family, max_iter, tol, formula)
     else:
