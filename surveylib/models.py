@@ -12,6 +12,7 @@ identifiers need ``Q("sch.wide")``).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,7 +180,9 @@ def _design_matrices(design, formula: str):
         frame = frame.assign(**strings)
     eval_env = patsy.EvalEnvironment.capture(0)
     try:
-        built = _coded_matrices(patsy, formula, frame, eval_env)
+        # a column's codes are memoised on the data (used when the rows are all of it)
+        codes_of = design.factor_codes if len(frame) == len(data) else None
+        built = _coded_matrices(patsy, formula, frame, eval_env, codes_of)
         if built is None:
             yd, Xd = patsy.dmatrices(formula, frame, eval_env=eval_env, NA_action="drop",
                                      return_type="dataframe")
@@ -206,7 +209,7 @@ def _design_matrices(design, formula: str):
     return y[:, 0], X, terms, rows if len(frame) == len(active) else np.flatnonzero(active)[rows]
 
 
-def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
+def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env, codes_of=None):
     """patsy's ``dmatrices(formula, frame, NA_action="drop")`` without its row-by-row coding.
 
     Every factor is evaluated once on all rows; a categorical one is coded with
@@ -214,6 +217,10 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
     that show it every distinct value (the levels it finds are those of all rows).  The
     columns are then filled as patsy's ``_build_subterm`` fills them (1 times each factor's
     column or contrast row, in patsy's order), on the rows complete on every factor.
+
+    ``codes_of(column, sort=False)``, when given, returns a column's codes in order of first
+    appearance (the design's memoised ``factor_codes``), used for a factor that is a column
+    (``x`` or ``C(x)``) instead of factorising it again.
 
     Returns ``(y, y column names, X, X's DesignInfo, row positions in frame)``, or ``None``
     for a formula patsy must build itself (stateful transforms, an empty frame, values its
@@ -256,12 +263,19 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
             first[code[where]] = where  # a row of every value (any row will do)
             cover.append(first[np.bincount(code[where], minlength=len(uniques)) > 0])
         else:
-            code, uniques = pd.factorize(np.asarray(inner).ravel())
+            column = re.fullmatch(r"C\((\w+)\)|(\w+)", f.code)
+            name = column and (column.group(1) or column.group(2))
+            if codes_of is not None and name in frame.columns:
+                code, uniques, _ = codes_of(name, sort=False)
+            else:
+                code, uniques = pd.factorize(np.asarray(inner).ravel())
             if len(code) != n:
                 return None
-            # codes number the values in order of appearance (-1: missing), so value k
-            # first appears where the running maximum of the codes reaches k
-            cover.append(np.searchsorted(np.maximum.accumulate(code), np.arange(len(uniques))))
+            # codes number the values in order of appearance (-1: missing), so every value
+            # appears by the first row of the last, where the running maximum reaches it
+            k = len(uniques)
+            head = code[:int(np.argmax(code == k - 1)) + 1] if k else code[:0]
+            cover.append(np.searchsorted(np.maximum.accumulate(head), np.arange(k)))
         codes[f] = (code, uniques)
     sample = frame.iloc[np.unique(np.concatenate(cover))]
     infos = patsy.design_matrix_builders([desc.lhs_termlist, desc.rhs_termlist],

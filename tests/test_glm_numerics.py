@@ -138,21 +138,29 @@ def test_vcov_from_psu_sums_equals_vcov_from_row_scores(kind):
                                rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("subset", [False, True])
 @pytest.mark.parametrize("formula", [
     "yb ~ x * C(g) + C(h)",
     "yb ~ C(g):C(h) + I(x ** 2) + k",
     "yb ~ 0 + C(h) + x:k",
+    "yb ~ h + b + C(k) + x",
 ])
-def test_model_matrix_is_patsys_byte_for_byte(formula):
+def test_model_matrix_is_patsys_byte_for_byte(formula, subset):
+    """Columns coded from the design's memoised codes (all rows) or factorised (a subset)."""
     import patsy
 
     df = frame(n=3_000)
+    df["b"] = df["k"] > 4
     df.loc[df.index[::31], "x"] = np.nan
     df.loc[df.index[::37], "h"] = None
     d = sl.SurveyDesign(df, strata="stratum", psu="psu", weights="w")
+    rows = df
+    if subset:
+        d = d.subset((df["g"] != 0).to_numpy())
+        rows = df[df["g"] != 0]
     y, X, terms, pos = models._design_matrices(d, formula)
-    py, pX = patsy.dmatrices(formula, df.assign(h=df["h"].astype(object)), NA_action="drop",
-                             return_type="dataframe")
+    py, pX = patsy.dmatrices(formula, rows.assign(h=rows["h"].astype(object)),
+                             NA_action="drop", return_type="dataframe")
     assert X.tobytes() == pX.to_numpy(dtype=float).tobytes()
     assert y.tobytes() == py.to_numpy(dtype=float)[:, 0].tobytes()
     np.testing.assert_array_equal(pos, df.index.get_indexer(pX.index))
