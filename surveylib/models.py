@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -252,7 +253,7 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env, codes_of
         if not categorical:
             raw[f] = value
             continue
-        uniques: object
+        uniques: Any
         if isinstance(getattr(inner, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(inner)
             code, uniques = cat.codes.astype(np.int64), cat.categories
