@@ -14,10 +14,11 @@ The floor is the least numpy work that gives the same numbers from integer codes
 validation, labels or result objects: group sums with ``bincount`` and the between-PSU sum of
 squares (shares and the 5 x 6 table: one ``bincount`` over PSU x cell; the median: one sort,
 one cumulative sum and the Wald interval of the CDF share; raking: IPF on the 20-cell table
-and one pass to expand; the GLM: the one-hot design matrix, IRLS and the PSU totals of the
-scores).  svy is timed on every task and samplics on the first three, when importable
-(``pip install .[bench]``); svy's ``prop`` has no Wald interval, so its "all proportions" is the
-logit one.
+and one pass to expand; the GLM: the one-hot design matrix, IRLS with one log per row for the
+deviance, and the PSU totals of the score weights times x, multiplied by the inverse
+information).  svy is timed on every task and samplics on the first three, when importable
+(``pip install .[bench]``); svy's ``prop`` has no Wald interval, so its "all proportions" is
+the logit one.
 
 Every (task, tool) runs in its own subprocess (``_isolated.py``): seconds are the best of
 ``--repeat`` calls, memory the increment of the subprocess's peak resident set over its
@@ -177,7 +178,12 @@ def floor_rake(df: pd.DataFrame, tol: float = 1e-7):
 
 def floor_glm(df: pd.DataFrame, tol: float = 1e-12):
     """Logistic regression of yb on y and the 3 treatment columns of age4 (IRLS from R's
-    start, R's stopping rule) with the covariance of the PSU totals of its scores."""
+    start, R's stopping rule) with the covariance of the PSU totals of its scores.
+
+    Minimal: the 0/1 response's deviance takes one log per row; the last step's X'WX is the
+    one inverted; the PSU totals of ``w x (y - mu)`` are multiplied by its inverse (p x p)
+    rather than every row's score.
+    """
     y, x, a = df["yb"].to_numpy(), df["y"].to_numpy(), df["age4"].to_numpy()
     psu = df["psu"].to_numpy()
     w = df["w"].to_numpy()
@@ -185,9 +191,10 @@ def floor_glm(df: pd.DataFrame, tol: float = 1e-12):
     X = np.empty((len(y), 5))
     X[:, 0], X[:, 1] = 1.0, x
     X[:, 2:] = a[:, None] == np.arange(1, 4)
+    one = y == 1
 
     def dev(mu):
-        return -2 * np.sum(w * (y * np.log(mu) + (1 - y) * np.log(1 - mu)))
+        return -2 * np.sum(w * np.log(np.where(one, mu, 1 - mu)))
 
     mu = (w * y + 0.5) / (w + 1)
     eta = np.log(mu / (1 - mu))
@@ -195,17 +202,17 @@ def floor_glm(df: pd.DataFrame, tol: float = 1e-12):
     for _ in range(100):
         g = mu * (1 - mu)
         ww = w * g
-        beta = np.linalg.solve(X.T @ (X * ww[:, None]), X.T @ (ww * (eta + (y - mu) / g)))
+        A = X.T @ (X * ww[:, None])
+        beta = np.linalg.solve(A, X.T @ (ww * (eta + (y - mu) / g)))
         eta = X @ beta
         mu = 1 / (1 + np.exp(-eta))
         new = dev(mu)
         if abs(new - old) / (abs(new) + 0.1) < tol:
             break
         old = new
-    ainv = np.linalg.inv(X.T @ (X * ww[:, None]))
-    scores = (X * ((y - mu) / (mu * (1 - mu)) * ww)[:, None]) @ ainv
-    totals = np.column_stack([np.bincount(psu, scores[:, j], minlength=600) for j in range(5)])
-    return beta, floor_vcov(totals, PSU_STRATUM, N_H)
+    sw = (y - mu) / (mu * (1 - mu)) * ww
+    totals = np.column_stack([np.bincount(psu, sw * X[:, j], minlength=600) for j in range(5)])
+    return beta, floor_vcov(totals @ np.linalg.inv(A), PSU_STRATUM, N_H)
 
 
 def floor_tasks(df):

@@ -12,16 +12,30 @@ identifiers need ``Q("sch.wide")``).
 from __future__ import annotations
 
 import itertools
-import warnings
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._irls import (
+    check_rank,
+    deviance,
+    fit_irls,
+    irls,
+    irls_batch,
+    pearson_residuals,
+    variance_function,
+)
 from ._validation import check_option, renamed_keywords
-from .errors import ConvergenceWarning, SurveyDesignError
+from .errors import SurveyDesignError
 from .results import CoefficientAccessors, format_df
+from .variance.sums import CellSums
 from .variance.taylor import Scores
+
+__all__ = ["FAMILIES", "GLMResult", "deviance", "fit_irls", "glm", "pearson_residuals",
+           "replicate_vcov", "variance_function"]
 
 FAMILIES = ("gaussian", "binomial", "poisson")
 FRAME_COLUMNS = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "df"]
@@ -167,7 +181,9 @@ def _design_matrices(design, formula: str):
         frame = frame.assign(**strings)
     eval_env = patsy.EvalEnvironment.capture(0)
     try:
-        built = _coded_matrices(patsy, formula, frame, eval_env)
+        # a column's codes are memoised on the data (used when the rows are all of it)
+        codes_of = design.factor_codes if len(frame) == len(data) else None
+        built = _coded_matrices(patsy, formula, frame, eval_env, codes_of)
         if built is None:
             yd, Xd = patsy.dmatrices(formula, frame, eval_env=eval_env, NA_action="drop",
                                      return_type="dataframe")
@@ -191,10 +207,10 @@ def _design_matrices(design, formula: str):
         )
     names = info.column_names
     terms = {term: names[sl] for term, sl in info.term_name_slices.items()}
-    return y[:, 0], X, terms, np.flatnonzero(active)[rows]
+    return y[:, 0], X, terms, rows if len(frame) == len(active) else np.flatnonzero(active)[rows]
 
 
-def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
+def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env, codes_of=None):
     """patsy's ``dmatrices(formula, frame, NA_action="drop")`` without its row-by-row coding.
 
     Every factor is evaluated once on all rows; a categorical one is coded with
@@ -202,6 +218,10 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
     that show it every distinct value (the levels it finds are those of all rows).  The
     columns are then filled as patsy's ``_build_subterm`` fills them (1 times each factor's
     column or contrast row, in patsy's order), on the rows complete on every factor.
+
+    ``codes_of(column, sort=False)``, when given, returns a column's codes in order of first
+    appearance (the design's memoised ``factor_codes``), used for a factor that is a column
+    (``x`` or ``C(x)``) instead of factorising it again.
 
     Returns ``(y, y column names, X, X's DesignInfo, row positions in frame)``, or ``None``
     for a formula patsy must build itself (stateful transforms, an empty frame, values its
@@ -233,18 +253,30 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
         if not categorical:
             raw[f] = value
             continue
-        uniques: object
+        uniques: Any
         if isinstance(getattr(inner, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(inner)
             code, uniques = cat.codes.astype(np.int64), cat.categories
+            if len(code) != n:
+                return None
+            where = np.flatnonzero(code >= 0)
+            first = np.zeros(len(uniques), dtype=np.int64)
+            first[code[where]] = where  # a row of every value (any row will do)
+            cover.append(first[np.bincount(code[where], minlength=len(uniques)) > 0])
         else:
-            code, uniques = pd.factorize(np.asarray(inner).ravel())
-        if len(code) != n:
-            return None
-        where = np.flatnonzero(code >= 0)
-        first = np.zeros(len(uniques), dtype=np.int64)
-        first[code[where]] = where  # a row of every value (any row will do)
-        cover.append(first[np.bincount(code[where], minlength=len(uniques)) > 0])
+            column = re.fullmatch(r"C\((\w+)\)|(\w+)", f.code)
+            name = column and (column.group(1) or column.group(2))
+            if codes_of is not None and name in frame.columns:
+                code, uniques, _ = codes_of(name, sort=False)
+            else:
+                code, uniques = pd.factorize(np.asarray(inner).ravel())
+            if len(code) != n:
+                return None
+            # codes number the values in order of appearance (-1: missing), so every value
+            # appears by the first row of the last, where the running maximum reaches it
+            k = len(uniques)
+            head = code[:int(np.argmax(code == k - 1)) + 1] if k else code[:0]
+            cover.append(np.searchsorted(np.maximum.accumulate(head), np.arange(k)))
         codes[f] = (code, uniques)
     sample = frame.iloc[np.unique(np.concatenate(cover))]
     infos = patsy.design_matrix_builders([desc.lhs_termlist, desc.rhs_termlist],
@@ -262,8 +294,9 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
                 pd.Index(list(uniques), dtype=object))
             if (to_level < 0).any():  # a value outside C(x, levels=...): patsy's error
                 return None
-            code = np.where(code >= 0, to_level[np.maximum(code, 0)], -1)
-            missing |= code < 0
+            if code.min() < 0 or (to_level != np.arange(len(to_level))).any():
+                code = np.where(code >= 0, to_level[np.maximum(code, 0)], -1)
+                missing |= code < 0
             values[f] = code
         else:
             if f not in raw:
@@ -273,33 +306,45 @@ def _coded_matrices(patsy, formula: str, frame: pd.DataFrame, eval_env):
             if arr.ndim != 2 or arr.shape != (n, fi.num_columns) or not np.issubdtype(
                     arr.dtype, np.number):
                 return None
-            missing |= np.isnan(arr).any(axis=1)
+            if arr.dtype.kind in "fc":
+                nan = np.isnan(arr[:, 0]) if arr.shape[1] == 1 else np.isnan(arr).any(axis=1)
+                if nan.any():
+                    missing |= nan
             values[f] = arr
-    rows = np.flatnonzero(~missing)
-    if len(rows) < n:
+    if missing.any():
+        rows = np.flatnonzero(~missing)
         values = {f: v[rows] for f, v in values.items()}
+    else:
+        rows = np.arange(n)
     y, X = (_fill(info, values, len(rows)) for info in infos)
     return y, list(infos[0].column_names), X, infos[1], rows
 
 
 def _fill(info, values: dict, n: int) -> np.ndarray:
     """The columns of patsy DesignInfo ``info`` from coded factor ``values`` (patsy's
-    ``_build_subterm``: the left-most factor's columns vary fastest)."""
+    ``_build_subterm``: the left-most factor's columns vary fastest).
+
+    patsy forms each column as ``1 * a * b ...`` (a factor's column or contrast entry); the
+    first product is exact, so the column is ``a * b ...`` in float64, written once.
+    """
     out = np.empty((n, len(info.column_names)))
     start = 0
     for subterms in info.term_codings.values():
         for st in subterms:
             block = out[:, start:start + st.num_columns]
-            block[...] = 1
             widths = [st.contrast_matrices[f].matrix.shape[1] if f in st.contrast_matrices
                       else info.factor_infos[f].num_columns for f in st.factors]
             combos = itertools.product(*[range(k) for k in reversed(widths)])
             for i, combo in enumerate(combos):
+                col = None
                 for f, j in zip(st.factors, combo[::-1], strict=True):
                     if f in st.contrast_matrices:
-                        block[:, i] *= st.contrast_matrices[f].matrix[values[f], j]
+                        v = np.asarray(st.contrast_matrices[f].matrix[:, j],
+                                       dtype=np.float64).take(values[f])
                     else:
-                        block[:, i] *= values[f][:, j]
+                        v = values[f][:, j]
+                    col = np.asarray(v, dtype=np.float64) if col is None else col * v
+                block[:, i] = 1.0 if col is None else col
             start += st.num_columns
     return out
 
@@ -362,45 +407,63 @@ def glm(design, formula: str, *, family: str = "gaussian", max_iter: int = 100,
         raise SurveyDesignError(f"no rows of the design are complete on the variables of {formula!r}.")
     # R svyglm(rescale=TRUE): weights over their mean on every row of the design (R's
     # subset drops rows unless the design is calibrated, where they stay with weight 0)
-    wa = design.base_weights[active]
+    bw = design.base_weights
+    all_rows = len(pos) == n_all  # pos is 0..n-1
+    wa = bw if all_rows else bw[active]
     scale = wa.sum() / (n_all if design.adjustments else len(wa))
-    w = design.base_weights[pos] / scale
-    if family == "binomial" and ((y < 0) | (y > 1)).any():
+    w = (bw if all_rows else bw[pos]) / scale
+    if family == "binomial" and (y.min() < 0 or y.max() > 1):
         raise SurveyDesignError(
             f"family='binomial' needs a response in [0, 1]; the response of {formula!r} ranges "
             f"over [{y.min():g}, {y.max():g}]. Recode it as 0/1 (e.g. I(x == 'Yes'))."
         )
-    if family == "poisson" and (y < 0).any():
+    if family == "poisson" and y.min() < 0:
         raise SurveyDesignError(f"family='poisson' needs a non-negative response ({formula!r}).")
-    rank = np.linalg.matrix_rank(X * np.sqrt(w)[:, None])
-    if rank < X.shape[1]:
-        q, r = np.linalg.qr(X * np.sqrt(w)[:, None])
-        small = [terms[j] for j in np.flatnonzero(np.abs(np.diag(r)) < 1e-10 * np.abs(r).max())]
-        raise SurveyDesignError(
-            f"the predictors of {formula!r} are collinear ({rank} of {X.shape[1]} columns "
-            f"independent; check {small}); drop or merge the redundant terms."
-        )
-    beta, score_w, ww, dev, it, mu = _irls(y, X, w, family, max_iter, tol, formula)
-    Ainv = np.linalg.inv(X.T @ (X * ww[:, None]))
+    check_rank(X, w, terms, formula)
+    fit = irls(y, X, w, family, max_iter, tol, formula)
+    Ainv = np.linalg.inv(fit.A)
+    if len(pos) == np.count_nonzero(active):  # pos: rows of the design, so all of them
+        d = design
+    else:
+        used = np.zeros(n_all, dtype=bool)
+        used[pos] = True
+        d = design.subset(used)
+    if d.engine.kind == "replicate" and replicate_variance == "refit":  # R svyglm.svyrep
+        V = replicate_vcov(d.engine, pos, y, X, fit.beta, family, max_iter, tol, formula)
+    else:
+        V = score_vcov(d.engine, pos, n_all, X, fit.score_w, Ainv)
+    dfs = float(d.degf() + 1 - X.shape[1])
+    text = d.describe() + f"; df = {d.degf()} (PSUs - strata) + 1 - {X.shape[1]}"
+    null_dev = fit.dev.at_constant(np.average(y, weights=w))
+    return GLMResult(formula, family, terms, fit.beta, V, dfs, int(len(y)), fit.iterations,
+                     float(fit.deviance), text, term_columns, null_deviance=null_dev,
+                     naive_cov=Ainv, response=y, model_matrix=X, prior_weights=w,
+                     fitted=fit.mu, design=d)
+
+
+def score_vcov(engine, pos, n_all, X, score_w, Ainv) -> np.ndarray:
+    """The design-based covariance of the coefficients from the linearised scores
+    ``w_i x_i (y_i - mu_i) A^{-1}`` of rows ``pos`` (R ``svy.varcoef``).
+
+    When the engine takes per-unit sums (no weighting adjustments to residualise on), the
+    unit totals of ``w_i x_i (y_i - mu_i)`` are formed column by column and multiplied by
+    ``A^{-1}`` (p x p) afterwards: no n x p matrix of scores.
+    """
+    p = X.shape[1]
+    if engine.takes_sums(k=p, n_rows=len(pos), denominator=False):
+        unit, n_units = engine.sum_units
+        u = unit if len(pos) == len(unit) else unit[pos]
+        totals = np.column_stack([np.bincount(u, score_w * X[:, j], minlength=n_units)
+                                  for j in range(p)]) @ Ainv
+        sums = CellSums(totals, totals, np.ones(p), np.zeros(p))
+        return engine.vcov_sums("total", sums, totals.sum(axis=0))
     row_scores = (X * score_w[:, None]) @ Ainv
     if len(pos) == n_all:  # every row of the data is used (pos is 0..n-1)
         scores = row_scores
     else:
-        scores = np.zeros((n_all, X.shape[1]))
+        scores = np.zeros((n_all, p))
         scores[pos] = row_scores
-    used = np.zeros(n_all, dtype=bool)
-    used[pos] = True
-    d = design if used[active].all() and used.sum() == active.sum() else design.subset(used)
-    if d.engine.kind == "replicate" and replicate_variance == "refit":  # R svyglm.svyrep
-        V = replicate_vcov(d.engine, pos, y, X, beta, family, max_iter, tol, formula)
-    else:
-        V = d.engine.vcov_scores(Scores.from_dense(scores))
-    dfs = float(d.degf() + 1 - X.shape[1])
-    text = d.describe() + f"; df = {d.degf()} (PSUs - strata) + 1 - {X.shape[1]}"
-    return GLMResult(formula, family, terms, beta, V, dfs, int(len(y)), it, float(dev), text,
-                     term_columns, null_deviance=deviance(family, y, np.full(len(y), np.average(
-                         y, weights=w)), w), naive_cov=Ainv, response=y, model_matrix=X,
-                     prior_weights=w, fitted=mu, design=d)
+    return engine.vcov_scores(Scores.from_dense(scores))
 
 
 def replicate_vcov(engine, rows, y, X, beta0, family, max_iter, tol, label) -> np.ndarray:
@@ -412,138 +475,6 @@ def replicate_vcov(engine, rows, y, X, beta0, family, max_iter, tol, label) -> n
     for start in range(0, n_rep, block):  # blocks of replicates, each block vectorised
         stop = min(n_rep, start + block)
         W = engine.replicate_weight_block(rows, start, stop)
-        betas[start:stop] = _irls_batch(y, X, W / W.sum(axis=0), beta0, family, max_iter,
+        betas[start:stop] = irls_batch(y, X, W / W.sum(axis=0), beta0, family, max_iter,
                                         tol, label)
     return engine.vcov_replicates(betas, beta0)
-
-
-def _irls_batch(y, X, W, beta0, family, max_iter, tol, label) -> np.ndarray:
-    """IRLS (R ``glm.fit`` from ``start = beta0``) for each column of prior weights ``W``
-    (n x B) at once; returns the B x p coefficients."""
-
-    def solve(ww, z):
-        A = np.einsum("ni,nb,nj->bij", X, ww, X, optimize=True)
-        rhs = np.einsum("ni,nb->bi", X, ww * z, optimize=True)
-        return np.linalg.solve(A, rhs[:, :, None])[:, :, 0]
-
-    if family == "gaussian":
-        return solve(W, np.broadcast_to(y[:, None], W.shape))
-    B = np.tile(beta0, (W.shape[1], 1))
-    eta = X @ B.T
-    mu = _linkinv(family, eta)
-    yy = y[:, None]
-    dev_old = _deviance_columns(family, yy, mu, W)
-    done = np.zeros(W.shape[1], dtype=bool)
-    for _ in range(max_iter):
-        g = _mu_eta(family, mu)
-        step = solve(W * g, eta + (yy - mu) / g)
-        B = np.where(done[:, None], B, step)
-        eta = X @ B.T
-        mu = _linkinv(family, eta)
-        dev = _deviance_columns(family, yy, mu, W)
-        done |= np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
-        if done.all():
-            return B
-        dev_old = dev
-    warnings.warn(
-        f"IRLS for {label!r} did not converge in {max_iter} iterations for "
-        f"{int((~done).sum())} replicate(s); their coefficients, and so the SEs, may be "
-        "unreliable — check for separation or raise max_iter.", ConvergenceWarning, stacklevel=4)
-    return B
-
-
-def _linkinv(family, eta):
-    """The canonical inverse link (logistic or exp)."""
-    return 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
-
-
-def _mu_eta(family, mu):
-    """``d mu / d eta``, the variance function for canonical links."""
-    return mu * (1 - mu) if family == "binomial" else mu
-
-
-def _deviance_columns(family, y, mu, W) -> np.ndarray:
-    """:func:`deviance` of each column of fitted means ``mu`` with weights ``W`` (binomial
-    and poisson; the batched IRLS needs no gaussian deviance)."""
-    return 2 * np.sum(W * _unit_deviance(family, y, mu), axis=0)
-
-
-def _unit_deviance(family, y, mu):
-    """Half the deviance of each observation, ``d(y, mu) / 2``, for binomial and poisson."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if family == "binomial":
-            return np.where(y > 0, y * np.log(y / mu), 0) + np.where(
-                y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0)
-        return np.where(y > 0, y * np.log(y / mu), 0) - (y - mu)
-
-
-def variance_function(family: str, mu: np.ndarray) -> np.ndarray:
-    """The family's variance function ``V(mu)`` (= ``d mu / d eta`` for canonical links)."""
-    if family == "binomial":
-        return mu * (1 - mu)
-    return mu if family == "poisson" else np.ones_like(mu)
-
-
-def pearson_residuals(family: str, y, mu, w) -> np.ndarray:
-    """R ``residuals.glm(type="pearson")``: ``(y - mu) sqrt(w) / sqrt(V(mu))``."""
-    return (y - mu) * np.sqrt(w) / np.sqrt(variance_function(family, mu))
-
-
-def deviance(family: str, y, mu, w) -> float:
-    """Weighted deviance ``sum w d(y, mu)`` of the family (R ``family()$dev.resids``)."""
-    if family in ("binomial", "poisson"):
-        return float(2 * np.sum(w * _unit_deviance(family, y, mu)))
-    return float(np.sum(w * (y - mu) ** 2))
-
-
-def fit_irls(y, X, w, family: str, *, max_iter: int = 100, tol: float = 1e-12,
-             label: str = "model"):
-    """IRLS fit of ``y`` on the columns of ``X`` with prior weights ``w`` (R ``glm.fit``).
-
-    Returns
-    -------
-    tuple
-        Coefficients, fitted means, deviance.  Used to refit sub-models on the rows of a fit
-        (R ``update(fit, . ~ . - term)`` in ``regTermTest(method="LRT")``).
-    """
-    beta, _, _, dev, _, mu = _irls(y, X, w, family, max_iter, tol, label)
-    return beta, mu, dev
-
-
-def _irls(y, X, w, family, max_iter, tol, formula):
-    """R ``glm.fit``: same start, same IRLS steps, same convergence rule.
-
-    Returns the coefficients, the final means, the score weights ``w (y - mu)`` in R's form
-    (working residual at the final fit times the working weights of the last step), the
-    working weights of the last step (whose ``X' W X`` R inverts), the deviance and the number
-    of iterations.
-    """
-    if family == "gaussian":
-        beta = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (w * y))
-        mu = X @ beta
-        return beta, w * (y - mu), w, float(np.sum(w * (y - mu) ** 2)), 1, mu
-
-    mu = (w * y + 0.5) / (w + 1) if family == "binomial" else y + 0.1
-    eta = np.log(mu / (1 - mu)) if family == "binomial" else np.log(mu)
-    dev_old = deviance(family, y, mu, w)
-    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
-        g = _mu_eta(family, mu)
-        z = eta + (y - mu) / g
-        ww = w * g
-        beta = np.linalg.solve(X.T @ (X * ww[:, None]), X.T @ (ww * z))
-        eta = X @ beta
-        mu = _linkinv(family, eta)
-        dev = deviance(family, y, mu, w)
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
-            break
-        dev_old = dev
-    else:
-        warnings.warn(
-            f"IRLS for {formula!r} did not converge in {max_iter} iterations (relative deviance "
-            f"change still >= {tol:g}); the estimates may be unreliable — check for separation "
-            "or raise max_iter.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    score_w = (y - mu) / _mu_eta(family, mu) * ww
-    return beta, score_w, ww, dev, it, mu
