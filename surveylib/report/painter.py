@@ -16,6 +16,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from . import FigureSpec
 
 __all__ = ["FigurePainter", "render"]
 
@@ -59,7 +63,7 @@ class FigurePainter:
 
     def __init__(self, *, parallel: bool = True):
         self._pool = _worker_pool() if parallel else None
-        self._jobs: list[tuple[object, Future | None]] = []
+        self._jobs: list[tuple[FigureSpec, Future | None]] = []
         self._done: set[int] = set()
 
     def submit(self, result) -> None:
