@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -75,7 +76,12 @@ class FigurePainter:
             future = None
             if self._pool is not None:
                 try:
-                    future = self._pool.submit(render, spec)
+                    with warnings.catch_warnings():
+                        # Python 3.12+ warns on fork() with threads running (here BLAS's):
+                        # the worker only draws with matplotlib and numpy
+                        warnings.filterwarnings("ignore", r".*use of fork\(\) may lead to "
+                                                "deadlocks", DeprecationWarning)
+                        future = self._pool.submit(render, spec)
                 except RuntimeError:  # the worker died: draw here from now on
                     self.close()
             self._jobs.append((spec, future))
