@@ -50,8 +50,9 @@ def run(data: dict | None = None, *, study=None) -> ExhibitResult:
     ctx = C.Context(data, study=study)
     audit = C.audit_table(ctx, KEY, AUDIT_IDS)
     cfg = load_config(paths=ctx.study)
-    checked = verify(ctx.raw, targets=ctx.targets, config=cfg)
-    claims = checked[checked["statistic"] == "claim"]
+    # only the claims are read here: verify judges no other target (each is its own row)
+    targets = ctx.targets
+    claims = verify(ctx.raw, targets=targets[targets["statistic"] == "claim"], config=cfg)
     rules = cfg.study.claim_rules
     rows = []
     for r in claims.to_dict("records"):

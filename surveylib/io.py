@@ -46,7 +46,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from .errors import AssumptionWarning, CodebookError
 from .instruments import (
@@ -275,6 +274,8 @@ def read_spss(
     --------
     See the module docstring for a write/read round trip, and ``docs/getting_started.md``.
     """
+    import pyreadstat  # imported when a .sav/.dta file is read or written: the CSV path skips it
+
     try:
         df, meta = pyreadstat.read_sav(str(path), user_missing=True, apply_value_formats=False)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
@@ -312,6 +313,8 @@ def read_stata(
     >>> back["q1"].tolist(), back.attrs["variable_labels"]["q1"]
     (['yes', 'no', 'yes'], 'Trust')
     """
+    import pyreadstat  # imported when a .sav/.dta file is read or written: the CSV path skips it
+
     try:
         df, meta = pyreadstat.read_dta(str(path), user_missing=True, apply_value_formats=False)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
@@ -437,6 +440,8 @@ def write_spss(
             measure[name] = "scale"
 
     def writer(tmp: str) -> None:
+        import pyreadstat  # imported when a .sav file is written
+
         pyreadstat.write_sav(
             data,
             tmp,

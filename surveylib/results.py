@@ -58,13 +58,15 @@ def attach_labels(result, data: pd.DataFrame):
 
 def critical_value(level: float, df) -> np.ndarray:
     """Two-sided critical value: t with ``df`` degrees of freedom, normal where df is infinite."""
-    from scipy import stats  # imported on first use: `import surveylib` stays quick
+    # scipy.special's stdtrit and ndtri are the functions behind stats.t.ppf and
+    # stats.norm.ppf: the same numbers without ~0.15 ms of argument handling per call
+    from scipy import special  # imported on first use: `import surveylib` stays quick
     check_level(level)
     df = np.asarray(df, dtype=float)
     q = 1 - (1 - level) / 2
     with np.errstate(invalid="ignore"):
-        t = stats.t.ppf(q, np.where(np.isinf(df) | (df <= 0), 1.0, df))
-    return np.where(np.isinf(df), stats.norm.ppf(q), np.where(df > 0, t, np.nan))
+        t = special.stdtrit(np.where(np.isinf(df) | (df <= 0), 1.0, df), q)
+    return np.where(np.isinf(df), special.ndtri(q), np.where(df > 0, t, np.nan))
 
 
 def given_df(df) -> float:

@@ -302,3 +302,39 @@ def test_unwritable_parent_of_out_is_a_clear_error_before_any_run(monkeypatch, t
     with pytest.raises(SurveyDesignError, match=r"cannot be written \(Permission denied\)"):
         runner.run_replication(tmp_path / "rep", study=STUDY, progress=False)
     assert not ran
+
+
+# ------------------------------------------------------------------ figures in a worker
+def _spec(key: str, values=(1.0, 2.0)) -> FigureSpec:
+    return FigureSpec(key, f"figure {key}", ("a", "b"),
+                      (Series("s", values, (0.5, 1.5), (1.5, 2.5)),))
+
+
+def test_painter_worker_draws_the_bytes_drawn_in_process():
+    """The forked worker's PNGs are the runner's own (to_png of spec.plot()), in order."""
+    from surveylib.report.painter import FigurePainter
+
+    specs = [_spec("one"), _spec("two", (3.0, 1.0)), _spec("three", (0.2, 0.4))]
+    results = [ExhibitResult(key=f"x{i}", title="", source="", method="", figures=[s])
+               for i, s in enumerate(specs)]
+    painter = FigurePainter()
+    for r in [*results, results[0]]:  # a result handed over twice is drawn once
+        painter.submit(r)
+    got = painter.pngs()
+    assert list(got) == ["one", "two", "three"]
+    assert got == {s.key: render(s) for s in specs}
+
+
+def test_painter_raises_a_figure_error_in_the_runner():
+    """A figure that cannot be drawn raises its own error in this process, worker or not."""
+    from surveylib.errors import SurveyDesignError
+    from surveylib.report.painter import FigurePainter
+
+    bad = FigureSpec("bad", "three values for two categories", ("a", "b"),
+                     (Series("s", (1.0, 2.0, 3.0)),))
+    for parallel in (True, False):
+        painter = FigurePainter(parallel=parallel)
+        painter.submit(ExhibitResult(key="x", title="", source="", method="",
+                                     figures=[_spec("ok"), bad]))
+        with pytest.raises(SurveyDesignError, match="3 values for 2 categories"):
+            painter.pngs()

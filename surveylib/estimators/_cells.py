@@ -412,10 +412,15 @@ def design_effects(kind, deff, v, resid_ss, wsum, den, nobs):
 def key_frame(keys_list, domain_keys: pd.DataFrame, by_cols: list) -> pd.DataFrame:
     """The label columns of a result: the ``by`` columns, ``variable`` and ``level``."""
     d = np.array([k[0] for k in keys_list], dtype=np.int64)
-    out = domain_keys.iloc[d].reset_index(drop=True) if by_cols else pd.DataFrame(index=range(len(d)))
-    out["variable"] = [k[1] for k in keys_list]
-    out["level"] = pd.Series([k[2] for k in keys_list], dtype=object)
-    return out
+    columns: dict = {}
+    for c in domain_keys.columns if by_cols else ():  # each key column's rows d, its dtype kept
+        col = domain_keys[c]
+        columns[c] = (col.to_numpy()[d] if isinstance(col.dtype, np.dtype)
+                      else col.iloc[d].reset_index(drop=True))
+    columns["variable"] = [k[1] for k in keys_list]
+    columns["level"] = pd.Series([k[2] for k in keys_list], dtype=object)
+    # one constructor call: an iloc frame and two inserted columns cost ~3x as much per estimate
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(d)))
 
 
 def is_numeric(s: pd.Series) -> bool:

@@ -16,7 +16,7 @@ from scipy import stats
 
 from .._validation import as_list, check_level, check_option
 from ..errors import ColumnError, SurveyDesignError, SurveyWarning
-from ..results import Printable, StatisticAccessors, TestResult
+from ..results import Printable, StatisticAccessors, TestResult, critical_value
 from .multiplicity import adjust_pvalues
 from .tables import MAX_LEVELS, crosstab, observed_levels
 
@@ -228,7 +228,8 @@ class Comparison(StatisticAccessors, Printable):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per domain x level: both waves' estimates, the difference and its test."""
-        se = self.se.to_numpy()
+        with np.errstate(invalid="ignore"):  # self.se and self.ci() without their index
+            se = np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None))
         zero = se == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(zero, 0.0, self.values / np.where(zero, 1.0, se))
@@ -237,20 +238,16 @@ class Comparison(StatisticAccessors, Printable):
         sig = padj < self.alpha
         change = np.where(sig & (self.values > 0), "increase",
                           np.where(sig & (self.values < 0), "decrease", "no significant change"))
-        ci = self.ci()
-        out = self.keys.reset_index(drop=True).copy()
-        out["estimate_a"] = self.estimate_a
-        out["estimate_b"] = self.estimate_b
-        out["difference"] = self.values
-        out["se"] = se
-        out["df"] = self.dfs
-        out["t"] = t
-        out["p_value"] = p
-        out["p_adjusted"] = padj
-        out["ci_low"] = ci["ci_low"].to_numpy()
-        out["ci_high"] = ci["ci_high"].to_numpy()
-        out["change"] = change
-        return out
+        q = critical_value(self.level, self.dfs)
+        keys = self.keys
+        columns = {c: keys[c].to_numpy(copy=True) if isinstance(keys[c].dtype, np.dtype)
+                   else keys[c].reset_index(drop=True) for c in keys.columns}
+        columns.update(estimate_a=self.estimate_a, estimate_b=self.estimate_b,
+                       difference=self.values, se=se, df=self.dfs, t=t, p_value=p,
+                       p_adjusted=padj, ci_low=self.values - q * se,
+                       ci_high=self.values + q * se, change=change)
+        # one constructor call: a column assigned at a time costs a block insert each
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(keys)))
 
     def _title(self) -> str:
         return "Change between waves (b - a)"

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ..errors import PlanningError
 
@@ -185,7 +185,10 @@ def ceil_count(x: float) -> int:
 
 
 def z_quantile(level: float, tails: int) -> float:
-    return float(stats.norm.ppf(1.0 - (1.0 - level) / tails))
+    """The normal quantile ``1 - (1 - level) / tails``: ``scipy.special.ndtri``, the function
+    behind ``scipy.stats.norm.ppf`` (the same number without its ~0.1 ms of argument handling
+    per call; the power solvers call it thousands of times)."""
+    return float(special.ndtri(1.0 - (1.0 - level) / tails))
 
 
 def freeze(inputs: dict) -> Mapping[str, Any]:

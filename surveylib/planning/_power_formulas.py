@@ -7,7 +7,7 @@ there. ``m1``, ``m2`` are effective sample sizes ``n / deff``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from ..errors import PlanningError
 from ._checks import as_array, check_deff, check_positive, z_quantile
@@ -25,13 +25,20 @@ def effective_sizes(n1, n2, deff1, deff2):
     return n1 / d1, n2 / d2
 
 
+def _norm_cdf(x):
+    """``scipy.stats.norm.cdf(x)``: the same ``scipy.special.ndtr`` without the per-call
+    argument handling of ``rv_continuous`` (the solvers evaluate the power thousands of
+    times)."""
+    return special.ndtr(np.asarray(x, dtype=np.float64))[()]
+
+
 def _tails(stat, z1, z2, alternative):
     """Power of a z statistic with mean ``stat`` (signed, group 1 minus group 2)."""
     if alternative == "two-sided":
-        return stats.norm.cdf(np.abs(stat) - z2) + stats.norm.cdf(-np.abs(stat) - z2)
+        return _norm_cdf(np.abs(stat) - z2) + _norm_cdf(-np.abs(stat) - z2)
     if alternative == "greater":
-        return stats.norm.cdf(stat - z1)
-    return stats.norm.cdf(-stat - z1)
+        return _norm_cdf(stat - z1)
+    return _norm_cdf(-stat - z1)
 
 
 def h_power(h, m1, m2, level, alternative):
@@ -58,7 +65,7 @@ def prop_power(p1, p2, m1, m2, level, alternative, method):
     signed = {"two-sided": np.abs(d), "greater": d, "less": -d}[alternative]
     z = z2 if alternative == "two-sided" else z1
     with np.errstate(divide="ignore", invalid="ignore"):
-        return stats.norm.cdf((signed - z * se0) / se1)
+        return _norm_cdf((signed - z * se0) / se1)
 
 
 def mean_power(delta, sd1, sd2, m1, m2, level, alternative, method):

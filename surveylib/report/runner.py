@@ -40,9 +40,9 @@ import pandas as pd
 from .. import study as study_paths
 from ..errors import StudyNotFoundError, SurveyDesignError
 from ..io import output_mode
-from ..plotting import to_png
 from . import AUDIT_COLUMNS, ReportInfo, dumps, frame_records
 from .html import html_report, markdown_report
+from .painter import FigurePainter
 
 REPORT_FILES = ("report.md", "index.html", "figures", "audit.csv", "results.json",
                 "robustness.csv")
@@ -197,8 +197,13 @@ class Study:
         return tuple(k for k in self.exhibits if k in keys)
 
 
-def run_all(study: Study | None = None, *, data=None, progress: bool = True, exhibits=None):
-    """Run the exhibits; returns (results, errors) where errors maps exhibit -> message."""
+def run_all(study: Study | None = None, *, data=None, progress: bool = True, exhibits=None,
+            on_result=None):
+    """Run the exhibits; returns (results, errors) where errors maps exhibit -> message.
+
+    ``on_result(result)``, when given, is called with each exhibit's result as soon as it has
+    run (the runner starts drawing its figures then, see :mod:`.painter`).
+    """
     study = Study() if study is None else study
     keys = study.select(exhibits)
     if data is None:
@@ -215,6 +220,8 @@ def run_all(study: Study | None = None, *, data=None, progress: bool = True, exh
                 traceback.print_exc(file=sys.stderr)
             continue
         results.append(res)
+        if on_result is not None:
+            on_result(res)
         if progress:
             print(f"[replicate] {key}: {res.n_pass} pass, {res.n_fail} fail, "
                   f"{len(res.tests)} tests, {len(res.gaps)} gaps "
@@ -334,7 +341,18 @@ def run_replication(out_dir, *, study=None, progress: bool = True, exhibits=None
 
 def _write_report(study, out: Path, *, progress, exhibits, draws, draws_seed, jobs):
     """Run the exhibits and write every report file into the (staging) folder ``out``."""
-    results, errors = run_all(study, progress=progress, exhibits=exhibits)
+    painter = FigurePainter()  # figures drawn in a worker while the next exhibits run
+    try:
+        return _write_files(study, out, painter, progress=progress, exhibits=exhibits,
+                            draws=draws, draws_seed=draws_seed, jobs=jobs)
+    finally:
+        painter.close()
+
+
+def _write_files(study, out: Path, painter: FigurePainter, *, progress, exhibits, draws,
+                 draws_seed, jobs):
+    results, errors = run_all(study, progress=progress, exhibits=exhibits,
+                              on_result=painter.submit)
     assumptions = study.assumptions()
     robust = None
     if draws:
@@ -348,13 +366,12 @@ def _write_report(study, out: Path, *, progress, exhibits, draws, draws_seed, jo
              else pd.DataFrame(columns=AUDIT_COLUMNS))
     gaps = sorted({g for r in results for g in r.gaps}
                   | {f"{k} could not run: {m}" for k, m in errors.items()})
-    pngs, files = {}, {}
-    for r in results:
-        for f in r.figures:
-            png = to_png(f.plot())
-            pngs[f.key] = png
-            files[f.key] = f"figures/{f.key}.png"
-            write_atomic(out / files[f.key], png)
+    for r in results:  # (a no-op for the results run_all handed over already)
+        painter.submit(r)
+    pngs = painter.pngs()
+    files = {key: f"figures/{key}.png" for key in pngs}
+    for key, png in pngs.items():
+        write_atomic(out / files[key], png)
     if progress:
         print(f"[replicate] {len(pngs)} figures written", file=sys.stderr)
     write_atomic(out / "audit.csv", audit.to_csv(index=False, float_format="%.10g",
