@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from surveylib.errors import SurveyDesignError
 from surveylib.plotting import to_png
 from surveylib.report import (
     AUDIT_COLUMNS,
@@ -257,21 +258,19 @@ def test_interrupted_report_leaves_the_old_one_intact(monkeypatch, tmp_path, whe
     _run(monkeypatch, out, _fake_results()[:1])
     (out / "notes.txt").write_text("the user's own file")
     before = _snapshot(out)
-    real_plot = FigureSpec.plot
-
-    def failing_plot(spec):
-        if spec.key == "second_fig":
-            raise RuntimeError("boom in the second exhibit's figure")
-        return real_plot(spec)
-
-    if where == "figure":
-        monkeypatch.setattr(FigureSpec, "plot", failing_plot)
+    results = _fake_results()
+    if where == "figure":  # a figure that cannot be drawn (in the worker or here)
+        second = results[1]
+        results[1] = ExhibitResult(key=second.key, title=second.title, source=second.source,
+                                   method=second.method, audit=second.audit, tables={},
+                                   figures=[FigureSpec("second_fig", "t", ("x", "y"),
+                                                       (Series("s", (1.0, 2.0, 3.0)),))])
     elif where == "html":
         monkeypatch.setattr(runner, "html_report", lambda *a, **k: 1 / 0)
     else:
         monkeypatch.setattr(runner, "dumps", lambda *a, **k: 1 / 0)
-    with pytest.raises((RuntimeError, ZeroDivisionError)):
-        _run(monkeypatch, out, _fake_results())
+    with pytest.raises((SurveyDesignError, ZeroDivisionError)):
+        _run(monkeypatch, out, results)
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no staging folder left behind
 
@@ -290,7 +289,6 @@ def test_a_new_report_replaces_the_old_set_and_keeps_other_files(monkeypatch, tm
 def test_unwritable_parent_of_out_is_a_clear_error_before_any_run(monkeypatch, tmp_path):
     import tempfile
 
-    from surveylib.errors import SurveyDesignError
     from surveylib.report import runner
 
     def refuse(*a, **k):
@@ -311,7 +309,7 @@ def _spec(key: str, values=(1.0, 2.0)) -> FigureSpec:
 
 
 def test_painter_worker_draws_the_bytes_drawn_in_process():
-    """The forked worker's PNGs are the runner's own (to_png of spec.plot()), in order."""
+    """The worker's PNGs are the runner's own (to_png of spec.plot()), in order."""
     from surveylib.report.painter import FigurePainter
 
     specs = [_spec("one"), _spec("two", (3.0, 1.0)), _spec("three", (0.2, 0.4))]
@@ -327,7 +325,6 @@ def test_painter_worker_draws_the_bytes_drawn_in_process():
 
 def test_painter_raises_a_figure_error_in_the_runner():
     """A figure that cannot be drawn raises its own error in this process, worker or not."""
-    from surveylib.errors import SurveyDesignError
     from surveylib.report.painter import FigurePainter
 
     bad = FigureSpec("bad", "three values for two categories", ("a", "b"),

@@ -4,18 +4,18 @@ Drawing the figures (matplotlib's import, its constrained layout and the Agg dra
 about a third of a replication, and it needs nothing but each exhibit's
 :class:`~surveylib.report.FigureSpec`. A :class:`FigurePainter` hands every exhibit's figures
 to one worker process as soon as the exhibit has run, so they are drawn while the next
-exhibits compute; the runner collects the PNG bytes at the end.  The worker is a fork of the
-runner (the imported libraries are shared, not imported again), so the CPU time is the same
-as drawing in the runner and the bytes are the same :func:`surveylib.plotting.to_png` gives
-there.  Where fork is not available, or with one CPU, or if the worker fails, the figures are
-drawn in the runner as before (a figure that cannot be drawn raises its error there).
+exhibits compute; the runner collects the PNG bytes at the end.  The worker is started by a
+fork server (``multiprocessing``'s "forkserver" method: a fresh single-threaded process, so the
+runner's BLAS threads are never forked), and it draws with the same
+:func:`surveylib.plotting.to_png`, so the bytes are those drawn in the runner.  Where a fork
+server is not available, or with one CPU, or if the worker fails, the figures are drawn in the
+runner as before (a figure that cannot be drawn raises its error there).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -33,11 +33,12 @@ def render(spec) -> bytes:
 
 
 def _worker_pool() -> ProcessPoolExecutor | None:
-    """One forked worker, or ``None`` where forking cannot help (no fork, one CPU)."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    """One worker from a fork server, or ``None`` where it cannot help (none, one CPU)."""
+    method = "forkserver"
+    if (os.cpu_count() or 1) < 2 or method not in multiprocessing.get_all_start_methods():
         return None
     try:
-        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
     except (OSError, ValueError):
         return None
 
@@ -48,7 +49,7 @@ class FigurePainter:
     Parameters
     ----------
     parallel : bool
-        Draw in a worker process when one can be forked (default); ``False`` draws every
+        Draw in a worker process when a fork server can start one (default); ``False`` draws every
         figure in this process when :meth:`pngs` is called.
 
     Examples
@@ -76,12 +77,7 @@ class FigurePainter:
             future = None
             if self._pool is not None:
                 try:
-                    with warnings.catch_warnings():
-                        # Python 3.12+ warns on fork() with threads running (here BLAS's):
-                        # the worker only draws with matplotlib and numpy
-                        warnings.filterwarnings("ignore", r".*use of fork\(\) may lead to "
-                                                "deadlocks", DeprecationWarning)
-                        future = self._pool.submit(render, spec)
+                    future = self._pool.submit(render, spec)
                 except RuntimeError:  # the worker died: draw here from now on
                     self.close()
             self._jobs.append((spec, future))
