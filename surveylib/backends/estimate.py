@@ -31,9 +31,11 @@ from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
 from .errors import NotPushedDownError
-from .queries import grouped, num, numeric_exprs, present, replicate_exprs
+from .queries import dedupe, grouped, num, numeric_exprs, present, replicate_exprs
 
 LEVEL = "__surveylib_level"
+#: the sums of weighted values (scaled by the factor of their cell after a weighting step)
+WEIGHTED = ("wy", "wx", "ws", "wyy", "wxy", "wxx")
 
 
 class _Cells:
@@ -91,7 +93,12 @@ class _Plan:
     def run(self, kind, deff):
         d, src = self.design, self.design.source
         q = src.quote
-        keys = [q(c) for c in dict.fromkeys(d.unit_keys + self.by)]
+        # after a weighting step the rows are also grouped by its cells, summed with the
+        # weight before the step, and the cells' factors applied here (see .weighting)
+        adj = d.adjustments[0] if d.adjustments else None
+        cols = d.unit_keys + self.by + (list(adj.variables) if adj else [])
+        keys = [q(c) for c in dict.fromkeys(cols)]
+        w = adj.base_weight_sql if adj else d.weight_sql
         numeric = [(label, y, x) for label, y, x, lev in self.specs if lev is None]
         reps = d.rep_columns
         frames = []
@@ -102,22 +109,51 @@ class _Plan:
                 oks = [conj(*oks)] * len(oks)
             items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
             self.oks.update(zip((lab for lab, _, _ in numeric), oks, strict=True))
-            exprs = numeric_exprs(q, d.weight_sql, items, squares=deff is not False)
-            exprs.update(replicate_exprs(q, list(reps), items))
-            frames.append(src.fetch(grouped(src.table, keys, exprs, d.where,
-                                            aggregate=not d.element)))
+            frames.append(self._numeric_sums(keys, w, items, squares=deff is not False,
+                                             unweighted=adj is not None))
         owner = []  # the frame of each variable
         for label, y, _x, lev in self.specs:
             if lev is None:
                 owner.append(0)
                 continue
-            exprs = {"ws": d.weight_sql, "n": "1"}
+            exprs = {"ws": w, "n": "1"}
             exprs.update({f"rw_{r}": num(q, c) for r, c in enumerate(reps)})
             frames.append(src.fetch(_categorical_sql(d, keys, y, exprs,
                                                      self.level_sql.get(label))))
             owner.append(len(frames) - 1)
         self.owner = owner
+        if adj is not None:
+            weighted = ["ws"] + [f"{s}_{i}" for s in WEIGHTED for i in range(len(numeric))]
+            frames = [adj.apply(f, [c for c in weighted if c in f]) for f in frames]
+        self.frames = frames
         return self._assemble(frames, kind, deff)
+
+    def _numeric_sums(self, keys, w, items, *, squares, unweighted):
+        """The numeric variables' sums, in one query.  The sums run over every row unless some
+        variable is known to have missing values in the design; a query that finds missing
+        values under ``na_rm`` is run again with the sums restricted to present values (and
+        the design remembers it).  Without ``na_rm`` missing values are an error anyway."""
+        d = self.design
+        src, q = d.source, d.source.quote
+        known = d.__dict__.setdefault("missing_cache", {})
+        guard = any(known.get((d.where, ok), False) for _, _, ok in items)
+        while True:
+            exprs = numeric_exprs(q, w, items, squares=squares, guard=guard,
+                                  unweighted=unweighted)
+            exprs.update(replicate_exprs(q, list(d.rep_columns), items))
+            unique, alias = dedupe(exprs)
+            frame = src.fetch(grouped(src.table, keys, unique, d.where,
+                                      aggregate=not d.element))
+            for name, first in alias.items():
+                frame[name] = frame[first]
+            if guard:
+                return frame
+            miss = [int(frame[f"miss_{i}"].sum()) for i in range(len(items))]
+            known.update({(d.where, ok): m > 0 for (_, _, ok), m in zip(items, miss,
+                                                                           strict=True)})
+            if not (self.na_rm and any(miss)):
+                return frame
+            guard = True
 
     def _assemble(self, frames, kind, deff):
         d = self.design
@@ -260,19 +296,15 @@ class _Plan:
 
     def _weighting_sums(self, k, D):
         """Per (cell of the weighting step, estimate cell) sums of the weighted and the
-        unweighted values (C x K each): ``wy, wx, uy, ux``."""
-        from .weighting import CELL, cell_sums_sql
+        unweighted values (C x K each): ``wy, wx, uy, ux``, from the call's frames (grouped by
+        the step's cells, factors applied)."""
+        from .weighting import CELL
 
-        d = self.design
-        q = d.source.quote
-        C = d.adjustments[0].n_cells
-        out = {name: np.zeros((C, k)) for name in ("wy", "wx", "uy", "ux")}
-        keys = [q(c) for c in self.by]
-        base = 0
-        for spec in self.specs:
-            label, _y, _x, lev = spec
-            f = d.source.fetch(cell_sums_sql(d, keys, spec, self.oks.get(label),
-                                             self.level_sql.get(label)))
+        C = self.design.adjustments[0].n_cells
+        out = {name: np.zeros(C * k) for name in ("wy", "wx", "uy", "ux")}
+        base, numeric_seen = 0, 0
+        for (_label, _y, _x, lev), j in zip(self.specs, self.owner, strict=True):
+            f = self.frames[j]
             if self.by:
                 f = f[f[self.by].notna().all(axis=1)]
                 g = self.index.get_indexer(pd.MultiIndex.from_frame(f[self.by]))
@@ -281,9 +313,11 @@ class _Plan:
                 g = np.zeros(len(f), dtype=np.int64)
             c = f[CELL].to_numpy(np.int64)
             if lev is None:
-                for name, col in (("wy", "sw_y"), ("wx", "sw_x"), ("uy", "su_y"),
-                                  ("ux", "su_x")):
-                    np.add.at(out[name], (c, base + g), f[col].to_numpy(float))
+                i = numeric_seen
+                numeric_seen += 1
+                for name in ("wy", "wx", "uy", "ux"):
+                    out[name] += np.bincount(c * k + base + g, f[f"{name}_{i}"].to_numpy(float),
+                                             C * k)
                 base += D
                 continue
             L = len(lev)
@@ -292,15 +326,14 @@ class _Plan:
             code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
             ok &= code >= 0
             c, g, code, f = c[ok], g[ok], code[ok], f[ok]
-            for name, col in (("wy", "sw"), ("uy", "su")):
+            for name, col in (("wy", "ws"), ("uy", "n")):
                 vals = f[col].to_numpy(float)
-                np.add.at(out[name], (c, base + g * L + code), vals)
-                dom = np.zeros((C, D))
-                np.add.at(dom, (c, g), vals)
-                out["wx" if name == "wy" else "ux"][:, base:base + D * L] = np.repeat(dom, L,
-                                                                                     axis=1)
+                out[name] += np.bincount(c * k + base + g * L + code, vals, C * k)
+                dom = np.bincount(c * D + g, vals, C * D).reshape(C, D)
+                tot = out["wx" if name == "wy" else "ux"].reshape(C, k)
+                tot[:, base:base + D * L] = np.repeat(dom, L, axis=1)
             base += D * L
-        return out
+        return {name: v.reshape(C, k) for name, v in out.items()}
 
     def _weighted_vcov(self, acc, kind, est, den, k, P, nobs):
         """Taylor covariance of the scores residualised on the weighting step: PSU totals

@@ -7,7 +7,13 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    joint cells (one pseudo-row per cell weighing the cell's total): raking and
    post-stratification depend on the rows only through these totals, so the factors, the
    convergence diagnostics and the record (``design.adjustments``) are the in-memory ones.
-2. **The new weight** stays in the engine: ``w * CASE WHEN <cell 1> THEN f_1 … END``.
+2. **The new weight is never computed row by row.**  The step is a factor ``f[c]`` per cell,
+   so an estimate's weighted sums are ``sum_c f[c] * sum_{rows of c} w y``: each estimate's
+   ``GROUP BY`` also groups by the cell variables, sums with the weight before the step, and
+   the factors are applied to the returned rows (:meth:`CellWeighting.apply`).  (A ``CASE``
+   over the cells evaluated on every row cost 10-20x the query; a join with a factor table
+   about 1.5x.)  ``weight_sql`` still holds the row weight, ``w * CASE …``, for the queries
+   that need it row by row (the quantiles' distribution function).
 3. **The variance.**  In memory the scores ``x_i`` are residualised on the step
    (:mod:`surveylib.weighting.adjustments`, R ``svyrecvar``) before their PSU totals are
    taken.  Both residuals subtract a per-cell multiple of a weight, ``x_i - M[c] v_i``
@@ -15,7 +21,7 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    ``v`` the weight before raking and ``M = D`` from R's ten sweeps over the margins, which
    need the *unweighted* cell sums of ``x / w``).  So the PSU totals of the residuals are
    ``T[u] - sum_c M[c] V[u, c]``: ``V`` (PSU x cell weight sums) is kept from step 1, and
-   each estimate adds one small ``GROUP BY domain, level, cell`` for ``M``.
+   ``M`` comes from the same grouped rows (their weighted and unweighted sums per cell).
 
 Designs without PSUs (element sampling) match rows to units by rank, which differs between
 queries; weighting them needs a row-id column given as ``psu=`` (the same variance).
@@ -33,8 +39,8 @@ import pandas as pd
 from .._validation import as_list
 from ..design import SurveyDesign
 from ..weighting.adjustments import raking_cell_offsets
-from .errors import NotPushedDownError
-from .queries import grouped, num
+from .errors import BackendError, NotPushedDownError
+from .queries import grouped
 from .tables import literal
 
 CELL = "__surveylib_cell"
@@ -48,8 +54,14 @@ class CellWeighting:
     ----------
     record : PostStratification or Raking
         The in-memory record of the step on the cell table (its ``table`` and diagnostics).
-    cell_sql : str
-        SQL giving each row's joint cell (0 … C-1).
+    variables : tuple of str
+        The columns whose joint levels make the cells.
+    cells : DataFrame
+        The levels of ``variables`` of every cell (C rows).
+    factors : (C,) ndarray
+        Each cell's new weight over its weight before the step.
+    base_weight_sql : str
+        The weight before the step (SQL).
     unit_weights : (P, C) ndarray
         Per (unit of the design's unit table, cell): new weights (post-stratification) or
         weights before the step (raking).
@@ -61,11 +73,34 @@ class CellWeighting:
     """
 
     record: Any  # PostStratification or Raking
-    cell_sql: str
+    variables: tuple
+    cells: pd.DataFrame
+    factors: np.ndarray
+    base_weight_sql: str
     unit_weights: np.ndarray
     counts: np.ndarray
     margin_levels: tuple = ()
     margin_ratios: tuple = ()
+
+    def cell_index(self, frame: pd.DataFrame) -> np.ndarray:
+        """The cell (0 … C-1) of every row of a query result grouped by ``variables``."""
+        code = pd.MultiIndex.from_frame(self.cells).get_indexer(
+            pd.MultiIndex.from_frame(frame[list(self.variables)]))
+        if (code < 0).any():
+            raise BackendError("the source has rows outside the cells it was weighted on "
+                               "(it changed since); weight the design again.",
+                               parameter="data", value=None)
+        return code
+
+    def apply(self, frame: pd.DataFrame, weighted: list) -> pd.DataFrame:
+        """A query result grouped by the cells with the step's factor applied to the sums of
+        weighted values (``weighted``, summed with the weight before the step) and each row's
+        cell in the column ``CELL``: ``sum_cell(w f y) = f sum_cell(w y)``."""
+        code = self.cell_index(frame)
+        out = frame.copy()
+        out[weighted] = frame[weighted].to_numpy(float) * self.factors[code][:, None]
+        out[CELL] = code
+        return out
 
     @property
     def n_cells(self) -> int:
@@ -150,9 +185,11 @@ def weight(design, variables, step, what: str, *, raking: bool):
         levels = tuple(np.asarray(lev)[joint] for lev in record.margin_levels)
         ratios = tuple(np.asarray(r, dtype=float)[joint] for r in record.margin_ratios)
     factor = _cells_case(q, variables, cells, [f"{r:.17e}" for r in ratio])
-    cell_sql = _cells_case(q, variables, cells, list(range(C)))
-    adj = CellWeighting(record, cell_sql, unit_weights, np.bincount(code, frame["n"], C)
-                        .astype(float), levels, ratios)
+    adj = CellWeighting(record, tuple(variables), cells, ratio, design.weight_sql,
+                        unit_weights, np.bincount(code, frame["n"], C).astype(float), levels,
+                        ratios)
+    # the estimates group by the cells (estimate.py); the expression serves the queries that
+    # need each row's weight (the quantiles' distribution function)
     return design.evolve(weight_sql=f"({design.weight_sql} * {factor})",
                          adjustments=(adj,), level_cache={}, len_cache={})
 
@@ -173,26 +210,3 @@ def rake(design, margins, *, tol=1e-7, max_iter=100, bounds=None, on_fail="error
     return weight(design, variables,
                   lambda d: d.rake(margins, tol=tol, max_iter=max_iter, bounds=bounds,
                                    on_fail=on_fail), "rake()", raking=True)
-
-
-def cell_sums_sql(design, keys, spec, ok, level=None) -> str:
-    """Per (domain[, level], cell) sums of an estimate's weighted and unweighted values."""
-    src, q = design.source, design.source.quote
-    _, y, x, lev = spec
-    if lev is None:
-        yv, xv = num(q, y), num(q, x) if x is not None else "1.0"
-        w = design.weight_sql
-        exprs = {"sw_y": f"CASE WHEN {ok} THEN {w} * {yv} ELSE 0.0 END",
-                 "sw_x": f"CASE WHEN {ok} THEN {w} * {xv} ELSE 0.0 END",
-                 "su_y": f"CASE WHEN {ok} THEN {yv} ELSE 0.0 END",
-                 "su_x": f"CASE WHEN {ok} THEN {xv} ELSE 0.0 END"}
-        cols = keys
-    else:
-        exprs = {"sw": design.weight_sql, "su": "1.0"}
-        cols = keys + [f"{level or q(y)} AS __surveylib_level"]
-        keys = keys + [level or q(y)]
-    adj = design.adjustments[0]
-    sel = ", ".join(cols + [f"{adj.cell_sql} AS {CELL}"]
-                    + [f"SUM({e}) AS {n}" for n, e in exprs.items()])
-    group = ", ".join(keys + [adj.cell_sql])
-    return f"SELECT {sel} FROM {src.table} WHERE {design.where} GROUP BY {group}"
