@@ -31,7 +31,8 @@ and Spark measurements once) and reports the best, the lazy design built
 anew each time.
 
 Usage: ``PYTHONPATH=. python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark]
-[--no-memory] [--repeat 3]``; prints a Markdown table (seconds, MiB).
+[--no-memory] [--repeat 3]``; prints a Markdown table (seconds, MiB, and the process's CPU seconds -- all threads; the
+Python driver only for Spark -- which a loaded machine disturbs less than wall time).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def once(backend: str, task: str, path: str) -> dict:
     import surveylib  # noqa: F401
     from surveylib.backends import LazySurveyDesign
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     extra = {}
     if backend == "floor":
         import duckdb
@@ -161,7 +162,7 @@ def once(backend: str, task: str, path: str) -> dict:
             spark.sparkContext.setLogLevel("ERROR")
             data = spark.read.parquet(path)
             extra["startup"] = time.perf_counter() - s0
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
         if task == "rep80":
             from surveylib.backends import LazyReplicateDesign
 
@@ -170,9 +171,9 @@ def once(backend: str, task: str, path: str) -> dict:
         else:
             d = LazySurveyDesign(data, strata="stratum", psu="psu", weights="w")
         extra["build"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run(d, task)
-    return {"seconds": time.perf_counter() - t0, **extra}
+    return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, **extra}
 
 
 def run(d, task):
@@ -224,8 +225,8 @@ def main(argv=None):
     backends = ["floor", "duckdb"] + ([] if a.no_memory else ["memory"])
     backends += ["spark"] if a.spark else []
     backends += ["svy"] if a.svy else []
-    print("| rows | task | backend | seconds | peak RSS (MiB) | vs floor |")
-    print("|---:|---|---|---:|---:|---:|")
+    print("| rows | task | backend | seconds | peak RSS (MiB) | vs floor | CPU s | CPU vs floor |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in a.rows:
             path = os.path.join(tmp, f"survey_{rows}.parquet")
@@ -234,7 +235,7 @@ def main(argv=None):
                 generate_reps(path.replace(".parquet", "_rep80.parquet"), path)
             for task in a.tasks:
                 src = path.replace(".parquet", "_rep80.parquet") if task == "rep80" else path
-                floor = None
+                floor = cpu_floor = None
                 for b in backends:
                     if b == "svy" and task not in ("mean", "domains", "shares", "rep80"):
                         continue
@@ -242,14 +243,17 @@ def main(argv=None):
                         continue
                     r = measure(b, task, src, 1 if b in ("memory", "svy", "spark") else a.repeat)
                     if "error" in r:
-                        print(f"| {rows:,} | {task} | {b} | error: {r['error']} | | |")
+                        print(f"| {rows:,} | {task} | {b} | error: {r['error']} | | | | |")
                         continue
                     floor = r["seconds"] if b == "floor" else floor
+                    cpu_floor = r["cpu"] if b == "floor" else cpu_floor
                     note = f" (+{r['build']:.2f} s design)" if "build" in r else ""
                     note += f" (+{r['startup']:.1f} s start)" if "startup" in r else ""
                     ratio = r["seconds"] / floor if floor else float("nan")
+                    cpu_ratio = r["cpu"] / cpu_floor if cpu_floor else float("nan")
                     print(f"| {rows:,} | {task} | {b} | {r['seconds']:.2f}{note} | "
-                          f"{r['peak_mib']:.0f} | {ratio:.2f} |", flush=True)
+                          f"{r['peak_mib']:.0f} | {ratio:.2f} | {r['cpu']:.2f} | "
+                          f"{cpu_ratio:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
