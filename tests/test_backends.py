@@ -365,3 +365,19 @@ def test_sums_over_every_row_unless_values_are_missing(con):
     full = d.mean("api99", by="stype").to_frame()  # no missing values: one query, unguarded
     np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
                                rtol=1e-10)
+
+
+def test_weighting_refuses_more_cell_pairs_than_max_units(con):
+    """Estimates after a weighting step return their sums per (PSU, cell): more (PSU, cell)
+    pairs than ``max_units`` is an error naming the limit (apiclus1: its 15 PSUs and 3
+    school types meet in 35 pairs, counted below)."""
+    pairs = int(con.sql("SELECT COUNT(*) FROM (SELECT DISTINCT dnum, stype FROM apiclus1)")
+                .fetchall()[0][0])
+    pop = pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]})
+    d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc",
+                         max_units=pairs - 1)
+    with pytest.raises(NotPushedDownError, match=f"{pairs} \\(PSU, cell\\) pairs"):
+        d.poststratify("stype", pop)
+    ok = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc",
+                          max_units=pairs)
+    assert "post-stratified" in ok.poststratify("stype", pop).describe()

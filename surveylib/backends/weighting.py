@@ -162,6 +162,12 @@ def weight(design, variables, step, what: str, *, raking: bool):
     keys = [q(c) for c in dict.fromkeys(design.unit_keys + variables)]
     frame = src.fetch(grouped(src.table, keys, {"w": design.weight_sql, "n": "1"},
                               design.where, aggregate=True))
+    if len(frame) > design.max_units:  # each estimate returns at least this many groups
+        raise NotPushedDownError(
+            f"{what} on {variables} meets {len(frame)} (PSU, cell) pairs, more than max_units="
+            f"{design.max_units}; every estimate after it returns its sums per (PSU, cell): "
+            "weight on fewer or coarser variables, or raise max_units if they fit in memory.",
+            parameter="max_units", value=design.max_units)
     cells = frame[variables].drop_duplicates().reset_index(drop=True)
     code = pd.MultiIndex.from_frame(cells).get_indexer(pd.MultiIndex.from_frame(
         frame[variables]))
