@@ -217,7 +217,7 @@ class _Plan:
             else:
                 L = len(lev)
                 level = rows[LEVEL]
-                ok = level.notna().to_numpy() & ~_is_nan(level)
+                ok = level.notna().to_numpy() & ~is_nan(level)
                 if not ok.all() and not self.na_rm:
                     missing_error(y, int(rows.loc[~ok, "n"].sum()),
                                    "shares among respondents with a value")
@@ -244,7 +244,12 @@ class _Plan:
                 keys_out.extend((dd, label, lv) for dd in range(D) for lv in lev)
             base += size
         self.rep = rep if R else None
-        self.weighting = self._weighting_sums(k, D) if d.adjustments else None
+        if d.adjustments:
+            from .weighting import cell_sums
+
+            self.weighting = cell_sums(self, k, D)
+        else:
+            self.weighting = None
         return self._finish(acc, vec, has_x, categorical, k, P, kind, deff, dkeys,
                             keys_out, present_units)
 
@@ -276,7 +281,9 @@ class _Plan:
         shift = np.zeros(k)
         # the scores of a ratio are divided by its denominator total, those of a mean by Σw
         if self.weighting is not None:  # scores residualised on the weighting step
-            v = self._weighted_vcov(acc, kind, est, den, k, P, nobs)
+            from .weighting import residualised_vcov
+
+            v = residualised_vcov(self, acc, kind, est, den, nobs)
         elif self.rep is None:
             v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
         else:
@@ -293,67 +300,6 @@ class _Plan:
             deffs = np.full(k, np.nan)
         self.present_units = present_units
         return np.where(empty, np.nan, est), v, nobs, deffs, dkeys, keys_out
-
-    def _weighting_sums(self, k, D):
-        """Per (cell of the weighting step, estimate cell) sums of the weighted and the
-        unweighted values (C x K each): ``wy, wx, uy, ux``, from the call's frames (grouped by
-        the step's cells, factors applied)."""
-        from .weighting import CELL
-
-        C = self.design.adjustments[0].n_cells
-        out = {name: np.zeros(C * k) for name in ("wy", "wx", "uy", "ux")}
-        base, numeric_seen = 0, 0
-        for (_label, _y, _x, lev), j in zip(self.specs, self.owner, strict=True):
-            f = self.frames[j]
-            if self.by:
-                f = f[f[self.by].notna().all(axis=1)]
-                g = self.index.get_indexer(pd.MultiIndex.from_frame(f[self.by]))
-                f, g = f[g >= 0], g[g >= 0]
-            else:
-                g = np.zeros(len(f), dtype=np.int64)
-            c = f[CELL].to_numpy(np.int64)
-            if lev is None:
-                i = numeric_seen
-                numeric_seen += 1
-                for name in ("wy", "wx", "uy", "ux"):
-                    out[name] += np.bincount(c * k + base + g, f[f"{name}_{i}"].to_numpy(float),
-                                             C * k)
-                base += D
-                continue
-            L = len(lev)
-            level = f[LEVEL]
-            ok = level.notna().to_numpy() & ~_is_nan(level)
-            code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
-            ok &= code >= 0
-            c, g, code, f = c[ok], g[ok], code[ok], f[ok]
-            for name, col in (("wy", "ws"), ("uy", "n")):
-                vals = f[col].to_numpy(float)
-                out[name] += np.bincount(c * k + base + g * L + code, vals, C * k)
-                dom = np.bincount(c * D + g, vals, C * D).reshape(C, D)
-                tot = out["wx" if name == "wy" else "ux"].reshape(C, k)
-                tot[:, base:base + D * L] = np.repeat(dom, L, axis=1)
-            base += D * L
-        return {name: v.reshape(C, k) for name, v in out.items()}
-
-    def _weighted_vcov(self, acc, kind, est, den, k, P, nobs):
-        """Taylor covariance of the scores residualised on the weighting step: PSU totals
-        ``T[u] - sum_c M[c] V[u, c]`` (see :mod:`.weighting`)."""
-        d, s = self.design, self.weighting
-        adj = d.adjustments[0]
-        wy, wx = acc["wy"].reshape(P, k), acc["wx"].reshape(P, k)
-        if kind == "total":
-            t, sw, su = wy, s["wy"], s["uy"]
-        else:
-            scale = 1.0 / np.where(den == 0, 1.0, den)
-            t = (wy - est * wx) * scale
-            sw = (s["wy"] - est * s["wx"]) * scale
-            su = (s["uy"] - est * s["ux"]) * scale
-        t = t - adj.unit_weights @ adj.cell_multipliers(sw, su)
-        unit, n_units = d.engine.sum_units
-        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
-        totals = np.bincount(to_unit, t.ravel(), n_units * k).reshape(n_units, k)
-        zeros = np.zeros(k)
-        return d.engine.vcov_sums("total", CellSums(totals, totals, nobs, zeros, zeros), zeros)
 
     def domain_df(self, k, D):
         """Each cell's domain degrees of freedom (the engine's rule over the units with rows
@@ -413,7 +359,8 @@ def conj(*parts) -> str:
     return " AND ".join(p for p in parts if p)
 
 
-def _is_nan(s: pd.Series) -> np.ndarray:
+def is_nan(s: pd.Series) -> np.ndarray:
+    """Where a result column holds a float NaN (a missing value that is not NULL)."""
     return pd.to_numeric(s, errors="coerce").isna().to_numpy() & s.notna().to_numpy() \
         & pd.api.types.is_float_dtype(s)
 

@@ -38,8 +38,10 @@ import pandas as pd
 
 from .._validation import as_list
 from ..design import SurveyDesign
+from ..variance.sums import CellSums
 from ..weighting.adjustments import raking_cell_offsets
 from .errors import BackendError, NotPushedDownError
+from .estimate import LEVEL, is_nan
 from .queries import grouped
 from .tables import literal
 
@@ -216,3 +218,64 @@ def rake(design, margins, *, tol=1e-7, max_iter=100, bounds=None, on_fail="error
     return weight(design, variables,
                   lambda d: d.rake(margins, tol=tol, max_iter=max_iter, bounds=bounds,
                                    on_fail=on_fail), "rake()", raking=True)
+
+
+def cell_sums(plan, k, D):
+    """Per (cell of the weighting step, estimate cell) sums of the weighted and the
+    unweighted values (C x K each): ``wy, wx, uy, ux``, from the frames of an estimate's
+    ``plan`` (:mod:`.estimate`; grouped by the step's cells, factors applied)."""
+    C = plan.design.adjustments[0].n_cells
+    out = {name: np.zeros(C * k) for name in ("wy", "wx", "uy", "ux")}
+    base, numeric_seen = 0, 0
+    for (_label, _y, _x, lev), j in zip(plan.specs, plan.owner, strict=True):
+        f = plan.frames[j]
+        if plan.by:
+            f = f[f[plan.by].notna().all(axis=1)]
+            g = plan.index.get_indexer(pd.MultiIndex.from_frame(f[plan.by]))
+            f, g = f[g >= 0], g[g >= 0]
+        else:
+            g = np.zeros(len(f), dtype=np.int64)
+        c = f[CELL].to_numpy(np.int64)
+        if lev is None:
+            i = numeric_seen
+            numeric_seen += 1
+            for name in ("wy", "wx", "uy", "ux"):
+                out[name] += np.bincount(c * k + base + g, f[f"{name}_{i}"].to_numpy(float),
+                                         C * k)
+            base += D
+            continue
+        L = len(lev)
+        level = f[LEVEL]
+        ok = level.notna().to_numpy() & ~is_nan(level)
+        code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
+        ok &= code >= 0
+        c, g, code, f = c[ok], g[ok], code[ok], f[ok]
+        for name, col in (("wy", "ws"), ("uy", "n")):
+            vals = f[col].to_numpy(float)
+            out[name] += np.bincount(c * k + base + g * L + code, vals, C * k)
+            dom = np.bincount(c * D + g, vals, C * D).reshape(C, D)
+            tot = out["wx" if name == "wy" else "ux"].reshape(C, k)
+            tot[:, base:base + D * L] = np.repeat(dom, L, axis=1)
+        base += D * L
+    return {name: v.reshape(C, k) for name, v in out.items()}
+
+def residualised_vcov(plan, acc, kind, est, den, nobs):
+    """Taylor covariance of the scores residualised on the weighting step: PSU totals
+    ``T[u] - sum_c M[c] V[u, c]`` (see :mod:`.weighting`)."""
+    d, s = plan.design, plan.weighting
+    adj = d.adjustments[0]
+    k = len(est)
+    wy, wx = acc["wy"].reshape(-1, k), acc["wx"].reshape(-1, k)
+    if kind == "total":
+        t, sw, su = wy, s["wy"], s["uy"]
+    else:
+        scale = 1.0 / np.where(den == 0, 1.0, den)
+        t = (wy - est * wx) * scale
+        sw = (s["wy"] - est * s["wx"]) * scale
+        su = (s["uy"] - est * s["ux"]) * scale
+    t = t - adj.unit_weights @ adj.cell_multipliers(sw, su)
+    unit, n_units = d.engine.sum_units
+    to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+    totals = np.bincount(to_unit, t.ravel(), n_units * k).reshape(n_units, k)
+    zeros = np.zeros(k)
+    return d.engine.vcov_sums("total", CellSums(totals, totals, nobs, zeros, zeros), zeros)
