@@ -110,7 +110,7 @@ class _Plan:
             items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
             self.oks.update(zip((lab for lab, _, _ in numeric), oks, strict=True))
             frames.append(self._numeric_sums(keys, w, items, squares=deff is not False,
-                                             unweighted=adj is not None))
+                                             unweighted=adj is not None and adj.raking))
         owner = []  # the frame of each variable
         for label, y, _x, lev in self.specs:
             if lev is None:

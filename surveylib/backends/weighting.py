@@ -105,6 +105,11 @@ class CellWeighting:
         return out
 
     @property
+    def raking(self) -> bool:
+        """Raking (its residuals need the cells' unweighted sums), not post-stratification."""
+        return bool(self.margin_levels)
+
+    @property
     def n_cells(self) -> int:
         return len(self.counts)
 
@@ -114,7 +119,7 @@ class CellWeighting:
     def cell_multipliers(self, s_w: np.ndarray, s_u: np.ndarray) -> np.ndarray:
         """``M`` (C x K) from the cells' sums of the scores: ``s_w = sum_c x`` (weighted
         scores) and ``s_u = sum_c x / w`` (the same unweighted, for raking)."""
-        if not self.margin_levels:  # post-stratification: sum_c x / sum_c w_new
+        if not self.raking:  # post-stratification: sum_c x / sum_c w_new
             wnew = self.unit_weights.sum(axis=0)
             return np.divide(s_w, wnew[:, None], out=np.zeros_like(s_w),
                              where=wnew[:, None] != 0)
@@ -223,8 +228,11 @@ def rake(design, margins, *, tol=1e-7, max_iter=100, bounds=None, on_fail="error
 def cell_sums(plan, k, D):
     """Per (cell of the weighting step, estimate cell) sums of the weighted and the
     unweighted values (C x K each): ``wy, wx, uy, ux``, from the frames of an estimate's
-    ``plan`` (:mod:`.estimate`; grouped by the step's cells, factors applied)."""
-    C = plan.design.adjustments[0].n_cells
+    ``plan`` (:mod:`.estimate`; grouped by the step's cells, factors applied).  The numeric
+    variables' unweighted sums are only queried for raking (zero after post-stratification,
+    whose residuals do not use them)."""
+    adj = plan.design.adjustments[0]
+    C = adj.n_cells
     out = {name: np.zeros(C * k) for name in ("wy", "wx", "uy", "ux")}
     base, numeric_seen = 0, 0
     for (_label, _y, _x, lev), j in zip(plan.specs, plan.owner, strict=True):
@@ -239,7 +247,7 @@ def cell_sums(plan, k, D):
         if lev is None:
             i = numeric_seen
             numeric_seen += 1
-            for name in ("wy", "wx", "uy", "ux"):
+            for name in ("wy", "wx", "uy", "ux")[:4 if adj.raking else 2]:
                 out[name] += np.bincount(c * k + base + g, f[f"{name}_{i}"].to_numpy(float),
                                          C * k)
             base += D
