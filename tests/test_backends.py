@@ -339,3 +339,45 @@ def test_ratio_pairs_numerators_with_denominators_in_memory_and_in_the_engine(co
         assert info.value.parameter == "denominator"
     np.testing.assert_allclose(lazy.ratio(["api00", "api99"], "enroll").values,
                                mem.ratio(["api00", "api99"], "enroll").values, rtol=1e-10)
+
+
+def test_sums_over_every_row_unless_values_are_missing(con):
+    """A numeric estimate's sums run over every row and count the missing values; where some
+    are missing (NULL or NaN) under ``na_rm`` the sums are taken again over present values,
+    and the design remembers it: every call equals the in-memory design's, and without
+    ``na_rm`` the error gives the number of missing values (NULL and NaN together)."""
+    con.sql("CREATE OR REPLACE TABLE sna AS SELECT *, CASE WHEN snum % 9 = 0 THEN NULL "
+            "WHEN snum % 9 = 1 THEN 'NaN'::DOUBLE ELSE api00 END AS y_na FROM apistrat")
+    frame = con.sql("SELECT * FROM sna").df()
+    n_null = int(frame["y_na"].isna().sum())
+    d = LazySurveyDesign("sna", connection=con, strata="stype", psu="snum", weights="pw")
+    mem = sl.SurveyDesign(frame, strata="stype", psu="snum", weights="pw")
+    with pytest.raises(sl.SurveyDesignError, match=f"{n_null} missing value"):
+        d.mean("y_na")
+    for _ in range(2):  # the second call knows the column has missing values
+        for got, want in ((d.mean(["y_na", "api99"], na_rm=True, by="stype"),
+                           mem.mean(["y_na", "api99"], na_rm=True, by="stype")),
+                          (d.ratio("y_na", "api99", na_rm=True),
+                           mem.ratio("y_na", "api99", na_rm=True))):
+            a, b = got.to_frame(), want.to_frame()
+            for col in ("estimate", "se", "deff"):
+                np.testing.assert_allclose(a[col], b[col], rtol=1e-10)
+    full = d.mean("api99", by="stype").to_frame()  # no missing values: one query, unguarded
+    np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
+                               rtol=1e-10)
+
+
+def test_weighting_refuses_more_cell_pairs_than_max_units(con):
+    """Estimates after a weighting step return their sums per (PSU, cell): more (PSU, cell)
+    pairs than ``max_units`` is an error naming the limit (apiclus1: its 15 PSUs and 3
+    school types meet in 35 pairs, counted below)."""
+    pairs = int(con.sql("SELECT COUNT(*) FROM (SELECT DISTINCT dnum, stype FROM apiclus1)")
+                .fetchall()[0][0])
+    pop = pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]})
+    d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc",
+                         max_units=pairs - 1)
+    with pytest.raises(NotPushedDownError, match=f"{pairs} \\(PSU, cell\\) pairs"):
+        d.poststratify("stype", pop)
+    ok = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc",
+                          max_units=pairs)
+    assert "post-stratified" in ok.poststratify("stype", pop).describe()

@@ -33,6 +33,8 @@ from .queries import num, present
 from .sources import open_source
 
 ONE = "__surveylib_one"
+#: the unit table's column of each unit's first row in the source
+ORDER = "__surveylib_first_row"
 
 
 class LazySurveyDesign(LazyDesign):
@@ -100,6 +102,11 @@ class LazySurveyDesign(LazyDesign):
         self.element = not self.psu_columns
         self.unit_keys = ([strata] if strata else []) + list(self.psu_columns)
         units, stats = self._profile(wcol)  # one scan: units, row count and weight checks
+        if strata and not self.element and not units.duplicated(list(self.psu_columns)).any():
+            # the PSU ids alone name the units (ids not reused across strata): queries group
+            # by them and rows are matched to units on them -- one key less to hash per row
+            # (the mean's query at 10M rows: 0.178 -> 0.142 s of CPU)
+            self.unit_keys = list(self.psu_columns)
         self.n_rows = int(stats["n"])
         if wcol is not None:
             self._check_weights(wcol, "weights" if weights is not None else "probs", stats)
@@ -145,12 +152,18 @@ class LazySurveyDesign(LazyDesign):
             stats.update(missing=f"SUM(CASE WHEN NOT {ok} THEN 1 ELSE 0 END)",
                          bad=f"SUM(CASE WHEN {ok} AND {v} <= 0 THEN 1 ELSE 0 END)",
                          lo=f"MIN({v})", hi=f"MAX({v})")
-        agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
         if self.element:
+            agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
             summary = src.fetch(f"SELECT {agg} FROM {src.table}")
-        else:
+        else:  # with each unit's first row (the order R numbers replicates by)
+            stats[ORDER] = "MIN(__surveylib_row)"
+            agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
             key = ", ".join(q(c) for c in cols)
-            summary = src.fetch(f"SELECT {key}, {agg} FROM {src.table} GROUP BY {key}")
+            row = ("monotonically_increasing_id()" if src.engine == "spark"
+                   else "row_number() OVER ()")
+            used = ", ".join(q(c) for c in dict.fromkeys(cols + ([wcol] if wcol else [])))
+            summary = src.fetch(f"SELECT {key}, {agg} FROM (SELECT {used}, {row} AS "
+                                f"__surveylib_row FROM {src.table}) s GROUP BY {key}")
         total = {"n": summary["n"].sum()} if len(summary) else {"n": 0}
         if wcol is not None and len(summary):
             total.update(missing=summary["missing"].sum(), bad=summary["bad"].sum(),
@@ -164,7 +177,7 @@ class LazySurveyDesign(LazyDesign):
                     f"the design has {len(summary)} PSUs, more than max_units="
                     f"{self.max_units}; raise max_units if the per-PSU sums fit in memory.",
                     parameter="max_units", value=self.max_units)
-            return summary[cols].reset_index(drop=True), total
+            return summary[cols + [ORDER]].reset_index(drop=True), total
         if total["n"] > self.max_units:
             raise NotPushedDownError(
                 f"the design has no psu=, so each of the {total['n']} rows of "
@@ -269,18 +282,11 @@ class LazySurveyDesign(LazyDesign):
 
     def _ordered(self):
         """This design with its unit table in order of first appearance in the source (the
-        order R's replicate constructors number PSUs and strata by)."""
+        order R's replicate constructors number PSUs and strata by; each unit's first row was
+        found by the scan that built the unit table)."""
         if self.element:  # units of a stratum are exchangeable: kept in stratum order
             return self
-        src, q = self.source, self.source.quote
-        keys = ", ".join(q(c) for c in self.unit_keys)
-        order = ("monotonically_increasing_id()" if src.engine == "spark"
-                 else "row_number() OVER ()")
-        first = src.fetch(f"SELECT {keys}, MIN(o) AS o FROM (SELECT {keys}, {order} AS o FROM "
-                          f"{src.table}) s GROUP BY {keys}")
-        pos = np.empty(len(first), dtype=np.int64)
-        pos[self.unit_index(first)] = np.arange(len(first))
-        perm = np.argsort(first["o"].to_numpy()[pos], kind="stable")
+        perm = np.argsort(self.units[ORDER].to_numpy(), kind="stable")
         units = self.units.iloc[perm].reset_index(drop=True)
         new = self.evolve(units=units)
         # the in-memory design of the units, rebuilt in the new order (its stages follow rows)

@@ -31,9 +31,11 @@ from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
 from .errors import NotPushedDownError
-from .queries import grouped, num, numeric_exprs, present, replicate_exprs
+from .queries import dedupe, grouped, num, numeric_exprs, present, replicate_exprs
 
 LEVEL = "__surveylib_level"
+#: the sums of weighted values (scaled by the factor of their cell after a weighting step)
+WEIGHTED = ("wy", "wx", "ws", "wyy", "wxy", "wxx")
 
 
 class _Cells:
@@ -91,7 +93,12 @@ class _Plan:
     def run(self, kind, deff):
         d, src = self.design, self.design.source
         q = src.quote
-        keys = [q(c) for c in dict.fromkeys(d.unit_keys + self.by)]
+        # after a weighting step the rows are also grouped by its cells, summed with the
+        # weight before the step, and the cells' factors applied here (see .weighting)
+        adj = d.adjustments[0] if d.adjustments else None
+        cols = d.unit_keys + self.by + (list(adj.variables) if adj else [])
+        keys = [q(c) for c in dict.fromkeys(cols)]
+        w = adj.base_weight_sql if adj else d.weight_sql
         numeric = [(label, y, x) for label, y, x, lev in self.specs if lev is None]
         reps = d.rep_columns
         frames = []
@@ -102,22 +109,51 @@ class _Plan:
                 oks = [conj(*oks)] * len(oks)
             items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
             self.oks.update(zip((lab for lab, _, _ in numeric), oks, strict=True))
-            exprs = numeric_exprs(q, d.weight_sql, items, squares=deff is not False)
-            exprs.update(replicate_exprs(q, list(reps), items))
-            frames.append(src.fetch(grouped(src.table, keys, exprs, d.where,
-                                            aggregate=not d.element)))
+            frames.append(self._numeric_sums(keys, w, items, squares=deff is not False,
+                                             unweighted=adj is not None and adj.raking))
         owner = []  # the frame of each variable
         for label, y, _x, lev in self.specs:
             if lev is None:
                 owner.append(0)
                 continue
-            exprs = {"ws": d.weight_sql, "n": "1"}
+            exprs = {"ws": w, "n": "1"}
             exprs.update({f"rw_{r}": num(q, c) for r, c in enumerate(reps)})
             frames.append(src.fetch(_categorical_sql(d, keys, y, exprs,
                                                      self.level_sql.get(label))))
             owner.append(len(frames) - 1)
         self.owner = owner
+        if adj is not None:
+            weighted = ["ws"] + [f"{s}_{i}" for s in WEIGHTED for i in range(len(numeric))]
+            frames = [adj.apply(f, [c for c in weighted if c in f]) for f in frames]
+        self.frames = frames
         return self._assemble(frames, kind, deff)
+
+    def _numeric_sums(self, keys, w, items, *, squares, unweighted):
+        """The numeric variables' sums, in one query.  The sums run over every row unless some
+        variable is known to have missing values in the design; a query that finds missing
+        values under ``na_rm`` is run again with the sums restricted to present values (and
+        the design remembers it).  Without ``na_rm`` missing values are an error anyway."""
+        d = self.design
+        src, q = d.source, d.source.quote
+        known = d.__dict__.setdefault("missing_cache", {})
+        guard = any(known.get((d.where, ok), False) for _, _, ok in items)
+        while True:
+            exprs = numeric_exprs(q, w, items, squares=squares, guard=guard,
+                                  unweighted=unweighted)
+            exprs.update(replicate_exprs(q, list(d.rep_columns), items))
+            unique, alias = dedupe(exprs)
+            frame = src.fetch(grouped(src.table, keys, unique, d.where,
+                                      aggregate=not d.element))
+            for name, first in alias.items():
+                frame[name] = frame[first]
+            if guard:
+                return frame
+            miss = [int(frame[f"miss_{i}"].sum()) for i in range(len(items))]
+            known.update({(d.where, ok): m > 0 for (_, _, ok), m in zip(items, miss,
+                                                                           strict=True)})
+            if not (self.na_rm and any(miss)):
+                return frame
+            guard = True
 
     def _assemble(self, frames, kind, deff):
         d = self.design
@@ -181,7 +217,7 @@ class _Plan:
             else:
                 L = len(lev)
                 level = rows[LEVEL]
-                ok = level.notna().to_numpy() & ~_is_nan(level)
+                ok = level.notna().to_numpy() & ~is_nan(level)
                 if not ok.all() and not self.na_rm:
                     missing_error(y, int(rows.loc[~ok, "n"].sum()),
                                    "shares among respondents with a value")
@@ -208,7 +244,12 @@ class _Plan:
                 keys_out.extend((dd, label, lv) for dd in range(D) for lv in lev)
             base += size
         self.rep = rep if R else None
-        self.weighting = self._weighting_sums(k, D) if d.adjustments else None
+        if d.adjustments:
+            from .weighting import cell_sums
+
+            self.weighting = cell_sums(self, k, D)
+        else:
+            self.weighting = None
         return self._finish(acc, vec, has_x, categorical, k, P, kind, deff, dkeys,
                             keys_out, present_units)
 
@@ -240,7 +281,9 @@ class _Plan:
         shift = np.zeros(k)
         # the scores of a ratio are divided by its denominator total, those of a mean by Σw
         if self.weighting is not None:  # scores residualised on the weighting step
-            v = self._weighted_vcov(acc, kind, est, den, k, P, nobs)
+            from .weighting import residualised_vcov
+
+            v = residualised_vcov(self, acc, kind, est, den, nobs)
         elif self.rep is None:
             v = engine.vcov_sums(kind, CellSums(wy, wx, nobs, shift, den), est)
         else:
@@ -257,70 +300,6 @@ class _Plan:
             deffs = np.full(k, np.nan)
         self.present_units = present_units
         return np.where(empty, np.nan, est), v, nobs, deffs, dkeys, keys_out
-
-    def _weighting_sums(self, k, D):
-        """Per (cell of the weighting step, estimate cell) sums of the weighted and the
-        unweighted values (C x K each): ``wy, wx, uy, ux``."""
-        from .weighting import CELL, cell_sums_sql
-
-        d = self.design
-        q = d.source.quote
-        C = d.adjustments[0].n_cells
-        out = {name: np.zeros((C, k)) for name in ("wy", "wx", "uy", "ux")}
-        keys = [q(c) for c in self.by]
-        base = 0
-        for spec in self.specs:
-            label, _y, _x, lev = spec
-            f = d.source.fetch(cell_sums_sql(d, keys, spec, self.oks.get(label),
-                                             self.level_sql.get(label)))
-            if self.by:
-                f = f[f[self.by].notna().all(axis=1)]
-                g = self.index.get_indexer(pd.MultiIndex.from_frame(f[self.by]))
-                f, g = f[g >= 0], g[g >= 0]
-            else:
-                g = np.zeros(len(f), dtype=np.int64)
-            c = f[CELL].to_numpy(np.int64)
-            if lev is None:
-                for name, col in (("wy", "sw_y"), ("wx", "sw_x"), ("uy", "su_y"),
-                                  ("ux", "su_x")):
-                    np.add.at(out[name], (c, base + g), f[col].to_numpy(float))
-                base += D
-                continue
-            L = len(lev)
-            level = f[LEVEL]
-            ok = level.notna().to_numpy() & ~_is_nan(level)
-            code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
-            ok &= code >= 0
-            c, g, code, f = c[ok], g[ok], code[ok], f[ok]
-            for name, col in (("wy", "sw"), ("uy", "su")):
-                vals = f[col].to_numpy(float)
-                np.add.at(out[name], (c, base + g * L + code), vals)
-                dom = np.zeros((C, D))
-                np.add.at(dom, (c, g), vals)
-                out["wx" if name == "wy" else "ux"][:, base:base + D * L] = np.repeat(dom, L,
-                                                                                     axis=1)
-            base += D * L
-        return out
-
-    def _weighted_vcov(self, acc, kind, est, den, k, P, nobs):
-        """Taylor covariance of the scores residualised on the weighting step: PSU totals
-        ``T[u] - sum_c M[c] V[u, c]`` (see :mod:`.weighting`)."""
-        d, s = self.design, self.weighting
-        adj = d.adjustments[0]
-        wy, wx = acc["wy"].reshape(P, k), acc["wx"].reshape(P, k)
-        if kind == "total":
-            t, sw, su = wy, s["wy"], s["uy"]
-        else:
-            scale = 1.0 / np.where(den == 0, 1.0, den)
-            t = (wy - est * wx) * scale
-            sw = (s["wy"] - est * s["wx"]) * scale
-            su = (s["uy"] - est * s["ux"]) * scale
-        t = t - adj.unit_weights @ adj.cell_multipliers(sw, su)
-        unit, n_units = d.engine.sum_units
-        to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
-        totals = np.bincount(to_unit, t.ravel(), n_units * k).reshape(n_units, k)
-        zeros = np.zeros(k)
-        return d.engine.vcov_sums("total", CellSums(totals, totals, nobs, zeros, zeros), zeros)
 
     def domain_df(self, k, D):
         """Each cell's domain degrees of freedom (the engine's rule over the units with rows
@@ -380,7 +359,8 @@ def conj(*parts) -> str:
     return " AND ".join(p for p in parts if p)
 
 
-def _is_nan(s: pd.Series) -> np.ndarray:
+def is_nan(s: pd.Series) -> np.ndarray:
+    """Where a result column holds a float NaN (a missing value that is not NULL)."""
     return pd.to_numeric(s, errors="coerce").isna().to_numpy() & s.notna().to_numpy() \
         & pd.api.types.is_float_dtype(s)
 

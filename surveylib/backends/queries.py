@@ -40,23 +40,51 @@ def grouped(table: str, keys: list, exprs: dict, where: str, *, aggregate: bool)
     return sql
 
 
-def numeric_exprs(q, w: str, items: list, *, squares: bool) -> dict:
-    """Sums for numeric cells: ``items`` holds ``(y, x or None, ok)`` per variable."""
+def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
+                  unweighted: bool = False) -> dict:
+    """Sums for numeric cells: ``items`` holds ``(y, x or None, ok)`` per variable.
+
+    With ``guard`` every sum is restricted to the rows where ``ok`` (the values are present);
+    without it the sums run over every row and only ``miss_i`` evaluates ``ok`` -- exact when
+    ``miss_i`` is 0, which the caller checks (a query with the guards otherwise).  Sums of the
+    same expression (``wx`` of a mean is ``ws``; the counts) are given the same text, so that
+    :func:`dedupe` computes them once.  ``unweighted`` adds the unweighted sums ``uy_i``,
+    ``ux_i`` (residuals on a raking step).
+    """
     out = {}
     for i, (y, x, ok) in enumerate(items):
+        def masked(e, zero="0.0", ok=ok):
+            return f"CASE WHEN {ok} THEN {e} ELSE {zero} END" if guard else e
+
         yv = num(q, y)
-        xv = num(q, x) if x is not None else "1.0"
-        out[f"wy_{i}"] = f"CASE WHEN {ok} THEN {w} * {yv} ELSE 0.0 END"
-        out[f"wx_{i}"] = f"CASE WHEN {ok} THEN {w} * {xv} ELSE 0.0 END"
-        out[f"ws_{i}"] = f"CASE WHEN {ok} THEN {w} ELSE 0.0 END"
-        out[f"n_{i}"] = f"CASE WHEN {ok} THEN 1 ELSE 0 END"
+        xv = num(q, x) if x is not None else None
+        out[f"wy_{i}"] = masked(f"{w} * {yv}")
+        out[f"ws_{i}"] = masked(w)
+        out[f"wx_{i}"] = masked(f"{w} * {xv}") if xv else out[f"ws_{i}"]
+        out[f"n_{i}"] = masked("1", "0")
         out[f"miss_{i}"] = f"CASE WHEN {ok} THEN 0 ELSE 1 END"
         if squares:
-            out[f"wyy_{i}"] = f"CASE WHEN {ok} THEN {w} * {yv} * {yv} ELSE 0.0 END"
-            if x is not None:
-                out[f"wxy_{i}"] = f"CASE WHEN {ok} THEN {w} * {xv} * {yv} ELSE 0.0 END"
-                out[f"wxx_{i}"] = f"CASE WHEN {ok} THEN {w} * {xv} * {xv} ELSE 0.0 END"
+            out[f"wyy_{i}"] = masked(f"{w} * {yv} * {yv}")
+            if xv:
+                out[f"wxy_{i}"] = masked(f"{w} * {xv} * {yv}")
+                out[f"wxx_{i}"] = masked(f"{w} * {xv} * {xv}")
+        if unweighted:
+            out[f"uy_{i}"] = masked(yv)
+            out[f"ux_{i}"] = masked(xv) if xv else out[f"n_{i}"]
     return out
+
+
+def dedupe(exprs: dict) -> tuple[dict, dict]:
+    """``(unique, alias)``: the distinct expressions under their first name, and every other
+    name mapped to that first name (copy its column after the query)."""
+    first: dict = {}
+    alias = {}
+    for name, e in exprs.items():
+        if e in first:
+            alias[name] = first[e]
+        else:
+            first[e] = name
+    return {name: e for e, name in first.items()}, alias
 
 
 def replicate_exprs(q, reps: list, items: list) -> dict:

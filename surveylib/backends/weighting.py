@@ -7,7 +7,13 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    joint cells (one pseudo-row per cell weighing the cell's total): raking and
    post-stratification depend on the rows only through these totals, so the factors, the
    convergence diagnostics and the record (``design.adjustments``) are the in-memory ones.
-2. **The new weight** stays in the engine: ``w * CASE WHEN <cell 1> THEN f_1 … END``.
+2. **The new weight is never computed row by row.**  The step is a factor ``f[c]`` per cell,
+   so an estimate's weighted sums are ``sum_c f[c] * sum_{rows of c} w y``: each estimate's
+   ``GROUP BY`` also groups by the cell variables, sums with the weight before the step, and
+   the factors are applied to the returned rows (:meth:`CellWeighting.apply`).  (A ``CASE``
+   over the cells evaluated on every row cost 10-20x the query; a join with a factor table
+   about 1.5x.)  ``weight_sql`` still holds the row weight, ``w * CASE …``, for the queries
+   that need it row by row (the quantiles' distribution function).
 3. **The variance.**  In memory the scores ``x_i`` are residualised on the step
    (:mod:`surveylib.weighting.adjustments`, R ``svyrecvar``) before their PSU totals are
    taken.  Both residuals subtract a per-cell multiple of a weight, ``x_i - M[c] v_i``
@@ -15,7 +21,7 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    ``v`` the weight before raking and ``M = D`` from R's ten sweeps over the margins, which
    need the *unweighted* cell sums of ``x / w``).  So the PSU totals of the residuals are
    ``T[u] - sum_c M[c] V[u, c]``: ``V`` (PSU x cell weight sums) is kept from step 1, and
-   each estimate adds one small ``GROUP BY domain, level, cell`` for ``M``.
+   ``M`` comes from the same grouped rows (their weighted and unweighted sums per cell).
 
 Designs without PSUs (element sampling) match rows to units by rank, which differs between
 queries; weighting them needs a row-id column given as ``psu=`` (the same variance).
@@ -32,9 +38,11 @@ import pandas as pd
 
 from .._validation import as_list
 from ..design import SurveyDesign
+from ..variance.sums import CellSums
 from ..weighting.adjustments import raking_cell_offsets
-from .errors import NotPushedDownError
-from .queries import grouped, num
+from .errors import BackendError, NotPushedDownError
+from .estimate import LEVEL, is_nan
+from .queries import grouped
 from .tables import literal
 
 CELL = "__surveylib_cell"
@@ -48,8 +56,14 @@ class CellWeighting:
     ----------
     record : PostStratification or Raking
         The in-memory record of the step on the cell table (its ``table`` and diagnostics).
-    cell_sql : str
-        SQL giving each row's joint cell (0 … C-1).
+    variables : tuple of str
+        The columns whose joint levels make the cells.
+    cells : DataFrame
+        The levels of ``variables`` of every cell (C rows).
+    factors : (C,) ndarray
+        Each cell's new weight over its weight before the step.
+    base_weight_sql : str
+        The weight before the step (SQL).
     unit_weights : (P, C) ndarray
         Per (unit of the design's unit table, cell): new weights (post-stratification) or
         weights before the step (raking).
@@ -61,11 +75,39 @@ class CellWeighting:
     """
 
     record: Any  # PostStratification or Raking
-    cell_sql: str
+    variables: tuple
+    cells: pd.DataFrame
+    factors: np.ndarray
+    base_weight_sql: str
     unit_weights: np.ndarray
     counts: np.ndarray
     margin_levels: tuple = ()
     margin_ratios: tuple = ()
+
+    def cell_index(self, frame: pd.DataFrame) -> np.ndarray:
+        """The cell (0 … C-1) of every row of a query result grouped by ``variables``."""
+        code = pd.MultiIndex.from_frame(self.cells).get_indexer(
+            pd.MultiIndex.from_frame(frame[list(self.variables)]))
+        if (code < 0).any():
+            raise BackendError("the source has rows outside the cells it was weighted on "
+                               "(it changed since); weight the design again.",
+                               parameter="data", value=None)
+        return code
+
+    def apply(self, frame: pd.DataFrame, weighted: list) -> pd.DataFrame:
+        """A query result grouped by the cells with the step's factor applied to the sums of
+        weighted values (``weighted``, summed with the weight before the step) and each row's
+        cell in the column ``CELL``: ``sum_cell(w f y) = f sum_cell(w y)``."""
+        code = self.cell_index(frame)
+        out = frame.copy()
+        out[weighted] = frame[weighted].to_numpy(float) * self.factors[code][:, None]
+        out[CELL] = code
+        return out
+
+    @property
+    def raking(self) -> bool:
+        """Raking (its residuals need the cells' unweighted sums), not post-stratification."""
+        return bool(self.margin_levels)
 
     @property
     def n_cells(self) -> int:
@@ -77,7 +119,7 @@ class CellWeighting:
     def cell_multipliers(self, s_w: np.ndarray, s_u: np.ndarray) -> np.ndarray:
         """``M`` (C x K) from the cells' sums of the scores: ``s_w = sum_c x`` (weighted
         scores) and ``s_u = sum_c x / w`` (the same unweighted, for raking)."""
-        if not self.margin_levels:  # post-stratification: sum_c x / sum_c w_new
+        if not self.raking:  # post-stratification: sum_c x / sum_c w_new
             wnew = self.unit_weights.sum(axis=0)
             return np.divide(s_w, wnew[:, None], out=np.zeros_like(s_w),
                              where=wnew[:, None] != 0)
@@ -127,6 +169,12 @@ def weight(design, variables, step, what: str, *, raking: bool):
     keys = [q(c) for c in dict.fromkeys(design.unit_keys + variables)]
     frame = src.fetch(grouped(src.table, keys, {"w": design.weight_sql, "n": "1"},
                               design.where, aggregate=True))
+    if len(frame) > design.max_units:  # each estimate returns at least this many groups
+        raise NotPushedDownError(
+            f"{what} on {variables} meets {len(frame)} (PSU, cell) pairs, more than max_units="
+            f"{design.max_units}; every estimate after it returns its sums per (PSU, cell): "
+            "weight on fewer or coarser variables, or raise max_units if they fit in memory.",
+            parameter="max_units", value=design.max_units)
     cells = frame[variables].drop_duplicates().reset_index(drop=True)
     code = pd.MultiIndex.from_frame(cells).get_indexer(pd.MultiIndex.from_frame(
         frame[variables]))
@@ -150,9 +198,11 @@ def weight(design, variables, step, what: str, *, raking: bool):
         levels = tuple(np.asarray(lev)[joint] for lev in record.margin_levels)
         ratios = tuple(np.asarray(r, dtype=float)[joint] for r in record.margin_ratios)
     factor = _cells_case(q, variables, cells, [f"{r:.17e}" for r in ratio])
-    cell_sql = _cells_case(q, variables, cells, list(range(C)))
-    adj = CellWeighting(record, cell_sql, unit_weights, np.bincount(code, frame["n"], C)
-                        .astype(float), levels, ratios)
+    adj = CellWeighting(record, tuple(variables), cells, ratio, design.weight_sql,
+                        unit_weights, np.bincount(code, frame["n"], C).astype(float), levels,
+                        ratios)
+    # the estimates group by the cells (estimate.py); the expression serves the queries that
+    # need each row's weight (the quantiles' distribution function)
     return design.evolve(weight_sql=f"({design.weight_sql} * {factor})",
                          adjustments=(adj,), level_cache={}, len_cache={})
 
@@ -175,24 +225,65 @@ def rake(design, margins, *, tol=1e-7, max_iter=100, bounds=None, on_fail="error
                                    on_fail=on_fail), "rake()", raking=True)
 
 
-def cell_sums_sql(design, keys, spec, ok, level=None) -> str:
-    """Per (domain[, level], cell) sums of an estimate's weighted and unweighted values."""
-    src, q = design.source, design.source.quote
-    _, y, x, lev = spec
-    if lev is None:
-        yv, xv = num(q, y), num(q, x) if x is not None else "1.0"
-        w = design.weight_sql
-        exprs = {"sw_y": f"CASE WHEN {ok} THEN {w} * {yv} ELSE 0.0 END",
-                 "sw_x": f"CASE WHEN {ok} THEN {w} * {xv} ELSE 0.0 END",
-                 "su_y": f"CASE WHEN {ok} THEN {yv} ELSE 0.0 END",
-                 "su_x": f"CASE WHEN {ok} THEN {xv} ELSE 0.0 END"}
-        cols = keys
+def cell_sums(plan, k, D):
+    """Per (cell of the weighting step, estimate cell) sums of the weighted and the
+    unweighted values (C x K each): ``wy, wx, uy, ux``, from the frames of an estimate's
+    ``plan`` (:mod:`.estimate`; grouped by the step's cells, factors applied).  The numeric
+    variables' unweighted sums are only queried for raking (zero after post-stratification,
+    whose residuals do not use them)."""
+    adj = plan.design.adjustments[0]
+    C = adj.n_cells
+    out = {name: np.zeros(C * k) for name in ("wy", "wx", "uy", "ux")}
+    base, numeric_seen = 0, 0
+    for (_label, _y, _x, lev), j in zip(plan.specs, plan.owner, strict=True):
+        f = plan.frames[j]
+        if plan.by:
+            f = f[f[plan.by].notna().all(axis=1)]
+            g = plan.index.get_indexer(pd.MultiIndex.from_frame(f[plan.by]))
+            f, g = f[g >= 0], g[g >= 0]
+        else:
+            g = np.zeros(len(f), dtype=np.int64)
+        c = f[CELL].to_numpy(np.int64)
+        if lev is None:
+            i = numeric_seen
+            numeric_seen += 1
+            for name in ("wy", "wx", "uy", "ux")[:4 if adj.raking else 2]:
+                out[name] += np.bincount(c * k + base + g, f[f"{name}_{i}"].to_numpy(float),
+                                         C * k)
+            base += D
+            continue
+        L = len(lev)
+        level = f[LEVEL]
+        ok = level.notna().to_numpy() & ~is_nan(level)
+        code = pd.Index(lev).get_indexer(level.where(ok, lev[0] if lev else None))
+        ok &= code >= 0
+        c, g, code, f = c[ok], g[ok], code[ok], f[ok]
+        for name, col in (("wy", "ws"), ("uy", "n")):
+            vals = f[col].to_numpy(float)
+            out[name] += np.bincount(c * k + base + g * L + code, vals, C * k)
+            dom = np.bincount(c * D + g, vals, C * D).reshape(C, D)
+            tot = out["wx" if name == "wy" else "ux"].reshape(C, k)
+            tot[:, base:base + D * L] = np.repeat(dom, L, axis=1)
+        base += D * L
+    return {name: v.reshape(C, k) for name, v in out.items()}
+
+def residualised_vcov(plan, acc, kind, est, den, nobs):
+    """Taylor covariance of the scores residualised on the weighting step: PSU totals
+    ``T[u] - sum_c M[c] V[u, c]`` (see :mod:`.weighting`)."""
+    d, s = plan.design, plan.weighting
+    adj = d.adjustments[0]
+    k = len(est)
+    wy, wx = acc["wy"].reshape(-1, k), acc["wx"].reshape(-1, k)
+    if kind == "total":
+        t, sw, su = wy, s["wy"], s["uy"]
     else:
-        exprs = {"sw": design.weight_sql, "su": "1.0"}
-        cols = keys + [f"{level or q(y)} AS __surveylib_level"]
-        keys = keys + [level or q(y)]
-    adj = design.adjustments[0]
-    sel = ", ".join(cols + [f"{adj.cell_sql} AS {CELL}"]
-                    + [f"SUM({e}) AS {n}" for n, e in exprs.items()])
-    group = ", ".join(keys + [adj.cell_sql])
-    return f"SELECT {sel} FROM {src.table} WHERE {design.where} GROUP BY {group}"
+        scale = 1.0 / np.where(den == 0, 1.0, den)
+        t = (wy - est * wx) * scale
+        sw = (s["wy"] - est * s["wx"]) * scale
+        su = (s["uy"] - est * s["ux"]) * scale
+    t = t - adj.unit_weights @ adj.cell_multipliers(sw, su)
+    unit, n_units = d.engine.sum_units
+    to_unit = (unit[:, None] * k + np.arange(k)[None, :]).ravel()
+    totals = np.bincount(to_unit, t.ravel(), n_units * k).reshape(n_units, k)
+    zeros = np.zeros(k)
+    return d.engine.vcov_sums("total", CellSums(totals, totals, nobs, zeros, zeros), zeros)
