@@ -107,7 +107,7 @@ def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray
 
 def _refuse_missing(var, ok, active, what: str) -> None:
     """The error for missing values of ``var`` in the design when ``na_rm`` is false."""
-    if not ok[active].all():
+    if not ok.all() and not ok[active].all():
         bad = int((~ok & active).sum())
         raise SurveyDesignError(
             f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
@@ -470,7 +470,8 @@ def cell_domain_df(design, cells) -> np.ndarray:
         L = grp.levels
 
         def compute(grp=grp, L=L):
-            domain = grp.dom // L if L > 1 else grp.dom  # the domain of every valid row
+            # the domain of every valid row (one domain: dom is all zeros already)
+            domain = grp.dom // L if L > 1 and D > 1 else grp.dom
             d = design.engine.domain_df(grp.valid, domain, D)
             if D == 1:
                 touched = np.array([bool(np.any(grp.valid))])

@@ -202,8 +202,11 @@ def _levels(design, var, na_rm, drop_empty: bool):
     codes, levels, ok = levels_of(design, var, na_rm=na_rm)
     if not drop_empty:
         return codes, levels, ok
-    used = design.memo(("estimators", "levels used", var), lambda: np.bincount(
-        codes[ok & design.active], minlength=len(levels)) > 0)  # per design: its rows
+    def count():  # per design: its rows
+        rows = ok & design.active
+        return np.bincount(codes if rows.all() else codes[rows], minlength=len(levels)) > 0
+
+    used = design.memo(("estimators", "levels used", var), count)
     if used.all():
         return codes, levels, ok
     remap = np.cumsum(used) - 1
