@@ -34,6 +34,7 @@ import functools
 import numbers
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -326,14 +327,44 @@ def numeric_column(df: pd.DataFrame, col, *, role: str, allow_na: bool = True) -
     return arr
 
 
+def integer_offsets(values: np.ndarray, *, limit: int) -> tuple[np.ndarray, int, Any] | None:
+    """Offsets ``0..span-1`` of an integer array from its minimum (``intp``), ``span`` and the
+    minimum, when ``span`` is at most ``limit``; ``None`` for other arrays (floats, objects,
+    wide ranges)."""
+    if values.dtype.kind not in "iu" or not len(values):
+        return None
+    lo, hi = values.min(), values.max()
+    span = int(hi) - int(lo) + 1  # Python ints: no overflow at the ends of int64
+    if span > limit:
+        return None
+    # in a type that holds the offsets (int64 for narrow ints, uint64 for uint64)
+    wide = values if values.dtype.itemsize == 8 else values.astype(np.int64)
+    return (wide - wide.dtype.type(lo)).astype(np.intp, copy=False), span, lo
+
+
+def offset_codes(offset: np.ndarray, lo, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the values present (``present[j]``: some value is ``lo + j``) in sorted order,
+    and those values in the dtype of ``lo`` (from :func:`integer_offsets`)."""
+    dtype = np.dtype(type(lo))
+    wide = np.dtype(np.int64) if dtype.itemsize < 8 else dtype
+    start = wide.type(lo)
+    if present.all():  # contiguous ids: the offsets are the codes
+        codes = offset.astype(np.int64, copy=False)
+        uniques = np.arange(len(present))
+    else:
+        uniques = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[offset]
+    return codes, (uniques.astype(wide) + start).astype(dtype)
+
+
 def integer_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Codes 0..K-1 of the sorted distinct values of an integer array whose range is small,
     with those values; ``None`` for any other array (hash it with :func:`pandas.factorize`).
 
     The range counts as small when it is at most the number of values (plus
-    ``SMALL_RANGE_SLACK``): the values are then coded with one ``bincount`` over their offsets
-    from the minimum and a cumulative sum, which gives the same codes and values as
-    ``pandas.factorize(values, sort=True)`` without hashing.
+    ``SMALL_RANGE_SLACK``): the values are then coded from their offsets from the minimum,
+    one scatter marking the offsets present and a cumulative sum, which gives the same codes
+    and values as ``pandas.factorize(values, sort=True)`` without hashing.
 
     Examples
     --------
@@ -343,24 +374,13 @@ def integer_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     >>> integer_codes(np.array([0, 10**12])) is None  # range too large: hash instead
     True
     """
-    if values.dtype.kind not in "iu" or not len(values):
+    found = integer_offsets(values, limit=len(values) + SMALL_RANGE_SLACK)
+    if found is None:
         return None
-    lo, hi = values.min(), values.max()
-    span = int(hi) - int(lo) + 1  # Python ints: no overflow at the ends of int64
-    if span > len(values) + SMALL_RANGE_SLACK:
-        return None
-    # offsets 0..span-1 in a type that holds them (int64 for narrow ints, uint64 for uint64)
-    wide = values if values.dtype.itemsize == 8 else values.astype(np.int64)
-    start = wide.dtype.type(lo)
-    offset = (wide - start).astype(np.intp, copy=False)
-    present = np.bincount(offset, minlength=span) > 0
-    if present.all():  # contiguous ids: the offsets are the codes
-        codes = offset.astype(np.int64, copy=False)
-        uniques = np.arange(span)
-    else:
-        uniques = np.flatnonzero(present)
-        codes = (np.cumsum(present) - 1)[offset]
-    return codes, (uniques.astype(wide.dtype) + start).astype(values.dtype)
+    offset, span, lo = found
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    return offset_codes(offset, lo, present)
 
 
 def design_key(df: pd.DataFrame, col, *, role: str, labels: bool = False):

@@ -295,7 +295,8 @@ class SurveyDesign:
     @property
     def weights(self) -> pd.Series:
         """Current sampling weights, zero for rows outside a subset."""
-        return pd.Series(self._weights * self._active, index=self._data.index, name="weight")
+        return pd.Series(self._weights * self._active, index=self._data.index, name="weight",
+                         copy=False)  # the product is a new array: no second copy
 
     @property
     def lonely_psu(self) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import surveylib as sl
+from surveylib._stages import _nested_integer_ids
 from surveylib._validation import factorize_column, integer_codes
 from surveylib.errors import SurveyDesignError
 
@@ -47,12 +48,12 @@ def test_integer_codes_refuses_what_it_cannot_code(values):
     assert integer_codes(values) is None
 
 
-def _frame(rng, n=400, offset=0, scale=1):
+def _frame(rng, n=400, offset=0, scale=1, spread=7):
     """Strata and PSU ids (PSUs nested in strata), second-stage ids, weights and y."""
     psu = rng.integers(0, 40, n)
     return pd.DataFrame({
         "h": (psu % 4) * scale * 3 - 5 + offset,
-        "psu": psu * scale * 7 - 100 + offset,
+        "psu": psu * scale * spread - 100 + offset,
         "ssu": rng.integers(0, 3, n) * scale + offset,
         "w": rng.uniform(1, 3, n),
         "y": rng.normal(size=n),
@@ -77,15 +78,19 @@ def _number(label):
     return label if isinstance(label, str) else float(label)  # "(all)" when unstratified
 
 
-@pytest.mark.parametrize("offset, scale", [(0, 1), (-1000, 1), (10**15, 1), (0, 10**9)])
+@pytest.mark.parametrize("offset, scale, spread", [
+    (0, 1, 1), (-1000, 1, 1),    # strata x PSU table small: coded together (_nested_integer_ids)
+    (0, 1, 7),                   # each column coded by integer_codes
+    (10**15, 1, 7), (0, 10**9, 1),  # ranges too wide: factorize
+])
 @pytest.mark.parametrize("kw", [
     {"strata": "h", "psu": "psu"},
     {"strata": "h", "psu": "psu", "nest": True},
     {"psu": "psu"},
     {"strata": "h", "psu": ["psu", "ssu"], "nest": True},
 ])
-def test_integer_ids_give_the_stages_of_factorized_ids(kw, offset, scale):
-    df = _frame(np.random.default_rng(3), offset=offset, scale=scale)
+def test_integer_ids_give_the_stages_of_factorized_ids(kw, offset, scale, spread):
+    df = _frame(np.random.default_rng(3), offset=offset, scale=scale, spread=spread)
     cols = [c for c in ("h", "psu", "ssu") if c in str(kw)]
     a = sl.SurveyDesign(df, weights="w", **kw)
     b = sl.SurveyDesign(_as_float(df, cols), weights="w", **kw)
@@ -119,6 +124,20 @@ def test_psu_crossing_strata_names_the_same_ids_on_both_paths():
     assert msgs[0] == msgs[1]
     # the ids of rows whose stratum differs from their PSU's first row's, in row order
     assert "(e.g. [np.int64(4), np.int64(9)])" in msgs[0]
+
+
+def test_strata_and_psus_coded_together_only_when_nested():
+    df = _frame(np.random.default_rng(4), spread=1)
+    assert _nested_integer_ids(df, "h", "psu") is not None
+    assert _nested_integer_ids(df.assign(h=df["h"].astype(float)), "h", "psu") is None
+    crossing = df.assign(psu=df["psu"] % 3)
+    assert _nested_integer_ids(crossing, "h", "psu") is None
+    with pytest.raises(SurveyDesignError, match="repeat across strata"):
+        sl.SurveyDesign(crossing, strata="h", psu="psu", weights="w")
+    # with a bad fpc too, the fpc error comes first, as on the factorize path
+    for frame in (crossing, crossing.assign(psu=crossing["psu"].astype(float))):
+        with pytest.raises(SurveyDesignError, match="values <= 0"):
+            sl.SurveyDesign(frame.assign(N=0), strata="h", psu="psu", fpc="N")
 
 
 def test_missing_ids_raise_the_missing_value_error():
