@@ -75,8 +75,11 @@ def _nested_integer_ids(df, strata_col, psu_col) -> tuple | None:
     if found_h is None or found_p is None or found_h[1] * found_p[1] > limit:
         return None
     (h_off, h_span, h_lo), (p_off, p_span, p_lo) = found_h, found_p
+    key = p_off * h_span
+    key += h_off
     seen = np.zeros(p_span * h_span, dtype=bool)
-    seen[p_off * h_span + h_off] = True
+    seen[key] = True
+    del key
     pairs = seen.reshape(p_span, h_span)
     strata_per_id = pairs.sum(axis=1)
     if (strata_per_id > 1).any():

@@ -44,7 +44,7 @@ from .errors import ColumnError, ParameterError, SurveyDesignError, WeightError
 LONELY_PSU_RULES = ("fail", "remove", "adjust", "average", "certainty")
 CLOSE_MATCH_CUTOFF = 0.6  # difflib's default similarity ratio
 SHOWN_COLUMNS = 20  # columns listed in a message about a missing column
-SMALL_RANGE_SLACK = 1024  # integer ids spanning <= n + this many values are coded by bincount
+SMALL_RANGE_SLACK = 1024  # integer ids spanning <= n + this many values: coded without hashing
 
 
 # ----- the message style ---------------------------------------------------------------------
