@@ -159,3 +159,17 @@ def test_factor_codes_of_integer_columns_equal_factorize():
     assert not codes.flags.writeable
     unsorted_codes, unsorted, _ = factorize_column(s, sort=False)  # first appearance: factorize
     assert unsorted == [30, -4, 7] and unsorted_codes.tolist() == [0, 1, 0, 2, 1]
+
+
+def test_proportion_levels_of_a_full_design_and_of_a_subset():
+    """A full design's integer column uses every distinct value (no count needed); a subset
+    or a categorical's unused category drops the levels no active row has."""
+    df = pd.DataFrame({"h": [1, 1, 1, 2, 2, 2], "psu": [1, 2, 3, 4, 5, 6],
+                       "c": [0, 5, 5, 9, 0, 9], "w": 1.0})
+    d = sl.SurveyDesign(df, strata="h", psu="psu", weights="w")
+    assert d.proportion("c").to_frame()["level"].tolist() == [0, 5, 9]
+    sub = d.subset(df["c"] != 5).proportion("c").to_frame()
+    assert sub["level"].tolist() == [0, 9] and sub["estimate"].tolist() == [0.5, 0.5]
+    cat = df.assign(c=pd.Categorical(df["c"], categories=[0, 5, 7, 9]))
+    d2 = sl.SurveyDesign(cat, strata="h", psu="psu", weights="w")
+    assert d2.proportion("c").to_frame()["level"].tolist() == [0, 5, 9]
