@@ -10,16 +10,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import design_key, numeric_column
+from ._validation import (
+    SMALL_RANGE_SLACK,
+    design_key,
+    integer_codes,
+    integer_offsets,
+    numeric_column,
+    offset_codes,
+)
 from .errors import SurveyDesignError
 from .variance.taylor import Stage
 
 
-def _factorize_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Codes 0..K-1 of the distinct (a, b) pairs, ordered by a then b."""
-    key = a.astype(np.int64) * (int(b.max()) + 1 if len(b) else 1) + b
-    _, codes = np.unique(key, return_inverse=True)
-    return codes.astype(np.int64)
+def _factorize_pairs(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..K-1 of the distinct (a, b) pairs, ordered by a then b, and the ``a`` of each
+    pair (``a`` and ``b`` are codes below ``n_a`` and ``n_b``)."""
+    base = n_b if len(b) else 1
+    key = a.astype(np.int64) * base + b
+    coded = integer_codes(key) if n_a * base <= len(key) + SMALL_RANGE_SLACK else None
+    if coded is None:  # many pairs possible: sort them
+        keys, codes = np.unique(key, return_inverse=True)
+        coded = codes.astype(np.int64).reshape(-1), keys
+    codes, keys = coded
+    return codes, keys // base
 
 
 def _first_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -28,6 +42,54 @@ def _first_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np
     order = np.arange(len(group))[::-1]
     first[group[order]] = order
     return values[first]
+
+
+def _psu_strata(df, psu_col, strat: np.ndarray, ids: np.ndarray, n_ids: int) -> np.ndarray:
+    """The stratum of each PSU (one scatter, and one gather to check that every PSU lies in
+    one stratum); a PSU id in two strata is an error naming it."""
+    unit_stratum = np.empty(n_ids, dtype=strat.dtype)
+    unit_stratum[ids] = strat  # any row of a PSU gives its stratum when PSUs are nested
+    if (unit_stratum[ids] != strat).any():
+        # name the ids of rows whose stratum differs from their PSU's first row's
+        crossing = strat != _first_per_group(strat, ids, n_ids)[ids]
+        vals = pd.unique(df[psu_col].to_numpy()[crossing])
+        raise SurveyDesignError(
+            f"PSU ids in column {psu_col!r} repeat across strata "
+            f"(e.g. {list(vals[:5])}); if ids are only unique within a stratum, "
+            "use nest=True."
+        )
+    return unit_stratum
+
+
+def _nested_integer_ids(df, strata_col, psu_col) -> tuple | None:
+    """Strata codes and labels, PSU codes and each PSU's stratum, from one table of the
+    (PSU id, stratum) pairs present, when both columns are integers whose ranges multiply to
+    at most the number of rows and every PSU lies in one stratum; else ``None`` (the columns
+    are then coded one by one, and a PSU in two strata is reported by name)."""
+    h, ids = df[strata_col], df[psu_col]
+    if not (isinstance(h.dtype, np.dtype) and isinstance(ids.dtype, np.dtype)):
+        return None
+    limit = len(df) + SMALL_RANGE_SLACK
+    found_h = integer_offsets(h.to_numpy(), limit=limit)
+    found_p = integer_offsets(ids.to_numpy(), limit=limit)
+    if found_h is None or found_p is None or found_h[1] * found_p[1] > limit:
+        return None
+    (h_off, h_span, h_lo), (p_off, p_span, p_lo) = found_h, found_p
+    key = p_off * h_span
+    key += h_off
+    seen = np.zeros(p_span * h_span, dtype=bool)
+    seen[key] = True
+    del key
+    pairs = seen.reshape(p_span, h_span)
+    strata_per_id = pairs.sum(axis=1)
+    if (strata_per_id > 1).any():
+        return None
+    h_present = np.asarray(pairs.any(axis=0))
+    strat, strat_labels = offset_codes(h_off, h_lo, h_present)
+    unit, _ = offset_codes(p_off, p_lo, strata_per_id == 1)
+    # each PSU's stratum: the column of its one pair, recoded as the strata are
+    unit_stratum = (np.cumsum(h_present) - 1)[pairs[strata_per_id == 1].argmax(axis=1)]
+    return strat, np.asarray(strat_labels, dtype=object), unit, unit_stratum
 
 
 def build_stages(df, strata_col, psu_cols, fpc_cols, nest, *, pps=False) -> tuple:
@@ -39,7 +101,11 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest, *, pps=False) -> tupl
     a stratum; they are kept per unit (``Stage.unit_pi``).
     """
     n = len(df)
-    if strata_col is not None:
+    nested = (_nested_integer_ids(df, strata_col, psu_cols[0])
+              if strata_col is not None and psu_cols and not nest else None)
+    if nested is not None:
+        strat, strat_labels = nested[:2]
+    elif strata_col is not None:
         strat, strat_labels = design_key(df, strata_col, role="strata", labels=True)
     else:
         strat = np.zeros(n, dtype=np.int64)
@@ -60,42 +126,35 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest, *, pps=False) -> tupl
                 parameter="fpc", expected="inclusion probabilities in (0, 1]")
     stages = []
     parent_unit: np.ndarray = strat  # the previous stage's units (set before stage 2 reads it)
+    n_parent = len(strat_labels)
     for s in range(max(1, len(psu_cols))):
-        if psu_cols:
-            ids = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})")
+        if s == 0 and nested is not None:  # coded above, PSUs known to be nested in strata
+            stratum, unit, unit_stratum = strat, nested[2], nested[3]
         else:
-            ids = np.arange(n, dtype=np.int64)
-        if s == 0:
-            stratum = strat
-            if not psu_cols and strata_col is None:
-                unit = ids  # every row its own PSU in one stratum: already 0..n-1
-            elif psu_cols and not nest:
-                unit = ids
-                # a PSU id in two strata: some row's stratum differs from its PSU's first
-                first = _first_per_group(strat, ids, int(ids.max()) + 1)
-                crossing = strat != first[ids]
-                if crossing.any():
-                    vals = pd.unique(df[psu_cols[0]].to_numpy()[crossing])
-                    raise SurveyDesignError(
-                        f"PSU ids in column {psu_cols[0]!r} repeat across strata "
-                        f"(e.g. {list(vals[:5])}); if ids are only unique within a stratum, "
-                        "use nest=True."
-                    )
+            if psu_cols:
+                ids, id_values = design_key(df, psu_cols[s], role=f"psu (stage {s + 1})",
+                                            labels=True)
+                n_ids = len(id_values)
             else:
-                unit = _factorize_pairs(strat, ids)
-            labels = strat_labels
-        else:
-            stratum = parent_unit
-            unit = _factorize_pairs(parent_unit, ids)
-            labels = np.asarray(
-                pd.unique(df[psu_cols[s - 1]].to_numpy()), dtype=object
-            )  # replaced below with the parent's id per stratum
-        n_units_total = int(unit.max()) + 1
-        n_strata_total = int(stratum.max()) + 1
-        unit_stratum = _first_per_group(stratum, unit, n_units_total)
+                ids, n_ids = np.arange(n, dtype=np.int64), n
+            if s == 0 and not psu_cols and strata_col is None:
+                # every row its own PSU in one stratum: already 0..n-1
+                stratum, unit, unit_stratum = strat, ids, np.zeros(n, dtype=np.int64)
+            elif s == 0 and psu_cols and not nest:
+                stratum, unit = strat, ids
+                unit_stratum = (np.zeros(n_ids, dtype=np.int64) if strata_col is None
+                                else _psu_strata(df, psu_cols[0], strat, ids, n_ids))
+            else:
+                stratum = parent_unit
+                unit, unit_stratum = _factorize_pairs(parent_unit, ids, n_parent, n_ids)
+        n_units_total = len(unit_stratum)
+        n_strata_total = n_parent
         n_units = np.bincount(unit_stratum, minlength=n_strata_total)
-        if s > 0:
-            labels = _first_per_group(df[psu_cols[s - 1]].to_numpy(dtype=object), stratum, n_strata_total)
+        if s == 0:
+            labels = strat_labels
+        else:  # a stratum of stage s+1 is a unit of stage s: label it with that unit's id
+            first_row = _first_per_group(np.arange(n), stratum, n_strata_total)
+            labels = df[psu_cols[s - 1]].iloc[first_row].to_numpy(dtype=object)
         popsize = np.full(n_strata_total, np.inf)
         unit_pi = None
         if pps and fpc_values and s < len(fpc_values):
@@ -125,7 +184,7 @@ def build_stages(df, strata_col, psu_cols, fpc_cols, nest, *, pps=False) -> tupl
                 )
         stages.append(Stage(unit, unit_stratum, n_units, popsize, np.asarray(labels, dtype=object),
                             unit_pi))
-        parent_unit = unit
+        parent_unit, n_parent = unit, n_units_total
     return tuple(stages)
 
 

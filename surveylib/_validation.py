@@ -34,6 +34,7 @@ import functools
 import numbers
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from .errors import ColumnError, ParameterError, SurveyDesignError, WeightError
 LONELY_PSU_RULES = ("fail", "remove", "adjust", "average", "certainty")
 CLOSE_MATCH_CUTOFF = 0.6  # difflib's default similarity ratio
 SHOWN_COLUMNS = 20  # columns listed in a message about a missing column
+SMALL_RANGE_SLACK = 1024  # integer ids spanning <= n + this many values: coded without hashing
 
 
 # ----- the message style ---------------------------------------------------------------------
@@ -325,27 +327,90 @@ def numeric_column(df: pd.DataFrame, col, *, role: str, allow_na: bool = True) -
     return arr
 
 
+def integer_offsets(values: np.ndarray, *, limit: int) -> tuple[np.ndarray, int, Any] | None:
+    """Offsets ``0..span-1`` of an integer array from its minimum (``intp``), ``span`` and the
+    minimum, when ``span`` is at most ``limit``; ``None`` for other arrays (floats, objects,
+    wide ranges)."""
+    if values.dtype.kind not in "iu" or not len(values):
+        return None
+    lo, hi = values.min(), values.max()
+    span = int(hi) - int(lo) + 1  # Python ints: no overflow at the ends of int64
+    if span > limit:
+        return None
+    # in a type that holds the offsets (int64 for narrow ints, uint64 for uint64)
+    wide = values if values.dtype.itemsize == 8 else values.astype(np.int64)
+    return (wide - wide.dtype.type(lo)).astype(np.intp, copy=False), span, lo
+
+
+def offset_codes(offset: np.ndarray, lo, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the values present (``present[j]``: some value is ``lo + j``) in sorted order,
+    and those values in the dtype of ``lo`` (from :func:`integer_offsets`)."""
+    dtype = np.dtype(type(lo))
+    wide = np.dtype(np.int64) if dtype.itemsize < 8 else dtype
+    start = wide.type(lo)
+    if present.all():  # contiguous ids: the offsets are the codes
+        codes = offset.astype(np.int64, copy=False)
+        uniques = np.arange(len(present))
+    else:
+        uniques = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[offset]
+    return codes, (uniques.astype(wide) + start).astype(dtype)
+
+
+def integer_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes 0..K-1 of the sorted distinct values of an integer array whose range is small,
+    with those values; ``None`` for any other array (hash it with :func:`pandas.factorize`).
+
+    The range counts as small when it is at most the number of values (plus
+    ``SMALL_RANGE_SLACK``): the values are then coded from their offsets from the minimum,
+    one scatter marking the offsets present and a cumulative sum, which gives the same codes
+    and values as ``pandas.factorize(values, sort=True)`` without hashing.
+
+    Examples
+    --------
+    >>> codes, values = integer_codes(np.array([7, -2, 7, 40]))
+    >>> codes.tolist(), values.tolist()
+    ([1, 0, 1, 2], [-2, 7, 40])
+    >>> integer_codes(np.array([0, 10**12])) is None  # range too large: hash instead
+    True
+    """
+    found = integer_offsets(values, limit=len(values) + SMALL_RANGE_SLACK)
+    if found is None:
+        return None
+    offset, span, lo = found
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    return offset_codes(offset, lo, present)
+
+
 def design_key(df: pd.DataFrame, col, *, role: str, labels: bool = False):
     """Integer codes of a design column (strata or cluster ids); NaN is an error.
 
     Codes follow the sorted values; with ``labels=True`` the sorted values are returned too.
+    Integer columns with a small range are coded arithmetically (:func:`integer_codes`),
+    others with :func:`pandas.factorize`.
     """
     s = df[col]
-    if s.isna().any():
-        rows = np.flatnonzero(s.isna().to_numpy())[:5].tolist()
-        hint = f"every respondent needs a {role}: fill those rows or drop them"
-        raise SurveyDesignError(
-            f"{role} column {col!r} has {int(s.isna().sum())} missing value(s) "
-            f"(first rows at positions {rows}); {hint}.",
-            parameter=role, value=col, expected="no missing values", hint=hint,
-        )
-    codes, uniques = pd.factorize(s, sort=True)
-    codes = codes.astype(np.int64)
+    coded = integer_codes(s.to_numpy()) if isinstance(s.dtype, np.dtype) else None
+    if coded is None:
+        if s.isna().any():
+            rows = np.flatnonzero(s.isna().to_numpy())[:5].tolist()
+            hint = f"every respondent needs a {role}: fill those rows or drop them"
+            raise SurveyDesignError(
+                f"{role} column {col!r} has {int(s.isna().sum())} missing value(s) "
+                f"(first rows at positions {rows}); {hint}.",
+                parameter=role, value=col, expected="no missing values", hint=hint,
+            )
+        codes, uniques = pd.factorize(s, sort=True)
+        coded = codes.astype(np.int64, copy=False), uniques
+    codes, uniques = coded
     return (codes, np.asarray(uniques, dtype=object)) if labels else codes
 
 
 def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:
     """Weights must be finite and positive; raise :class:`WeightError` naming the column."""
+    if len(w) and w.min() > 0 and np.isfinite(w.max()):  # two reductions: NaN fails the first
+        return
     expected = "finite numbers > 0"
 
     def error(problem: str, hint: str) -> WeightError:
@@ -411,9 +476,14 @@ def factorize_column(s: pd.Series, *, sort: bool = True) -> tuple[np.ndarray, li
         levels = list(s.cat.categories)
         codes = s.cat.codes.to_numpy().astype(np.int64)
     else:
-        codes, uniq = pd.factorize(s, sort=sort)
-        levels = list(uniq)
-        codes = codes.astype(np.int64)
+        coded = (integer_codes(s.to_numpy()) if sort and isinstance(s.dtype, np.dtype)
+                 else None)
+        if coded is not None:
+            codes, levels = coded[0], coded[1].tolist()
+        else:
+            codes, uniq = pd.factorize(s, sort=sort)
+            levels = list(uniq)
+            codes = codes.astype(np.int64)
     ok = codes >= 0
     codes.flags.writeable = False
     ok.flags.writeable = False

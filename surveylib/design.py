@@ -9,7 +9,6 @@ return new designs.  Conventions follow R ``survey``'s ``svydesign``; see ``docs
 from __future__ import annotations
 
 import copy
-import warnings
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
@@ -18,23 +17,13 @@ import pandas as pd
 from . import estimators as _est
 from ._stages import build_stages
 from ._validation import (
-    LONELY_PSU_RULES,
-    as_list,
     as_pandas,
     boolean_mask,
-    check_columns,
-    check_option,
-    check_weights,
     numeric_column,
     renamed_keywords,
 )
-from .errors import (
-    AssumptionWarning,
-    LonelyPSUError,
-    ParameterError,
-    SingletonWarning,
-    SurveyDesignError,
-)
+from ._validation_design import check_lonely, check_single_psu, design_columns, design_weights
+from .errors import SurveyDesignError
 from .variance.pps import check_pps, pps_variance_of
 from .variance.taylor import Stage
 
@@ -122,48 +111,9 @@ class SurveyDesign:
         pps_variance: str = "HT",
     ):
         df = as_pandas(data)
-        dup = df.columns[df.columns.duplicated()]
-        if len(dup):
-            raise SurveyDesignError(
-                f"the data have duplicated column names {list(dict.fromkeys(dup))[:10]}; every "
-                "column needs its own name (rename or drop the duplicates first).",
-                parameter="data", value=list(dict.fromkeys(dup))[:10],
-                hint="df.loc[:, ~df.columns.duplicated()]")
-        check_option(lonely_psu, LONELY_PSU_RULES, name="lonely_psu")
-        check_option(adjust_domain_lonely, (False, True), name="adjust_domain_lonely")
-        if adjust_domain_lonely and lonely_psu not in ("adjust", "average"):
-            raise ParameterError(
-                f"adjust_domain_lonely=True applies the 'adjust' or 'average' rule within "
-                f"domains, but lonely_psu={lonely_psu!r}; set lonely_psu='adjust' or 'average'.",
-                parameter="adjust_domain_lonely", value=True,
-                expected="lonely_psu='adjust' or 'average'")
-        if weights is not None and probs is not None:
-            raise SurveyDesignError("give weights= or probs=, not both.")
-        psu_cols = as_list(psu)
-        fpc_cols = as_list(fpc)
-        strata_col = strata
-        if isinstance(strata, (list, tuple)):
-            if len(strata) != 1:
-                raise SurveyDesignError(
-                    "strata= takes one column (first-stage strata); combine several columns "
-                    "into one first, e.g. df['h'] = df['a'].astype(str) + ':' + df['b'].astype(str)."
-                )
-            strata_col = strata[0]
-        check_columns(df, [c for c in [strata_col] if c is not None], role="strata")
-        check_columns(df, psu_cols, role="psu")
-        check_columns(df, [c for c in [weights, probs] if c is not None], role="weights")
-        check_columns(df, fpc_cols, role="fpc")
-        if fpc_cols and psu_cols and len(fpc_cols) != len(psu_cols):
-            raise SurveyDesignError(
-                f"fpc= names {len(fpc_cols)} column(s) but psu= has {len(psu_cols)} stage(s); "
-                "give one fpc column per stage, or none."
-            )
-        if fpc_cols and not psu_cols and len(fpc_cols) != 1:
-            raise SurveyDesignError("without psu= the design has one stage: give one fpc column.")
-
-        n = len(df)
-        if n == 0:
-            raise SurveyDesignError("the data has no rows.")
+        strata_col, psu_cols, fpc_cols = design_columns(
+            df, strata=strata, psu=psu, weights=weights, probs=probs, fpc=fpc,
+            lonely_psu=lonely_psu, adjust_domain_lonely=adjust_domain_lonely)
         self._data = df.copy(deep=False)
         self._strata_col = strata_col
         self._psu_cols = tuple(psu_cols)
@@ -175,86 +125,19 @@ class SurveyDesign:
         self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest,
                                     pps=pps is not None)
         self._multistage = bool(fpc_cols) and len(self._stages) > 1
-
-        if weights is not None:
-            w = numeric_column(df, weights, role="weights")
-            check_weights(w, col=weights)
-            self._weight_source = f"weights {weights!r}"
-        elif probs is not None:
-            p = numeric_column(df, probs, role="probs")
-            check_weights(p, col=probs, kind="probs")
-            if (p > 1).any():
-                raise SurveyDesignError(
-                    f"probs column {probs!r} has values above 1 (max {p.max():g}); "
-                    "inclusion probabilities lie in (0, 1] — did you mean weights=?"
-                )
-            w = 1.0 / p
-            self._weight_source = f"probs {probs!r}"
-        elif fpc_cols:
-            w = np.ones(n)
-            for st in self._stages[: len(fpc_cols)]:
-                w = w * st.unit_weight_factor[st.unit]
-            self._weight_source = "weights from fpc"
-        else:
-            warnings.warn(
-                "no weights, probs or fpc given: assuming equal probability (weight 1 for "
-                "every row), as R svydesign does.",
-                AssumptionWarning,
-                stacklevel=2,
-            )
-            w = np.ones(n)
-            self._weight_source = "equal weights"
+        w, self._weight_source = design_weights(df, self._stages, weights=weights, probs=probs,
+                                                fpc_cols=fpc_cols)
         self._weights = w
         self._column_cache: dict = {}  # derived column codes, shared by designs over these data
-        self._active = np.ones(n, dtype=bool)
+        self._active = np.ones(len(df), dtype=bool)
         self._adjustments: tuple = ()
         self._pps = pps
         self._pps_dcheck = pps_variance_of(pps, pps_variance, self._stages[0], w)
-        self._check_single_psu()
+        check_single_psu(self._stages[0], self._psu_cols)
         if self._pps_dcheck is None:  # with joint probabilities a lone unit has (1 - pi) T^2
-            self._check_lonely()
+            check_lonely(self._stages if self._multistage else self._stages[:1],
+                         strata_col=strata_col, lonely_psu=lonely_psu)
         self._frozen = True
-
-    # ----- construction helpers ------------------------------------------------------------
-    def _check_single_psu(self) -> None:
-        """A design with one first-stage PSU has no design-based variance (R refuses it)."""
-        st = self._stages[0]
-        if st.n_psu > 1 or not len(st.lonely_strata()):
-            return  # two or more PSUs, or a single certainty PSU (sampled with certainty)
-        what = (f"one PSU (column {self._psu_cols[0]!r})" if self._psu_cols
-                else "one row")
-        raise LonelyPSUError(
-            f"the design has {what}: a design-based variance needs at least two PSUs, and no "
-            "lonely_psu rule can supply one. Add the other PSUs of the sample, or declare the "
-            "unit a certainty unit with an fpc equal to the sample (fpc=1 as a fraction).",
-            parameter="psu", value=self._psu_cols[0] if self._psu_cols else None)
-
-    def _check_lonely(self) -> None:
-        used = self._stages if self._multistage else self._stages[:1]
-        for s, st in enumerate(used):
-            lonely = st.lonely_strata()
-            if not len(lonely):
-                continue
-            names = [str(x) for x in st.stratum_labels[lonely][:10]]
-            if s > 0:
-                where = f"stage {s + 1} (within PSUs)"
-            elif self._strata_col is None:
-                where = "the (unstratified) design"
-            else:
-                where = f"stratum {self._strata_col!r}"
-            if self._lonely_psu == "fail":
-                raise LonelyPSUError(
-                    f"{len(lonely)} stratum/strata of {where} have only one PSU: {names}"
-                    f"{' ...' if len(lonely) > 10 else ''}. Choose lonely_psu='adjust' (centre at "
-                    "the grand mean), 'average', 'remove' or 'certainty', or merge the stratum "
-                    "with a neighbour."
-                )
-            warnings.warn(
-                f"{len(lonely)} stratum/strata of {where} have one PSU ({names}); "
-                f"handled by lonely_psu={self._lonely_psu!r}.",
-                SingletonWarning,
-                stacklevel=3,
-            )
 
     # ----- immutability --------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -295,7 +178,8 @@ class SurveyDesign:
     @property
     def weights(self) -> pd.Series:
         """Current sampling weights, zero for rows outside a subset."""
-        return pd.Series(self._weights * self._active, index=self._data.index, name="weight")
+        return pd.Series(self._weights * self._active, index=self._data.index, name="weight",
+                         copy=False)  # the product is a new array: no second copy
 
     @property
     def lonely_psu(self) -> str:

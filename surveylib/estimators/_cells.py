@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import as_list, check_columns
+from .._validation import as_list, check_columns, integer_codes
 from ..errors import ColumnError, SurveyDesignError, SurveyWarning
 from ..results import Estimate
 from ..variance.sums import CellGroup, unit_cell_sums
@@ -68,7 +68,9 @@ def code_domains(data: pd.DataFrame, by_cols: list) -> tuple[np.ndarray, pd.Data
     """Codes 0..D-1 of the sorted distinct ``by`` combinations (-1 where a value is missing)."""
     frame = data[by_cols]
     if len(by_cols) == 1:
-        codes, uniques = pd.factorize(frame[by_cols[0]], sort=True)
+        s = frame[by_cols[0]]
+        coded = integer_codes(s.to_numpy()) if isinstance(s.dtype, np.dtype) else None
+        codes, uniques = coded if coded is not None else pd.factorize(s, sort=True)
         g = codes.astype(np.int64)
         keys = pd.DataFrame({by_cols[0]: uniques})
     else:
@@ -107,7 +109,7 @@ def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray
 
 def _refuse_missing(var, ok, active, what: str) -> None:
     """The error for missing values of ``var`` in the design when ``na_rm`` is false."""
-    if not ok[active].all():
+    if not ok.all() and not ok[active].all():
         bad = int((~ok & active).sum())
         raise SurveyDesignError(
             f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
@@ -217,8 +219,8 @@ class Cells:
                                      and np.array_equal(valid & rows, rows))
         if same:  # the variable is valid on every row with weight in a domain
             valid = rows
-            if self.D == 1 and every_row:
-                dom = self.g  # one domain, every row in it: all zeros
+            if every_row and (self.D == 1 or L == 1):
+                dom = self.g  # every row in a domain: g itself (all zeros for one domain)
             else:
                 dom = self.memo(("domain x levels", L),
                                 lambda: np.where(rows, self.g, 0) * L)
@@ -475,7 +477,8 @@ def cell_domain_df(design, cells) -> np.ndarray:
         L = grp.levels
 
         def compute(grp=grp, L=L):
-            domain = grp.dom // L if L > 1 else grp.dom  # the domain of every valid row
+            # the domain of every valid row (one domain: dom is all zeros already)
+            domain = grp.dom // L if L > 1 and D > 1 else grp.dom
             d = design.engine.domain_df(grp.valid, domain, D)
             if D == 1:
                 touched = np.array([bool(np.any(grp.valid))])

@@ -12,6 +12,7 @@ Each is a ratio of weighted totals or a total over cells (see :mod:`._cells`):
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .._validation import check_columns, check_option
 from ..results import Estimate, attach_labels
@@ -202,8 +203,15 @@ def _levels(design, var, na_rm, drop_empty: bool):
     codes, levels, ok = levels_of(design, var, na_rm=na_rm)
     if not drop_empty:
         return codes, levels, ok
-    used = design.memo(("estimators", "levels used", var), lambda: np.bincount(
-        codes[ok & design.active], minlength=len(levels)) > 0)  # per design: its rows
+
+    def count():  # per design: its rows
+        active = design.active
+        if active.all() and not isinstance(design.data[var].dtype, pd.CategoricalDtype):
+            return np.ones(len(levels), dtype=bool)  # a column's distinct values all occur
+        rows = ok & active
+        return np.bincount(codes if rows.all() else codes[rows], minlength=len(levels)) > 0
+
+    used = design.memo(("estimators", "levels used", var), count)
     if used.all():
         return codes, levels, ok
     remap = np.cumsum(used) - 1

@@ -149,6 +149,8 @@ class TaylorEngine:
     def degf(self) -> int:
         """PSUs minus strata among the rows in the design (R ``degf``)."""
         st = self.stages[0]
+        if self.active.all():  # every PSU and stratum has rows
+            return st.n_psu - st.n_strata
         units = np.bincount(st.unit, weights=self.active, minlength=st.n_psu) > 0
         strata = np.bincount(st.unit_stratum, weights=units, minlength=st.n_strata) > 0
         return int(units.sum() - strata.sum())
@@ -156,6 +158,8 @@ class TaylorEngine:
     def domain_df(self, valid: np.ndarray, cells: np.ndarray, k: int) -> np.ndarray:
         """R ``degf`` of each cell's domain (PSUs minus strata with rows in the domain)."""
         st = self.stages[0]
+        if k == 1 and valid.all():  # one domain with every row: every PSU and stratum
+            return np.array([float(st.n_psu - st.n_strata)])
         if k * st.n_psu <= 4 * len(valid):  # presence of (cell, PSU) pairs by counting
             present = np.bincount(cells * st.n_psu + st.unit, weights=valid,
                                   minlength=k * st.n_psu).reshape(k, st.n_psu) > 0

@@ -168,10 +168,13 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
 
         wv = w if grp.every_row else cached("weights", lambda valid=valid: w * valid)
 
-        def domain_counts(valid=valid, dom=dom, L=L):
+        def domain_counts(valid=valid, dom=dom, L=L, every_row=grp.every_row):
             if D == 1:
                 return np.array([float(np.count_nonzero(valid))])
-            return np.bincount(dom // L, valid, minlength=D).astype(float)
+            domain = dom // L if L > 1 else dom
+            if every_row:  # no mask to weigh by
+                return np.bincount(domain, minlength=D).astype(float)
+            return np.bincount(domain, valid, minlength=D)
 
         n[span] = np.repeat(cached("rows per domain", domain_counts), L)
         if grp.categorical:  # key: unit * (D L) + domain * L + level

@@ -1,0 +1,175 @@
+"""Building a design's stages from integer ids without hashing (the bincount fast path).
+
+Integer id columns with a small range are coded arithmetically
+(:func:`surveylib._validation.integer_codes`); every other column goes through
+``pandas.factorize``.  Both paths must give the same codes, stages, labels and errors: each
+test builds the design twice, once from integer columns and once from the same ids as floats
+(which take the factorize path), and compares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveylib as sl
+from surveylib._stages import _nested_integer_ids
+from surveylib._validation import factorize_column, integer_codes
+from surveylib.errors import SurveyDesignError
+
+
+@pytest.mark.parametrize("values", [
+    np.array([3, 0, 2, 1, 3, 0]),                                  # contiguous from 0
+    np.array([7, -2, 7, 40, 13, -2]),                              # gaps and negatives
+    np.array([-128, 127, 0, -128, 5], dtype=np.int8),              # the whole int8 range
+    np.array([2**63 - 1, 2**63 - 5, 2**63 - 1], dtype=np.int64),   # near int64's top
+    np.array([-2**63, -2**63 + 3, -2**63], dtype=np.int64),        # int64's bottom
+    np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),  # beyond int64
+    np.array([5, 9, 5, 1], dtype=np.uint16),
+])
+def test_integer_codes_equal_sorted_factorize(values):
+    codes, uniques = integer_codes(values)
+    ref_codes, ref_uniques = pd.factorize(values, sort=True)
+    np.testing.assert_array_equal(codes, ref_codes)
+    assert codes.dtype == np.int64
+    assert uniques.dtype == values.dtype
+    assert uniques.tolist() == ref_uniques.tolist()
+
+
+@pytest.mark.parametrize("values", [
+    np.array([0, 10**12, 5]),                          # range far beyond the row count
+    np.array([-2**63, 2**63 - 1], dtype=np.int64),     # the whole int64 range
+    np.array([1.0, 2.0]),                              # not integers
+    np.array([True, False]),
+    np.array([], dtype=np.int64),
+])
+def test_integer_codes_refuses_what_it_cannot_code(values):
+    assert integer_codes(values) is None
+
+
+def _frame(rng, n=400, offset=0, scale=1, spread=7):
+    """Strata and PSU ids (PSUs nested in strata), second-stage ids, weights and y."""
+    psu = rng.integers(0, 40, n)
+    return pd.DataFrame({
+        "h": (psu % 4) * scale * 3 - 5 + offset,
+        "psu": psu * scale * spread - 100 + offset,
+        "ssu": rng.integers(0, 3, n) * scale + offset,
+        "w": rng.uniform(1, 3, n),
+        "y": rng.normal(size=n),
+    })
+
+
+def _as_float(df, cols):
+    return df.assign(**{c: df[c].astype(float) for c in cols})
+
+
+def _same_stages(a, b):
+    assert len(a.stages) == len(b.stages)
+    for sa, sb in zip(a.stages, b.stages, strict=True):
+        np.testing.assert_array_equal(sa.unit, sb.unit)
+        np.testing.assert_array_equal(sa.unit_stratum, sb.unit_stratum)
+        np.testing.assert_array_equal(sa.n_units, sb.n_units)
+        np.testing.assert_array_equal(sa.popsize, sb.popsize)
+        assert [_number(x) for x in sa.stratum_labels] == [_number(x) for x in sb.stratum_labels]
+
+
+def _number(label):
+    return label if isinstance(label, str) else float(label)  # "(all)" when unstratified
+
+
+@pytest.mark.parametrize("offset, scale, spread", [
+    (0, 1, 1), (-1000, 1, 1),    # strata x PSU table small: coded together (_nested_integer_ids)
+    (0, 1, 7),                   # each column coded by integer_codes
+    (10**15, 1, 7), (0, 10**9, 1),  # ranges too wide: factorize
+])
+@pytest.mark.parametrize("kw", [
+    {"strata": "h", "psu": "psu"},
+    {"strata": "h", "psu": "psu", "nest": True},
+    {"psu": "psu"},
+    {"strata": "h", "psu": ["psu", "ssu"], "nest": True},
+])
+def test_integer_ids_give_the_stages_of_factorized_ids(kw, offset, scale, spread):
+    df = _frame(np.random.default_rng(3), offset=offset, scale=scale, spread=spread)
+    cols = [c for c in ("h", "psu", "ssu") if c in str(kw)]
+    a = sl.SurveyDesign(df, weights="w", **kw)
+    b = sl.SurveyDesign(_as_float(df, cols), weights="w", **kw)
+    _same_stages(a, b)
+    assert a.mean("y").se.iloc[0] == b.mean("y").se.iloc[0]
+
+
+def test_multistage_fpc_labels_and_errors_match_the_factorize_path():
+    rng = np.random.default_rng(5)
+    df = _frame(rng)
+    df["N1"], df["N2"] = 100, 50
+    kw = {"strata": "h", "psu": ["psu", "ssu"], "fpc": ["N1", "N2"], "nest": True,
+          "lonely_psu": "adjust"}
+    _same_stages(sl.SurveyDesign(df, **kw), sl.SurveyDesign(_as_float(df, ["h", "psu", "ssu"]), **kw))
+    df.loc[df["psu"] == df["psu"].iloc[0], "N2"] = 2  # fewer units than sampled in one PSU
+    with pytest.raises(SurveyDesignError) as a:
+        sl.SurveyDesign(df, **kw)
+    with pytest.raises(SurveyDesignError) as b:
+        sl.SurveyDesign(_as_float(df, ["h", "ssu"]), **kw)  # the PSU label keeps its type
+    assert str(a.value) == str(b.value)
+    assert repr(int(df["psu"].iloc[0])) in str(a.value)
+
+
+def test_psu_crossing_strata_names_the_same_ids_on_both_paths():
+    df = pd.DataFrame({"h": [1, 1, 2, 2, 3, 3], "psu": [9, 4, 4, 7, 9, 2], "w": 1.0})
+    msgs = []
+    for frame in (df, df.assign(h=df["h"].astype(float))):  # int psu ids; strata either way
+        with pytest.raises(SurveyDesignError, match="repeat across strata") as e:
+            sl.SurveyDesign(frame, strata="h", psu="psu", weights="w")
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+    # the ids of rows whose stratum differs from their PSU's first row's, in row order
+    assert "(e.g. [np.int64(4), np.int64(9)])" in msgs[0]
+
+
+def test_strata_and_psus_coded_together_only_when_nested():
+    df = _frame(np.random.default_rng(4), spread=1)
+    assert _nested_integer_ids(df, "h", "psu") is not None
+    assert _nested_integer_ids(df.assign(h=df["h"].astype(float)), "h", "psu") is None
+    crossing = df.assign(psu=df["psu"] % 3)
+    assert _nested_integer_ids(crossing, "h", "psu") is None
+    with pytest.raises(SurveyDesignError, match="repeat across strata"):
+        sl.SurveyDesign(crossing, strata="h", psu="psu", weights="w")
+    # with a bad fpc too, the fpc error comes first, as on the factorize path
+    for frame in (crossing, crossing.assign(psu=crossing["psu"].astype(float))):
+        with pytest.raises(SurveyDesignError, match="values <= 0"):
+            sl.SurveyDesign(frame.assign(N=0), strata="h", psu="psu", fpc="N")
+
+
+def test_missing_ids_raise_the_missing_value_error():
+    df = pd.DataFrame({"h": [1, 1, 2, 2], "psu": [1, 2, 3, 4], "w": 1.0})
+    for col, values in (("psu", [1.0, np.nan, 3.0, 4.0]),
+                        ("psu", pd.array([1, None, 3, 4], dtype="Int64")),
+                        ("h", pd.array([1, 1, None, 2], dtype="Int64"))):
+        bad = df.assign(**{col: values})
+        with pytest.raises(SurveyDesignError, match=rf"column '{col}' has 1 missing value\(s\) "
+                                                    r"\(first rows at positions \[\d\]\)"):
+            sl.SurveyDesign(bad, strata="h", psu="psu", weights="w")
+
+
+def test_factor_codes_of_integer_columns_equal_factorize():
+    s = pd.Series([30, -4, 30, 7, -4])
+    codes, levels, ok = factorize_column(s)
+    assert codes.tolist() == [2, 0, 2, 1, 0] and ok.all()
+    assert levels == [-4, 7, 30] and all(type(v) is int for v in levels)
+    assert not codes.flags.writeable
+    unsorted_codes, unsorted, _ = factorize_column(s, sort=False)  # first appearance: factorize
+    assert unsorted == [30, -4, 7] and unsorted_codes.tolist() == [0, 1, 0, 2, 1]
+
+
+def test_proportion_levels_of_a_full_design_and_of_a_subset():
+    """A full design's integer column uses every distinct value (no count needed); a subset
+    or a categorical's unused category drops the levels no active row has."""
+    df = pd.DataFrame({"h": [1, 1, 1, 2, 2, 2], "psu": [1, 2, 3, 4, 5, 6],
+                       "c": [0, 5, 5, 9, 0, 9], "w": 1.0})
+    d = sl.SurveyDesign(df, strata="h", psu="psu", weights="w")
+    assert d.proportion("c").to_frame()["level"].tolist() == [0, 5, 9]
+    sub = d.subset(df["c"] != 5).proportion("c").to_frame()
+    assert sub["level"].tolist() == [0, 9] and sub["estimate"].tolist() == [0.5, 0.5]
+    cat = df.assign(c=pd.Categorical(df["c"], categories=[0, 5, 7, 9]))
+    d2 = sl.SurveyDesign(cat, strata="h", psu="psu", weights="w")
+    assert d2.proportion("c").to_frame()["level"].tolist() == [0, 5, 9]
