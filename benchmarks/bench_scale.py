@@ -19,7 +19,10 @@ over ``fork``/``exec`` from the parent, here the process that generated the data
   shares and rep80), the in-memory peer.
 
 Tasks (``--tasks``): ``mean``, ``domains``, ``shares``, ``boot80``, ``quantile`` (median with
-its Woodruff interval; floor: the window query of the weighted CDF), ``rake`` (to the 10 + 5
+its Woodruff interval; floor: two queries, as the estimate needs the median before the per-PSU
+sums of its indicator: the weighted distribution ``GROUP BY y`` with the median read from its
+cumulative sum locally, then ``SUM(CASE WHEN y <= median THEN w END)``, ``SUM(w)``, ``COUNT``
+by PSU; the interval's ends are read from the same distribution), ``rake`` (to the 10 + 5
 levels of ``dom`` and ``cat``, then a mean; floor: the per-PSU sums by both margins) and
 ``rep80`` (80 stored JK1 replicate-weight columns ``rw1..rw80`` in a second Parquet file,
 replicate r dropping the PSUs with ``psu % 80 = r``; ``LazyReplicateDesign`` / in-memory
@@ -56,14 +59,17 @@ FLOOR = {
                "GROUP BY stratum, psu, dom",
     "shares": "SELECT stratum, psu, cat, SUM(w), COUNT(*) FROM t GROUP BY stratum, psu, cat",
     "boot80": "SELECT stratum, psu, SUM(w*y), SUM(w), COUNT(*) FROM t GROUP BY stratum, psu",
-    # the weighted CDF by a window over the distinct values (what the quantile reads)
-    "quantile": "SELECT y, SUM(SUM(w)) OVER (ORDER BY y) FROM t GROUP BY y",
+    # the weighted distribution over the distinct values (then QUANTILE_SHARE at the median)
+    "quantile": "SELECT y, SUM(w) AS w FROM t GROUP BY y",
     # the cell table of the margins, then the estimate's per-PSU sums
     "rake": "SELECT stratum, psu, dom, cat, SUM(w*y), SUM(w), COUNT(*) FROM t "
             "GROUP BY stratum, psu, dom, cat",
     "rep80": "SELECT SUM(w*y), SUM(w), " + ", ".join(
         f"SUM(rw{r}*y), SUM(rw{r})" for r in range(1, REPS + 1)) + " FROM t",
 }
+#: the quantile floor's second query: the per-PSU sums of the indicator at the median
+QUANTILE_SHARE = ("SELECT stratum, psu, SUM(CASE WHEN y <= {q} THEN w ELSE 0.0 END), SUM(w), "
+                  "COUNT(*) FROM t GROUP BY stratum, psu")
 #: population margins of the rake task (shares, scaled to the weight total)
 MARGINS = {"dom": {i: 0.1 for i in range(10)}, "cat": {c: 0.2 for c in "abcde"}}
 
@@ -104,7 +110,16 @@ def child(backend: str, task: str, path: str) -> dict:
 
         con = duckdb.connect()
         con.sql(f"CREATE VIEW t AS SELECT * FROM read_parquet('{path}')")
-        con.sql(FLOOR[task]).fetchall()
+        if task == "quantile":
+            import numpy as np
+
+            dist = con.sql(FLOOR[task]).fetchnumpy()
+            order = np.argsort(dist["y"])
+            cum = np.cumsum(dist["w"][order])
+            median = dist["y"][order][np.searchsorted(cum, 0.5 * cum[-1])]
+            con.sql(QUANTILE_SHARE.format(q=repr(float(median)))).fetchall()
+        else:
+            con.sql(FLOOR[task]).fetchall()
     elif backend == "svy":
         import polars as pl
         import svy
