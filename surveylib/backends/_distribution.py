@@ -6,8 +6,8 @@ amounts), so the whole weighted distribution function fits in a small table.  On
 
 ``SELECT by..., x, SUM(w), COUNT(*) FROM t WHERE ... GROUP BY by..., x LIMIT m + 1``
 
-with ``x`` NULL for a missing or NaN value (so the same scan counts the missing values and
-gives the domains), returns it; more than ``m`` rows (:data:`MAX_DISTINCT`) means "too many
+where the groups of NULL and NaN ``x`` count the missing values (and every group gives the
+domains), returns it; more than ``m`` rows (:data:`MAX_DISTINCT`) means "too many
 distinct values", and the caller falls back to the window query of :mod:`.quantiles`.
 
 **Exactness.**  The quantile rule compares cumulative weights with ``p * total`` and tests
@@ -50,12 +50,11 @@ def distribution_sql(design, var, by, *, limit=None, exact=False) -> str:
     DECIMAL sums as text, present values only)."""
     src, q = design.source, design.source.quote
     keys = [q(c) for c in by]
+    xkey = num(q, var)  # NULL and NaN are groups of their own: the missing values
     if exact:
-        xkey = num(q, var)
         wsum = f"CAST(SUM(CAST({design.weight_sql} AS DECIMAL(38, {DECIMALS}))) AS STRING)"
         extra = [present(q, var)]
     else:
-        xkey = f"(CASE WHEN {present(q, var)} THEN {num(q, var)} END)"
         wsum, extra = f"SUM({design.weight_sql})", []
     where = conjunction([design.where] + [f"{k} IS NOT NULL" for k in keys] + extra)
     sel = ", ".join(keys + [f"{xkey} AS {_X}", f"{wsum} AS {_W}", f"COUNT(*) AS {_N}"])
@@ -71,8 +70,9 @@ class Distribution:
     its total.  Build with :func:`fetch_distribution`.
     """
 
-    def __init__(self, design, var, by, dkeys, frame):
+    def __init__(self, design, var, by, dkeys, frame, n_missing):
         self.design, self.var, self.by, self.dkeys = design, var, list(by), dkeys
+        self.n_missing = n_missing  #: rows in the domains without a value
         self.exact = False
         self._load(frame, exact=False)
 
@@ -186,4 +186,4 @@ def fetch_distribution(design, var, by, dkeys, *, na_rm, limit=None):
     if by and dkeys.empty:
         raise SurveyDesignError(f"no rows of the design have values of {by}.")
     frame = frame[~missing].assign(**{_X: x[~missing]})
-    return Distribution(design, var, by, dkeys, frame), dkeys
+    return Distribution(design, var, by, dkeys, frame, n_missing), dkeys

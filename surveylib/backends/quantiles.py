@@ -169,6 +169,41 @@ def _missing(design, var, by):
         missing_error(var, int(miss["m"]), "quantiles over respondents with a value")
 
 
+def _shares_at(design, var, by, dkeys, qhat, probs, *, complete):
+    """The share of each domain at or below each of its quantiles, with its SE, rows and
+    domain df: one query for every probability.  The level of a row is the number of
+    quantiles at or above its value, ``L = sum_j [x <= q_j]``; the quantiles rise with ``p``,
+    so ``x <= q_(m)`` (the m-th smallest ``p``, from 0) is ``L >= P - m``: the share is a sum of
+    the level shares, its variance ``a' V a`` over the domain's block of their covariance.
+    """
+    q = design.source.quote
+    P = len(probs)
+    xv = num(q, var)
+    level_sql = " + ".join(
+        f"(CASE WHEN {xv} <= {_domain_value(q, by, dkeys, qhat[:, j])} THEN 1 ELSE 0 END)"
+        for j in range(P))
+    if not complete:  # rows without a value leave the share (the design is kept)
+        level_sql = f"(CASE WHEN {present(q, var)} THEN {level_sql} END)"
+    est, v, nobs, dfs, skeys = coded_shares(design, var, f"({level_sql})", P + 1, by=by)
+    if by:  # the share query's domains are those with rows: align them
+        pos = pd.MultiIndex.from_frame(skeys).get_indexer(pd.MultiIndex.from_frame(dkeys))
+    else:
+        pos = np.zeros(1, dtype=np.int64)
+    rank = np.empty(P, dtype=np.int64)
+    rank[np.argsort(probs, kind="stable")] = np.arange(P)
+    out = []
+    for j in range(P):
+        a = (np.arange(P + 1) >= P - rank[j]).astype(float)  # the levels at or below q_j
+        cells = pos[:, None] * (P + 1) + np.arange(P + 1)[None, :]  # D x (P + 1)
+        share = est[cells] @ a
+        var_j = np.einsum("dl,dlm,dm->d", np.broadcast_to(a, cells.shape),
+                          v[cells[:, :, None], cells[:, None, :]],
+                          np.broadcast_to(a, cells.shape))
+        first = cells[:, 0]
+        out.append((share, np.sqrt(np.clip(var_j, 0, None)), nobs[first], dfs[first]))
+    return out
+
+
 def _check_options(design, qrule, interval_type):
     """Say which options need the rows (``NotPushedDownError`` naming ``in_memory``)."""
     if interval_type not in INTERVAL_TYPES:
@@ -207,9 +242,8 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="ma
     variables, by = as_list(variables), as_list(by)
     check_numeric(design, variables)
     design.check_columns(by, role="by")
-    q = design.source.quote
     dkeys: pd.DataFrame | None = None
-    locators = []
+    locators, complete = [], []
     for var in variables:  # one GROUP BY (domain, value) each: the distribution, missing
         dist, dkeys = fetch_distribution(design, var, by, dkeys, na_rm=na_rm)
         if dist is None:  # too many distinct values: the window query
@@ -217,27 +251,16 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="ma
             if not na_rm:
                 _missing(design, var, by)
             locators.append(_window_quantiles(design, var, by, dkeys, qrule))
+            complete.append(not na_rm)
         else:
             locators.append(lambda targets, dist=dist: dist.quantiles(targets, qrule))
+            complete.append(dist.n_missing == 0)
     dkeys = _domains(design, by) if dkeys is None else dkeys  # (variables are never empty)
     D, P = len(dkeys), len(probs)
     per_var = []
-    for var, locate in zip(variables, locators, strict=True):
+    for var, locate, full in zip(variables, locators, complete, strict=True):
         qhat = locate(np.tile(probs, (D, 1)))
-        shares = []
-        for j in range(P):
-            qv = _domain_value(q, by, dkeys, qhat[:, j])
-            level_sql = (f"(CASE WHEN {present(q, var)} THEN (CASE WHEN {num(q, var)} <= {qv} "
-                         "THEN 1 ELSE 0 END) END)")
-            est, v, nobs, dfs, skeys = coded_shares(design, var, level_sql, 2, by=by)
-            if by:  # the share query's domains are those with rows: align them
-                pos = pd.MultiIndex.from_frame(skeys).get_indexer(
-                    pd.MultiIndex.from_frame(dkeys))
-            else:
-                pos = np.zeros(1, dtype=np.int64)
-            cell = pos * 2 + 1  # level 1: at or below the quantile
-            shares.append((est[cell], np.sqrt(np.clip(np.diag(v)[cell], 0, None)),
-                           nobs[cell], dfs[cell]))
+        shares = _shares_at(design, var, by, dkeys, qhat, probs, complete=full)
         per_var.append((var, qhat, shares))
     d_i, v_i, p_i = (a.ravel() for a in np.indices((D, len(variables), P)))
     pick = [per_var[vi][2][j] for vi, j in zip(v_i, p_i, strict=True)]
