@@ -41,8 +41,16 @@ from .queries import conjunction, num, present
 MAX_DISTINCT = 1_000_000
 #: decimal places of the weights in the exact sums (DECIMAL(38, 18))
 DECIMALS = 18
-_X, _W, _N = "__surveylib_x", "__surveylib_w", "__surveylib_n"
+X_COL, W_COL, N_COL = "__surveylib_x", "__surveylib_w", "__surveylib_n"
 _CONTEXT = decimal.Context(prec=80)
+
+
+def as_units(value) -> int:
+    """A DECIMAL(38, 18) sum (text from the engine, or already an integer) in units of
+    10^-18, exactly."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return int(_CONTEXT.scaleb(decimal.Decimal(str(value)), DECIMALS))
 
 
 def distribution_sql(design, var, by, *, limit=None, exact=False) -> str:
@@ -57,7 +65,7 @@ def distribution_sql(design, var, by, *, limit=None, exact=False) -> str:
     else:
         wsum, extra = f"SUM({design.weight_sql})", []
     where = conjunction([design.where] + [f"{k} IS NOT NULL" for k in keys] + extra)
-    sel = ", ".join(keys + [f"{xkey} AS {_X}", f"{wsum} AS {_W}", f"COUNT(*) AS {_N}"])
+    sel = ", ".join(keys + [f"{xkey} AS {X_COL}", f"{wsum} AS {W_COL}", f"COUNT(*) AS {N_COL}"])
     sql = f"SELECT {sel} FROM {src.table} WHERE {where} GROUP BY {', '.join(keys + [xkey])}"
     return sql if limit is None else sql + f" LIMIT {int(limit) + 1}"
 
@@ -67,57 +75,68 @@ class Distribution:
 
     ``x``, ``n`` (rows) and ``cum`` (cumulative weight within the domain, rounded once to
     double) are sorted by (domain, value); ``starts``/``ends`` delimit each domain, ``tot`` is
-    its total.  Build with :func:`fetch_distribution`.
+    its total.  Build with :func:`fetch_distribution` (every value), or from part of the
+    values (:mod:`._histogram`): then ``totals`` gives each domain's total weight and rows,
+    and ``exact_frame(targets)`` the exact frame and totals for those targets.
     """
 
-    def __init__(self, design, var, by, dkeys, frame, n_missing):
+    def __init__(self, design, var, by, dkeys, frame, n_missing, *, totals=None,
+                 exact_frame=None):
         self.design, self.var, self.by, self.dkeys = design, var, list(by), dkeys
         self.n_missing = n_missing  #: rows in the domains without a value
-        self.exact = False
-        self._load(frame, exact=False)
+        self.exact_frame = exact_frame or self._exact_distribution
+        self._load(frame, exact=False, totals=totals)
 
-    def _load(self, frame, *, exact):
+    def _exact_distribution(self, targets):
+        sql = distribution_sql(self.design, self.var, self.by, exact=True)
+        return self.design.source.fetch(sql), None
+
+    def _load(self, frame, *, exact, totals=None):
         by, D = self.by, len(self.dkeys)
         if by:
             g = pd.MultiIndex.from_frame(self.dkeys).get_indexer(
                 pd.MultiIndex.from_frame(frame[by]))
         else:
             g = np.zeros(len(frame), dtype=np.int64)
-        x = frame[_X].to_numpy(float)
+        x = frame[X_COL].to_numpy(float)
         order = np.lexsort((x, g))
         self.x, self.g = x[order], g[order]
-        self.n = frame[_N].to_numpy(float)[order]
+        self.n = frame[N_COL].to_numpy(float)[order]
         size = np.bincount(self.g, minlength=D)
         if (size == 0).any():
             raise SurveyDesignError(f"variable {self.var!r} has no values in some domain of "
                                     f"{by}.", parameter="by", value=by)
         self.ends = np.cumsum(size)
         self.starts = self.ends - size
-        self.rows = np.bincount(self.g, self.n, D)
-        if exact:
-            self._exact_cum(frame[_W].to_numpy(object)[order])
-        else:
-            cw = np.cumsum(frame[_W].to_numpy(float)[order].astype(np.longdouble))
-            before = np.where(self.starts > 0, cw[np.maximum(self.starts - 1, 0)],
-                              np.longdouble(0))
-            self.cum = (cw - np.repeat(before, size)).astype(np.float64)
-            self.tot = self.cum[self.ends - 1]
-            u = 2.0 ** -53
-            self.bound = (8 * u * self.rows * self.tot + 8 * 2.0 ** -64 * len(x) * self.tot.sum()
-                          + 1e-18 * self.rows + 16 * np.spacing(self.tot))
+        rows = np.bincount(self.g, self.n, D) if totals is None else totals[1]
         self.exact = exact
+        if exact:
+            self._exact_cum(frame[W_COL].to_numpy(object)[order],
+                            None if totals is None else totals[0])
+            return
+        cw = np.cumsum(frame[W_COL].to_numpy(float)[order].astype(np.longdouble))
+        before = np.where(self.starts > 0, cw[np.maximum(self.starts - 1, 0)],
+                          np.longdouble(0))
+        self.cum = (cw - np.repeat(before, size)).astype(np.float64)
+        self.tot = self.cum[self.ends - 1] if totals is None else np.asarray(totals[0], float)
+        u = 2.0 ** -53
+        self.bound = (8 * u * rows * self.tot + 8 * 2.0 ** -64 * (len(x) + rows) * self.tot.sum()
+                      + 1e-18 * rows + 16 * np.spacing(self.tot))
 
-    def _exact_cum(self, sums):
-        """Exact cumulative sums of the DECIMAL(38, 18) group sums (text), rounded once."""
+    def _exact_cum(self, sums, totals):
+        """Exact cumulative sums of the DECIMAL(38, 18) sums (text, or integers in units of
+        10^-18), rounded once; ``totals`` (integers) if not the last cumulative sums."""
         scale = 10**DECIMALS
-        ints = [int(_CONTEXT.scaleb(decimal.Decimal(str(s)), DECIMALS)) for s in sums]
+        ints = [as_units(s) for s in sums]
         cum = np.empty(len(ints))
-        for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True):
+        tot = np.empty(len(self.starts))
+        for d, (s, e) in enumerate(zip(self.starts.tolist(), self.ends.tolist(), strict=True)):
             acc = 0
             for i in range(s, e):
                 acc += ints[i]
                 cum[i] = acc / scale  # int / int: correctly rounded
-        self.cum, self.tot = cum, cum[self.ends - 1]
+            tot[d] = (acc if totals is None else totals[d]) / scale
+        self.cum, self.tot = cum, tot
         self.bound = np.zeros(len(self.tot))
 
     def _counts(self, targets):
@@ -145,9 +164,8 @@ class Distribution:
         targets = np.asarray(targets, dtype=float)
         k, certain = self._counts(targets)
         if not certain:
-            frame = self.design.source.fetch(distribution_sql(self.design, self.var, self.by,
-                                                              exact=True))
-            self._load(frame, exact=True)
+            frame, totals = self.exact_frame(targets)
+            self._load(frame, exact=True, totals=totals)
             k, _ = self._counts(targets)
         first = self.starts[:, None]
         pos = first + np.maximum(k, 1) - 1
@@ -172,9 +190,9 @@ def fetch_distribution(design, var, by, dkeys, *, na_rm, limit=None):
     frame = design.source.fetch(distribution_sql(design, var, by, limit=limit))
     if len(frame) > limit:
         return None, dkeys
-    x = pd.to_numeric(frame[_X], errors="coerce")
+    x = pd.to_numeric(frame[X_COL], errors="coerce")
     missing = x.isna().to_numpy()
-    n_missing = int(frame.loc[missing, _N].sum())
+    n_missing = int(frame.loc[missing, N_COL].sum())
     if n_missing and not na_rm:
         missing_error(var, n_missing, "quantiles over respondents with a value")
     if dkeys is None:
@@ -185,5 +203,5 @@ def fetch_distribution(design, var, by, dkeys, *, na_rm, limit=None):
             dkeys = pd.DataFrame(index=[0])
     if by and dkeys.empty:
         raise SurveyDesignError(f"no rows of the design have values of {by}.")
-    frame = frame[~missing].assign(**{_X: x[~missing]})
+    frame = frame[~missing].assign(**{X_COL: x[~missing]})
     return Distribution(design, var, by, dkeys, frame, n_missing), dkeys

@@ -55,7 +55,9 @@ from ..errors import SurveyDesignError, SurveyWarning
 from ..estimators._cells import footer, key_frame
 from ..estimators.quantiles import share_interval
 from ..results import Estimate, critical_value
+from . import _distribution
 from ._distribution import fetch_distribution
+from ._histogram import SAMPLE, Histogram, sample_range
 from .errors import NotPushedDownError
 from .estimate import check_numeric, coded_shares, missing_error
 from .queries import conjunction, num, present
@@ -146,6 +148,14 @@ def _window_quantiles(design, var, by, dkeys, qrule):
     """A locator over the window query (many distinct values): targets -> quantiles."""
     def locate(targets):
         return _rule(_cdf_rows(design, var, by, dkeys, targets), targets, qrule)
+    return locate
+
+
+def _binned(binned, window):
+    """The histogram's locator, or the window query's where its bins hold too many values."""
+    def locate(targets):
+        out = binned(targets)
+        return window(targets) if out is None else out
     return locate
 
 
@@ -245,16 +255,27 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="ma
     dkeys: pd.DataFrame | None = None
     locators, complete = [], []
     for var in variables:  # one GROUP BY (domain, value) each: the distribution, missing
-        dist, dkeys = fetch_distribution(design, var, by, dkeys, na_rm=na_rm)
-        if dist is None:  # too many distinct values: the window query
+        dist, sample = None, None
+        if design.n_rows > _distribution.MAX_DISTINCT:  # are there few distinct values?
+            sample = sample_range(design, var, by)
+        if sample is None or sample[1] < SAMPLE or sample[0] <= SAMPLE // 4:
+            dist, dkeys = fetch_distribution(design, var, by, dkeys, na_rm=na_rm)
+        if dist is not None:
+            locators.append(lambda targets, dist=dist: dist.quantiles(targets, qrule))
+            complete.append(dist.n_missing == 0)
+        elif qrule != "hf3":  # many distinct values: a histogram, then the values of its bins
+            _, _, lo, hi = sample_range(design, var, by) if sample is None else sample
+            hist = Histogram(design, var, by, dkeys, na_rm=na_rm, lo=lo, hi=hi)
+            dkeys = hist.dkeys
+            locators.append(_binned(hist.locator(qrule),
+                                    _window_quantiles(design, var, by, dkeys, qrule)))
+            complete.append(hist.n_missing == 0)
+        else:  # hf3 needs the rank of each value: the window query
             dkeys = _domains(design, by) if dkeys is None else dkeys
             if not na_rm:
                 _missing(design, var, by)
             locators.append(_window_quantiles(design, var, by, dkeys, qrule))
             complete.append(not na_rm)
-        else:
-            locators.append(lambda targets, dist=dist: dist.quantiles(targets, qrule))
-            complete.append(dist.n_missing == 0)
     dkeys = _domains(design, by) if dkeys is None else dkeys  # (variables are never empty)
     D, P = len(dkeys), len(probs)
     per_var = []
