@@ -14,15 +14,16 @@ distinct values", and the caller falls back to the window query of :mod:`.quanti
 exact hits ``F(v) = p * total`` (equal weights, an even count at the median), which R decides
 on its extended-precision ``cumsum`` rounded once to double.  The reference here is the exact
 sum of the weights rounded to 18 decimal places (``DECIMAL(38, 18)``), rounded once to double.
-The first query sums the weights in double precision; every decision is then *certified*: the
-cumulative weight is at most ``B = 8 u N_d tot_d + 8 * 2^-64 G T + 1e-18 N_d + 16 ulp(tot_d)``
-away from the exact one (``u = 2^-53``, ``N_d`` rows and ``tot_d`` the total of the domain, ``G``
-distinct values and ``T`` the total over all domains: a sum of ``N`` doubles in any order errs
-by at most ``(N - 1) u`` times the sum, the local extended-precision cumulative sums by
-``2^-64`` per term, the rounding to 18 decimals by ``0.5e-18`` per row), so a decision whose
-margins ``|F - p * tot|`` exceed ``B`` is the exact one.  A decision within ``B`` (an exact hit,
-or a near one) re-runs the query with ``SUM(CAST(w AS DECIMAL(38, 18)))`` returned as text, and
-the cumulative sums are formed exactly in Python integers and rounded once (``int / int`` is
+The first query sums the weights in double precision; every decision is then *certified*:
+the cumulative weight is at most ``B = 2 E + 8 * 2^-64 (G + N_d) T + 1e-18 N_d + 16 ulp(tot_d)``
+away from the exact one, with ``E = 1.01 u sum_v n_v S_v`` over the domain's values (a sum of
+``n`` doubles in any order errs by at most ``(n - 1) u`` times the sum; ``u = 2^-53``, ``S_v``
+and ``n_v`` a value's weight and rows), ``N_d`` rows, ``tot_d`` the domain's total, ``G``
+values and ``T`` the total over all domains (the local extended-precision cumulative sums err
+by ``2^-64`` per term, the rounding to 18 decimals by ``0.5e-18`` per row), so a decision
+whose margins ``|F - p * tot|`` exceed ``B`` is the exact one.  A decision within ``B`` (an
+exact hit, or a near one) re-runs the query with ``SUM(CAST(w AS DECIMAL(38, 18)))`` returned
+as text, and the cumulative sums are formed exactly in Python integers and rounded once (``int / int`` is
 correctly rounded): the same numbers as the window query's exact ``DECIMAL`` sums.
 """
 
@@ -42,7 +43,10 @@ MAX_DISTINCT = 1_000_000
 #: decimal places of the weights in the exact sums (DECIMAL(38, 18))
 DECIMALS = 18
 X_COL, W_COL, N_COL = "__surveylib_x", "__surveylib_w", "__surveylib_n"
+ERR_COL = "__surveylib_err"
 _CONTEXT = decimal.Context(prec=80)
+#: the unit roundoff of double precision
+U = 2.0 ** -53
 
 
 def as_units(value) -> int:
@@ -114,13 +118,19 @@ class Distribution:
             self._exact_cum(frame[W_COL].to_numpy(object)[order],
                             None if totals is None else totals[0])
             return
-        cw = np.cumsum(frame[W_COL].to_numpy(float)[order].astype(np.longdouble))
+        w = frame[W_COL].to_numpy(float)[order]
+        cw = np.cumsum(w.astype(np.longdouble))
         before = np.where(self.starts > 0, cw[np.maximum(self.starts - 1, 0)],
                           np.longdouble(0))
         self.cum = (cw - np.repeat(before, size)).astype(np.float64)
         self.tot = self.cum[self.ends - 1] if totals is None else np.asarray(totals[0], float)
-        u = 2.0 ** -53
-        self.bound = (8 * u * rows * self.tot + 8 * 2.0 ** -64 * (len(x) + rows) * self.tot.sum()
+        # the engine's sum of n doubles errs by at most (n - 1) u times their sum
+        err = 1.01 * U * self.n * w
+        if ERR_COL in frame:  # a pseudo-value carries the bound of the bins it stands for
+            given = frame[ERR_COL].to_numpy(float)[order]
+            err = np.where(np.isnan(given), err, given)
+        err = np.bincount(self.g, err, D) + (0.0 if totals is None else totals[2])
+        self.bound = (2 * err + 8 * 2.0 ** -64 * (len(x) + rows) * self.tot.sum()
                       + 1e-18 * rows + 16 * np.spacing(self.tot))
 
     def _exact_cum(self, sums, totals):

@@ -27,7 +27,16 @@ import pandas as pd
 
 from ..errors import SurveyDesignError
 from . import _distribution
-from ._distribution import DECIMALS, N_COL, W_COL, X_COL, Distribution, as_units
+from ._distribution import (
+    DECIMALS,
+    ERR_COL,
+    N_COL,
+    W_COL,
+    X_COL,
+    Distribution,
+    U,
+    as_units,
+)
 from .errors import NotPushedDownError
 from .estimate import missing_error
 from .queries import conjunction, num, present
@@ -115,8 +124,9 @@ class Histogram:
                 w = frame[W_COL].to_numpy(float)[sel]
                 cum = np.cumsum(w.astype(np.longdouble))
                 cumd = cum.astype(np.float64)
-            out.append({"bin": bins[sel], "w": w, "cum": cum, "cumd": cumd,
-                        "n": frame[N_COL].to_numpy(float)[sel],
+            n = frame[N_COL].to_numpy(float)[sel]
+            out.append({"bin": bins[sel], "w": w, "cum": cum, "cumd": cumd, "n": n,
+                        "err": np.zeros(len(n)) if exact else 1.01 * U * n * w,
                         "max": frame[_M].to_numpy(float)[sel]})
         if any(len(o["bin"]) == 0 for o in out):
             raise SurveyDesignError(f"variable {self.var!r} has no values in some domain of "
@@ -174,7 +184,9 @@ class Histogram:
                 i0 = int(pos[start])
                 if i0 > 0:  # the bins since the last run: one value, the largest of the last
                     carried = b["cum"][i0 - 1] - (b["cum"][prev_end] if prev_end >= 0 else 0)
-                    row = {X_COL: b["max"][i0 - 1], W_COL: carried, N_COL: 2.0}
+                    lo = prev_end + 1
+                    row = {X_COL: b["max"][i0 - 1], W_COL: carried, N_COL: 2.0,
+                           ERR_COL: float(b["err"][lo:i0].sum()) if not exact else 0.0}
                     if self.by:
                         row.update(zip(self.by, self.dkeys.iloc[d], strict=True))
                     pseudo.append(row)
@@ -187,7 +199,10 @@ class Histogram:
             frame = frame.assign(**{W_COL: frame[W_COL].astype(float)})
         tot = [b["cum"][-1] for b in bins]
         rows = np.array([b["n"].sum() for b in bins])
-        return frame, (tot if exact else np.array(tot, dtype=float), rows)
+        if exact:
+            return frame, (tot, rows)
+        err = np.array([float(np.sum(b["err"])) for b in bins])  # of the total
+        return frame, (np.array(tot, dtype=float), rows, err)
 
     def locator(self, qrule):
         """``targets -> quantiles`` (None when the selected bins hold too many values)."""
