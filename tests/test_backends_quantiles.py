@@ -147,8 +147,13 @@ def test_many_distinct_values_give_the_same(case, path, con, monkeypatch):
     assert any("FLOOR(LEAST(" in s for s in sent) == (case["qrule"] != "hf3")
 
 
+@pytest.mark.parametrize("path", ["distribution", "histogram"])
 @pytest.mark.parametrize("case_id", SPARK_CASES)
-def test_rules_and_interval_types_on_spark(case_id, con, spark):
+def test_rules_and_interval_types_on_spark(case_id, path, con, spark, monkeypatch):
+    """Spark SQL: the whole distribution, and the histogram with the values of its bins."""
+    if path == "histogram":
+        monkeypatch.setattr(_distribution, "MAX_DISTINCT", 100)
+        monkeypatch.setattr(_histogram, "BINS", 64)
     case = next(c for c in CASES if c["id"] == case_id)
     check(case, design(case["design"], "spark", spark=spark), con)
 
