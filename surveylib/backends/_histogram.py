@@ -10,8 +10,9 @@ the values of the few bins that hold the targets.
 2. **Values** (one scan per set of targets): the cumulative bin weights locate the bin that
    holds each target ``p * total`` (the first whose cumulative weight exceeds it);
    ``GROUP BY domain, x`` over the rows of those bins gives their distinct values.  A
-   :class:`~._distribution.Distribution` is built over those values, each run of selected
-   bins preceded by one pseudo-value (the largest value of the bin before, carrying the weight
+   :class:`~._distribution.Distribution` is built over those values (with the next bin's
+   when the target lies in the first bin: below the first value's weight the rule may take
+   the second value), each run of selected bins preceded by one pseudo-value (the largest value of the bin before, carrying the weight
    of every bin in between), so that the rule's "last value with ``F <= p * total``" and "the
    next value" are the true ones.  Decisions are certified as for the whole distribution;
    an uncertain one re-runs both queries with exact ``DECIMAL(38, 18)`` sums.
@@ -139,6 +140,10 @@ class Histogram:
         for d, b in enumerate(bins):
             t = targets[d] * b["cumd"][-1]
             pos = np.minimum(np.searchsorted(b["cumd"], t, side="right"), len(b["bin"]) - 1)
+            if (pos == 0).any() and len(pos) and len(b["bin"]) > 1:
+                # below the first value's weight the rule may take the second value, which
+                # can lie in the next bin (the only "next value" outside the target's bin)
+                pos = np.concatenate([pos, [1]])
             out.append(np.unique(pos))
         return out
 

@@ -184,7 +184,8 @@ def _shares_at(design, var, by, dkeys, qhat, probs, *, complete):
     domain df: one query for every probability.  The level of a row is the number of
     quantiles at or above its value, ``L = sum_j [x <= q_j]``; the quantiles rise with ``p``,
     so ``x <= q_(m)`` (the m-th smallest ``p``, from 0) is ``L >= P - m``: the share is a sum of
-    the level shares, its variance ``a' V a`` over the domain's block of their covariance.
+    the level shares, its variance ``a' V a`` over the domain's block of their covariance (or
+    that of the complement, whichever share is smaller).
     """
     q = design.source.quote
     P = len(probs)
@@ -206,9 +207,11 @@ def _shares_at(design, var, by, dkeys, qhat, probs, *, complete):
         a = (np.arange(P + 1) >= P - rank[j]).astype(float)  # the levels at or below q_j
         cells = pos[:, None] * (P + 1) + np.arange(P + 1)[None, :]  # D x (P + 1)
         share = est[cells] @ a
-        var_j = np.einsum("dl,dlm,dm->d", np.broadcast_to(a, cells.shape),
-                          v[cells[:, :, None], cells[:, None, :]],
-                          np.broadcast_to(a, cells.shape))
+        # a' V a equals b' V b for the complement b = 1 - a (the level shares sum to 1):
+        # take the side with the smaller share, so that a share of 1 (no rows above q_j)
+        # has variance 0 exactly, not the rounding left of cancelling covariances
+        side = np.where((share > 0.5)[:, None], 1.0 - a[None, :], a[None, :])
+        var_j = np.einsum("dl,dlm,dm->d", side, v[cells[:, :, None], cells[:, None, :]], side)
         first = cells[:, 0]
         out.append((share, np.sqrt(np.clip(var_j, 0, None)), nobs[first], dfs[first]))
     return out
