@@ -144,7 +144,7 @@ def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule, cum
     return out
 
 
-def _share_interval(method, phat, se, lvl, dfs, n, ddf):
+def share_interval(method, phat, se, lvl, dfs, n, ddf):
     """R ``woodruffCI``'s interval for the CDF share ``phat``: Wald on the share (``mean``),
     on its logit (``xlogit``) or arcsine square root (``asin``), or a beta interval with
     effective sample size ``phat (1 - phat) / se^2`` scaled by ``(t_{n-1} / t_df)^2``
@@ -251,7 +251,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
 
     def bounds(lvl, dfs_use):
         """Woodruff interval: the CDF interval mapped back through the quantile rule."""
-        p_low, p_up = _share_interval(method, phat[idx], se_p[idx], lvl, dfs_use, nobs[idx],
+        p_low, p_up = share_interval(method, phat[idx], se_p[idx], lvl, dfs_use, nobs[idx],
                                       dom_df)
         low, high = np.empty(len(idx)), np.empty(len(idx))
         if method == "score":
