@@ -414,7 +414,7 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, store, combined):
                           AssumptionWarning, stacklevel=4)
         else:
             # R: 1 / max(repweights[, 1]) of the factors as given, not times the weights
-            scale = 1.0 / float(max(b[:, 0].max() for _, _, b in store.blocks(stored=True)))
+            scale = 1.0 / float(store.arrays[0].max())  # the column as stored: no copy
             warnings.warn("JK1 scale not given: guessed from the largest factor of the first "
                           "replicate, as R.", AssumptionWarning, stacklevel=4)
     elif kind == "JKn" and rscales is None:
@@ -424,7 +424,7 @@ def _type_defaults(kind, n_rep, scale, rscales, rho, store, combined):
                 "stratum of each replicate)."
             )
         # R: 1 / apply(repweights, 2, max) of the factors as given, not times the weights
-        rscales = 1.0 / np.max([b.max(axis=0) for _, _, b in store.blocks(stored=True)], axis=0)
+        rscales = 1.0 / np.array([c.max() for c in store.arrays])  # each column in place
         warnings.warn("JKn rscales not given: guessed from each replicate's largest factor, as R.",
                       AssumptionWarning, stacklevel=4)
     elif kind in ("ACS", "successive-difference"):

@@ -209,3 +209,48 @@ def test_quantiles_and_domain_df_agree_across_storage():
     np.testing.assert_array_equal(ma.df, mb.df)
     assert (np.asarray(ma.df) == 11).all()
     assert a.degf() == b.degf() == 11
+
+
+def test_warm_mean_temporaries_are_one_chunk(monkeypatch):
+    """A second mean on a stored-column design makes no n-vector: its full-sample sums run
+    over chunks of rows, the masks of a design without missing values or domains are not
+    materialised, and the linearised scores (which replicate variances do not read) are not
+    formed.  Before chunking the same call peaked at about six n-vectors."""
+    import surveylib.variance.stored as stored
+
+    n, reps = 200_000, 80
+    df, names = jk1_frame(n, reps)
+    monkeypatch.setattr(stored, "ROW_CHUNK", 16_384)
+    d = ReplicateDesign(df, weights="w", rep_weights=names, type="JK1", scale=(reps - 1) / reps)
+    d.mean("y", deff=False)  # the design's memos (rows with weight) are made once
+    out = {}
+    peak = traced_peak(lambda: out.update(r=d.mean("y", deff=False)))
+    assert peak < n * 8, f"peak {peak / 2**20:.2f} MiB, one n-vector is {n * 8 / 2**20:.2f} MiB"
+    y, ones = df["y"].to_numpy(), np.ones(n)
+    est, se = closed_form(df, names, y, ones, [ones], (reps - 1) / reps)
+    assert float(out["r"].estimate.iloc[0]) == pytest.approx(est[0], rel=1e-12)
+    assert float(out["r"].se.iloc[0]) == pytest.approx(se[0], rel=1e-10)
+
+
+@pytest.mark.parametrize("by", [None, "g"])
+def test_chunked_row_passes_give_the_same_numbers(monkeypatch, by):
+    """Sums over chunks of rows (data larger than ``ROW_CHUNK``) agree with one pass, for a
+    replicate design and a Taylor ratio with design effects (both estimate from the rows)."""
+    import surveylib.variance.stored as stored
+
+    n, reps = 10_000, 12
+    df, names = jk1_frame(n, reps)
+    a, _ = designs(df, names)
+    df["psu"] = df["c"] * 100 + df["g"]
+    taylor = sl.SurveyDesign(df, psu="psu", weights="w")
+
+    def run():
+        return [a.mean("y", by=by, deff=True), a.ratio("y", "x", by=by),
+                a.total("y", by=by, deff=True), taylor.ratio("y", "x", by=by, deff=True)]
+
+    one = run()
+    monkeypatch.setattr(stored, "ROW_CHUNK", 999)  # 11 chunks, the last one short
+    for r1, r2 in zip(one, run(), strict=True):
+        np.testing.assert_allclose(r2.estimate, r1.estimate, rtol=1e-12)
+        np.testing.assert_allclose(r2.se, r1.se, rtol=1e-10)
+        np.testing.assert_allclose(r2.deff, r1.deff, rtol=1e-10)

@@ -88,13 +88,19 @@ def dedupe(exprs: dict) -> tuple[dict, dict]:
 
 
 def replicate_exprs(q, reps: list, items: list) -> dict:
-    """Per-replicate sums for stored replicate-weight columns: ``Σ w_r y`` and ``Σ w_r x``."""
+    """Per-replicate sums for stored replicate-weight columns: ``Σ w_r y`` and ``Σ w_r x``.
+
+    Each sum is ``w_r * v`` with ``v = CASE WHEN ok THEN y ELSE 0.0 END`` the same expression
+    for every replicate, which the engine computes once per row (a common subexpression), so
+    the query has the shape of the hand-written ``SUM(w_r * y), SUM(w_r)`` (one product per
+    replicate and row) rather than a conditional expression per replicate and row.
+    """
     out = {}
     for i, (y, x, ok) in enumerate(items):
-        yv = num(q, y) if y is not None else "1.0"
-        xv = num(q, x) if x is not None else "1.0"
+        yv = f"(CASE WHEN {ok} THEN {num(q, y) if y is not None else '1.0'} ELSE 0.0 END)"
+        xv = f"(CASE WHEN {ok} THEN {num(q, x) if x is not None else '1.0'} ELSE 0.0 END)"
         for r, col in enumerate(reps):
             wr = num(q, col)
-            out[f"ry_{i}_{r}"] = f"CASE WHEN {ok} THEN {wr} * {yv} ELSE 0.0 END"
-            out[f"rx_{i}_{r}"] = f"CASE WHEN {ok} THEN {wr} * {xv} ELSE 0.0 END"
+            out[f"ry_{i}_{r}"] = f"{wr} * {yv}"
+            out[f"rx_{i}_{r}"] = f"{wr} * {xv}"
     return out

@@ -31,6 +31,7 @@ import pandas as pd
 from .._validation import as_list, check_columns, integer_codes
 from ..errors import ColumnError, SurveyDesignError, SurveyWarning
 from ..results import Estimate
+from ..variance.stored import row_chunks
 from ..variance.sums import CellGroup, unit_cell_sums
 from ..variance.taylor import Scores
 
@@ -248,7 +249,7 @@ class Cells:
             out = []
             for grp in self.groups:
                 if not grp.categorical:
-                    out.append((grp.valid, grp.dom + grp.base, grp.values, grp.x))
+                    out.append((grp.valid, _offset(grp.dom, grp.base), grp.values, grp.x))
                 else:
                     out.extend((grp.valid, grp.dom + grp.base + j,
                                 (grp.values == j).astype(float), grp.x)
@@ -346,44 +347,67 @@ class Cells:
         return np.where(empty, np.nan, est), v, nobs, deffs
 
     def _from_rows(self, engine, kind: str, deff, transform=None):
-        """Per-row linearised scores, for engines that need the rows."""
+        """Per-row linearised scores, for engines that need the rows.
+
+        The cell sums (and the residual sums of squares of the design effects) are taken
+        over chunks of :data:`ROW_CHUNK` rows, so their temporaries are O(chunk), not n; the
+        scores are formed only when the engine reads them (``vcov_cells`` gets a callable).
+        """
         k, w = self.k, self.w
         num, den, wsum, nobs = (np.zeros(k) for _ in range(4))
-        wvs = []
         for valid, cells, y, x in self.blocks:
-            wv = w * valid
-            wvs.append(wv)
-            num += np.bincount(cells, wv * y, minlength=k)
-            ws = np.bincount(cells, wv, minlength=k)
-            wsum += ws
-            den += ws if x is None else np.bincount(cells, wv * x, minlength=k)
-            nobs += np.bincount(cells, valid, minlength=k)
+            for s in row_chunks(len(w)):
+                c, ok = cells[s], valid[s]
+                wv = w[s] * ok
+                num += np.bincount(c, wv * y[s], minlength=k)
+                ws = np.bincount(c, wv, minlength=k)
+                wsum += ws
+                den += ws if x is None else np.bincount(c, wv * x[s], minlength=k)
+                nobs += np.bincount(c, ok, minlength=k)
         empty = nobs == 0
         self._check_denominators(kind, den, empty)
         safe_den = np.where(den == 0, 1.0, den)
         est = num if kind == "total" else num / den
         ybar = num / np.where(wsum == 0, 1.0, wsum)
-        blocks = []
         resid_ss = np.zeros(k)
-        for (_valid, cells, y, x), wv in zip(self.blocks, wvs, strict=True):
-            if kind == "total":
-                vals = wv * y
-                if deff is not False:
-                    e = y - ybar[cells]
-                    resid_ss += np.bincount(cells, wv * e * e, minlength=k)
-            else:
-                e = y - (est[cells] if x is None else est[cells] * x)
-                we = wv * e
-                vals = we / safe_den[cells]
-                if deff is not False:
-                    resid_ss += np.bincount(cells, we * e, minlength=k)
-            blocks.append((vals, cells))
-        scores = Scores(tuple(blocks), k)
+        if deff is not False:
+            for valid, cells, y, x in self.blocks:
+                for s in row_chunks(len(w)):
+                    c = cells[s]
+                    wv = w[s] * valid[s]
+                    if kind == "total":
+                        e = y[s] - ybar[c]
+                        resid_ss += np.bincount(c, wv * e * e, minlength=k)
+                    else:
+                        e = y[s] - (est[c] if x is None else est[c] * x[s])
+                        resid_ss += np.bincount(c, wv * e * e, minlength=k)
+
+        def scores() -> Scores:
+            blocks = []
+            for valid, cells, y, x in self.blocks:
+                wv = w * valid
+                if kind == "total":
+                    vals = wv * y
+                else:
+                    e = y - (est[cells] if x is None else est[cells] * x)
+                    vals = wv * e / safe_den[cells]
+                blocks.append((vals, cells))
+            return Scores(tuple(blocks), k)
+
         v = engine.vcov_cells(self.blocks, kind, est, k, scores, transform)
         if transform is not None:
             return np.where(empty, np.nan, est), v, nobs, None
         deffs = design_effects(kind, deff, v, resid_ss, wsum, den, nobs)
         return np.where(empty, np.nan, est), v, nobs, deffs
+
+
+def _offset(dom: np.ndarray, base: int) -> np.ndarray:
+    """``dom + base`` (a read-only broadcast stays one: no n-vector for a single domain)."""
+    if base == 0:
+        return dom
+    if dom.strides == (0,):
+        return np.broadcast_to(dom[:1] + base, dom.shape)
+    return dom + base
 
 
 def design_effects(kind, deff, v, resid_ss, wsum, den, nobs):

@@ -16,7 +16,8 @@ has; it hands the engine what the engine needs and gets a covariance back:
     estimator that forms scores;
 ``vcov_cells(blocks, kind, est, k, scores)``
     covariance of ratio-of-totals cells computed row by row, when sums do not serve
-    (weighting adjustments to residualise on, replicate-weight columns);
+    (weighting adjustments to residualise on, replicate-weight columns); ``scores`` is a
+    callable that forms the per-row scores, called only by an engine that reads them;
 ``transform=``
     both ``vcov_sums`` and ``vcov_cells`` take a :class:`Transform` (a smooth function of
     the cells and its Jacobian) and return the covariance of the transformed statistics;
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .stored import row_chunks
 from .sums import CellSums
 from .taylor import Scores, Stage, taylor_vcov, taylor_vcov_from_totals
 
@@ -177,11 +179,11 @@ class TaylorEngine:
         n_strata = np.bincount(sp // st.n_strata, minlength=k)
         return (n_units - n_strata).astype(float)
 
-    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores,
-                   transform: Transform | None = None):
-        """Covariance of ratio-of-totals cells computed row by row: from their scores (with a
-        ``transform``, of ``f(est)`` by the delta method)."""
-        v = self.vcov_scores(scores)
+    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int,
+                   scores: Callable[[], Scores], transform: Transform | None = None):
+        """Covariance of ratio-of-totals cells computed row by row: from their scores (formed
+        by calling ``scores``; with a ``transform``, of ``f(est)`` by the delta method)."""
+        v = self.vcov_scores(scores())
         return v if transform is None else transform.delta(v, est)
 
 
@@ -280,10 +282,11 @@ class ReplicateEngine:
                                              scores.blocks], scores.k)
         return reps.vcov(thetas, full)
 
-    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int, scores: Scores,
-                   transform: Transform | None = None):
+    def vcov_cells(self, blocks, kind: str, est: np.ndarray, k: int,
+                   scores: Callable[[], Scores], transform: Transform | None = None):
         """Replicate covariance of ratio-of-totals cells: each replicate's ratio recomputed
-        (and ``f`` applied to it, with a ``transform``).
+        (and ``f`` applied to it, with a ``transform``); the linearised ``scores`` are not
+        needed.
 
         ``blocks`` holds ``(valid, cells, y, x)`` per block of rows.
         """
@@ -298,7 +301,11 @@ class ReplicateEngine:
                 thetas = np.where(den != 0, num / den, np.nan)
         used = np.zeros(k, dtype=bool)
         for valid, c, _, _ in blocks:
-            used |= np.bincount(c, valid, minlength=k) > 0
+            if k == 1:  # every row's cell is 0
+                used[0] |= bool(valid.any())
+                continue
+            for s in row_chunks(len(valid)):
+                used |= np.bincount(c[s], valid[s], minlength=k) > 0
         return self._vcov_thetas(thetas, est, used, transform)
 
     def degf(self):

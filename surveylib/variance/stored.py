@@ -23,6 +23,16 @@ import numpy as np
 ROW_BLOCK = 4096
 #: value columns up to which a block's coefficients are a dense matrix (beyond: sparse)
 DENSE_CELLS = 8
+#: rows per chunk of a pass over n-vectors (weights, masks, values) whose temporaries must
+#: stay O(chunk): 2 MiB per float64 temporary; data up to this size are one chunk
+ROW_CHUNK = 1 << 18
+
+
+def row_chunks(n: int, size: int | None = None) -> list:
+    """Slices of ``size`` rows (default :data:`ROW_CHUNK`) covering ``0..n`` (one slice when
+    ``n <= size``)."""
+    size = ROW_CHUNK if size is None else size
+    return [slice(a, min(a + size, n)) for a in range(0, max(n, 1), size)]
 
 
 def _equal_stride_view(arrays: tuple) -> np.ndarray | None:
@@ -169,6 +179,7 @@ class StoredColumns:
         """
         m = n_values * k
         out = np.zeros((m, self.shape[1]))
+        every = {id(v) for v, *_ in blocks if v is not None and v.all()}  # no masking needed
         dense = m <= DENSE_CELLS
         if not dense:
             from scipy import sparse  # imported on first use: `import surveylib` stays quick
@@ -176,7 +187,7 @@ class StoredColumns:
             x = np.zeros((m, b - a) if dense else (0, 0))
             coo: tuple[list, list, list] = ([], [], [])
             for valid, cells, *values in blocks:
-                ok = None if valid is None else valid[a:b]
+                ok = None if valid is None or id(valid) in every else valid[a:b]
                 c = cells[a:b]
                 for j, v in enumerate(values):
                     if v is None:
