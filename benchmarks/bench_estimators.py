@@ -82,16 +82,25 @@ def floor_cells(df: pd.DataFrame, cell: np.ndarray, k: int, y: np.ndarray) -> np
 
 def floor_shares(df: pd.DataFrame, cat: np.ndarray, levels: int) -> np.ndarray:
     """Shares of every level with their covariance: one bincount over (PSU, level)."""
+    return shares_vcov(psu_level_weights(df, cat, levels))[0]
+
+
+def psu_level_weights(df: pd.DataFrame, cat: np.ndarray, levels: int) -> np.ndarray:
+    """The 600 x levels table of weight sums per (PSU, level): one bincount."""
     w = df["w"].to_numpy()
     psu = df["psu"].to_numpy()
-    wl = np.bincount(psu * levels + cat, w, minlength=600 * levels).reshape(600, levels)
+    return np.bincount(psu * levels + cat, w, minlength=600 * levels).reshape(600, levels)
+
+
+def shares_vcov(wl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The covariance of the shares of every level and the shares, from ``wl``."""
     wp = wl.sum(axis=1, keepdims=True)
     total = wp.sum()
     p = wl.sum(axis=0) / total
     totals = (wl - p * wp) / total  # PSU totals of w (1[y = l] - p_l) / sum(w)
     psu_stratum = np.arange(600) % 6
     n_h = np.bincount(psu_stratum).astype(float)
-    return floor_vcov(totals, psu_stratum, n_h)
+    return floor_vcov(totals, psu_stratum, n_h), p
 
 
 PSU_STRATUM = np.arange(600) % 6
@@ -134,14 +143,12 @@ def floor_median(df: pd.DataFrame):
 
 
 def floor_raoscott(df: pd.DataFrame, nr: int = 5, nc: int = 6):
-    """Rao–Scott second-order F test of cat x c6: one bincount over PSU x 30 cells, then the
-    algebra on the 30 x 30 matrices (R svychisq)."""
+    """Rao–Scott second-order F test of cat x c6: one bincount over PSU x 30 cells gives the
+    shares and their covariance, then the algebra on the 30 x 30 matrices (R svychisq)."""
     from scipy import stats
     k = nr * nc
     cell = df["cat"].to_numpy() * nc + df["c6"].to_numpy()
-    V = floor_shares(df, cell, k)
-    w = df["w"].to_numpy()
-    p = np.bincount(cell, w, minlength=k) / w.sum()
+    V, p = shares_vcov(psu_level_weights(df, cell, k))  # the shares come from the same table
     N = len(df)
     r, c = np.repeat(np.arange(nr), nc), np.tile(np.arange(nc), nr)
     X1 = np.column_stack([np.ones(k)] + [(r == i) * 1.0 for i in range(1, nr)]
