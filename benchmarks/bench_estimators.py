@@ -4,11 +4,11 @@
                                           [--tools numpy surveylib "sl (cold)" svy samplics]
 
 Data: ``--rows`` rows, 6 strata, 600 PSUs, a numeric y, a binary yb, a 5-level categorical
-``cat``, a 6-level ``c6``, a 4-level ``age4`` and a 10-level domain.  Tasks: mean + SE; all
-proportions of ``cat`` (Wald interval); the mean in 10 domains; the shares of ``cat`` with the
-default logit interval; the median with its Woodruff SE; the Rao–Scott test of ``cat`` x ``c6``
-(5 x 6); raking to the margins of ``cat`` and ``age4`` (integer codes); a logistic GLM
-``yb ~ y + C(age4)``.
+``cat``, a 6-level ``c6``, a 4-level ``age4``, a 10-level domain and a positive x.  Tasks:
+mean + SE; all proportions of ``cat`` (Wald interval); the mean in 10 domains; the shares of
+``cat`` with the default logit interval; the median with its Woodruff SE; the Rao–Scott test of
+``cat`` x ``c6`` (5 x 6); raking to the margins of ``cat`` and ``age4`` (integer codes); a
+logistic GLM ``yb ~ y + C(age4)``; the ratio of the totals of ``y`` and ``x`` with its SE.
 
 The floor is the least numpy work that gives the same numbers from integer codes with no
 validation, labels or result objects: group sums with ``bincount`` and the between-PSU sum of
@@ -16,7 +16,8 @@ squares (shares and the 5 x 6 table: one ``bincount`` over PSU x cell; the media
 one cumulative sum and the Wald interval of the CDF share; raking: IPF on the 20-cell table
 and one pass to expand; the GLM: the one-hot design matrix, IRLS with one log per row for the
 deviance, and the PSU totals of the score weights times x, multiplied by the inverse
-information).  svy is timed on every task and samplics on the first three, when importable
+information; the ratio: one bincount of ``w y`` and one of ``w x`` over the PSUs).  svy is
+timed on every task and samplics on the first three and the ratio, when importable
 (``pip install .[bench]``); svy's ``prop`` has no Wald interval, so its "all proportions" is
 the logit one.
 
@@ -54,6 +55,7 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
         "c6": rng.integers(0, 6, n),
         "age4": rng.integers(0, 4, n),
         "yb": (rng.uniform(size=n) < 0.3 + 0.1 * (stratum % 3)).astype(float),
+        "x": rng.gamma(4.0, 5.0, n) + stratum,  # drawn last: the columns above are unchanged
     })
 
 
@@ -82,16 +84,25 @@ def floor_cells(df: pd.DataFrame, cell: np.ndarray, k: int, y: np.ndarray) -> np
 
 def floor_shares(df: pd.DataFrame, cat: np.ndarray, levels: int) -> np.ndarray:
     """Shares of every level with their covariance: one bincount over (PSU, level)."""
+    return shares_vcov(psu_level_weights(df, cat, levels))[0]
+
+
+def psu_level_weights(df: pd.DataFrame, cat: np.ndarray, levels: int) -> np.ndarray:
+    """The 600 x levels table of weight sums per (PSU, level): one bincount."""
     w = df["w"].to_numpy()
     psu = df["psu"].to_numpy()
-    wl = np.bincount(psu * levels + cat, w, minlength=600 * levels).reshape(600, levels)
+    return np.bincount(psu * levels + cat, w, minlength=600 * levels).reshape(600, levels)
+
+
+def shares_vcov(wl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The covariance of the shares of every level and the shares, from ``wl``."""
     wp = wl.sum(axis=1, keepdims=True)
     total = wp.sum()
     p = wl.sum(axis=0) / total
     totals = (wl - p * wp) / total  # PSU totals of w (1[y = l] - p_l) / sum(w)
     psu_stratum = np.arange(600) % 6
     n_h = np.bincount(psu_stratum).astype(float)
-    return floor_vcov(totals, psu_stratum, n_h)
+    return floor_vcov(totals, psu_stratum, n_h), p
 
 
 PSU_STRATUM = np.arange(600) % 6
@@ -134,14 +145,12 @@ def floor_median(df: pd.DataFrame):
 
 
 def floor_raoscott(df: pd.DataFrame, nr: int = 5, nc: int = 6):
-    """Rao–Scott second-order F test of cat x c6: one bincount over PSU x 30 cells, then the
-    algebra on the 30 x 30 matrices (R svychisq)."""
+    """Rao–Scott second-order F test of cat x c6: one bincount over PSU x 30 cells gives the
+    shares and their covariance, then the algebra on the 30 x 30 matrices (R svychisq)."""
     from scipy import stats
     k = nr * nc
     cell = df["cat"].to_numpy() * nc + df["c6"].to_numpy()
-    V = floor_shares(df, cell, k)
-    w = df["w"].to_numpy()
-    p = np.bincount(cell, w, minlength=k) / w.sum()
+    V, p = shares_vcov(psu_level_weights(df, cell, k))  # the shares come from the same table
     N = len(df)
     r, c = np.repeat(np.arange(nr), nc), np.tile(np.arange(nc), nr)
     X1 = np.column_stack([np.ones(k)] + [(r == i) * 1.0 for i in range(1, nr)]
@@ -174,6 +183,18 @@ def floor_rake(df: pd.DataFrame, tol: float = 1e-7):
         if np.max(np.abs(T - prev)) < eps:
             break
     return w * (T / t0)[cell]
+
+
+def floor_ratio(df: pd.DataFrame):
+    """Ratio of totals sum(w y) / sum(w x) and its SE: one bincount of w y and one of w x over
+    the PSUs; the PSU totals of the scores are (WY - R WX) / sum(w x) (R svyratio)."""
+    y, x, w, psu = (df[c].to_numpy() for c in ("y", "x", "w", "psu"))
+    wy = np.bincount(psu, w * y, minlength=600)
+    wx = np.bincount(psu, w * x, minlength=600)
+    den = wx.sum()
+    r = wy.sum() / den
+    totals = ((wy - r * wx) / den)[:, None]
+    return r, np.sqrt(floor_vcov(totals, PSU_STRATUM, N_H)[0, 0])
 
 
 def floor_glm(df: pd.DataFrame, tol: float = 1e-12):
@@ -229,6 +250,7 @@ def floor_tasks(df):
         "Rao-Scott 5x6": lambda: floor_raoscott(df),
         "rake 2 margins": lambda: floor_rake(df),
         "GLM logit 4-lev": lambda: floor_glm(df),
+        "ratio": lambda: floor_ratio(df),
     }
 
 
@@ -252,6 +274,7 @@ def surveylib_tasks(df, *, cold: bool = False):
         "Rao-Scott 5x6": lambda: get().crosstab("cat", "c6").test().p_value,
         "rake 2 margins": lambda: get().rake(margins).weights,
         "GLM logit 4-lev": lambda: get().glm("yb ~ y + C(age4)", family="binomial").se,
+        "ratio": lambda: get().ratio("y", "x", deff=False).se,
     }
 
 
@@ -275,6 +298,7 @@ def svy_tasks(df):
         "rake 2 margins": lambda: sample.weighting.rake(controls=margins, tol=1e-7),
         "GLM logit 4-lev": lambda: sample.glm.fit("yb", x=["y", svy.Cat("age4")],
                                                   family="binomial").coefs,
+        "ratio": lambda: est.ratio("y", "x"),
     }
 
 
@@ -285,9 +309,9 @@ def samplics_tasks(df):
     except ImportError:
         return None
 
-    def run(param, y, domain=None):
+    def run(param, y, domain=None, x=None):
         est = TaylorEstimator(param)
-        est.estimate(y=y, samp_weight=df["w"].to_numpy(), stratum=df["stratum"].to_numpy(),
+        est.estimate(y=y, samp_weight=df["w"].to_numpy(), x=x, stratum=df["stratum"].to_numpy(),
                      psu=df["psu"].to_numpy(), domain=domain, remove_nan=False)
         return est
 
@@ -295,6 +319,7 @@ def samplics_tasks(df):
         "mean + SE": lambda: run(PopParam.mean, df["y"].to_numpy()),
         "all proportions": lambda: run(PopParam.prop, df["cat"].to_numpy()),
         "10 domain means": lambda: run(PopParam.mean, df["y"].to_numpy(), df["dom"].to_numpy()),
+        "ratio": lambda: run(PopParam.ratio, df["y"].to_numpy(), x=df["x"].to_numpy()),
     }
 
 

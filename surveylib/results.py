@@ -34,7 +34,8 @@ from .errors import SurveyDesignError
 
 FRAME_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
 TEST_FRAME_COLUMNS = ["statistic", "df_num", "df_denom", "p_value", "method", "null"]
-_LAZY_FIELDS = ("dfs", "inference")  # Estimate fields that may be given as callables
+_LAZY_FIELDS = ("dfs", "inference", "keys", "values", "vcov_matrix", "n", "deff_values")
+"""Estimate fields that may be given as zero-argument callables (computed on first read)."""
 TTEST_FRAME_COLUMNS = ["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high",
                        "method", "null"]
 
@@ -290,7 +291,8 @@ class Estimate(StatisticAccessors, Printable):
     ``dfs`` and ``inference`` may be given as zero-argument callables: they are then computed
     on first use and kept (R likewise computes ``degf`` only when an interval asks for it; for
     replicate designs it is the rank of the replicate weights, the costliest step of an
-    estimate).
+    estimate).  So may ``keys``, ``values``, ``vcov_matrix``, ``n`` and ``deff_values`` (a
+    crosstab's counts, which its default test does not need).
     """
 
     frame_columns = tuple(FRAME_COLUMNS)

@@ -89,32 +89,49 @@ def code_domains(data: pd.DataFrame, by_cols: list) -> tuple[np.ndarray, pd.Data
 
 def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray]:
     """Numeric values of ``var`` (0 where missing) and its validity mask (cached per data);
-    an error naming the variable when it has missing values and ``na_rm`` is false."""
+    an error naming the variable when it has missing values and ``na_rm`` is false.
+
+    The checks read only the design's rows and the column, so their outcome is memoised on
+    the design: a second estimate of ``var`` makes no pass over the rows to check it.
+    """
     y, ok = design.numeric_column(var)
-    active = design.active
-    inf = ok & active & np.isinf(y)
-    if inf.any():
+    n_inf, first_inf, any_value, n_missing = design.memo(
+        ("estimators", "checked values", var), lambda: _value_checks(y, ok, design.active))
+    if n_inf:
         raise SurveyDesignError(
-            f"variable {var!r} has {int(inf.sum())} infinite value(s) in the design; survey "
+            f"variable {var!r} has {n_inf} infinite value(s) in the design; survey "
             "estimates need finite values: recode them, or set them to NaN and pass "
-            "na_rm=True.", parameter=var, value=float(y[np.flatnonzero(inf)[0]]))
-    if not (ok & active).any():
+            "na_rm=True.", parameter=var, value=float(y[first_inf]))
+    if not any_value:
         raise SurveyDesignError(
             f"variable {var!r} has no non-missing value in the design; there is nothing to "
             "estimate.", parameter=var)
-    if not na_rm:
-        _refuse_missing(var, ok, active, "estimate over respondents with a value (the design "
-                                         "is kept for variances)")
+    if not na_rm and n_missing:
+        _missing_error(var, n_missing, "estimate over respondents with a value (the design is "
+                                       "kept for variances)")
     return y, ok
+
+
+def _value_checks(y: np.ndarray, ok: np.ndarray, active: np.ndarray) -> tuple:
+    """(infinite values, the first one's row, whether any value is present, missing values)
+    among the design's rows."""
+    inf = ok & active & np.isinf(y)
+    n_inf = int(inf.sum())
+    first = int(np.flatnonzero(inf)[0]) if n_inf else -1
+    return n_inf, first, bool((ok & active).any()), int((~ok & active).sum())
 
 
 def _refuse_missing(var, ok, active, what: str) -> None:
     """The error for missing values of ``var`` in the design when ``na_rm`` is false."""
     if not ok.all() and not ok[active].all():
-        bad = int((~ok & active).sum())
-        raise SurveyDesignError(
-            f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
-            f"{what}.", parameter="na_rm", value=False, hint="na_rm=True")
+        _missing_error(var, int((~ok & active).sum()), what)
+
+
+def _missing_error(var, bad: int, what: str):
+    """Raise the error for ``bad`` missing values of ``var`` in the design."""
+    raise SurveyDesignError(
+        f"variable {var!r} has {bad} missing value(s) in the design; pass na_rm=True to "
+        f"{what}.", parameter="na_rm", value=False, hint="na_rm=True")
 
 
 def ratio_pairs(numerator, denominator) -> tuple[list, list]:

@@ -50,8 +50,9 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col,
     """R ``svychisq.survey.design`` for one table (cells in row-major order).
 
     ``p``/``V`` are the cell shares and their covariance, ``totals``/``Vt`` the cell totals
-    and theirs, ``N`` the rows of the (domain) design and ``nu`` its degrees of freedom;
-    ``levels`` the row and column labels (for the observed and expected tables).
+    and theirs (used only by the Wald tests; ``None`` for the others), ``N`` the rows of the
+    (domain) design and ``nu`` its degrees of freedom; ``levels`` the row and column labels
+    (for the observed and expected tables).
     """
     rl, cl = levels if levels is not None else (list(range(nr)), list(range(nc)))
     rl, cl = list(rl), list(cl)
@@ -64,8 +65,9 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col,
     keep_c = np.bincount(c, p, minlength=nc) > 0
     if not (keep_r.all() and keep_c.all()):
         sel = keep_r[r] & keep_c[c]
-        p, totals = p[sel], totals[sel]
-        V, Vt = V[np.ix_(sel, sel)], Vt[np.ix_(sel, sel)]
+        p, V = p[sel], V[np.ix_(sel, sel)]
+        if totals is not None and Vt is not None:
+            totals, Vt = totals[sel], Vt[np.ix_(sel, sel)]
         nr, nc = int(keep_r.sum()), int(keep_c.sum())
         rl = [v for v, k in zip(rl, keep_r, strict=True) if k]
         cl = [v for v, k in zip(cl, keep_c, strict=True) if k]
@@ -83,6 +85,9 @@ def independence_test(design, p, V, totals, Vt, nr, nc, N, nu, method, row, col,
                                        index=pd.Index(rl, name=row),
                                        columns=pd.Index(cl, name=col))}
     if method in ("wald", "adjwald"):
+        if totals is None or Vt is None:
+            raise SurveyDesignError("the Wald tests need the cell totals and their covariance.",
+                                    parameter="totals")
         T = totals
         R = np.bincount(r, T, minlength=nr)
         C = np.bincount(c, T, minlength=nc)

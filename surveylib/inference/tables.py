@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -15,14 +14,14 @@ import pandas as pd
 
 from .._validation import as_list, check_columns, check_option
 from ..errors import ColumnError, SurveyDesignError
-from ..estimators._cells import Cells, domains, finish
+from ..estimators._cells import Cells, domains, footer
 from ..results import (
     FRAME_COLUMNS,
     Estimate,
     Printable,
-    attach_labels,
     html_table,
     text_table,
+    variable_labels,
 )
 from .raoscott import CHISQ_METHODS, independence_test, method_name
 
@@ -241,11 +240,14 @@ class Crosstab(Printable):
         check_option(method, CHISQ_METHODS, name="method")
         nr, nc = len(self.row_levels), len(self.col_levels)
         levels = (self.row_levels, self.col_levels)
+        wald = method in ("wald", "adjwald")  # only the Wald tests use the counts
         if not self.by:
-            return independence_test(self._design, self.cell_shares.values,
-                                      self.cell_shares.vcov_matrix, self.counts.values,
-                                      self.counts.vcov_matrix, nr, nc, len(self._design),
-                                      self._design.degf(), method, self.row, self.col,
+            design = self._design
+            return independence_test(design, self.cell_shares.values,
+                                      self.cell_shares.vcov_matrix,
+                                      self.counts.values if wald else None,
+                                      self.counts.vcov_matrix if wald else None, nr, nc,
+                                      len(design), design.degf(), method, self.row, self.col,
                                       levels)
         out = {}
         keys = self.cell_shares.keys
@@ -263,9 +265,10 @@ class Crosstab(Printable):
             key = tuple(dk[c] for c in dom_cols)
             out[key if len(key) > 1 else key[0]] = independence_test(
                 sub, self.cell_shares.values[idx],
-                self.cell_shares.vcov_matrix[np.ix_(idx, idx)], self.counts.values[idx],
-                self.counts.vcov_matrix[np.ix_(idx, idx)], nr, nc, len(sub), sub.degf(),
-                method, self.row, self.col, levels,
+                self.cell_shares.vcov_matrix[np.ix_(idx, idx)],
+                self.counts.values[idx] if wald else None,
+                self.counts.vcov_matrix[np.ix_(idx, idx)] if wald else None, nr, nc,
+                len(sub), sub.degf(), method, self.row, self.col, levels,
             )
         return out
 
@@ -329,45 +332,73 @@ def crosstab(design, row: str, col: str, *, by=None, drop_empty: bool = True) ->
     if row in by_cols or col in by_cols:
         raise SurveyDesignError(f"by={by_cols} must not contain the table's variables {row!r}, {col!r}.")
     nr, nc = len(rl), len(cl)
-    df = design.data
     # the cells of the table are the levels of one code: one reduction over (PSU, cell) gives
-    # the counts and the cell shares (and the chi-square tests, which need only these)
+    # the cell shares and the counts (and the chi-square tests, which need only these); the
+    # counts' covariance is computed when first read (the default test needs only the shares')
     g, dkeys, by_cols = domains(design, by_cols)
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
-    names = [f"__cell{k}" for k in range(nr * nc)]
-    cells.add(complete, None, None, "__cells", levels=names, level_index=cell_code)
-    counts, shares = (
-        _relabel_cells(_as_cell_variables(attach_labels(
-            finish(design, stat, cells, kind, True, by_cols, dkeys), df), nr * nc),
-            by_cols, row, col, rl, cl)
-        for stat, kind in (("total", "total"), ("mean", "ratio")))
+    cells.add(complete, None, None, "__cells", levels=[None] * (nr * nc), level_index=cell_code)
+    labels = {k: v for k, v in variable_labels(design.data).items() if k in by_cols}
+    labelling = (dkeys, by_cols, row, col, rl, cl)
+    shares = _table_estimate(design, cells, "ratio", labelling, labels)
+    counts = _table_estimate(design, cells, "total", labelling, labels)
     return Crosstab(row=row, col=col, by=tuple(by_cols), row_levels=list(rl),
                     col_levels=list(cl), counts=counts, cell_shares=shares, _design=design,
                     _codes=(rc, cc, complete), _drop_empty=drop_empty)
 
 
-def _as_cell_variables(est: Estimate, k: int) -> Estimate:
-    """The cells of the one table code as the variables ``__cellK`` in the order of one
-    indicator variable per cell (cell-major, domains within), as :func:`_relabel_cells` reads
-    them."""
-    keys = est.keys
-    n_dom = len(keys) // k
-    order = np.arange(len(keys)).reshape(n_dom, k).T.ravel()  # (domain, cell) -> (cell, domain)
-    new_keys = keys.iloc[order].reset_index(drop=True)
-    new_keys["variable"] = new_keys["level"]
-    new_keys["level"] = pd.Series([None] * len(new_keys), dtype=object)
-    return dataclasses.replace(
-        est, keys=new_keys, values=est.values[order],
-        vcov_matrix=est.vcov_matrix[np.ix_(order, order)], n=np.asarray(est.n)[order],
-        deff_values=np.asarray(est.deff_values)[order])
+def _table_estimate(design, cells: Cells, kind: str, labelling: tuple, labels: dict) -> Estimate:
+    """The cell shares (``kind="ratio"``, computed now) or counts (``"total"``, computed on
+    first read of any of their numbers) of a table as an :class:`Estimate`.
+
+    Cells in row-major order (row level, then column level), domains within each cell; keys
+    ``[*by, row, variable=col, level]`` (:func:`_table_keys`), built on first read.
+    """
+    n_dom = cells.D
+    k = cells.k // n_dom
+
+    def compute():  # (domain, cell) -> (cell, domain): cell-major, domains within
+        est, v, nobs, deffs = cells.compute(kind, True)
+        if n_dom == 1:
+            return est, v, np.asarray(nobs), np.asarray(deffs)
+        order = np.arange(len(est)).reshape(n_dom, k).T.ravel()
+        return (est[order], v[np.ix_(order, order)], np.asarray(nobs)[order],
+                np.asarray(deffs)[order])
+
+    part = functools.cache(compute)
+    if kind == "ratio":
+        part()  # the shares now: their warnings and errors belong to the call
+    by_cols, row = labelling[1], labelling[2]
+    # fields given as callables are computed on first read (Estimate's lazy fields)
+    return Estimate(
+        statistic="mean" if kind == "ratio" else "total",
+        keys=lambda: _table_keys(*labelling),  # type: ignore[arg-type]
+        values=lambda: part()[0],  # type: ignore[arg-type]
+        vcov_matrix=lambda: part()[1],  # type: ignore[arg-type]
+        n=lambda: part()[2],  # type: ignore[arg-type]
+        deff_values=lambda: part()[3],  # type: ignore[arg-type]
+        dfs=lambda: np.full(cells.k, float(design.degf())),  # type: ignore[arg-type]
+        by=(*by_cols, row),
+        inference=lambda: footer(design, "wald"),  # type: ignore[arg-type]
+        labels=labels,
+    )
 
 
-def _relabel_cells(est: Estimate, by_cols, row, col, rl, cl) -> Estimate:
-    """Keys ``[*by, variable='__cellK']`` -> ``[*by, row, variable=col, level]``."""
-    k = est.keys["variable"].str.slice(6).astype(int).to_numpy()
-    nc = len(cl)
-    keys = est.keys[by_cols].reset_index(drop=True).copy()
-    keys[row] = pd.Series([rl[i] for i in k // nc], dtype=object)
-    keys["variable"] = col
-    keys["level"] = pd.Series([cl[j] for j in k % nc], dtype=object)
-    return dataclasses.replace(est, keys=keys, by=(*by_cols, row))
+def _table_keys(dkeys: pd.DataFrame, by_cols: list, row, col, rl, cl) -> pd.DataFrame:
+    """Keys of a table's cells (cell-major, domains within): the ``by`` columns, ``row``,
+    ``variable`` (= ``col``) and ``level`` (the column level)."""
+    n_dom, nc = len(dkeys), len(cl)
+    cell = np.repeat(np.arange(len(rl) * nc), n_dom)
+    dom = np.tile(np.arange(n_dom), len(rl) * nc)
+    keys = {c: dkeys[c].take(dom).reset_index(drop=True) for c in by_cols}
+    keys[row] = pd.Series(_objects(rl)[cell // nc], dtype=object)
+    keys["variable"] = pd.Series(col, index=pd.RangeIndex(len(cell)))
+    keys["level"] = pd.Series(_objects(cl)[cell % nc], dtype=object)
+    return pd.DataFrame(keys)
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list as a 1-d object array (its items kept as they are)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out

@@ -64,9 +64,9 @@ class PopulationTable:
                           parameter=self.parameter, value=value, expected=expected)
 
     def label(self, i: int) -> str:
-        row = self.keys.iloc[i]
         if len(self.variables) == 1:
-            return repr(row.iloc[0])
+            return repr(self.keys.iat[i, 0])
+        row = self.keys.iloc[i]
         return "(" + ", ".join(f"{v}={row[v]!r}" for v in self.variables) + ")"
 
     def scaled(self, total: float) -> np.ndarray:
@@ -151,7 +151,7 @@ def population_table(spec, variables, *, what: str, parameter: str = "population
             f"population value for level {table.label(bad[0])} is {raw.iloc[bad[0]]!r}",
             "population counts and shares must be finite numbers >= 0",
             value=raw.iloc[bad[0]], expected="a finite number >= 0")
-    dup = keys.astype(str).duplicated()
+    dup = _text_duplicates(keys, spec)
     if dup.any():
         label = table.label(int(np.flatnonzero(dup.to_numpy())[0]))
         raise table.error(f"level {label} appears twice in the population table",
@@ -162,6 +162,19 @@ def population_table(spec, variables, *, what: str, parameter: str = "population
                           value=float(total), expected="> 0")
     is_share = abs(total - 1.0) <= SHARE_TOL
     return PopulationTable(variables, keys, values, is_share, what, parameter)
+
+
+def _text_duplicates(keys: pd.DataFrame, spec) -> pd.Series:
+    """Rows of ``keys`` whose levels as text repeat an earlier row's (``1`` and ``"1"``).
+
+    The keys of a dict of one variable are distinct values; when they are all ``int`` or all
+    ``str`` their texts are distinct too, so no row is a duplicate (no pass of ``astype(str)``).
+    """
+    if isinstance(spec, Mapping) and keys.shape[1] == 1:
+        kinds = {type(k) for k in spec}
+        if kinds == {int} or kinds == {str}:
+            return pd.Series(np.zeros(len(keys), dtype=bool))
+    return keys.astype(str).duplicated()
 
 
 # ----- coding the rows ---------------------------------------------------------------------

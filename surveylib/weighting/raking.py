@@ -144,9 +144,13 @@ def _parse_margins(margins) -> list[tuple[tuple, object]]:
 
 def _check_consistent(tables, targets, total):
     """Margins that share a variable must imply the same totals for its levels."""
+    seen = [v for t in tables for v in t.variables]
+    shared = {v for v in seen if seen.count(v) > 1}  # only these can disagree
     by_var = {}
     for t, tg in zip(tables, targets, strict=True):
         for v in t.variables:
+            if v not in shared:
+                continue
             s = pd.Series(tg, index=[_norm(x) for x in t.keys[v]]).groupby(level=0).sum()
             by_var.setdefault(v, []).append((t.what, s))
     for v, lst in by_var.items():
