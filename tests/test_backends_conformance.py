@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import warnings
 from functools import cache
 from pathlib import Path
@@ -203,26 +202,6 @@ def test_what_needs_rows_says_so(duck):
     d = build("dstrat", "duckdb", duck, None)
     with pytest.raises(NotPushedDownError, match="ci_method='logit'"):
         d.proportion("sch.wide", ci_method="likelihood")
-
-
-@pytest.fixture(scope="session")
-def spark():
-    """One local Spark session (2 cores) for the test session; started on first use."""
-    return spark_session()
-
-
-def spark_session():
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:  # .ci/run installs it, and fails if it cannot
-        pytest.skip("Spark needs a Java runtime: apt-get install openjdk-17-jre-headless")
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("surveylib-tests")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.driver.memory", "1g").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 # ----- stored replicate-weight columns (R svrepdesign) ------------------------------------------

@@ -9,7 +9,6 @@ weights at an exact hit; and the options that need the rows say so.
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 from functools import cache
 from pathlib import Path
@@ -53,21 +52,6 @@ def con():
         c.sql(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
         c.unregister("frame")
     return c
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime: apt-get install openjdk-17-jre-headless")
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("surveylib-tests")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.driver.memory", "1g").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 def design(name: str, backend: str, con=None, spark=None):

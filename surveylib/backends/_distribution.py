@@ -190,6 +190,14 @@ class Distribution:
         return np.where((k == 0) & (self.n[first] > 1), x[first], out)
 
 
+def domain_keys(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The domains present in a fetched table, sorted (one row with no columns without ``by``)."""
+    if not by:
+        return pd.DataFrame(index=[0])
+    keys = frame[by].drop_duplicates().sort_values(by, kind="stable")
+    return keys.reset_index(drop=True)
+
+
 def fetch_distribution(design, var, by, dkeys, *, na_rm, limit=None):
     """The :class:`Distribution` of ``var`` by ``by`` (domains: ``dkeys``, or those of the
     query when None), or ``(None, None)`` if there are more than ``limit`` distinct (domain,
@@ -206,11 +214,7 @@ def fetch_distribution(design, var, by, dkeys, *, na_rm, limit=None):
     if n_missing and not na_rm:
         missing_error(var, n_missing, "quantiles over respondents with a value")
     if dkeys is None:
-        if by:
-            dkeys = frame[by].drop_duplicates().sort_values(by, kind="stable")
-            dkeys = dkeys.reset_index(drop=True)
-        else:
-            dkeys = pd.DataFrame(index=[0])
+        dkeys = domain_keys(frame, by)
     if by and dkeys.empty:
         raise SurveyDesignError(f"no rows of the design have values of {by}.")
     frame = frame[~missing].assign(**{X_COL: x[~missing]})

@@ -78,13 +78,7 @@ class Histogram:
         self.n_missing = int(frame.loc[missing, N_COL].sum())
         if self.n_missing and not na_rm:
             missing_error(var, self.n_missing, "quantiles over respondents with a value")
-        if dkeys is None:
-            if by:
-                dkeys = frame[by].drop_duplicates().sort_values(by, kind="stable")
-                dkeys = dkeys.reset_index(drop=True)
-            else:
-                dkeys = pd.DataFrame(index=[0])
-        self.dkeys = dkeys
+        self.dkeys = _distribution.domain_keys(frame, by) if dkeys is None else dkeys
         self.bins = {False: self._arrange(frame[~missing], exact=False)}
 
     def _bins_sql(self, *, exact):
