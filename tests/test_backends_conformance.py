@@ -44,17 +44,25 @@ def load(name: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def duck():
-    con = duckdb.connect()
-    for name in {d["data"] for d in FIXTURES["designs"].values()}:
-        con.register("frame", load(name))
-        con.sql(f'CREATE TABLE "{name[:-4]}" AS SELECT * FROM frame')
-        con.unregister("frame")
-    return con
+    return duckdb.connect()
+
+
+_tables: set = set()
+
+
+def duck_table(duck, name: str) -> str:
+    """The fixture CSV ``name`` as a DuckDB table (created on first use), named without .csv."""
+    if name not in _tables:
+        duck.register("frame", load(name))
+        duck.sql(f'CREATE OR REPLACE TABLE "{name[:-4]}" AS SELECT * FROM frame')
+        duck.unregister("frame")
+        _tables.add(name)
+    return name[:-4]
 
 
 def source(backend, data_name, duck, spark_session):
     if backend == "duckdb":
-        return {"data": data_name[:-4], "connection": duck}
+        return {"data": duck_table(duck, data_name), "connection": duck}
     return {"data": spark_frame(spark_session, data_name)}
 
 
@@ -231,17 +239,11 @@ def replicate_design(design_id, backend, duck, spark_session):
 
                 _designs[key] = ReplicateDesign(load(spec["data"]), **args)
             else:
-                if backend == "duckdb" and spec["data"] not in _registered:
-                    duck.register("frame", load(spec["data"]))
-                    duck.sql(f'CREATE TABLE "{spec["data"][:-4]}" AS SELECT * FROM frame')
-                    duck.unregister("frame")
-                    _registered.add(spec["data"])
                 _designs[key] = LazyReplicateDesign(
                     **source(backend, spec["data"], duck, spark_session), **args)
     return _designs[key]
 
 
-_registered: set = set()
 
 
 def run_replicate(case, backend, duck, spark_session):
@@ -314,11 +316,6 @@ def inference_design(design_id, backend, duck, spark_session):
         if backend == "pandas":
             _designs[key] = sl.SurveyDesign(load(s["data"]), **args)
         else:
-            if backend == "duckdb" and s["data"] not in _registered:
-                duck.register("frame", load(s["data"]))
-                duck.sql(f'CREATE OR REPLACE TABLE "{s["data"][:-4]}" AS SELECT * FROM frame')
-                duck.unregister("frame")
-                _registered.add(s["data"])
             _designs[key] = LazySurveyDesign(**source(backend, s["data"], duck, spark_session),
                                              **args)
     return _designs[key]
@@ -390,11 +387,6 @@ def test_weighting_against_r_and_pandas(case, backend, duck, request):
     spark_session = spark_or_none(request, backend)
     s = WT["designs"][case["design"]]
     args = dict(strata=s["strata"], weights=s["weights"], fpc=s["fpc"], nest=s["nest"])
-    if backend == "duckdb" and s["data"] not in _registered:
-        duck.register("frame", load(s["data"]))
-        duck.sql(f'CREATE OR REPLACE TABLE "{s["data"][:-4]}" AS SELECT * FROM frame')
-        duck.unregister("frame")
-        _registered.add(s["data"])
     lazy = LazySurveyDesign(**source(backend, s["data"], duck, spark_session),
                             psu=s["psu"] or "snum", **args)
     mem = sl.SurveyDesign(load(s["data"]), psu=s["psu"], **args)
