@@ -35,7 +35,7 @@ Each process runs its measurement ``--repeat`` times (default 3; the in-memory a
 and Spark measurements once) and reports the best, the lazy design built
 anew each time.
 
-Usage: ``PYTHONPATH=. python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark]
+Usage: ``python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark]
 [--no-memory] [--repeat 3]``; prints a Markdown table (seconds, MiB, and the process's CPU seconds -- all threads; the
 Python driver only for Spark -- which a loaded machine disturbs less than wall time).
 """
@@ -49,6 +49,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import _isolated  # noqa: F401  (measure this checkout's surveylib, here and in children)
 
 TASKS = {
     "mean": "one mean and its SE",
