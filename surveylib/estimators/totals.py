@@ -27,6 +27,7 @@ from ._cells import (
     footer,
     is_numeric,
     key_frame,
+    key_index,
     levels_of,
     numeric_columns,
     ratio_pairs,
@@ -297,7 +298,8 @@ def var(design, variables, *, by=None, na_rm: bool = False) -> Estimate:
     est, v, nobs, deffs = cells.compute("ratio", False, Transform(f, jac))
     return Estimate(
         statistic="variance",
-        keys=key_frame(out_keys, dkeys, by_cols),
+        keys=lambda: key_frame(out_keys, dkeys, by_cols),  # type: ignore[arg-type]  # a callable: Estimate builds it on first read
+        cell_index=lambda: key_index(out_keys, dkeys, by_cols),  # type: ignore[arg-type]  # likewise
         values=est,
         vcov_matrix=v,
         n=nobs[i2],
