@@ -22,6 +22,7 @@ from ._cells import (
     footer,
     key_frame,
     key_index,
+    labels_memo,
     numeric_columns,
 )
 from ._fuller import score_interval
@@ -309,7 +310,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     return Estimate(
         statistic="quantile",
         keys=lambda: key_frame(keys, dkeys, by_cols),  # type: ignore[arg-type]  # a callable: Estimate builds it on first read
-        cell_index=lambda: key_index(keys, dkeys, by_cols),  # type: ignore[arg-type]  # likewise
+        cell_index=lambda: key_index(keys, dkeys, by_cols, memo=labels_memo(design)),  # type: ignore[arg-type]  # likewise
         values=qhat,
         vcov_matrix=np.diag(se**2),
         n=nobs[idx],
@@ -406,8 +407,8 @@ def _replicate_quantile(design, variables, probs, *, by, na_rm, qrule, level, df
 
     return Estimate(
         statistic="quantile",
-        keys=lambda: key_frame(keys, dkeys, by_cols),  # type: ignore[arg-type]  # a callable: Estimate builds it on first read
-        cell_index=lambda: key_index(keys, dkeys, by_cols),  # type: ignore[arg-type]  # likewise
+        keys=lambda: key_frame(keys, dkeys, by_cols),  # a callable: Estimate builds it on first read
+        cell_index=lambda: key_index(keys, dkeys, by_cols, memo=labels_memo(design)),  # likewise
         values=values,
         vcov_matrix=np.diag(ses**2),
         n=nobs,
