@@ -155,3 +155,29 @@ def test_large_mean_against_spread(con):
         same(got, mem.ratio("y", "x"), cols=("estimate", "se"))
         assert abs(got.deff.iloc[0] / deff - 1) < RTOL
         assert abs(lazy.__dict__["shift_cache"]["y"] - 1e6) < 0.1  # sample mean, or rerun's
+
+
+def test_on_spark(spark):
+    """The same on Spark (local[2]): a subset after raking (the 0/1 subset key), a lonely
+    stratum under ``adjust``, and a large mean against its spread."""
+    import pyarrow as pa
+
+    frame = apistrat().copy()
+    frame.loc[0, "stype"] = "L"
+    data = spark.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
+    args = dict(strata="stype", weights="pw", lonely_psu="adjust")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        lazy, mem = LazySurveyDesign(data, **args), sl.SurveyDesign(frame, **args)
+    same(lazy.mean(["api00", "enroll"], by="awards"), mem.mean(["api00", "enroll"], by="awards"))
+    pop = pd.DataFrame({"stype": ["E", "H", "L", "M"], "count": [4420, 755, 1, 1018]})
+    margins = {"stype": pop, "sch.wide": POP_WIDE}
+    rk = lazy.rake(margins, tol=1e-13, max_iter=1000).subset("`awards` = 'Yes'")
+    mrk = mem.rake(margins, tol=1e-13, max_iter=1000).subset(frame["awards"] == "Yes")
+    same(rk.mean("api00", by="sch.wide"), mrk.mean("api00", by="sch.wide"))
+    rng = np.random.default_rng(7)
+    big = pd.DataFrame({"h": rng.integers(0, 4, 5000), "w": rng.uniform(1, 3, 5000),
+                        "y": 1e6 + rng.normal(0, 1, 5000)})
+    lazy = LazySurveyDesign(spark.createDataFrame(pa.Table.from_pandas(big)), strata="h",
+                            weights="w")
+    same(lazy.mean("y"), sl.SurveyDesign(big, strata="h", weights="w").mean("y"))
