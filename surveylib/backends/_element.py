@@ -87,8 +87,7 @@ class ElementDesign:
 
     def degf(self) -> int:
         """Rows minus strata among the rows in the design (R ``degf``)."""
-        a = self.active_counts
-        return int(a.sum() - np.count_nonzero(a))
+        return int(self.active_counts.sum() - np.count_nonzero(self.active_counts))
 
     def describe(self) -> str:
         kind = [f"{self.stage.n_strata} strata" if self.strata_column else "unstratified",
@@ -321,7 +320,6 @@ class _Query:
             if d.where != where:  # rows the step weighted but a later subset leaves out
                 keys[IN] = f"CASE WHEN {d.where} THEN 1 ELSE 0 END"
                 self.flag = True
-        self.squares = squares
         unique, self.alias = dedupe(exprs)
         sel = [f"{e} AS {q(a)}" for a, e in keys.items()]
         sel += [f"SUM({e}) AS {name}" for name, e in unique.items()]
