@@ -23,8 +23,9 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    ``T[u] - sum_c M[c] V[u, c]``: ``V`` (PSU x cell weight sums) is kept from step 1, and
    ``M`` comes from the same grouped rows (their weighted and unweighted sums per cell).
 
-Designs without PSUs (element sampling) match rows to units by rank, which differs between
-queries; weighting them needs a row-id column given as ``psu=`` (the same variance).
+Designs without PSUs (element sampling) keep one "unit" per stratum here (``unit_weights``
+is strata x cells) and residualise row by row through per-(stratum, cell) Gram sums
+(:mod:`._element`): every row the step weighted (``weight_where``) enters the residuals.
 """
 
 from __future__ import annotations
@@ -153,12 +154,6 @@ def weight(design, variables, step, what: str, *, raking: bool):
             f"{what} after {design.adjustments[-1].describe()} is not pushed down (chained "
             "weighting steps residualise in turn on the rows); weight in one step, or build "
             "SurveyDesign(design.in_memory(columns)).", parameter="method", value=what)
-    if design.element:
-        raise NotPushedDownError(
-            f"{what} of a design without psu= is not pushed down (rows are matched to units "
-            "by rank, which differs between queries); give a row-id column as psu= (the same "
-            "variance for element sampling).", parameter="psu", value=None,
-            hint="psu='<row id column>'")
     if not np.all(design.unit_weight == 1.0):
         raise NotPushedDownError(
             f"{what} needs the sampling weights as a column (weights= or probs=), not weights "
@@ -204,7 +199,8 @@ def weight(design, variables, step, what: str, *, raking: bool):
     # the estimates group by the cells (estimate.py); the expression serves the queries that
     # need each row's weight (the quantiles' distribution function)
     return design.evolve(weight_sql=f"({design.weight_sql} * {factor})",
-                         adjustments=(adj,), level_cache={}, len_cache={})
+                         adjustments=(adj,), level_cache={}, len_cache={},
+                         weight_where=design.where)
 
 
 def poststratify(design, by, population):

@@ -24,6 +24,7 @@
 #   rake_clus1_default  rake(dclus1, list(~stype, ~sch.wide), ...) with R's default
 #                       control (epsilon=1 absolute, maxit=10)
 #   rake_clus1_tight    the same with control=list(epsilon=1e-13, maxit=1000)
+#   rake_strat_tight    the same on dstrat (element sampling)
 #   rake_kz             rake(dkz, list(~sex+agegrp, ~ethnic), ...) tight control
 #   cal_linear_clus1    calibrate(dclus1, ~stype+api99, pop.totals)
 #   cal_raking_clus1    the same, calfun="raking"
@@ -198,6 +199,13 @@ d <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
 s <- rk(); s$tol <- 1e-13; s$max_iter <- 1000
 s$r_call <- "rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control=list(epsilon=1e-13, maxit=1000))"
 add_case("rake_clus1_tight", "dclus1", list(s), d, api_est)
+
+# element sampling (id=~1): every row its own PSU, the residuals per row
+d <- rake(dstrat, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
+          control = list(epsilon = 1e-13, maxit = 1000))
+s <- rk(); s$tol <- 1e-13; s$max_iter <- 1000
+s$r_call <- "rake(dstrat, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control=list(epsilon=1e-13, maxit=1000))"
+add_case("rake_strat_tight", "dstrat", list(s), d, api_est)
 
 d <- rake(dkz, list(~sex + agegrp, ~ethnic), list(pop_sexage, pop_eth),
           control = list(epsilon = 1e-13, maxit = 1000))
