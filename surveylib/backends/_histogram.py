@@ -37,6 +37,7 @@ from ._distribution import (
     Distribution,
     U,
     as_units,
+    weighted_table,
 )
 from .errors import NotPushedDownError
 from .estimate import missing_error
@@ -84,7 +85,7 @@ class Histogram:
     def _bins_sql(self, *, exact):
         q = self.design.source.quote
         keys = [q(c) for c in self.by]
-        w = self.design.weight_sql
+        table, w = weighted_table(self.design)
         if exact:
             key, wsum = self.bin_sql, f"CAST(SUM(CAST({w} AS DECIMAL(38, {DECIMALS}))) AS STRING)"
             where = conjunction([self.where, present(q, self.var)])
@@ -93,8 +94,7 @@ class Histogram:
             where = self.where
         sel = ", ".join(keys + [f"{key} AS {_B}", f"{wsum} AS {W_COL}", f"COUNT(*) AS {N_COL}",
                                 f"MAX({num(q, self.var)}) AS {_M}"])
-        return (f"SELECT {sel} FROM {self.design.source.table} WHERE {where} "
-                f"GROUP BY {', '.join(keys + [key])}")
+        return f"SELECT {sel} FROM {table} WHERE {where} GROUP BY {', '.join(keys + [key])}"
 
     def _domain_codes(self, frame):
         if not self.by:
@@ -159,7 +159,7 @@ class Histogram:
                     self.by, self.dkeys.iloc[d], strict=True)]
             conds.append(conjunction(cond))
         keys = [q(c) for c in self.by]
-        w = self.design.weight_sql
+        table, w = weighted_table(self.design)
         wsum = (f"CAST(SUM(CAST({w} AS DECIMAL(38, {DECIMALS}))) AS STRING)" if exact
                 else f"SUM({w})")
         xv = num(q, self.var)
@@ -168,7 +168,7 @@ class Histogram:
         limit = _distribution.MAX_DISTINCT
         sel = ", ".join(keys + [f"{xv} AS {X_COL}", f"{wsum} AS {W_COL}", f"COUNT(*) AS {N_COL}"])
         values = self.design.source.fetch(
-            f"SELECT {sel} FROM {self.design.source.table} WHERE {where} "
+            f"SELECT {sel} FROM {table} WHERE {where} "
             f"GROUP BY {', '.join(keys + [xv])} LIMIT {limit + 1}")
         if len(values) > limit:
             return None
