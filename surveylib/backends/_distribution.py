@@ -45,7 +45,7 @@ MAX_DISTINCT = 1_000_000
 DECIMALS = 18
 X_COL, W_COL, N_COL = "__surveylib_x", "__surveylib_w", "__surveylib_n"
 ERR_COL = "__surveylib_err"
-#: the factor of a row's cell after a weighting step (:func:`weighted_table`)
+#: the factor of a row's cell after a weighting step (:func:`weighted_rows`)
 F_COL = "__surveylib_factor"
 _CONTEXT = decimal.Context(prec=80)
 #: the unit roundoff of double precision
@@ -60,10 +60,11 @@ def as_units(value) -> int:
     return int(_CONTEXT.scaleb(decimal.Decimal(str(value)), DECIMALS))
 
 
-def weighted_table(design) -> tuple[str, str]:
-    """The table the distribution's queries read and each row's weight in it (SQL).
+def weighted_rows(design, where: str) -> tuple[str, str]:
+    """The rows of the source that satisfy ``where``, as the body of a ``FROM`` clause, and
+    each row's weight in them (SQL).
 
-    Without a weighting step: the source's table and the design's weight.  After one
+    Without a weighting step: ``table WHERE where`` and the design's weight.  After one
     (post-stratification, raking: :class:`~.weighting.CellWeighting`), the source ``LEFT
     JOIN`` a small inline table of the step's factor per cell (``VALUES``, one row per cell,
     the factors as double literals), and the weight ``w * f``: the weight before the step
@@ -71,12 +72,13 @@ def weighted_table(design) -> tuple[str, str]:
     ``weight_sql``, whose nested ``CASE`` over the cells cost 3-5x the plain query against
     the join's 1.5-2.5x; grouping by the cells as the estimates do multiplies the groups by
     the cells, up to 12x the plain query with many distinct values).  A row outside every
-    cell (a NULL level) gets a NULL weight, as under the ``CASE``.
+    cell (a NULL level) gets a NULL weight, as under the ``CASE``.  ``where`` filters the
+    source before the join (a query over the rows of a few bins joins only those).
     """
     src = design.source
     adj = design.adjustments[0] if design.adjustments else None
     if adj is None:
-        return src.table, design.weight_sql
+        return f"{src.table} WHERE {where}", design.weight_sql
     q = src.quote
     names = [f"__surveylib_v{i}" for i in range(len(adj.variables))]
     rows = []
@@ -86,9 +88,9 @@ def weighted_table(design) -> tuple[str, str]:
                                         + [f"{float(factor):.17e}"]) + ")")
     on = " AND ".join(f"__surveylib_s.{q(v)} = __surveylib_f.{n}"
                       for v, n in zip(adj.variables, names, strict=True))
-    table = (f"(SELECT __surveylib_s.*, __surveylib_f.{F_COL} FROM {src.table} AS "
-             f"__surveylib_s LEFT JOIN (VALUES {', '.join(rows)}) AS __surveylib_f("
-             f"{', '.join(names)}, {F_COL}) ON {on}) AS __surveylib_t")
+    table = (f"(SELECT __surveylib_s.*, __surveylib_f.{F_COL} FROM (SELECT * FROM {src.table} "
+             f"WHERE {where}) AS __surveylib_s LEFT JOIN (VALUES {', '.join(rows)}) AS "
+             f"__surveylib_f({', '.join(names)}, {F_COL}) ON {on}) AS __surveylib_t")
     return table, f"({adj.base_weight_sql} * {F_COL})"
 
 
@@ -96,17 +98,15 @@ def distribution_sql(design, var, by, *, limit=None, exact=False) -> str:
     """The GROUP BY (domain, value) query: double-precision weight sums (``exact``: the exact
     DECIMAL sums as text, present values only)."""
     q = design.source.quote
-    table, weight = weighted_table(design)
     keys = [q(c) for c in by]
     xkey = num(q, var)  # NULL and NaN are groups of their own: the missing values
-    if exact:
-        wsum = f"CAST(SUM(CAST({weight} AS DECIMAL(38, {DECIMALS}))) AS STRING)"
-        extra = [present(q, var)]
-    else:
-        wsum, extra = f"SUM({weight})", []
+    extra = [present(q, var)] if exact else []
     where = conjunction([design.where] + [f"{k} IS NOT NULL" for k in keys] + extra)
+    rows, weight = weighted_rows(design, where)
+    wsum = (f"CAST(SUM(CAST({weight} AS DECIMAL(38, {DECIMALS}))) AS STRING)" if exact
+            else f"SUM({weight})")
     sel = ", ".join(keys + [f"{xkey} AS {X_COL}", f"{wsum} AS {W_COL}", f"COUNT(*) AS {N_COL}"])
-    sql = f"SELECT {sel} FROM {table} WHERE {where} GROUP BY {', '.join(keys + [xkey])}"
+    sql = f"SELECT {sel} FROM {rows} GROUP BY {', '.join(keys + [xkey])}"
     return sql if limit is None else sql + f" LIMIT {int(limit) + 1}"
 
 
