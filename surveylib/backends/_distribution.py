@@ -25,6 +25,12 @@ whose margins ``|F - p * tot|`` exceed ``B`` is the exact one.  A decision withi
 exact hit, or a near one) re-runs the query with ``SUM(CAST(w AS DECIMAL(38, 18)))`` returned
 as text, and the cumulative sums are formed exactly in Python integers and rounded once (``int / int`` is
 correctly rounded): the same numbers as the window query's exact ``DECIMAL`` sums.
+
+**After a weighting step** (post-stratification, raking) every query reads the rows joined to
+a table of the cells' factors, and a row's weight is ``w * f`` computed in the engine before
+any sum (:func:`weighted_rows`): the same double as the in-memory row weight, so the
+reference, the bound and the exact pass above are unchanged (the factor is inside each row's
+weight, not applied to sums).
 """
 
 from __future__ import annotations
