@@ -367,6 +367,38 @@ def test_sums_over_every_row_unless_values_are_missing(con):
                                rtol=1e-10)
 
 
+def test_replicate_column_sums_guarded_only_where_values_are_missing(con):
+    """Stored replicate columns follow the same rule: the replicate sums are the plain
+    ``w_r * y`` and ``w_r`` over every row, and where values are missing under ``na_rm`` the
+    query is run again with every sum (full-sample and replicate) over present values --
+    means, ratios and their SEs equal the in-memory design's."""
+    from surveylib.backends import LazyReplicateDesign
+    from surveylib.replicate import ReplicateDesign
+
+    con.register("frame", load("rep_cols_apiclus1.csv"))
+    con.sql("CREATE OR REPLACE TABLE rna AS SELECT *, CASE WHEN snum % 7 = 0 THEN NULL "
+            "WHEN snum % 7 = 1 THEN 'NaN'::DOUBLE ELSE api00 END AS y_na FROM frame")
+    con.unregister("frame")
+    frame = con.sql("SELECT * FROM rna").df()
+    args = dict(weights="pw", rep_weights="repw*", type="JK1", scale=14 / 15)
+    d = LazyReplicateDesign("rna", connection=con, **args)
+    mem = ReplicateDesign(frame, **args)
+    n_missing = int(frame["y_na"].isna().sum())
+    with pytest.raises(sl.SurveyDesignError, match=f"{n_missing} missing value"):
+        d.mean("y_na")
+    for _ in range(2):  # the second call knows the column has missing values
+        for got, want in ((d.mean(["y_na", "api99"], na_rm=True, by="stype"),
+                           mem.mean(["y_na", "api99"], na_rm=True, by="stype")),
+                          (d.ratio("y_na", "api99", na_rm=True),
+                           mem.ratio("y_na", "api99", na_rm=True))):
+            a, b = got.to_frame(), want.to_frame()
+            for col in ("estimate", "se", "deff"):
+                np.testing.assert_allclose(a[col], b[col], rtol=1e-10)
+    full = d.mean("api99", by="stype", deff=False).to_frame()  # one query, unguarded
+    np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
+                               rtol=1e-10)
+
+
 def test_weighting_refuses_more_cell_pairs_than_max_units(con):
     """Estimates after a weighting step return their sums per (PSU, cell): more (PSU, cell)
     pairs than ``max_units`` is an error naming the limit (apiclus1: its 15 PSUs and 3
