@@ -278,8 +278,10 @@ def test_replicate_columns_bad_input(con):
 
     con.register("frame", load("rep_cols_apiclus1.csv"))
     con.sql("CREATE OR REPLACE TABLE repbad AS SELECT *, CASE WHEN snum = (SELECT MIN(snum) "
-            "FROM frame) THEN NULL ELSE repw3 END AS holey, CAST(repw1 AS VARCHAR) AS txt "
-            "FROM frame")
+            "FROM frame) THEN NULL ELSE repw3 END AS holey, CAST(repw1 AS VARCHAR) AS txt, "
+            "CASE WHEN snum = (SELECT MAX(snum) FROM frame) THEN 'NaN'::DOUBLE ELSE repw4 END "
+            "AS nanw, CASE WHEN snum = (SELECT MIN(snum) FROM frame) THEN '-inf'::DOUBLE "
+            "ELSE repw5 END AS infw FROM frame")
     con.unregister("frame")
     args = dict(connection=con, weights="pw", type="JK1", scale=14 / 15)
     with pytest.raises(sl.ReplicateError, match="'zz\\*' matches no column"):
@@ -288,6 +290,11 @@ def test_replicate_columns_bad_input(con):
         LazyReplicateDesign("repbad", rep_weights=["repw1", "txt"], **args)
     with pytest.raises(sl.ReplicateError, match="holey"):
         LazyReplicateDesign("repbad", rep_weights=["repw1", "holey"], **args)
+    with pytest.raises(sl.ReplicateError, match="'nanw', 'infw'.* 2 missing or infinite"):
+        LazyReplicateDesign("repbad", rep_weights=["repw1", "nanw", "infw"], **args)
+    with pytest.raises(sl.ReplicateError, match="weights column 'infw' has 1"):
+        LazyReplicateDesign("repbad", rep_weights="repw*", connection=con, weights="infw",
+                            type="JK1", scale=14 / 15)
     with pytest.raises(sl.ColumnError, match="'pw_typo'"):
         LazyReplicateDesign("repbad", rep_weights="repw*", connection=con, weights="pw_typo",
                             type="JK1", scale=14 / 15)
