@@ -283,8 +283,10 @@ def test_replicate_columns_bad_input(con):
 
     con.register("frame", load("rep_cols_apiclus1.csv"))
     con.sql("CREATE OR REPLACE TABLE repbad AS SELECT *, CASE WHEN snum = (SELECT MIN(snum) "
-            "FROM frame) THEN NULL ELSE repw3 END AS holey, CAST(repw1 AS VARCHAR) AS txt "
-            "FROM frame")
+            "FROM frame) THEN NULL ELSE repw3 END AS holey, CAST(repw1 AS VARCHAR) AS txt, "
+            "CASE WHEN snum = (SELECT MAX(snum) FROM frame) THEN 'NaN'::DOUBLE ELSE repw4 END "
+            "AS nanw, CASE WHEN snum = (SELECT MIN(snum) FROM frame) THEN '-inf'::DOUBLE "
+            "ELSE repw5 END AS infw FROM frame")
     con.unregister("frame")
     args = dict(connection=con, weights="pw", type="JK1", scale=14 / 15)
     with pytest.raises(sl.ReplicateError, match="'zz\\*' matches no column"):
@@ -293,6 +295,11 @@ def test_replicate_columns_bad_input(con):
         LazyReplicateDesign("repbad", rep_weights=["repw1", "txt"], **args)
     with pytest.raises(sl.ReplicateError, match="holey"):
         LazyReplicateDesign("repbad", rep_weights=["repw1", "holey"], **args)
+    with pytest.raises(sl.ReplicateError, match="'nanw', 'infw'.* 2 missing or infinite"):
+        LazyReplicateDesign("repbad", rep_weights=["repw1", "nanw", "infw"], **args)
+    with pytest.raises(sl.ReplicateError, match="weights column 'infw' has 1"):
+        LazyReplicateDesign("repbad", rep_weights="repw*", connection=con, weights="infw",
+                            type="JK1", scale=14 / 15)
     with pytest.raises(sl.ColumnError, match="'pw_typo'"):
         LazyReplicateDesign("repbad", rep_weights="repw*", connection=con, weights="pw_typo",
                             type="JK1", scale=14 / 15)
@@ -368,6 +375,38 @@ def test_sums_over_every_row_unless_values_are_missing(con):
             for col in ("estimate", "se", "deff"):
                 np.testing.assert_allclose(a[col], b[col], rtol=1e-10)
     full = d.mean("api99", by="stype").to_frame()  # no missing values: one query, unguarded
+    np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
+                               rtol=1e-10)
+
+
+def test_replicate_column_sums_guarded_only_where_values_are_missing(con):
+    """Stored replicate columns follow the same rule: the replicate sums are the plain
+    ``w_r * y`` and ``w_r`` over every row, and where values are missing under ``na_rm`` the
+    query is run again with every sum (full-sample and replicate) over present values --
+    means, ratios and their SEs equal the in-memory design's."""
+    from surveylib.backends import LazyReplicateDesign
+    from surveylib.replicate import ReplicateDesign
+
+    con.register("frame", load("rep_cols_apiclus1.csv"))
+    con.sql("CREATE OR REPLACE TABLE rna AS SELECT *, CASE WHEN snum % 7 = 0 THEN NULL "
+            "WHEN snum % 7 = 1 THEN 'NaN'::DOUBLE ELSE api00 END AS y_na FROM frame")
+    con.unregister("frame")
+    frame = con.sql("SELECT * FROM rna").df()
+    args = dict(weights="pw", rep_weights="repw*", type="JK1", scale=14 / 15)
+    d = LazyReplicateDesign("rna", connection=con, **args)
+    mem = ReplicateDesign(frame, **args)
+    n_missing = int(frame["y_na"].isna().sum())
+    with pytest.raises(sl.SurveyDesignError, match=f"{n_missing} missing value"):
+        d.mean("y_na")
+    for _ in range(2):  # the second call knows the column has missing values
+        for got, want in ((d.mean(["y_na", "api99"], na_rm=True, by="stype"),
+                           mem.mean(["y_na", "api99"], na_rm=True, by="stype")),
+                          (d.ratio("y_na", "api99", na_rm=True),
+                           mem.ratio("y_na", "api99", na_rm=True))):
+            a, b = got.to_frame(), want.to_frame()
+            for col in ("estimate", "se", "deff"):
+                np.testing.assert_allclose(a[col], b[col], rtol=1e-10)
+    full = d.mean("api99", by="stype", deff=False).to_frame()  # one query, unguarded
     np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
                                rtol=1e-10)
 

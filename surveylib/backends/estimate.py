@@ -150,7 +150,7 @@ class _Plan:
         while True:
             exprs = numeric_exprs(q, w, items, squares=squares, guard=guard,
                                   unweighted=unweighted)
-            exprs.update(replicate_exprs(q, list(d.rep_columns), items))
+            exprs.update(replicate_exprs(q, list(d.rep_columns), items, guard=guard))
             unique, alias = dedupe(exprs)
             frame = src.fetch(grouped(src.table, keys, unique, d.where,
                                       aggregate=not d.element))

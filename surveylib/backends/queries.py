@@ -87,20 +87,24 @@ def dedupe(exprs: dict) -> tuple[dict, dict]:
     return {name: e for e, name in first.items()}, alias
 
 
-def replicate_exprs(q, reps: list, items: list) -> dict:
+def replicate_exprs(q, reps: list, items: list, *, guard: bool = True) -> dict:
     """Per-replicate sums for stored replicate-weight columns: ``Σ w_r y`` and ``Σ w_r x``.
 
-    Each sum is ``w_r * v`` with ``v = CASE WHEN ok THEN y ELSE 0.0 END`` the same expression
-    for every replicate, which the engine computes once per row (a common subexpression), so
-    the query has the shape of the hand-written ``SUM(w_r * y), SUM(w_r)`` (one product per
-    replicate and row) rather than a conditional expression per replicate and row.
+    Without ``guard`` (the caller has checked that no value is missing, as for
+    :func:`numeric_exprs`) the sums are the floor's own ``w_r * y`` and ``w_r`` (ratios:
+    ``w_r * x``).  With it each sum is ``w_r * v`` with ``v = CASE WHEN ok THEN y ELSE 0.0
+    END`` the same expression for every replicate, which the engine computes once per row (a
+    common subexpression): one product per replicate and row, not a conditional.
     """
     out = {}
     for i, (y, x, ok) in enumerate(items):
-        yv = f"(CASE WHEN {ok} THEN {num(q, y) if y is not None else '1.0'} ELSE 0.0 END)"
-        xv = f"(CASE WHEN {ok} THEN {num(q, x) if x is not None else '1.0'} ELSE 0.0 END)"
+        yv = num(q, y) if y is not None else None
+        xv = num(q, x) if x is not None else None
+        if guard:
+            yv = f"(CASE WHEN {ok} THEN {yv or '1.0'} ELSE 0.0 END)"
+            xv = f"(CASE WHEN {ok} THEN {xv or '1.0'} ELSE 0.0 END)"
         for r, col in enumerate(reps):
             wr = num(q, col)
-            out[f"ry_{i}_{r}"] = f"{wr} * {yv}"
-            out[f"rx_{i}_{r}"] = f"{wr} * {xv}"
+            out[f"ry_{i}_{r}"] = f"{wr} * {yv}" if yv else wr
+            out[f"rx_{i}_{r}"] = f"{wr} * {xv}" if xv else wr
     return out

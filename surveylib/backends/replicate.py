@@ -29,7 +29,7 @@ from ..variance.engine import ReplicateEngine
 from ..variance.replicate import ReplicateWeights
 from .base import LazyDesign
 from .errors import EmptySourceError
-from .queries import conjunction, num, present
+from .queries import conjunction, num
 from .sources import open_source
 
 #: Gram matrices with more replicate columns than this are summed in several scans
@@ -135,12 +135,17 @@ class LazyReplicateDesign(LazyDesign):
         return cols
 
     def _check_values(self) -> int:
-        """One scan: the row count, and no missing or non-finite weight of any column."""
+        """One scan: the row count, and no missing or non-finite weight of any column.
+
+        A weight is finite when it lies between -/+ the largest double: NULL fails the test,
+        and so do infinities and NaN (both engines order NaN above every number).  DuckDB
+        answers this comparison from a Parquet file's or a table's column statistics without
+        reading the rows; elsewhere it is one comparison per weight and row."""
         src, q = self.source, self.source.quote
         cols = [self.weights_column, *self.rep_columns]
-        bad = ", ".join(f"SUM(CASE WHEN {present(q, c)} AND ABS({num(q, c)}) <= "
-                        f"1.7976931348623157e308 THEN 0 ELSE 1 END) AS b{i}"
-                        for i, c in enumerate(cols))
+        top = "1.7976931348623157e308"
+        bad = ", ".join(f"SUM(CASE WHEN {num(q, c)} BETWEEN -{top} AND {top} THEN 0 ELSE 1 "
+                        f"END) AS b{i}" for i, c in enumerate(cols))
         r = src.fetch(f"SELECT COUNT(*) AS n, {bad} FROM {src.table}").iloc[0]
         if not int(r["n"]):
             raise EmptySourceError(f"{src.label} has no rows; a design needs respondents.",
