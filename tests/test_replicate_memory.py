@@ -254,3 +254,32 @@ def test_chunked_row_passes_give_the_same_numbers(monkeypatch, by):
         np.testing.assert_allclose(r2.estimate, r1.estimate, rtol=1e-12)
         np.testing.assert_allclose(r2.se, r1.se, rtol=1e-10)
         np.testing.assert_allclose(r2.deff, r1.deff, rtol=1e-10)
+
+
+@pytest.mark.parametrize("order", ["stored", "permuted"])
+def test_one_cell_with_missing_values_matches_the_formula(monkeypatch, order):
+    """A mean and a ratio over the rows with a value (``na_rm=True``): the one-cell sums
+    (vectorised, rows without a value weighted 0) and the replicate products over blocks of
+    rows (several blocks, some rows masked in each) give the formula on the complete rows,
+    and ``n`` counts them."""
+    import surveylib.variance.stored as stored
+
+    n, reps = 7_000, 12
+    df, names = jk1_frame(n, reps)
+    df.loc[df.index % 7 == 3, "y"] = np.nan
+    monkeypatch.setattr(stored, "ROW_CHUNK", 1_000)  # several chunks of the row passes
+    cols = names if order == "stored" else names[1::2] + names[::2]
+    d = ReplicateDesign(df, weights="w", rep_weights=cols, type="JK1", scale=0.9)
+    assert d.replicates.columns.in_place == (order == "stored")
+    ok = df["y"].notna().to_numpy()
+    y = df["y"].fillna(0).to_numpy()
+    m = d.mean("y", na_rm=True, deff=False)
+    e, s = closed_form(df, cols, y, ok.astype(float), [np.ones(n)], 0.9)
+    assert float(m.estimate.iloc[0]) == pytest.approx(e[0], rel=1e-12)
+    assert float(m.se.iloc[0]) == pytest.approx(s[0], rel=1e-10)
+    assert int(np.asarray(m.n)[0]) == int(ok.sum())
+    x = df["x"].to_numpy()
+    r = d.ratio("y", "x", na_rm=True)
+    e, s = closed_form(df, cols, y, x * ok, [np.ones(n)], 0.9)
+    assert float(r.estimate.iloc[0]) == pytest.approx(e[0], rel=1e-12)
+    assert float(r.se.iloc[0]) == pytest.approx(s[0], rel=1e-10)

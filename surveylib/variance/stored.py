@@ -7,11 +7,17 @@ Agencies publish replicate weights as R columns of the data (``repw1`` ... ``rep
   frame in one 2-D block, so columns that are adjacent in that block do), an n x R *view*
   with those strides serves every product directly (BLAS reads a column-major matrix whose
   leading dimension is the block's row length);
-* otherwise blocks of rows are stacked, :data:`ROW_BLOCK` rows at a time, into a small
-  (block x R) buffer.
+* otherwise blocks of rows are stacked, a block at a time, into a small (block x R) buffer.
 
-Every reduction runs over blocks of rows, so its temporaries are O(block x R) and O(n) at most;
-the only n x R arrays are the columns themselves.  ``factor`` (n,) multiplies every row (replicate
+Every reduction runs over blocks of rows (about :data:`BLOCK_ELEMENTS` values each), so its
+temporaries are O(block x R) and O(n) at most; the only n x R arrays are the columns
+themselves.  Each block is reduced by BLAS matrix-vector products (``x' W_block``) while it is
+in cache, so the columns are read from memory once per call; numpy's axis reductions
+(``W.sum(axis=0)``) are slower than a product with a vector of ones, and a product over all n
+rows at once would read the columns once per vector (and need n-vectors of ones).  The block
+is also kept below OpenBLAS's threshold for threading a matrix-vector product (460,800
+values): threaded products of a few MiB each stall on a busy machine (tens of seconds per
+call were measured with 8,192 x 80 blocks at load 15), single-threaded ones do not.  ``factor`` (n,) multiplies every row (replicate
 *factors* given with ``combined_weights=False``), again a block at a time.
 """
 
@@ -19,8 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: rows per block of a pass over the columns (a block x R buffer is at most a few MiB)
-ROW_BLOCK = 4096
+#: values per block of a pass over the columns (block rows x R): 2 MiB, which stays in cache
+#: and below OpenBLAS's threshold for threading a matrix-vector product (see the module notes)
+BLOCK_ELEMENTS = 1 << 18
 #: value columns up to which a block's coefficients are a dense matrix (beyond: sparse)
 DENSE_CELLS = 8
 #: rows per chunk of a pass over n-vectors (weights, masks, values) whose temporaries must
@@ -122,10 +129,17 @@ class StoredColumns:
             return self.matrix
         return self.take(np.arange(self.shape[0]))
 
-    def blocks(self, active: np.ndarray | None = None, block: int = ROW_BLOCK, *,
+    @property
+    def block_rows(self) -> int:
+        """Rows per block of a pass over the columns (:data:`BLOCK_ELEMENTS` values)."""
+        return max(64, BLOCK_ELEMENTS // max(self.shape[1], 1))
+
+    def blocks(self, active: np.ndarray | None = None, block: int | None = None, *,
                stored: bool = False):
-        """``(a, b, W)`` for successive blocks of rows; with ``active``, W keeps only the
-        active rows of its block; ``stored`` as in :meth:`rows`."""
+        """``(a, b, W)`` for successive blocks of rows (default :attr:`block_rows` rows);
+        with ``active``, W keeps only the active rows of its block; ``stored`` as in
+        :meth:`rows`."""
+        block = self.block_rows if block is None else block
         for a in range(0, self.shape[0], block):
             b = min(a + block, self.shape[0])
             w = self.rows(a, b, stored=stored)
@@ -136,15 +150,17 @@ class StoredColumns:
     # ----- reductions --------------------------------------------------------------------------
     def scan(self) -> tuple[np.ndarray, np.ndarray]:
         """Each stored column's minimum and sum (before ``factor``), in one pass over blocks
-        of rows.  A NaN makes a column's minimum NaN, a negative value makes it negative and
-        an infinite one (without a NaN or a negative) makes its sum infinite, so the columns
-        are finite and >= 0 exactly when ``minimum >= 0`` and ``sum < inf`` (a sum that
-        overflows is checked value by value in :meth:`bad_columns`)."""
+        of rows (the sum a product with a vector of ones).  A NaN makes a column's minimum
+        NaN, a negative value makes it negative and an infinite one (without a NaN or a
+        negative) makes its sum infinite, so the columns are finite and >= 0 exactly when
+        ``minimum >= 0`` and ``sum < inf`` (a sum that overflows is checked value by value
+        in :meth:`bad_columns`)."""
         r = self.shape[1]
         lo, total = np.full(r, np.inf), np.zeros(r)
-        for _, _, w in self.blocks(stored=True):
+        ones = np.ones(self.block_rows)
+        for a, b, w in self.blocks(stored=True):
             np.minimum(lo, w.min(axis=0), out=lo)
-            total += w.sum(axis=0)
+            total += ones[:b - a] @ w
         return lo, total
 
     def bad_columns(self, lo: np.ndarray, total: np.ndarray) -> list:
@@ -173,9 +189,10 @@ class StoredColumns:
 
         ``blocks`` holds ``(valid, cells, values_1, ..., values_m)`` with ``m = n_values``
         (``valid=None``: every row; ``values=None``: 1).  Each block of rows of the columns is
-        read once: for a few cells, one vector-matrix product per value column (``x' W``, the
-        block still in cache); for many, one sparse (m K x rows) product (scipy).  Returns m
-        arrays of shape (R, K).
+        read once, and reduced while it is in cache: with one cell, one vector-matrix product
+        (``x' W``) per value array (the block's own slice of it when every row is valid: no
+        copy); with a few cells, one product per cell and value; with many, one sparse
+        (m K x rows) product (scipy).  Returns m arrays of shape (R, K).
         """
         m = n_values * k
         out = np.zeros((m, self.shape[1]))
@@ -183,31 +200,35 @@ class StoredColumns:
         dense = m <= DENSE_CELLS
         if not dense:
             from scipy import sparse  # imported on first use: `import surveylib` stays quick
+        size = self.block_rows
+        ones = np.ones(size)
+        x = np.zeros((m, size)) if dense and k > 1 else None
         for a, b, w in self.blocks():
-            x = np.zeros((m, b - a) if dense else (0, 0))
+            nb = b - a
+            if x is not None:
+                x[:, :nb] = 0.0
             coo: tuple[list, list, list] = ([], [], [])
             for valid, cells, *values in blocks:
                 ok = None if valid is None or id(valid) in every else valid[a:b]
-                c = cells[a:b]
                 for j, v in enumerate(values):
                     if v is None:
-                        vals = np.ones(b - a) if ok is None else ok.astype(np.float64)
+                        vals = ones[:nb] if ok is None else ok.astype(np.float64)
                     else:
                         vals = v[a:b] if ok is None else np.where(ok, v[a:b], 0.0)
-                    if dense and k == 1:
-                        x[j] += vals
+                    if dense and k == 1:  # every row's cell is 0: the product at once
+                        out[j] += vals @ w
                     elif dense:
-                        x[j * k + c, np.arange(b - a)] += vals  # one entry per row
+                        x[j * k + cells[a:b], np.arange(nb)] += vals  # one entry per row
                     else:
-                        for part, arr in zip(coo, (vals, j * k + c, np.arange(b - a)),
+                        for part, arr in zip(coo, (vals, j * k + cells[a:b], np.arange(nb)),
                                              strict=True):
                             part.append(arr)
-            if dense:
-                for i in np.flatnonzero(x.any(axis=1)):  # a block's empty cells cost nothing
-                    out[i] += x[i] @ w
-            else:
+            if x is not None:
+                for i in np.flatnonzero(x[:, :nb].any(axis=1)):  # empty cells cost nothing
+                    out[i] += x[i, :nb] @ w
+            elif not dense:
                 xs = sparse.csr_matrix(tuple([np.concatenate(coo[0]),
                                               (np.concatenate(coo[1]), np.concatenate(coo[2]))]),
-                                       shape=(m, b - a))
+                                       shape=(m, nb))
                 out += np.asarray(xs @ w)
         return [out[j * k:(j + 1) * k].T.copy() for j in range(n_values)]
