@@ -769,7 +769,7 @@ def _coded_by_sorting(df, variables, active):
 
 
 @pytest.mark.parametrize("case", ["all combinations", "combinations absent", "missing values",
-                                  "subset", "late combination"])
+                                  "subset", "late combination", "missing, first variable"])
 def test_code_rows_equals_sorting_the_level_codes(case):
     """The joint cells of code_rows (the mixed-radix values themselves when every combination
     occurs; digits without a missing slot for variables without missing values) equal the
@@ -787,6 +787,8 @@ def test_code_rows_equals_sorting_the_level_codes(case):
         df["b"] = df["b"].astype(float).where(np.arange(n) % 13 != 0)
     elif case == "subset":
         active = np.arange(n) % 3 != 0
+    elif case == "missing, first variable":
+        df["a"] = df["a"].astype(float).where(np.arange(n) % 11 != 0)
     elif case == "late combination":  # (a=3, b=8) only in the last row: past the first rows
         df.loc[(df["a"] == 3) & (df["b"] == 8), "a"] = 0
         df.loc[n - 1, ["a", "b"]] = [3, 8]

@@ -193,20 +193,18 @@ def _factorize(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, list, np.ndarra
     return factorize_column(s, sort=sort)
 
 
-def column_codes(source, var) -> tuple[np.ndarray, list]:
-    """Level codes of column ``var`` (-1 = missing) and its distinct values.
+def column_codes(source, var) -> tuple[np.ndarray, list, np.ndarray]:
+    """Level codes of column ``var`` (-1 = missing), its distinct values and validity.
 
     ``source`` is a design (its :meth:`~surveylib.SurveyDesign.factor_codes`, cached per data and
     shared with the estimators' categorical codes) or a DataFrame (coded afresh).
     """
     if isinstance(source, pd.DataFrame):
-        codes, levels, _ = _factorize(source[var], sort=False)
-        return codes, levels
+        return _factorize(source[var], sort=False)
     try:
-        codes, levels, _ = source.factor_codes(var, sort=True)
+        return source.factor_codes(var, sort=True)
     except TypeError:  # values that do not sort (mixed types): code them unsorted
-        codes, levels, _ = source.factor_codes(var, sort=False)
-    return codes, levels
+        return source.factor_codes(var, sort=False)
 
 
 def _compress(flat: np.ndarray, size: int) -> np.ndarray:
@@ -283,24 +281,33 @@ def code_rows(source, variables, active: np.ndarray) -> CodedRows:
     everyone = n_act == len(active)
     codes, levels, shifts = [], [], []
     for v in variables:
-        c, lev = column_codes(source, v)
+        c, lev, ok = column_codes(source, v)
         codes.append(c if everyone else c[active])
         levels.append(lev)
-        shifts.append(int(bool(n_act) and codes[-1].min() < 0))  # 1: code + 1, 0 = missing
+        shifts.append(int(not (ok if everyone else ok[active]).all()))  # 1: code + 1, 0 = NA
     flat: np.ndarray | None = None
     size = 1
     radices: list = []  # of the variables coded since the last compression
     shifted: list = []
-    for c, lev, shift in zip(codes, levels, shifts, strict=True):
+    pending = False  # the multiplication by the next radix already done
+    for j, (c, lev, shift) in enumerate(zip(codes, levels, shifts, strict=True)):
         radix = len(lev) + shift
         if flat is not None and size * radix > (1 << 62):
             flat = _compress(flat, size)
             size = int(flat.max()) + 1 if n_act else 1
             radices, shifted = [], []
-        if flat is None:  # one new array for all the variables
-            flat = np.add(c, shift, dtype=np.int64)
+        if flat is None:  # one new array for all the variables: the first code times the
+            # next radix (when it cannot overflow), else the first code
+            nxt = len(levels[j + 1]) + shifts[j + 1] if j + 1 < len(codes) else 1
+            scale = nxt if radix * nxt <= (1 << 62) else 1
+            flat = np.multiply(c, scale, dtype=np.int64) if scale > 1 else c.astype(np.int64)
+            if shift:
+                flat += scale
+            pending = scale > 1
         else:
-            flat *= radix
+            if not pending:
+                flat *= radix
+            pending = False
             flat += c
             if shift:
                 flat += 1
