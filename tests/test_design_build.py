@@ -211,3 +211,13 @@ def test_nested_pairs_by_blocks_equal_one_scatter(monkeypatch):
         np.testing.assert_array_equal(a, b)
     crossing = df.assign(h=np.where(np.arange(5000) == 4999, (psu[-1] + 1) % 7, df["h"]))
     assert _nested_integer_ids(crossing, "h", "psu") is None  # found in the last block
+
+
+def test_validity_of_an_integer_column_is_a_read_only_true_mask():
+    """An integer column has no missing values: its validity is all True without a
+    comparison, read-only and equal to ``codes >= 0``; a float column with NaN keeps its mask."""
+    codes, _, ok = factorize_column(pd.Series(np.arange(10) % 3))
+    assert ok.shape == codes.shape and ok.all() and not ok.flags.writeable
+    np.testing.assert_array_equal(ok, codes >= 0)
+    codes, _, ok = factorize_column(pd.Series([1.0, np.nan, 2.0]))
+    assert ok.tolist() == [True, False, True] and not ok.flags.writeable

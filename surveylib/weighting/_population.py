@@ -324,7 +324,7 @@ def code_rows(source, variables, active: np.ndarray) -> CodedRows:
         if len(present) == size:  # every combination: the values are the joint cells
             inv = flat
         else:
-            inv = (np.cumsum(present_mask) - 1).take(flat)
+            inv = (np.cumsum(present_mask) - 1).take(flat)  # flat is new (writeable): take
         comp = np.empty((len(codes), len(present)), dtype=np.int64)
         rem = present
         for j in range(len(codes) - 1, -1, -1):
