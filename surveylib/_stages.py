@@ -61,6 +61,23 @@ def _psu_strata(df, psu_col, strat: np.ndarray, ids: np.ndarray, n_ids: int) -> 
     return unit_stratum
 
 
+PAIR_BLOCK = 1 << 16  # rows per block of pair keys (one reused buffer, no n-vector of keys)
+
+
+def _pairs_present(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
+    """The ``n_a x n_b`` table of the pairs ``(a, b)`` present in the rows (``a``, ``b``
+    offsets below ``n_a``, ``n_b``): one scatter of the keys ``a * n_b + b``, built block by
+    block in one buffer."""
+    seen = np.zeros(n_a * n_b, dtype=bool)
+    buf = np.empty(min(PAIR_BLOCK, len(a)), dtype=np.intp)
+    for i in range(0, len(a), PAIR_BLOCK):
+        key = buf[: len(a[i:i + PAIR_BLOCK])]
+        np.multiply(a[i:i + PAIR_BLOCK], n_b, out=key)
+        key += b[i:i + PAIR_BLOCK]
+        seen[key] = True
+    return seen.reshape(n_a, n_b)
+
+
 def _nested_integer_ids(df, strata_col, psu_col) -> tuple | None:
     """Strata codes and labels, PSU codes and each PSU's stratum, from one table of the
     (PSU id, stratum) pairs present, when both columns are integers whose ranges multiply to
@@ -75,12 +92,7 @@ def _nested_integer_ids(df, strata_col, psu_col) -> tuple | None:
     if found_h is None or found_p is None or found_h[1] * found_p[1] > limit:
         return None
     (h_off, h_span, h_lo), (p_off, p_span, p_lo) = found_h, found_p
-    key = p_off * h_span
-    key += h_off
-    seen = np.zeros(p_span * h_span, dtype=bool)
-    seen[key] = True
-    del key
-    pairs = seen.reshape(p_span, h_span)
+    pairs = _pairs_present(p_off, h_off, p_span, h_span)
     strata_per_id = pairs.sum(axis=1)
     if (strata_per_id > 1).any():
         return None

@@ -173,3 +173,51 @@ def test_proportion_levels_of_a_full_design_and_of_a_subset():
     cat = df.assign(c=pd.Categorical(df["c"], categories=[0, 5, 7, 9]))
     d2 = sl.SurveyDesign(cat, strata="h", psu="psu", weights="w")
     assert d2.proportion("c").to_frame()["level"].tolist() == [0, 5, 9]
+
+
+@pytest.mark.parametrize("values", [
+    np.r_[np.zeros(5000, dtype=np.int64), 1, 2],                # levels first seen after the prefix
+    np.r_[np.tile([0, 1, 3], 2000), 2].astype(np.int64),        # a level only in the last row
+    np.r_[np.tile([0, 4], 3000), 1].astype(np.int64),           # gaps in the range (2, 3 absent)
+    np.tile(np.arange(7, dtype=np.int64), 1000),                # every level in the first rows
+    np.r_[np.tile([3, 1], 3000), 2].astype(np.int64),           # from 1, not 0
+])
+def test_levels_found_from_the_first_rows_equal_a_scan_of_every_row(values):
+    """The levels of a small integer range are read off the first rows when those hold every
+    value of the range, else off every row; ids from 0 are their own codes (a read-only view,
+    the input left writeable and unchanged)."""
+    before = values.copy()
+    codes, uniques = integer_codes(values)
+    ref_codes, ref_uniques = pd.factorize(values, sort=True)
+    np.testing.assert_array_equal(codes, ref_codes)
+    assert uniques.tolist() == ref_uniques.tolist()
+    assert values.flags.writeable and np.array_equal(values, before)
+    if values.min() == 0 and len(uniques) == values.max() + 1:
+        assert np.shares_memory(codes, values) and not codes.flags.writeable
+
+
+def test_nested_pairs_by_blocks_equal_one_scatter(monkeypatch):
+    """The (PSU, stratum) table built block by block equals the one built from every row at
+    once; blocks smaller than the rows so that several are used."""
+    import surveylib._stages as stages
+
+    rng = np.random.default_rng(5)
+    psu = rng.integers(0, 300, 5000)
+    df = pd.DataFrame({"h": psu % 7, "psu": psu, "w": 1.0})
+    whole = _nested_integer_ids(df, "h", "psu")
+    monkeypatch.setattr(stages, "PAIR_BLOCK", 64)
+    blocks = _nested_integer_ids(df, "h", "psu")
+    for a, b in zip(whole, blocks, strict=True):
+        np.testing.assert_array_equal(a, b)
+    crossing = df.assign(h=np.where(np.arange(5000) == 4999, (psu[-1] + 1) % 7, df["h"]))
+    assert _nested_integer_ids(crossing, "h", "psu") is None  # found in the last block
+
+
+def test_validity_of_an_integer_column_is_a_read_only_true_mask():
+    """An integer column has no missing values: its validity is all True without a
+    comparison, read-only and equal to ``codes >= 0``; a float column with NaN keeps its mask."""
+    codes, _, ok = factorize_column(pd.Series(np.arange(10) % 3))
+    assert ok.shape == codes.shape and ok.all() and not ok.flags.writeable
+    np.testing.assert_array_equal(ok, codes >= 0)
+    codes, _, ok = factorize_column(pd.Series([1.0, np.nan, 2.0]))
+    assert ok.tolist() == [True, False, True] and not ok.flags.writeable

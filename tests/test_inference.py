@@ -155,6 +155,28 @@ def test_empty_levels_are_dropped():
         assert a.test(m).statistic == pytest.approx(b.test(m).statistic, rel=1e-12)
 
 
+def test_table_codes_of_a_full_design_equal_the_general_path():
+    """Every row in the design with both values: the codes of non-categorical columns are the
+    design's cached codes (no count, no recoding); the same columns as categoricals take the
+    general path (a count of the levels observed) and give the same codes, levels and test."""
+    rng = np.random.default_rng(3)
+    psu = rng.integers(0, 40, 3000)
+    df = pd.DataFrame({"h": psu % 4, "psu": psu, "w": rng.uniform(1, 3, 3000),
+                       "a": rng.integers(0, 4, 3000), "b": rng.choice([2, 5, 9], 3000)})
+    df["a_cat"] = pd.Categorical(df["a"])
+    df["b_cat"] = pd.Categorical(df["b"])
+    d = sl.SurveyDesign(df, strata="h", psu="psu", weights="w")
+    fast = tables._table_codes(d, "a", "b")
+    general = tables._table_codes(d, "a_cat", "b_cat")
+    assert np.shares_memory(fast[0], d.factor_codes("a")[0])  # no new array of codes
+    for x, y in zip(fast, general, strict=True):
+        assert np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+    a, b = d.crosstab("a", "b"), d.crosstab("a_cat", "b_cat")
+    close(a.cell_shares.values, b.cell_shares.values, rtol=1e-15)
+    for m in ("F", "chisq", "wald"):
+        assert a.test(m).statistic == pytest.approx(b.test(m).statistic, rel=1e-12)
+
+
 def test_by_domains_equal_subset_designs():
     d = build("dclus1")
     tab = d.crosstab("sch.wide", "awards", by="stype")

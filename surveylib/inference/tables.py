@@ -42,38 +42,56 @@ def observed_levels(s: pd.Series, keep: np.ndarray) -> list:
 
 def _table_codes(design, row: str, col: str, drop_empty: bool = True):
     """Level codes of row and col among complete active rows (-1 elsewhere), and the levels
-    (without ``drop_empty``, a categorical's categories all)."""
+    (without ``drop_empty``, a categorical's categories all).
+
+    When every row is in the design and has both values, the levels of a column that is not
+    categorical are all observed (they are its distinct values): its codes are then the
+    design's cached codes themselves, with no pass over the rows to count or recode them.
+    """
     df = design.data
     active = design.active
     check_columns(df, [row, col], role="crosstab")
     if row == col:
         raise SurveyDesignError(f"crosstab needs two different variables, got {row!r} twice.")
-    complete = active & df[row].notna().to_numpy() & df[col].notna().to_numpy()
-    if not complete.any():
+    coded = {var: design.factor_codes(var) for var in (row, col)}  # cached per data; -1 = NA
+    ok_r, ok_c = coded[row][2], coded[col][2]
+    every = bool(active.all()) and bool(ok_r.all()) and bool(ok_c.all())
+    complete = active if every else active & ok_r & ok_c
+    if not every and not complete.any():
         raise SurveyDesignError(f"no rows of the design have values of both {row!r} and {col!r}.")
     out = []
     for var in (row, col):
         s = df[var]
-        codes, levels_all, _ = design.factor_codes(var)  # cached per data; -1 = missing
+        codes, levels_all, _ = coded[var]
         n_lev = len(levels_all)
-        n_all = int(np.count_nonzero(np.bincount(codes[active & (codes >= 0)], minlength=n_lev)))
+        categorical = isinstance(s.dtype, pd.CategoricalDtype)
+        observed_all = every and not categorical  # every level observed on the table's rows
+        if observed_all:
+            n_all = n_lev
+        else:
+            n_all = int(np.count_nonzero(np.bincount(codes[active & (codes >= 0)],
+                                                     minlength=n_lev)))
         if n_all > MAX_LEVELS:
             raise ColumnError(
                 f"variable {var!r} has {n_all} distinct values; a crosstab is for categorical "
                 f"variables with at most {MAX_LEVELS} levels — recode it into groups first "
                 "(e.g. pandas.cut for a numeric variable)."
             )
-        if not drop_empty and isinstance(s.dtype, pd.CategoricalDtype):
+        if not drop_empty and categorical:
             keep = np.ones(n_lev, dtype=bool)  # a categorical's categories all
             levels = list(s.cat.categories)
         else:
-            keep = np.bincount(codes[complete], minlength=n_lev) > 0
-            if isinstance(s.dtype, pd.CategoricalDtype):
+            keep = (np.ones(n_lev, dtype=bool) if observed_all
+                    else np.bincount(codes[complete], minlength=n_lev) > 0)
+            if categorical:
                 levels = [s.cat.categories[i] for i in np.flatnonzero(keep)]
             else:  # the distinct values as Python scalars, sorted (as observed_levels)
                 levels = sorted(pd.Index(levels_all)[keep].tolist())
         lookup = pd.Index(levels).get_indexer(pd.Index(levels_all))  # the few levels
         to_level = np.where(keep, lookup, -1)
+        if every and np.array_equal(to_level, np.arange(n_lev)):  # the codes are the levels'
+            out.append((codes, levels))
+            continue
         out.append((np.where(complete, to_level[np.maximum(codes, 0)], -1).astype(np.int64),
                     levels))
     (rc, rl), (cc, cl) = out
@@ -290,7 +308,11 @@ def _frozen_codes(design, row: str, col: str, drop_empty: bool) -> tuple:
     """:func:`_table_codes` plus each row's cell code (-1 where incomplete), read-only: the
     design and its data never change, so a design memoises them for its next tables."""
     rc, rl, cc, cl, complete = _table_codes(design, row, col, drop_empty)
-    cell_code = np.where(complete, rc * len(cl) + cc, -1)
+    if complete.all():  # no -1 to keep
+        cell_code = rc * len(cl)
+        cell_code += cc
+    else:
+        cell_code = np.where(complete, rc * len(cl) + cc, -1)
     for a in (rc, cc, complete, cell_code):
         a.flags.writeable = False
     return rc, rl, cc, cl, complete, cell_code

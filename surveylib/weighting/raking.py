@@ -380,7 +380,9 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     )
     if not converged:
         fail(msg, on_fail)
-    if everyone:  # one pass to expand the weights
-        return design.with_weights(w0 * (T / t0)[cells], adj)
+    if everyone:  # one pass to expand the weights, into one new array
+        new = (T / t0)[cells]  # (indexing, not take: take copies a read-only index array)
+        new *= w0
+        return design.with_weights(new, adj)
     new = np.where(active, w0 * (T / t0)[np.maximum(cells, 0)], 0.0)
     return with_weights(design, new, active, adj)
