@@ -3,17 +3,35 @@
 Memory is the subprocess's resident set (``VmRSS``/``VmHWM`` from ``/proc/self/status``), which
 also sees allocations made by Rust or C cores that ``tracemalloc`` misses.  The worker prints
 one line ``@@RESULT {json}``; the parent reads the last such line.
+
+The scripts measure the checkout they live in: importing this module puts that checkout first
+on ``sys.path`` and on the children's ``PYTHONPATH`` (an installed surveylib elsewhere, or none,
+would otherwise be the one measured).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 MARK = "@@RESULT "
+CHECKOUT = str(Path(__file__).resolve().parent.parent)
+
+
+def use_checkout() -> None:
+    """Import surveylib from this checkout, here and in every subprocess started later."""
+    if CHECKOUT not in sys.path:
+        sys.path.insert(0, CHECKOUT)
+    parts = [CHECKOUT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
+
+
+use_checkout()
 
 
 def status_kib(field: str) -> int:

@@ -113,9 +113,7 @@ DEGF = 600 - 6
 def floor_logit_shares(df: pd.DataFrame, cat: np.ndarray, levels: int):
     """Shares with their covariance and the logit interval at the design df."""
     from scipy import stats
-    v = floor_shares(df, cat, levels)
-    w = df["w"].to_numpy()
-    p = np.bincount(cat, w, minlength=levels) / w.sum()
+    v, p = shares_vcov(psu_level_weights(df, cat, levels))
     se = np.sqrt(np.diag(v))
     half = stats.t.ppf(0.975, DEGF) * se / (p * (1 - p))
     eta = np.log(p / (1 - p))

@@ -24,7 +24,10 @@ Tasks (``--tasks``): ``mean``, ``domains``, ``shares``, ``boot80``, ``quantile``
 its Woodruff interval; floor: two queries, as the estimate needs the median before the per-PSU
 sums of its indicator: the weighted distribution ``GROUP BY y`` with the median read from its
 cumulative sum locally, then ``SUM(CASE WHEN y <= median THEN w END)``, ``SUM(w)``, ``COUNT``
-by PSU; the interval's ends are read from the same distribution), ``rake`` (to the 10 + 5
+by PSU; the interval's ends are read from the same distribution), ``element`` (the domain
+means of the design without ``psu=``: every row its own unit; floor: the per-(stratum, domain)
+sums and Gram sums ``SUM(w)``, ``SUM(w*y)``, ``SUM(w*w)``, ``SUM(w*w*y)``, ``SUM(w*w*y*y)``,
+``SUM(w*y*y)``, ``COUNT``), ``rake`` (to the 10 + 5
 levels of ``dom`` and ``cat``, then a mean; floor: the per-PSU sums by both margins) and
 ``rep80`` (80 stored JK1 replicate-weight columns ``rw1..rw80`` in a second Parquet file,
 replicate r dropping the PSUs with ``psu % 80 = r``; ``LazyReplicateDesign`` / in-memory
@@ -35,7 +38,7 @@ Each process runs its measurement ``--repeat`` times (default 3; the in-memory a
 and Spark measurements once) and reports the best, the lazy design built
 anew each time.
 
-Usage: ``PYTHONPATH=. python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark]
+Usage: ``python benchmarks/bench_scale.py --rows 1000000 10000000 [--spark]
 [--no-memory] [--repeat 3]``; prints a Markdown table (seconds, MiB, and the process's CPU seconds -- all threads; the
 Python driver only for Spark -- which a loaded machine disturbs less than wall time).
 """
@@ -50,6 +53,8 @@ import sys
 import tempfile
 import time
 
+import _isolated  # noqa: F401  (measure this checkout's surveylib, here and in children)
+
 TASKS = {
     "mean": "one mean and its SE",
     "domains": "10 domain means",
@@ -58,6 +63,7 @@ TASKS = {
     "quantile": "median with its Woodruff interval",
     "rake": "rake to the margins of dom and cat, then a mean and its SE",
     "rep80": "mean with 80 stored JK1 replicate-weight columns",
+    "element": "10 domain means of an element design (no psu=)",
 }
 REPS = 80
 FLOOR = {
@@ -73,6 +79,9 @@ FLOOR = {
             "GROUP BY stratum, psu, dom, cat",
     "rep80": "SELECT SUM(w*y), SUM(w), " + ", ".join(
         f"SUM(rw{r}*y), SUM(rw{r})" for r in range(1, REPS + 1)) + " FROM t",
+    # per (stratum, domain): the sums and the Gram matrix of (w, w y) and the deff's squares
+    "element": "SELECT stratum, dom, SUM(w), SUM(w*y), SUM(w*w), SUM(w*w*y), SUM(w*w*y*y), "
+               "SUM(w*y*y), COUNT(*) FROM t GROUP BY stratum, dom",
 }
 #: the quantile floor's second query: the per-PSU sums of the indicator at the median
 QUANTILE_SHARE = ("SELECT stratum, psu, SUM(CASE WHEN y <= {q} THEN w ELSE 0.0 END), SUM(w), "
@@ -167,7 +176,8 @@ def once(backend: str, task: str, path: str) -> dict:
             d = sl.ReplicateDesign(frame, weights="w", rep_weights="rw*", type="JK1",
                                    scale=(REPS - 1) / REPS)
         else:
-            d = sl.SurveyDesign(frame, strata="stratum", psu="psu", weights="w", nest=False)
+            d = sl.SurveyDesign(frame, strata="stratum", psu=None if task == "element" else
+                                "psu", weights="w", nest=False)
         run(d, task)
     else:
         data = path
@@ -188,7 +198,8 @@ def once(backend: str, task: str, path: str) -> dict:
             d = LazyReplicateDesign(data, weights="w", rep_weights="rw*", type="JK1",
                                     scale=(REPS - 1) / REPS)
         else:
-            d = LazySurveyDesign(data, strata="stratum", psu="psu", weights="w")
+            d = LazySurveyDesign(data, strata="stratum", weights="w",
+                                 psu=None if task == "element" else "psu")
         extra["build"] = time.perf_counter() - t0
         t0, c0 = time.perf_counter(), time.process_time()
         run(d, task)
@@ -198,7 +209,7 @@ def once(backend: str, task: str, path: str) -> dict:
 def run(d, task):
     if task == "mean":
         return d.mean("y").se
-    if task == "domains":
+    if task in ("domains", "element"):
         return d.mean("y", by="dom").se
     if task == "shares":
         return d.proportion("cat", ci_method="wald").se

@@ -34,7 +34,8 @@ from .errors import SurveyDesignError
 
 FRAME_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
 TEST_FRAME_COLUMNS = ["statistic", "df_num", "df_denom", "p_value", "method", "null"]
-_LAZY_FIELDS = ("dfs", "inference", "keys", "values", "vcov_matrix", "n", "deff_values")
+_LAZY_FIELDS = ("dfs", "inference", "keys", "values", "vcov_matrix", "n", "deff_values",
+                "cell_index")
 """Estimate fields that may be given as zero-argument callables (computed on first read)."""
 TTEST_FRAME_COLUMNS = ["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high",
                        "method", "null"]
@@ -285,6 +286,10 @@ class Estimate(StatisticAccessors, Printable):
     labels : Mapping[str, str]
         Variable labels of the variables and ``by`` columns (from the data's
         ``attrs["variable_labels"]``); tables and charts use them as headers.
+    cell_index : Index or None
+        The :attr:`index` of the cells when the producer builds it without the key frame
+        (:func:`surveylib.estimators._cells.key_index`; it must equal the index built from
+        ``keys``); ``None`` (the default, or returned by a callable): built from ``keys``.
 
     Notes
     -----
@@ -292,7 +297,8 @@ class Estimate(StatisticAccessors, Printable):
     on first use and kept (R likewise computes ``degf`` only when an interval asks for it; for
     replicate designs it is the rank of the replicate weights, the costliest step of an
     estimate).  So may ``keys``, ``values``, ``vcov_matrix``, ``n`` and ``deff_values`` (a
-    crosstab's counts, which its default test does not need).
+    crosstab's counts, which its default test does not need), and ``cell_index``: an estimate
+    whose ``.se`` is read builds its index and never its key frame.
     """
 
     frame_columns = tuple(FRAME_COLUMNS)
@@ -318,6 +324,7 @@ class Estimate(StatisticAccessors, Printable):
     ci_method: str = "wald"
     interval: Callable | None = field(default=None, repr=False, compare=False)
     labels: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    cell_index: pd.Index | None = field(default=None, repr=False, compare=False)
 
     def label(self, name: str) -> str:
         """The variable label of ``name``, or ``name`` itself when it has none."""
@@ -326,10 +333,19 @@ class Estimate(StatisticAccessors, Printable):
     # ----- index used by the pandas accessors ---------------------------------------------
     @property
     def index(self) -> pd.Index:
-        """(by..., variable[, level]) labels of the cells; built once."""
+        """(by..., variable[, level]) labels of the cells; built once.
+
+        ``pd.MultiIndex.from_frame`` of the key columns (``level`` only when some cell has
+        one), a plain Index of ``variable`` when it is the only column; :attr:`cell_index`
+        when the producer gave it.
+        """
         cached = self.__dict__.get("_index")
         if cached is not None:
             return cached
+        idx = self.cell_index
+        if idx is not None:
+            object.__setattr__(self, "_index", idx)
+            return idx
         cols = [*self.by, "variable"]
         if self.keys["level"].notna().any():
             cols.append("level")

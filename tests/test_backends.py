@@ -190,9 +190,14 @@ def test_what_is_not_pushed_down_says_what_to_do(con):
     for method in (d.var, d.glm):
         with pytest.raises(NotPushedDownError, match="in_memory"):
             method("api00")
+    # element sampling (no psu=) keeps no unit table: more rows than max_units estimate, and
+    # only replicates made from it (a factor per row) are refused
+    small = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw",
+                             max_units=100)
+    assert math.isclose(float(small.mean("api00").se.iloc[0]),
+                        float(d.mean("api00").se.iloc[0]), rel_tol=1e-12)
     with pytest.raises(NotPushedDownError, match="psu="):
-        LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw",
-                         max_units=100)
+        small.to_replicates("jkn")
     with pytest.warns(sl.SurveyWarning, match="collecting 200 rows"):
         rows = d.in_memory(["api00"])
     back = sl.SurveyDesign(rows, strata="stype", weights="pw").mean("api00").to_frame()
@@ -254,12 +259,12 @@ def test_crosstab_over_replicate_columns_equals_memory(con):
 
 # ----- what weighting and replicate columns refuse, and their bad input ----------------------
 def test_weighting_refusals_say_what_to_do(con):
-    """Element sampling needs a row id as psu=; chained steps and weighting stored replicate
-    columns are not pushed down; a margin column that is missing is named."""
+    """Chained steps and weighting stored replicate columns are not pushed down; a margin
+    column that is missing is named.  (Element sampling, once refused here, is weighted:
+    tests/test_backends_conformance.py checks it against R.)"""
     pop = pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]})
     element = LazySurveyDesign("apistrat", connection=con, strata="stype", weights="pw")
-    with pytest.raises(NotPushedDownError, match="row-id column as psu="):
-        element.poststratify("stype", pop)
+    assert "post-stratified on stype" in element.poststratify("stype", pop).describe()
     d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc")
     ps = d.poststratify("stype", pop)
     assert "post-stratified on stype" in ps.describe() and "CASE" in ps.weight_sql

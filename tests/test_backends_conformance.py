@@ -382,14 +382,14 @@ def weighting_step(d, step):
 def test_weighting_against_r_and_pandas(case, backend, duck, request):
     """IPF on the engine's cell table, the new weight an engine expression: estimates and
     Taylor SEs after post-stratification and raking equal R's (1e-8) and the in-memory
-    design's (1e-10).  ``dstrat`` (R ``id=~1``) is given its row id ``snum`` as PSU on the
-    engines (element sampling; the same variance)."""
+    design's (1e-10).  ``dstrat`` (R ``id=~1``) is element sampling: no unit table, the
+    residuals through per-(stratum, cell) Gram sums."""
     spark_session = spark_or_none(request, backend)
     s = WT["designs"][case["design"]]
-    args = dict(strata=s["strata"], weights=s["weights"], fpc=s["fpc"], nest=s["nest"])
-    lazy = LazySurveyDesign(**source(backend, s["data"], duck, spark_session),
-                            psu=s["psu"] or "snum", **args)
-    mem = sl.SurveyDesign(load(s["data"]), psu=s["psu"], **args)
+    args = dict(strata=s["strata"], psu=s["psu"], weights=s["weights"], fpc=s["fpc"],
+                nest=s["nest"])
+    lazy = LazySurveyDesign(**source(backend, s["data"], duck, spark_session), **args)
+    mem = sl.SurveyDesign(load(s["data"]), **args)
     for step in case["steps"]:
         lazy, mem = weighting_step(lazy, step), weighting_step(mem, step)
     for e in case["estimates"]:

@@ -37,6 +37,7 @@ from ._distribution import (
     Distribution,
     U,
     as_units,
+    weighted_rows,
 )
 from .errors import NotPushedDownError
 from .estimate import missing_error
@@ -84,17 +85,15 @@ class Histogram:
     def _bins_sql(self, *, exact):
         q = self.design.source.quote
         keys = [q(c) for c in self.by]
-        w = self.design.weight_sql
+        where = conjunction([self.where, present(q, self.var)]) if exact else self.where
+        rows, w = weighted_rows(self.design, where)
         if exact:
             key, wsum = self.bin_sql, f"CAST(SUM(CAST({w} AS DECIMAL(38, {DECIMALS}))) AS STRING)"
-            where = conjunction([self.where, present(q, self.var)])
         else:
             key, wsum = f"(CASE WHEN {present(q, self.var)} THEN {self.bin_sql} END)", f"SUM({w})"
-            where = self.where
         sel = ", ".join(keys + [f"{key} AS {_B}", f"{wsum} AS {W_COL}", f"COUNT(*) AS {N_COL}",
                                 f"MAX({num(q, self.var)}) AS {_M}"])
-        return (f"SELECT {sel} FROM {self.design.source.table} WHERE {where} "
-                f"GROUP BY {', '.join(keys + [key])}")
+        return f"SELECT {sel} FROM {rows} GROUP BY {', '.join(keys + [key])}"
 
     def _domain_codes(self, frame):
         if not self.by:
@@ -159,17 +158,16 @@ class Histogram:
                     self.by, self.dkeys.iloc[d], strict=True)]
             conds.append(conjunction(cond))
         keys = [q(c) for c in self.by]
-        w = self.design.weight_sql
-        wsum = (f"CAST(SUM(CAST({w} AS DECIMAL(38, {DECIMALS}))) AS STRING)" if exact
-                else f"SUM({w})")
         xv = num(q, self.var)
         where = conjunction([self.where, present(q, self.var),
                              " OR ".join(f"({c})" for c in conds)])
+        rows, w = weighted_rows(self.design, where)
+        wsum = (f"CAST(SUM(CAST({w} AS DECIMAL(38, {DECIMALS}))) AS STRING)" if exact
+                else f"SUM({w})")
         limit = _distribution.MAX_DISTINCT
         sel = ", ".join(keys + [f"{xv} AS {X_COL}", f"{wsum} AS {W_COL}", f"COUNT(*) AS {N_COL}"])
         values = self.design.source.fetch(
-            f"SELECT {sel} FROM {self.design.source.table} WHERE {where} "
-            f"GROUP BY {', '.join(keys + [xv])} LIMIT {limit + 1}")
+            f"SELECT {sel} FROM {rows} GROUP BY {', '.join(keys + [xv])} LIMIT {limit + 1}")
         if len(values) > limit:
             return None
         g = self._domain_codes(values)

@@ -12,9 +12,11 @@ keeps in Python is small:
 Each estimate sends one ``GROUP BY unit, domain`` per variable group to the engine
 (:mod:`.queries`), maps the returned rows to the units, and hands the per-(unit, cell) sums to
 the same variance engine the in-memory path uses (``engine.vcov_sums``; see
-:mod:`.estimate`).  The rows are never collected to Python — except under element sampling
-(no ``psu=``), where every row is its own unit so the unit table has one row per respondent;
-that is allowed up to ``max_units`` rows and is otherwise an error that says to give PSUs.
+:mod:`.estimate`).  The rows are never collected to Python.  Under element sampling (no
+``psu=``) every row is its own unit: the design keeps one row per stratum and each estimate
+returns per-(stratum, domain) sums and Gram matrices instead of per-unit sums, for any number
+of rows (:mod:`._element`); only replicates made from it (``to_replicates``) bring back one
+row per respondent, up to ``max_units``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 from .._validation import LONELY_PSU_RULES, as_list, check_option
 from ..design import SurveyDesign
 from ..errors import SurveyDesignError, WeightError
+from ._element import element_design, row_units, strata_table, stratum_index, subset_local
 from .base import LazyDesign
 from .errors import BackendError, EmptySourceError, NotPushedDownError
 from .queries import num, present
@@ -50,7 +53,8 @@ class LazySurveyDesign(LazyDesign):
     connection : duckdb.DuckDBPyConnection, optional
         The connection holding the tables a query or table name refers to.
     max_units : int
-        Most units (PSUs; rows under element sampling) whose sums may come back to Python.
+        Most units (PSUs) whose sums may come back to Python (rows, for replicates made from
+        a design without ``psu=``).
 
     Examples
     --------
@@ -110,12 +114,16 @@ class LazySurveyDesign(LazyDesign):
         self.n_rows = int(stats["n"])
         if wcol is not None:
             self._check_weights(wcol, "weights" if weights is not None else "probs", stats)
-        if weights is not None or probs is not None:
-            units[ONE] = 1.0
-        self.local = SurveyDesign(
-            units, strata=strata, psu=list(self.psu_columns) or None,
-            weights=ONE if (weights is not None or probs is not None) else None,
-            fpc=list(self.fpc_columns) or None, nest=nest, lonely_psu=lonely_psu)
+        if self.element:  # one row per stratum (._element)
+            self.local = element_design(self, units, weights=weights, probs=probs,
+                                        lonely_psu=lonely_psu)
+        else:
+            if weights is not None or probs is not None:
+                units[ONE] = 1.0
+            self.local = SurveyDesign(
+                units, strata=strata, psu=list(self.psu_columns) or None,
+                weights=ONE if (weights is not None or probs is not None) else None,
+                fpc=list(self.fpc_columns) or None, nest=nest, lonely_psu=lonely_psu)
         self.units = units
         self.filters: tuple = ()
         self.unit_weight = np.asarray(self.local.base_weights, dtype=float)
@@ -152,9 +160,12 @@ class LazySurveyDesign(LazyDesign):
             stats.update(missing=f"SUM(CASE WHEN NOT {ok} THEN 1 ELSE 0 END)",
                          bad=f"SUM(CASE WHEN {ok} AND {v} <= 0 THEN 1 ELSE 0 END)",
                          lo=f"MIN({v})", hi=f"MAX({v})")
-        if self.element:
-            agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
-            summary = src.fetch(f"SELECT {agg} FROM {src.table}")
+        if self.element:  # one row per stratum
+            summary, total = strata_table(self, stats)
+            if not total["n"]:
+                raise EmptySourceError(f"{src.label} has no rows; a design needs respondents.",
+                                       parameter="data", value=src.label)
+            return summary, total
         else:  # with each unit's first row (the order R numbers replicates by)
             stats[ORDER] = "MIN(__surveylib_row)"
             agg = ", ".join(f"{e} AS {name}" for name, e in stats.items())
@@ -171,25 +182,12 @@ class LazySurveyDesign(LazyDesign):
         if not total["n"]:
             raise EmptySourceError(f"{src.label} has no rows; a design needs respondents.",
                                    parameter="data", value=src.label)
-        if not self.element:
-            if len(summary) > self.max_units:
-                raise NotPushedDownError(
-                    f"the design has {len(summary)} PSUs, more than max_units="
-                    f"{self.max_units}; raise max_units if the per-PSU sums fit in memory.",
-                    parameter="max_units", value=self.max_units)
-            return summary[cols + [ORDER]].reset_index(drop=True), total
-        if total["n"] > self.max_units:
+        if len(summary) > self.max_units:
             raise NotPushedDownError(
-                f"the design has no psu=, so each of the {total['n']} rows of "
-                f"{src.label} is a PSU and the per-PSU sums would be as large as the data "
-                f"(max_units={self.max_units}); give the cluster column as psu= (or a "
-                "row id column for element sampling), or raise max_units.",
-                parameter="psu", value=None, hint="psu='<cluster id column>'")
-        sel = ", ".join(q(c) for c in cols) if cols else "1 AS one"
-        units = src.fetch(f"SELECT {sel} FROM {src.table}")
-        if self.strata_column:
-            units = units.sort_values(self.strata_column, kind="stable")
-        return units.reset_index(drop=True), total
+                f"the design has {len(summary)} PSUs, more than max_units="
+                f"{self.max_units}; raise max_units if the per-PSU sums fit in memory.",
+                parameter="max_units", value=self.max_units)
+        return summary[cols + [ORDER]].reset_index(drop=True), total
 
     # ----- the interface the estimators use ---------------------------------------------------
     @property
@@ -235,6 +233,8 @@ class LazySurveyDesign(LazyDesign):
 
     def unit_index(self, frame: pd.DataFrame) -> np.ndarray:
         """The unit (row of the unit table) of every row of a query result."""
+        if self.element and self.engine.kind == "taylor":  # the unit table holds the strata
+            return stratum_index(self, frame)
         if self.element:  # units of a stratum are exchangeable: the r-th row is its r-th unit
             h = self.strata_column
             if h is None:
@@ -259,7 +259,9 @@ class LazySurveyDesign(LazyDesign):
         self._check_condition(condition)
         new = self.evolve(filters=self.filters + (condition,))
         src, q = self.source, self.source.quote
-        if self.element:
+        if self.element and self.engine.kind == "taylor":  # rows per stratum
+            return new.evolve(local=subset_local(self, new, condition))
+        if self.element:  # replicates of an element design: the first rows of each stratum
             key = self.strata_column
             if key is None:
                 cnt = src.fetch(f"SELECT COUNT(*) AS n FROM {src.table} WHERE {new.where}")
@@ -287,15 +289,16 @@ class LazySurveyDesign(LazyDesign):
         factors are made locally from the unit table, ordered by first appearance of the
         PSUs in the source; the engine sums per PSU and the factors apply to those sums.
 
-        Under element sampling (no ``psu=``) the rows of a stratum are numbered in the order
-        the engine returns them: jackknife variances do not depend on it, but bootstrap draws
-        for a given seed differ from the in-memory design's."""
+        Under element sampling (no ``psu=``) each row needs its factor, so the rows come back
+        to Python (one per respondent, at most ``max_units``) and are numbered, within their
+        stratum, in the order the engine returns them: jackknife variances do not depend on
+        it, but bootstrap draws for a given seed differ from the in-memory design's."""
         if self.adjustments:
             raise NotPushedDownError(
                 "replicates of a weighted design re-weight every replicate; that is not pushed "
                 "down: make the replicates first, or build SurveyDesign(design.in_memory(...)).",
                 parameter="method", value=method)
-        ordered = self._ordered()
+        ordered = row_units(self) if self.element else self._ordered()
         rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
         return ordered.evolve(local=rep)
 

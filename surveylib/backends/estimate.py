@@ -89,8 +89,11 @@ class _Plan:
         design.check_columns(self.by, role="by")
         self.specs = []
         self.level_sql = {}  # label -> SQL expression of a categorical's level (default: y)
+        self.element_df = None  # each cell's domain df, set by the element path
 
     def run(self, kind, deff):
+        if self.design.element and self.design.engine.kind == "taylor":
+            return self._run_element(kind, deff)
         d, src = self.design, self.design.source
         q = src.quote
         # after a weighting step the rows are also grouped by its cells, summed with the
@@ -132,6 +135,13 @@ class _Plan:
             frames = [adj.apply(f, [c for c in weighted if c in f]) for f in frames]
         self.frames = frames
         return self._assemble(frames, kind, deff)
+
+    def _run_element(self, kind, deff):
+        """Element sampling (no ``psu=``): per-stratum sums and Gram matrices, no unit table
+        (:mod:`._element`)."""
+        from ._element import estimate as element_estimate
+
+        return element_estimate(self, kind, deff)
 
     def _numeric_sums(self, keys, w, items, *, squares, unweighted, cover=False):
         """The numeric variables' sums, in one query.  The sums run over every row unless some
@@ -313,6 +323,8 @@ class _Plan:
     def domain_df(self, k, D):
         """Each cell's domain degrees of freedom (the engine's rule over the units with rows
         in the domain)."""
+        if self.element_df is not None:
+            return self.element_df
         if self.rep is not None:
             return self._replicate_domain_df(k, D)
         engine, P = self.design.engine, len(self.design.units)

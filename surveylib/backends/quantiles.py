@@ -56,7 +56,7 @@ from ..estimators._cells import footer, key_frame
 from ..estimators.quantiles import share_interval
 from ..results import Estimate, critical_value
 from . import _distribution
-from ._distribution import fetch_distribution
+from ._distribution import fetch_distribution, weighted_rows
 from ._histogram import SAMPLE, Histogram, sample_range
 from .errors import NotPushedDownError
 from .estimate import check_numeric, coded_shares, missing_error
@@ -98,9 +98,10 @@ def _cdf_rows(design, var, by, dkeys, targets):
         t = f"{_domain_value(q, by, dkeys, targets[:, j])} * tot"
         conds.append(f"(cum <= {t} AND (ncum IS NULL OR ncum > {t}))")
     kcols = "".join(f"{k}, " for k in keys)
-    dec = f"CAST({design.weight_sql} AS DECIMAL(38, {DECIMALS}))"
+    rows, weight = weighted_rows(design, where)
+    dec = f"CAST({weight} AS DECIMAL(38, {DECIMALS}))"
     sql = (f"WITH g AS (SELECT {sel}, SUM({dec}) AS w, COUNT(*) AS n "
-           f"FROM {src.table} WHERE {where} GROUP BY {group}), "
+           f"FROM {rows} GROUP BY {group}), "
            f"c AS (SELECT {kcols}x, n, SUM(w) OVER ({part}ORDER BY x ROWS BETWEEN UNBOUNDED "
            f"PRECEDING AND CURRENT ROW) AS cumdec, SUM(w) OVER ({part.strip()}) AS totdec, "
            f"ROW_NUMBER() OVER ({part}ORDER BY x) AS rk FROM g), "

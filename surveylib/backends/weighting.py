@@ -7,7 +7,7 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    fitted the first time it is needed: by the first mean/total/ratio/proportion that reads
    every row of the step's design (no ``subset`` after the step), from the rows that query
    already groups by (PSU, domain, cells) -- one scan for the step and the estimate together
-   (:meth:`CellWeighting.fit_from`); otherwise, on the first read of a fitted member
+   (:meth:`CellWeighting.fit_from`; designs with ``psu=``); otherwise, on the first read of a fitted member
    (``factors``, ``cells``, ``record``, ``weight_sql``, ...), by its own scan of the cell table
    (:meth:`CellWeighting.fit`).  Errors that depend on the data (a level absent from a margin,
    raking not converging, too many (PSU, cell) pairs) therefore surface at the first
@@ -35,8 +35,9 @@ weight an SQL expression, and Taylor variances residualised on the step as in me
    ``T[u] - sum_c M[c] V[u, c]``: ``V`` (PSU x cell weight sums) is kept from step 1, and
    ``M`` comes from the same grouped rows (their weighted and unweighted sums per cell).
 
-Designs without PSUs (element sampling) match rows to units by rank, which differs between
-queries; weighting them needs a row-id column given as ``psu=`` (the same variance).
+Designs without PSUs (element sampling) keep one "unit" per stratum here (``unit_weights``
+is strata x cells) and residualise row by row through per-(stratum, cell) Gram sums
+(:mod:`._element`): every row the step weighted (``weight_where``) enters the residuals.
 """
 
 from __future__ import annotations
@@ -307,12 +308,6 @@ def weight(design, variables, step, what: str, *, raking: bool, check):
             f"{what} after {design.adjustments[-1].what} is not pushed down (chained "
             "weighting steps residualise in turn on the rows); weight in one step, or build "
             "SurveyDesign(design.in_memory(columns)).", parameter="method", value=what)
-    if design.element:
-        raise NotPushedDownError(
-            f"{what} of a design without psu= is not pushed down (rows are matched to units "
-            "by rank, which differs between queries); give a row-id column as psu= (the same "
-            "variance for element sampling).", parameter="psu", value=None,
-            hint="psu='<row id column>'")
     if not np.all(design.unit_weight == 1.0):
         raise NotPushedDownError(
             f"{what} needs the sampling weights as a column (weights= or probs=), not weights "
@@ -321,7 +316,8 @@ def weight(design, variables, step, what: str, *, raking: bool, check):
     design.check_columns(variables, role="weighting")
     check()
     adj = CellWeighting(design, variables, step, what, raking=raking)
-    return design.evolve(adjustments=(adj,), level_cache={}, len_cache={})
+    return design.evolve(adjustments=(adj,), level_cache={}, len_cache={},
+                         weight_where=design.where)
 
 
 def poststratify(design, by, population):

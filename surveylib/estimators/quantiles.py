@@ -15,7 +15,16 @@ import numpy as np
 from .._validation import check_level, check_option
 from ..errors import SurveyDesignError, SurveyWarning
 from ..results import Estimate, critical_value
-from ._cells import Cells, cell_domain_df, domains, footer, key_frame, numeric_columns
+from ._cells import (
+    Cells,
+    cell_domain_df,
+    domains,
+    footer,
+    key_frame,
+    key_index,
+    labels_memo,
+    numeric_columns,
+)
 from ._fuller import score_interval
 
 #: how far outside [0, 1] a Woodruff CDF limit may fall by rounding alone
@@ -300,7 +309,8 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     keys = list(zip(d_i.tolist(), names, [float(probs[j]) for j in p_i], strict=True))
     return Estimate(
         statistic="quantile",
-        keys=key_frame(keys, dkeys, by_cols),
+        keys=lambda: key_frame(keys, dkeys, by_cols),  # type: ignore[arg-type]  # a callable: Estimate builds it on first read
+        cell_index=lambda: key_index(keys, dkeys, by_cols, memo=labels_memo(design)),  # type: ignore[arg-type]  # likewise
         values=qhat,
         vcov_matrix=np.diag(se**2),
         n=nobs[idx],
@@ -397,7 +407,8 @@ def _replicate_quantile(design, variables, probs, *, by, na_rm, qrule, level, df
 
     return Estimate(
         statistic="quantile",
-        keys=key_frame(keys, dkeys, by_cols),
+        keys=lambda: key_frame(keys, dkeys, by_cols),  # a callable: Estimate builds it on first read
+        cell_index=lambda: key_index(keys, dkeys, by_cols, memo=labels_memo(design)),  # likewise
         values=values,
         vcov_matrix=np.diag(ses**2),
         n=nobs,

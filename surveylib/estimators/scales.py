@@ -15,7 +15,15 @@ from .._validation import as_list
 from ..errors import SurveyDesignError
 from ..results import Estimate
 from ..variance.engine import Transform
-from ._cells import Cells, domains, footer, key_frame, numeric_columns
+from ._cells import (
+    Cells,
+    domains,
+    footer,
+    key_frame,
+    key_index,
+    labels_memo,
+    numeric_columns,
+)
 
 
 def cralpha(design, items, *, by=None, na_rm: bool = False) -> Estimate:
@@ -98,9 +106,11 @@ def cralpha(design, items, *, by=None, na_rm: bool = False) -> Estimate:
         return j
 
     est, v, nobs, _ = cells.compute("ratio", False, Transform(f, jac))
+    keys = [(d, label, None) for d in range(D)]
     return Estimate(
-        statistic="cronbach_alpha", keys=key_frame([(d, label, None) for d in range(D)], dkeys,
-                                                    by_cols),
+        statistic="cronbach_alpha",
+        keys=lambda: key_frame(keys, dkeys, by_cols),  # type: ignore[arg-type]  # a callable: Estimate builds it on first read
+        cell_index=lambda: key_index(keys, dkeys, by_cols, memo=labels_memo(design)),  # type: ignore[arg-type]  # likewise
         values=est, vcov_matrix=v, n=nobs[i2[K]], deff_values=np.full(D, np.nan),
         dfs=lambda: np.full(D, float(design.degf())), by=tuple(by_cols),  # type: ignore[arg-type]  # a callable: Estimate computes it on first read
         inference=lambda: footer(design, "wald"))  # type: ignore[arg-type]  # a callable: Estimate computes it on first read

@@ -27,6 +27,8 @@ from ._cells import (
     footer,
     is_numeric,
     key_frame,
+    key_index,
+    labels_memo,
     levels_of,
     numeric_columns,
     ratio_pairs,
@@ -104,8 +106,7 @@ def total(design, variables, *, by=None, na_rm: bool = False, deff=True,
         else:
             codes, levels, ok = _levels(design, var, bool(na_rm), drop_empty)
             cells.add(ok, None, None, var, levels=levels, level_index=codes)
-    return attach_labels(finish(design, "total", cells, "total", deff, by_cols, dkeys),
-                         design.data)
+    return attach_labels(finish(design, "total", cells, "total", deff, by_cols, dkeys), data)
 
 
 def ratio(design, numerator, denominator, *, by=None, na_rm: bool = False, deff=True) -> Estimate:
@@ -184,15 +185,16 @@ def proportion(design, variables, *, by=None, na_rm: bool = False, ci_method: st
     check_option(ci_method, CI_METHODS, name="ci_method")
     g, dkeys, by_cols = domains(design, by)
     cells = Cells(design, g, len(dkeys), by_key=("by", *by_cols), domain_keys=dkeys)
+    data = design.data
     for var in check_variables(variables):
-        check_columns(design.data, [var], role="analysis")
+        check_columns(data, [var], role="analysis")
         codes, levels, ok = _levels(design, var, na_rm, drop_empty)
         cells.add(ok, None, None, var, levels=levels, level_index=codes)
     method = "wald" if ci_method == "mean" else ci_method
     factory = None if method == "wald" else (lambda est, v, dfs: proportion_interval(method, est, v, cells))
     est = finish(design, "proportion", cells, "ratio", deff, by_cols, dkeys, ci_method=method,
                  interval_factory=factory, domain_df=method != "wald")
-    return attach_labels(est, design.data)
+    return attach_labels(est, data)
 
 
 
@@ -297,7 +299,8 @@ def var(design, variables, *, by=None, na_rm: bool = False) -> Estimate:
     est, v, nobs, deffs = cells.compute("ratio", False, Transform(f, jac))
     return Estimate(
         statistic="variance",
-        keys=key_frame(out_keys, dkeys, by_cols),
+        keys=lambda: key_frame(out_keys, dkeys, by_cols),  # type: ignore[arg-type]  # a callable: Estimate builds it on first read
+        cell_index=lambda: key_index(out_keys, dkeys, by_cols, memo=labels_memo(design)),  # type: ignore[arg-type]  # likewise
         values=est,
         vcov_matrix=v,
         n=nobs[i2],

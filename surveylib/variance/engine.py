@@ -41,7 +41,7 @@ import numpy as np
 
 from .stored import row_chunks
 from .sums import CellSums
-from .taylor import Scores, Stage, taylor_vcov, taylor_vcov_from_totals
+from .taylor import Scores, Stage, taylor_vcov, taylor_vcov_from_totals, taylor_vcov_gram
 
 #: sums over units x cells are used while they stay within this many times the rows
 MAX_UNIT_CELLS = 4
@@ -137,6 +137,17 @@ class TaylorEngine:
                                     active=self.active, multistage=self.multistage,
                                     presence=self.presence, pps=self.pps)
         return v if transform is None else transform.delta(v, est + sums.shift)
+
+    def vcov_gram(self, sums: np.ndarray, gram: np.ndarray, *,
+                  present: np.ndarray | None = None) -> np.ndarray:
+        """Covariance from per-stratum sums (H x K) and Gram matrices (H x K x K) of the unit
+        totals of the scores, for a one-stage design whose units are not enumerated (element
+        sampling over an engine): ``sum_h c_h (G_h - S_h S_h' / n_h)`` with the fpc,
+        certainty and lonely-PSU rules of :meth:`vcov_sums`
+        (:func:`~surveylib.variance.taylor.taylor_vcov_gram`).  ``present`` flags the strata
+        with rows in the (sub)design (the ``average`` rule)."""
+        return taylor_vcov_gram(sums, gram, self.stages[0], lonely_psu=self.lonely_psu,
+                                present=present)
 
     def vcov_scores(self, scores: Scores) -> np.ndarray:
         """Covariance of cells from their weighted linearised scores."""

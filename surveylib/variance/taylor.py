@@ -148,23 +148,14 @@ def _rowsum(x: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     return flat.reshape(n_groups, k)
 
 
-def _stage_variance(
-    totals: np.ndarray,
-    stage: Stage,
-    mult: np.ndarray,
-    group: np.ndarray,
-    n_groups: int,
-    present: np.ndarray,
-    lonely_psu: str,
-    domain_units: np.ndarray | None = None,
-) -> np.ndarray:
-    """Covariance contribution of one stage from its unit totals (P x K).
-
-    ``group`` maps each stratum to the unit of the stage above (the recursion unit of R's
-    ``multistage``), used by the ``average`` rule; ``present`` flags strata with rows in the
-    (sub)design.  ``domain_units`` (P bool), when given, flags the units with rows in the
-    domain of every column and applies the domain-lonely rule (module docstring).
-    """
+def stratum_rule(stage: Stage, group: np.ndarray, n_groups: int, present: np.ndarray,
+                 lonely_psu: str, domain_units: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``(scale, centre)`` of every stratum of a stage: its factor ``c_h`` (the fpc, ``n_h /
+    (n_h - 1)``, zero for certainty strata, and the lonely-PSU rule; without ``mult``, which
+    the caller applies) and whether its units are centred at the stratum mean (``False``:
+    deviations from zero, the ``adjust`` rule).  Shared by the per-unit path
+    (:func:`_stage_variance`) and the per-stratum Gram path (:func:`taylor_vcov_gram`)."""
     n_h = stage.n_units.astype(np.float64)
     certain = stage.fraction_complement < CERTAINTY_TOL
     # with unit probabilities each unit's own 1 - pi multiplies its term (below)
@@ -198,6 +189,28 @@ def _stage_variance(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(n_ok > 0, n_strat / n_ok, 0.0)
         scale = scale * ratio[group]
+    return scale, centre
+
+
+def _stage_variance(
+    totals: np.ndarray,
+    stage: Stage,
+    mult: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    present: np.ndarray,
+    lonely_psu: str,
+    domain_units: np.ndarray | None = None,
+) -> np.ndarray:
+    """Covariance contribution of one stage from its unit totals (P x K).
+
+    ``group`` maps each stratum to the unit of the stage above (the recursion unit of R's
+    ``multistage``), used by the ``average`` rule; ``present`` flags strata with rows in the
+    (sub)design.  ``domain_units`` (P bool), when given, flags the units with rows in the
+    domain of every column and applies the domain-lonely rule (module docstring).
+    """
+    n_h = stage.n_units.astype(np.float64)
+    scale, centre = stratum_rule(stage, group, n_groups, present, lonely_psu, domain_units)
     means = _rowsum(totals, stage.unit_stratum, stage.n_strata) / n_h[:, None]
     centred = totals - np.where(centre[:, None], means, 0.0)[stage.unit_stratum]
     c = (scale * mult)[stage.unit_stratum]
@@ -205,6 +218,46 @@ def _stage_variance(
         c = c * (1.0 - stage.unit_pi)
     d = centred * np.sqrt(c)[:, None]
     return d.T @ d
+
+
+def taylor_vcov_gram(sums: np.ndarray, gram: np.ndarray, stage: Stage, *, lonely_psu: str,
+                     present: np.ndarray | None = None) -> np.ndarray:
+    """Stratified covariance (K x K) of a one-stage design from per-stratum sums of its
+    units' score totals and of their outer products, without the units themselves.
+
+    With ``S_h = sum_j T_j`` and ``G_h = sum_j T_j T_j'`` over the ``n_h`` units of stratum
+    ``h`` (``stage.n_units``; units without rows in the (sub)design count, with ``T_j = 0``),
+    ``sum_j (T_j - Tbar_h)(T_j - Tbar_h)' = G_h - S_h S_h' / n_h``, so::
+
+        V = sum_h c_h (G_h - [centred_h] S_h S_h' / n_h)
+
+    with ``c_h`` and the centring of :func:`stratum_rule` -- the fpc, certainty strata and
+    the lonely-PSU rules of :func:`_stage_variance`, the same numbers.  This is the path of
+    element sampling over an engine (every row its own unit; ``G_h`` summed in SQL, see
+    :mod:`surveylib.backends._element`).  Unequal-probability units (``unit_pi``) and the
+    domain-lonely rule need the units and are not handled here.
+
+    Parameters
+    ----------
+    sums : (H, K) ndarray
+        ``S_h``.
+    gram : (H, K, K) ndarray
+        ``G_h``.
+    stage : Stage
+        The stage (only its per-stratum ``n_units`` and ``popsize`` are read).
+    lonely_psu : {"fail", "remove", "adjust", "average", "certainty"}
+    present : (H,) bool ndarray, optional
+        Strata with rows in the (sub)design (the ``average`` rule counts them).
+    """
+    if stage.unit_pi is not None:
+        raise ValueError("taylor_vcov_gram: unequal-probability units need the unit totals")
+    H = stage.n_strata
+    present = np.ones(H, dtype=bool) if present is None else np.asarray(present, dtype=bool)
+    scale, centre = stratum_rule(stage, np.zeros(H, dtype=np.int64), 1, present, lonely_psu)
+    n_h = stage.n_units.astype(np.float64)
+    mean_part = np.where(centre, 1.0 / n_h, 0.0)
+    outer = np.einsum("hk,hl->hkl", sums, sums)
+    return np.einsum("h,hkl->kl", scale, gram - mean_part[:, None, None] * outer)
 
 
 def finest_units(stages: tuple, multistage: bool) -> Stage:

@@ -24,6 +24,7 @@
 #   rake_clus1_default  rake(dclus1, list(~stype, ~sch.wide), ...) with R's default
 #                       control (epsilon=1 absolute, maxit=10)
 #   rake_clus1_tight    the same with control=list(epsilon=1e-13, maxit=1000)
+#   rake_strat_tight    the same on dstrat (element sampling)
 #   rake_kz             rake(dkz, list(~sex+agegrp, ~ethnic), ...) tight control
 #   cal_linear_clus1    calibrate(dclus1, ~stype+api99, pop.totals)
 #   cal_raking_clus1    the same, calfun="raking"
@@ -87,11 +88,40 @@ estimates_for <- function(d, spec) {
   })
 }
 
-add_case <- function(id, design, steps, d, estimates, note = NULL) {
+# svyquantile (qrule="math", interval.type="mean", R's default df) on the weighted design:
+# quartiles of each variable, and the median of the first by domains (svyby), each row
+# with its Woodruff interval and SE
+quantiles_for <- function(d, spec) {
+  rows <- list()
+  f <- as.formula(paste0("~", paste(spec$variables, collapse = "+")))
+  x <- svyquantile(f, d, quantiles = c(0.25, 0.5, 0.75), ci = TRUE)
+  for (v in spec$variables) {
+    m <- x[[v]]
+    for (i in seq_len(nrow(m)))
+      rows[[length(rows) + 1]] <- list(by = setNames(list(), character(0)), variable = v,
+                                       p = as.numeric(rownames(m)[i]), estimate = m[i, 1],
+                                       ci_low = m[i, 2], ci_high = m[i, 3], se = m[i, 4])
+  }
+  v <- spec$variables[[1]]
+  b <- svyby(as.formula(paste0("~", v)), as.formula(paste0("~", spec$by)), d, svyquantile,
+             quantiles = 0.5, ci = TRUE, vartype = c("se", "ci"))
+  for (k in seq_len(nrow(b)))
+    rows[[length(rows) + 1]] <- list(by = setNames(list(as.character(b[[spec$by]][k])), spec$by),
+                                     variable = v, p = 0.5, estimate = unname(coef(b)[k]),
+                                     ci_low = b$ci_l[k], ci_high = b$ci_u[k],
+                                     se = unname(SE(b)[k]))
+  list(variables = chr_list(spec$variables), by = spec$by,
+       r_call = sprintf("svyquantile(%s, d, quantiles=c(0.25, 0.5, 0.75), ci=TRUE); svyby(~%s, ~%s, d, svyquantile, quantiles=0.5, ci=TRUE, vartype=c(\"se\",\"ci\"))",
+                        deparse(f), v, spec$by),
+       rows = rows)
+}
+
+add_case <- function(id, design, steps, d, estimates, note = NULL, quantiles = NULL) {
   w <- weights(d)
-  cases[[length(cases) + 1]] <<- list(
-    id = id, design = design, steps = steps, weights = num_list(w),
-    estimates = estimates_for(d, estimates), note = note)
+  case <- list(id = id, design = design, steps = steps, weights = num_list(w),
+               estimates = estimates_for(d, estimates), note = note)
+  if (!is.null(quantiles)) case$quantiles <- quantiles_for(d, quantiles)
+  cases[[length(cases) + 1]] <<- case
 }
 
 # ----------------------------------------------------------------- data --
@@ -100,6 +130,7 @@ apistrat <- fx_read_csv("apistrat.csv")
 dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
 dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
 
+api_q <- list(variables = c("api00", "enroll"), by = "sch.wide")
 api_est <- list(list(estimator = "mean", variables = c("api00", "enroll")),
                 list(estimator = "total", variables = c("enroll", "api99")),
                 list(estimator = "mean", variables = c("api00"), by = "sch.wide"))
@@ -145,6 +176,7 @@ kz$z <- as.integer(runif(nrow(kz)) < plogis(-0.5 + 0.6 * (kz$ethnic == "Russian"
 kz$resp <- as.integer(runif(nrow(kz)) < c(0.55, 0.6, 0.7, 0.75, 0.8, 0.85)[match(kz$agegrp, agegrps)])
 kz <- fx_write_csv(kz, "synth_kz.csv")
 dkz <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = kz)
+kz_q <- list(variables = c("y"), by = "sex")
 kz_est <- list(list(estimator = "mean", variables = c("y", "z")),
                list(estimator = "total", variables = c("y", "z")),
                list(estimator = "mean", variables = c("y"), by = "sex"))
@@ -164,7 +196,7 @@ d <- postStratify(dclus1, ~stype, pop.types)
 add_case("ps_clus1", "dclus1",
          list(list(op = "poststratify", by = list("stype"), population = pop_json(pop.types, "stype"),
                    r_call = "postStratify(dclus1, ~stype, data.frame(stype=c('E','H','M'), Freq=c(4421,755,1018)))")),
-         d, api_est)
+         d, api_est, quantiles = api_q)
 
 shares <- pop.types; shares$Freq <- shares$Freq / sum(shares$Freq)
 scaled <- pop.types; scaled$Freq <- shares$Freq * sum(weights(dclus1))
@@ -181,7 +213,7 @@ add_case("ps_strat_2way", "dstrat",
          list(list(op = "poststratify", by = list("stype", "sch.wide"),
                    population = pop_json(pop2, c("stype", "sch.wide")),
                    r_call = "postStratify(dstrat, ~stype+sch.wide, pop2)")),
-         d, api_est)
+         d, api_est, quantiles = api_q)
 
 # --------------------------------------------------------------- rake --
 pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
@@ -197,7 +229,14 @@ d <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
           control = list(epsilon = 1e-13, maxit = 1000))
 s <- rk(); s$tol <- 1e-13; s$max_iter <- 1000
 s$r_call <- "rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control=list(epsilon=1e-13, maxit=1000))"
-add_case("rake_clus1_tight", "dclus1", list(s), d, api_est)
+add_case("rake_clus1_tight", "dclus1", list(s), d, api_est, quantiles = api_q)
+
+# element sampling (id=~1): every row its own PSU, the residuals per row
+d <- rake(dstrat, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
+          control = list(epsilon = 1e-13, maxit = 1000))
+s <- rk(); s$tol <- 1e-13; s$max_iter <- 1000
+s$r_call <- "rake(dstrat, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control=list(epsilon=1e-13, maxit=1000))"
+add_case("rake_strat_tight", "dstrat", list(s), d, api_est)
 
 d <- rake(dkz, list(~sex + agegrp, ~ethnic), list(pop_sexage, pop_eth),
           control = list(epsilon = 1e-13, maxit = 1000))
@@ -206,7 +245,7 @@ add_case("rake_kz", "dkz",
                                                pop_json(pop_eth, "ethnic")),
                    tol = 1e-13, max_iter = 1000,
                    r_call = "rake(dkz, list(~sex+agegrp, ~ethnic), list(pop_sexage, pop_eth), control=list(epsilon=1e-13, maxit=1000))")),
-         d, kz_est)
+         d, kz_est, quantiles = kz_q)
 
 # ---------------------------------------------------------- calibrate --
 pop.totals <- c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, api99 = 3914069)
