@@ -413,15 +413,20 @@ def test_replicate_column_sums_guarded_only_where_values_are_missing(con):
 
 def test_weighting_refuses_more_cell_pairs_than_max_units(con):
     """Estimates after a weighting step return their sums per (PSU, cell): more (PSU, cell)
-    pairs than ``max_units`` is an error naming the limit (apiclus1: its 15 PSUs and 3
-    school types meet in 35 pairs, counted below)."""
+    pairs than ``max_units`` is an error naming the limit and the step (apiclus1: its 15
+    PSUs and 3 school types meet in 35 pairs, counted below), raised where the step is fitted:
+    at the first estimate, or at ``fit_weights()``."""
     pairs = int(con.sql("SELECT COUNT(*) FROM (SELECT DISTINCT dnum, stype FROM apiclus1)")
                 .fetchall()[0][0])
     pop = pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]})
     d = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc",
                          max_units=pairs - 1)
-    with pytest.raises(NotPushedDownError, match=f"{pairs} \\(PSU, cell\\) pairs"):
-        d.poststratify("stype", pop)
+    ps = d.poststratify("stype", pop)  # needs no scan: recorded, fitted when first needed
+    for fit in (lambda: ps.mean("api00"), ps.fit_weights):
+        with pytest.raises(NotPushedDownError,
+                           match=f"poststratify\\(\\) on \\['stype'\\] meets {pairs} "
+                                 "\\(PSU, cell\\) pairs"):
+            fit()
     ok = LazySurveyDesign("apiclus1", connection=con, psu="dnum", weights="pw", fpc="fpc",
                           max_units=pairs)
     assert "post-stratified" in ok.poststratify("stype", pop).describe()

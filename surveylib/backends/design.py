@@ -98,11 +98,11 @@ class LazySurveyDesign(LazyDesign):
         q = src.quote
         wcol = weights if weights is not None else probs
         if weights is not None:
-            self.weight_sql = num(q, weights)
+            self.sampling_weight_sql = num(q, weights)
         elif probs is not None:
-            self.weight_sql = f"(1.0 / {num(q, probs)})"
+            self.sampling_weight_sql = f"(1.0 / {num(q, probs)})"
         else:
-            self.weight_sql = "1.0"
+            self.sampling_weight_sql = "1.0"
         self.element = not self.psu_columns
         self.unit_keys = ([strata] if strata else []) + list(self.psu_columns)
         units, stats = self._profile(wcol)  # one scan: units, row count and weight checks
@@ -190,6 +190,25 @@ class LazySurveyDesign(LazyDesign):
         return summary[cols + [ORDER]].reset_index(drop=True), total
 
     # ----- the interface the estimators use ---------------------------------------------------
+    @property
+    def weight_sql(self) -> str:
+        """Each row's weight (SQL): the sampling weight, or after a weighting step the weight
+        before it times the factor of the row's cell (reading it fits the step; see
+        :class:`~.weighting.CellWeighting`)."""
+        if self.adjustments:
+            return self.adjustments[0].weight_sql
+        return self.sampling_weight_sql
+
+    def fit_weights(self) -> LazySurveyDesign:
+        """Fit the weighting step now (``rake()`` and ``poststratify()`` record it and fit it
+        at the first estimate, from that estimate's own scan): one scan of the (PSU, cell)
+        table, so that errors that depend on the data (a level absent from a margin, raking
+        not converging) are raised here.  Returns the design itself; without a step it does
+        nothing: ``d.rake(margins).fit_weights()``."""
+        for adj in self.adjustments:
+            adj.fit()
+        return self
+
     @property
     def engine(self):
         """The variance engine over the units (that of the in-memory design of the units)."""

@@ -97,8 +97,10 @@ class _Plan:
         d, src = self.design, self.design.source
         q = src.quote
         # after a weighting step the rows are also grouped by its cells, summed with the
-        # weight before the step, and the cells' factors applied here (see .weighting)
+        # weight before the step, and the cells' factors applied here (see .weighting); a
+        # step not yet fitted is fitted from these rows when they are every row it weights
         adj = d.adjustments[0] if d.adjustments else None
+        fit_here = adj is not None and not adj.fitted and adj.covers(d)
         cols = d.unit_keys + self.by + (list(adj.variables) if adj else [])
         keys = [q(c) for c in dict.fromkeys(cols)]
         w = adj.base_weight_sql if adj else d.weight_sql
@@ -113,7 +115,8 @@ class _Plan:
             items = [(y, x, ok) for (_, y, x), ok in zip(numeric, oks, strict=True)]
             self.oks.update(zip((lab for lab, _, _ in numeric), oks, strict=True))
             frames.append(self._numeric_sums(keys, w, items, squares=deff is not False,
-                                             unweighted=adj is not None and adj.raking))
+                                             unweighted=adj is not None and adj.raking,
+                                             cover=fit_here))
         owner = []  # the frame of each variable
         for label, y, _x, lev in self.specs:
             if lev is None:
@@ -125,6 +128,8 @@ class _Plan:
                                                      self.level_sql.get(label))))
             owner.append(len(frames) - 1)
         self.owner = owner
+        if fit_here:  # the weight and row sums over every row (na_rm guards none of them)
+            adj.fit_from(frames[0], *(("cw", "cn") if numeric else ("ws", "n")))
         if adj is not None:
             weighted = ["ws"] + [f"{s}_{i}" for s in WEIGHTED for i in range(len(numeric))]
             frames = [adj.apply(f, [c for c in weighted if c in f]) for f in frames]
@@ -138,11 +143,13 @@ class _Plan:
 
         return element_estimate(self, kind, deff)
 
-    def _numeric_sums(self, keys, w, items, *, squares, unweighted):
+    def _numeric_sums(self, keys, w, items, *, squares, unweighted, cover=False):
         """The numeric variables' sums, in one query.  The sums run over every row unless some
         variable is known to have missing values in the design; a query that finds missing
         values under ``na_rm`` is run again with the sums restricted to present values (and
-        the design remembers it).  Without ``na_rm`` missing values are an error anyway."""
+        the design remembers it).  Without ``na_rm`` missing values are an error anyway.
+        ``cover`` adds ``cw``, ``cn``: the weight and the row count summed over every row
+        (the same text as ``ws_i``, ``n_i`` when these are unguarded: summed once)."""
         d = self.design
         src, q = d.source, d.source.quote
         known = d.__dict__.setdefault("missing_cache", {})
@@ -151,6 +158,8 @@ class _Plan:
             exprs = numeric_exprs(q, w, items, squares=squares, guard=guard,
                                   unweighted=unweighted)
             exprs.update(replicate_exprs(q, list(d.rep_columns), items, guard=guard))
+            if cover:
+                exprs.update(cw=w, cn="1")
             unique, alias = dedupe(exprs)
             frame = src.fetch(grouped(src.table, keys, unique, d.where,
                                       aggregate=not d.element))

@@ -110,7 +110,7 @@ def poststratify(design, by, population):
 
 
 # ----- raking ----------------------------------------------------------------------------------
-def _parse_margins(margins) -> list[tuple[tuple, object]]:
+def parse_margins(margins) -> list[tuple[tuple, object]]:
     """[(variables, spec)] from a dict {var or (vars): spec} or a list of named Series."""
     out = []
     if isinstance(margins, Mapping):
@@ -253,7 +253,7 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     everyone = bool(active.all())
     # every row weighted: the base weights as they are (np.where(active, w, 0) would copy them)
     w0 = design.base_weights if everyone else base_weights(design)[0]
-    parsed = _parse_margins(margins)
+    parsed = parse_margins(margins)
     tables = [population_table(spec, v, what=f"margin {margin_name(v)}", parameter="margins")
               for v, spec in parsed]
     for t in tables:
