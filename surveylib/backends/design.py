@@ -29,7 +29,14 @@ import pandas as pd
 from .._validation import LONELY_PSU_RULES, as_list, check_option
 from ..design import SurveyDesign
 from ..errors import SurveyDesignError, WeightError
-from ._element import element_design, row_units, strata_table, stratum_index, subset_local
+from ._element import (
+    ElementDesign,
+    element_design,
+    row_units,
+    strata_table,
+    stratum_index,
+    subset_local,
+)
 from .base import LazyDesign
 from .errors import BackendError, EmptySourceError, NotPushedDownError
 from .queries import num, present
@@ -114,7 +121,10 @@ class LazySurveyDesign(LazyDesign):
         self.n_rows = int(stats["n"])
         if wcol is not None:
             self._check_weights(wcol, "weights" if weights is not None else "probs", stats)
-        if self.element:  # one row per stratum (._element)
+        # the in-memory side: the design of the unit table, or for element sampling under
+        # Taylor one row per stratum (._element)
+        self.local: SurveyDesign | ElementDesign
+        if self.element:
             self.local = element_design(self, units, weights=weights, probs=probs,
                                         lonely_psu=lonely_psu)
         else:
@@ -281,7 +291,7 @@ class LazySurveyDesign(LazyDesign):
         if not active.any():
             raise EmptySourceError(f"the subset {condition!r} of {src.label} contains no rows.",
                                    parameter="condition", value=condition)
-        local = self.local.with_active(active & np.asarray(self.local.active))
+        local = self.unit_design.with_active(active & np.asarray(self.unit_design.active))
         return new.evolve(local=local)
 
     def to_replicates(self, method: str, replicates=None, seed=None, rho=None, *, mse=False):
@@ -299,8 +309,16 @@ class LazySurveyDesign(LazyDesign):
                 "down: make the replicates first, or build SurveyDesign(design.in_memory(...)).",
                 parameter="method", value=method)
         ordered = row_units(self) if self.element else self._ordered()
-        rep = ordered.local.to_replicates(method, replicates, seed, rho, mse=mse)
+        rep = ordered.unit_design.to_replicates(method, replicates, seed, rho, mse=mse)
         return ordered.evolve(local=rep)
+
+    @property
+    def unit_design(self) -> SurveyDesign:
+        """The in-memory design of the unit table (every design but an element design under
+        Taylor, whose in-memory side is one row per stratum)."""
+        local = self.local
+        assert isinstance(local, SurveyDesign), "an element design has no unit table"  # internal invariant, not user input
+        return local
 
     def _ordered(self):
         """This design with its unit table in order of first appearance in the source (the
@@ -318,7 +336,7 @@ class LazySurveyDesign(LazyDesign):
                 units, strata=self.strata_column, psu=list(self.psu_columns),
                 weights=ONE if ONE in units else None, fpc=list(self.fpc_columns) or None,
                 nest=self.nest, lonely_psu=self.lonely_psu)
-        active = np.asarray(self.local.active)[perm]
+        active = np.asarray(self.unit_design.active)[perm]
         return new.evolve(local=rebuilt.with_active(active),
                          unit_weight=np.asarray(rebuilt.base_weights, dtype=float))
 

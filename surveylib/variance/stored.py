@@ -217,7 +217,7 @@ class StoredColumns:
                         vals = v[a:b] if ok is None else np.where(ok, v[a:b], 0.0)
                     if dense and k == 1:  # every row's cell is 0: the product at once
                         out[j] += vals @ w
-                    elif dense:
+                    elif x is not None:  # dense with several cells
                         x[j * k + cells[a:b], np.arange(nb)] += vals  # one entry per row
                     else:
                         for part, arr in zip(coo, (vals, j * k + cells[a:b], np.arange(nb)),
