@@ -85,8 +85,8 @@ def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
     and ``miss_i`` counts the rows where not ``ok``; without it the sums run over every row
     and ``miss_i`` counts only NULLs (:func:`nulls`, no test per row) -- exact when no value
     is missing, which the caller checks with :func:`suspect` (NaN shows in the sums; a query
-    with the guards otherwise).  Sums of the
-    same expression (``wx`` of a mean is ``ws``; the counts) are given the same text, so that
+    with the guards otherwise).  Sums of the same expression (``wx`` of a mean is ``ws``;
+    the counts) are given the same text, so that
     :func:`dedupe` computes them once.  ``unweighted`` adds the unweighted sums ``uy_i``,
     ``ux_i`` (residuals on a raking step).
     """
