@@ -353,62 +353,108 @@ def test_ratio_pairs_numerators_with_denominators_in_memory_and_in_the_engine(co
                                mem.ratio(["api00", "api99"], "enroll").values, rtol=1e-10)
 
 
-def test_sums_over_every_row_unless_values_are_missing(con):
-    """A numeric estimate's sums run over every row and count the missing values; where some
-    are missing (NULL or NaN) under ``na_rm`` the sums are taken again over present values,
-    and the design remembers it: every call equals the in-memory design's, and without
-    ``na_rm`` the error gives the number of missing values (NULL and NaN together)."""
-    con.sql("CREATE OR REPLACE TABLE sna AS SELECT *, CASE WHEN snum % 9 = 0 THEN NULL "
-            "WHEN snum % 9 = 1 THEN 'NaN'::DOUBLE ELSE api00 END AS y_na FROM apistrat")
-    frame = con.sql("SELECT * FROM sna").df()
-    n_null = int(frame["y_na"].isna().sum())
-    d = LazySurveyDesign("sna", connection=con, strata="stype", psu="snum", weights="pw")
-    mem = sl.SurveyDesign(frame, strata="stype", psu="snum", weights="pw")
-    with pytest.raises(sl.SurveyDesignError, match=f"{n_null} missing value"):
+#: missing values of ``y_na`` / ``x_na`` (rows ``snum % 9`` resp. ``% 6`` in 0, 1): NULL, NaN or both
+MISSING = {"null": ("NULL", "NULL"), "nan": ("'NaN'::DOUBLE", "'NaN'::DOUBLE"),
+           "mixed": ("NULL", "'NaN'::DOUBLE")}
+
+
+def missing_table(con, kind, source="apistrat", name=None):
+    """``source`` with ``y_na`` (api00) and ``x_na`` (api99) missing (``MISSING[kind]``),
+    both missing where ``snum % 18`` is 0 or 1 (ratios count those rows once)."""
+    a, b = MISSING[kind]
+    name = name or f"na_{kind}"
+    con.sql(f"CREATE OR REPLACE TABLE {name} AS SELECT *, CASE WHEN snum % 9 = 0 THEN {a} "
+            f"WHEN snum % 9 = 1 THEN {b} ELSE api00 END AS y_na, CASE WHEN snum % 6 = 0 THEN "
+            f"{a} WHEN snum % 6 = 1 THEN {b} ELSE api99 END AS x_na FROM {source}")
+    return name, con.sql(f"SELECT * FROM {name}").df()
+
+
+def check_missing_values(d, mem, frame):
+    """``d`` against the in-memory ``mem`` over ``frame``: without ``na_rm`` an error with
+    the exact count of rows without a value (NULL and NaN together; for a ratio the rows
+    without either, where memory names the numerator's), with it the same estimates -- twice (the second call knows the columns
+    have missing values), and the error again after."""
+    y, x = frame["y_na"].isna(), frame["x_na"].isna()
+    assert y.any() and x.any() and (y & x).any()
+    with pytest.raises(sl.SurveyDesignError, match=f"'y_na' has {int(y.sum())} missing"):
+        mem.mean("y_na")
+    with pytest.raises(sl.SurveyDesignError, match=f"'y_na' has {int(y.sum())} missing"):
         d.mean("y_na")
-    for _ in range(2):  # the second call knows the column has missing values
+    with pytest.raises(sl.SurveyDesignError, match="na_rm=True"):  # names y_na's count
+        mem.ratio("y_na", "x_na")
+    with pytest.raises(sl.SurveyDesignError, match=f"'y_na/x_na' has {int((y | x).sum())} m"):
+        d.ratio("y_na", "x_na")
+    for _ in range(2):
         for got, want in ((d.mean(["y_na", "api99"], na_rm=True, by="stype"),
                            mem.mean(["y_na", "api99"], na_rm=True, by="stype")),
-                          (d.ratio("y_na", "api99", na_rm=True),
-                           mem.ratio("y_na", "api99", na_rm=True))):
+                          (d.ratio("y_na", "x_na", na_rm=True),
+                           mem.ratio("y_na", "x_na", na_rm=True)),
+                          (d.total(["y_na", "x_na"], na_rm="complete"),
+                           mem.total(["y_na", "x_na"], na_rm="complete"))):
             a, b = got.to_frame(), want.to_frame()
+            np.testing.assert_array_equal(a["n"], b["n"])
             for col in ("estimate", "se", "deff"):
                 np.testing.assert_allclose(a[col], b[col], rtol=1e-10)
-    full = d.mean("api99", by="stype").to_frame()  # no missing values: one query, unguarded
+    with pytest.raises(sl.SurveyDesignError, match=f"has {int(y.sum())} missing value"):
+        d.mean("y_na")
+
+
+@pytest.mark.parametrize("psu", ["snum", None], ids=["clusters", "element"])
+@pytest.mark.parametrize("kind", list(MISSING))
+def test_sums_over_every_row_unless_values_are_missing(con, kind, psu, monkeypatch):
+    """A numeric estimate's sums run over every row and count only the NULLs (``COUNT``, no
+    test per row); NaN shows as a sum that is NaN.  Where values may be missing the query is
+    run again with the sums over present values, which counts them exactly, and the design
+    remembers it: every call equals the in-memory design's, and without ``na_rm`` the error
+    gives the number of missing values -- for NULLs only, NaNs only and both, over PSUs and
+    under element sampling."""
+    table, frame = missing_table(con, kind)
+    args = dict(strata="stype", psu=psu, weights="pw")
+    d = LazySurveyDesign(table, connection=con, **args)
+    mem = sl.SurveyDesign(frame, **args)
+    sent = []
+    fetch = d.source.fetch
+    monkeypatch.setattr(d.source, "fetch", lambda sql: sent.append(sql) or fetch(sql))
+    full = d.mean("api99", by="stype").to_frame()  # no missing values: one query, no test
+    sums = [sql for sql in sent if "GROUP BY" in sql]  # (element: a shift query before)
+    assert len(sums) == 1 and "isnan" not in sums[0].lower(), sent
     np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
                                rtol=1e-10)
+    check_missing_values(d, mem, frame)
 
 
-def test_replicate_column_sums_guarded_only_where_values_are_missing(con):
+@pytest.mark.parametrize("kind", list(MISSING))
+def test_replicate_column_sums_guarded_only_where_values_are_missing(con, kind):
     """Stored replicate columns follow the same rule: the replicate sums are the plain
-    ``w_r * y`` and ``w_r`` over every row, and where values are missing under ``na_rm`` the
-    query is run again with every sum (full-sample and replicate) over present values --
-    means, ratios and their SEs equal the in-memory design's."""
+    ``w_r * y`` and ``w_r`` over every row, and where values may be missing the query is run
+    again with every sum (full-sample and replicate) over present values -- counts, means,
+    ratios and their SEs equal the in-memory design's."""
     from surveylib.backends import LazyReplicateDesign
     from surveylib.replicate import ReplicateDesign
 
     con.register("frame", load("rep_cols_apiclus1.csv"))
-    con.sql("CREATE OR REPLACE TABLE rna AS SELECT *, CASE WHEN snum % 7 = 0 THEN NULL "
-            "WHEN snum % 7 = 1 THEN 'NaN'::DOUBLE ELSE api00 END AS y_na FROM frame")
+    table, frame = missing_table(con, kind, "frame", f"rna_{kind}")
     con.unregister("frame")
-    frame = con.sql("SELECT * FROM rna").df()
     args = dict(weights="pw", rep_weights="repw*", type="JK1", scale=14 / 15)
-    d = LazyReplicateDesign("rna", connection=con, **args)
+    d = LazyReplicateDesign(table, connection=con, **args)
     mem = ReplicateDesign(frame, **args)
-    n_missing = int(frame["y_na"].isna().sum())
-    with pytest.raises(sl.SurveyDesignError, match=f"{n_missing} missing value"):
-        d.mean("y_na")
-    for _ in range(2):  # the second call knows the column has missing values
-        for got, want in ((d.mean(["y_na", "api99"], na_rm=True, by="stype"),
-                           mem.mean(["y_na", "api99"], na_rm=True, by="stype")),
-                          (d.ratio("y_na", "api99", na_rm=True),
-                           mem.ratio("y_na", "api99", na_rm=True))):
-            a, b = got.to_frame(), want.to_frame()
-            for col in ("estimate", "se", "deff"):
-                np.testing.assert_allclose(a[col], b[col], rtol=1e-10)
     full = d.mean("api99", by="stype", deff=False).to_frame()  # one query, unguarded
     np.testing.assert_allclose(full["se"], mem.mean("api99", by="stype").to_frame()["se"],
                                rtol=1e-10)
+    check_missing_values(d, mem, frame)
+
+
+def test_missing_values_on_spark(con, spark):
+    """Spark's ``SUM`` over a NaN is NaN too: NaNs (no NULL to count) found and counted as on
+    DuckDB."""
+    import pyarrow as pa
+
+    _table, frame = missing_table(con, "nan")
+    args = dict(strata="stype", psu="snum", weights="pw")
+    arrow = con.sql("SELECT * FROM na_nan").arrow()
+    d = LazySurveyDesign(spark.createDataFrame(arrow if isinstance(arrow, pa.Table)
+                                               else arrow.read_all()), **args)
+    check_missing_values(d, sl.SurveyDesign(frame, **args), frame)
 
 
 def test_weighting_refuses_more_cell_pairs_than_max_units(con):

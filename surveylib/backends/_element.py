@@ -47,7 +47,7 @@ from ..estimators._cells import design_effects
 from ..variance.engine import TaylorEngine
 from ..variance.taylor import Stage
 from .errors import EmptySourceError, NotPushedDownError
-from .queries import dedupe, num, present
+from .queries import Aggregate, dedupe, nulls, num, present, suspect
 
 #: rows the shift of a column is taken from
 SHIFT_ROWS = 4096
@@ -302,9 +302,8 @@ class _Query:
         self.unweighted = [j for j in range(1, m) if raking or
                            any(j == io for _, _, io in self.index.values())]
         exprs.update({f"c_{j}": comps[j] for j in self.unweighted})
-        if not guard:
-            exprs.update({f"miss_{i}": f"CASE WHEN {oks[i]} THEN 0 ELSE 1 END"
-                          for i in self.index})
+        if not guard:  # NULLs counted; NaN shows in the sums (.queries.suspect)
+            exprs.update({f"miss_{i}": nulls(q, plan.specs[i][1:3]) for i in self.index})
         keys = {}
         if d.strata_column:
             keys[d.strata_column] = q(d.strata_column)
@@ -322,7 +321,8 @@ class _Query:
                 self.flag = True
         unique, self.alias = dedupe(exprs)
         sel = [f"{e} AS {q(a)}" for a, e in keys.items()]
-        sel += [f"SUM({e}) AS {name}" for name, e in unique.items()]
+        sel += [f"{e.sql if isinstance(e, Aggregate) else f'SUM({e})'} AS {name}"
+                for name, e in unique.items()]
         src = d.source
         self.sql = f"SELECT {', '.join(sel)} FROM {src.table} WHERE {where}"
         if keys:
@@ -355,18 +355,24 @@ def estimate(plan, kind, deff):
     while True:
         query = _Query(plan, oks, shift, guard=guard, squares=deff is not False)
         frame = query.fetch(d)
-        if not guard:
-            inside = frame[IN].to_numpy(bool) if query.flag else slice(None)
-            miss = {i: int(frame[f"miss_{i}"].to_numpy()[inside].sum()) for i in oks}
+        inside = frame[IN].to_numpy(bool) if query.flag else slice(None)
+        if not guard:  # where missing values may be, the guarded query counts them
+            sums = [c for c in frame if c.startswith(("s_", "g_", "h_", "c_"))]
+            if any(suspect(frame.loc[inside], f"miss_{i}", []) for i in oks) or \
+                    not np.isfinite(frame[sums].to_numpy(float)).all():
+                guard = True
+                continue
+            known.update({(d.where, ok): False for ok in oks.values()})
+        else:  # the rows in the design without a value: their count less the present ones
+            n_in = frame["n"].to_numpy(float)[inside]
+            miss = {i: int(round(n_in.sum() - frame[f"c_{query.index[i][2]}"].to_numpy(
+                float)[inside].sum())) for i in oks}
             known.update({(d.where, oks[i]): m > 0 for i, m in miss.items()})
             bad = [i for i, m in miss.items() if m]
             if bad and not plan.na_rm:
                 _l, y, x, _ = plan.specs[bad[0]]
                 missing_error(y if x is None else f"{y}/{x}", miss[bad[0]],
                               "over respondents with a value")
-            if bad:
-                guard = True
-                continue
         out, lost, new_shift = _solve(plan, query, frame, shift, kind, deff)
         if lost > MAX_LOST and again and new_shift != shift:
             shift, again = new_shift, False

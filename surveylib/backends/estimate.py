@@ -31,7 +31,15 @@ from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
 from .errors import NotPushedDownError
-from .queries import dedupe, grouped, num, numeric_exprs, present, replicate_exprs
+from .queries import (
+    dedupe,
+    grouped,
+    num,
+    numeric_exprs,
+    present,
+    replicate_exprs,
+    suspect,
+)
 
 LEVEL = "__surveylib_level"
 #: the sums of weighted values (scaled by the factor of their cell after a weighting step)
@@ -145,19 +153,22 @@ class _Plan:
 
     def _numeric_sums(self, keys, w, items, *, squares, unweighted, cover=False):
         """The numeric variables' sums, in one query.  The sums run over every row unless some
-        variable is known to have missing values in the design; a query that finds missing
-        values under ``na_rm`` is run again with the sums restricted to present values (and
-        the design remembers it).  Without ``na_rm`` missing values are an error anyway.
-        ``cover`` adds ``cw``, ``cn``: the weight and the row count summed over every row
-        (the same text as ``ws_i``, ``n_i`` when these are unguarded: summed once)."""
+        variable is known to have missing values in the design; where the query may have run
+        over missing values (:func:`~.queries.suspect`: NULLs counted, or a sum not finite)
+        it is run again with the sums restricted to present values, which also counts the
+        missing values exactly (the design remembers them; without ``na_rm`` they are an
+        error naming that count).  ``cover`` adds ``cw``, ``cn``: the weight and the row
+        count summed over every row (the same text as ``ws_i``, ``n_i`` when these are
+        unguarded: summed once)."""
         d = self.design
         src, q = d.source, d.source.quote
         known = d.__dict__.setdefault("missing_cache", {})
         guard = any(known.get((d.where, ok), False) for _, _, ok in items)
+        reps = list(d.rep_columns)
         while True:
             exprs = numeric_exprs(q, w, items, squares=squares, guard=guard,
                                   unweighted=unweighted)
-            exprs.update(replicate_exprs(q, list(d.rep_columns), items, guard=guard))
+            exprs.update(replicate_exprs(q, reps, items, guard=guard))
             if cover:
                 exprs.update(cw=w, cn="1")
             unique, alias = dedupe(exprs)
@@ -166,11 +177,15 @@ class _Plan:
             for name, first in alias.items():
                 frame[name] = frame[first]
             if guard:
+                miss = [int(frame[f"miss_{i}"].sum()) for i in range(len(items))]
+                known.update({(d.where, ok): m > 0 for (_, _, ok), m in zip(items, miss,
+                                                                               strict=True)})
                 return frame
-            miss = [int(frame[f"miss_{i}"].sum()) for i in range(len(items))]
-            known.update({(d.where, ok): m > 0 for (_, _, ok), m in zip(items, miss,
-                                                                           strict=True)})
-            if not (self.na_rm and any(miss)):
+            sums = [[f"{s}_{i}" for s in (*WEIGHTED, "uy", "ux")]
+                    + [f"r{v}_{i}_{r}" for v in "yx" for r in range(len(reps))]
+                    for i in range(len(items))]
+            if not any(suspect(frame, f"miss_{i}", sums[i]) for i in range(len(items))):
+                known.update({(d.where, ok): False for _, _, ok in items})
                 return frame
             guard = True
 

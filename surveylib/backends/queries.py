@@ -7,6 +7,10 @@ identifier; ``w`` is the weight expression (a column, ``1/probs`` or ``1``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 
 def num(q, col: str) -> str:
     """A column as DOUBLE."""
@@ -20,6 +24,37 @@ def present(q, col: str, *, numeric: bool = True) -> str:
     return f"({q(col)} IS NOT NULL AND NOT isnan({num(q, col)}))"
 
 
+@dataclass(frozen=True)
+class Aggregate:
+    """An expression that is an aggregate itself (``grouped`` does not wrap it in ``SUM``),
+    with ``row``, its value on one row (a query without ``GROUP BY``)."""
+
+    sql: str
+    row: str
+
+
+def nulls(q, cols) -> Aggregate:
+    """The NULLs of ``cols`` (``x`` may be None), ``COUNT(*) - COUNT(c)`` summed over the
+    columns: 0 exactly when no row has a NULL (a row NULL in two columns counts twice).  The
+    engine answers ``COUNT(c)`` from the column's validity, without a test per row; NaN is
+    left to the sums (:func:`suspect`)."""
+    cols = [q(c) for c in cols if c is not None]
+    return Aggregate(" + ".join(f"(COUNT(*) - COUNT({c}))" for c in cols),
+                     "CASE WHEN " + " OR ".join(f"{c} IS NULL" for c in cols)
+                     + " THEN 1 ELSE 0 END")
+
+
+def suspect(frame, counts: str, sums) -> bool:
+    """Whether an unguarded query may have run over missing values: its NULL count
+    ``counts`` is not 0, or one of the ``sums`` (columns of ``frame``) is not finite -- a NaN
+    value makes the sums it enters NaN (the weights are checked: never NULL or NaN), and a
+    sum that is infinite or NULL is treated alike (the guarded query then counts exactly)."""
+    if frame[counts].to_numpy(float).sum() != 0:
+        return True
+    cols = [c for c in sums if c in frame]
+    return bool(cols) and not np.isfinite(frame[cols].to_numpy(float)).all()
+
+
 def conjunction(parts) -> str:
     """``(a) AND (b) ...``; ``TRUE`` parts are dropped (Spark reads ``WHERE (TRUE)`` after a
     table name as column aliases of the table)."""
@@ -31,9 +66,11 @@ def grouped(table: str, keys: list, exprs: dict, where: str, *, aggregate: bool)
     """``SELECT keys, SUM(expr) AS name ... FROM table WHERE where GROUP BY keys``; without
     ``aggregate`` (element sampling: every row its own unit) the row values themselves."""
     if aggregate:
-        cols = [f"SUM({e}) AS {name}" for name, e in exprs.items()]
+        cols = [f"{e.sql if isinstance(e, Aggregate) else f'SUM({e})'} AS {name}"
+                for name, e in exprs.items()]
     else:
-        cols = [f"{e} AS {name}" for name, e in exprs.items()]
+        cols = [f"{e.row if isinstance(e, Aggregate) else e} AS {name}"
+                for name, e in exprs.items()]
     sql = f"SELECT {', '.join(list(keys) + cols)} FROM {table} WHERE {where}"
     if aggregate and keys:
         sql += f" GROUP BY {', '.join(keys)}"
@@ -44,10 +81,12 @@ def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
                   unweighted: bool = False) -> dict:
     """Sums for numeric cells: ``items`` holds ``(y, x or None, ok)`` per variable.
 
-    With ``guard`` every sum is restricted to the rows where ``ok`` (the values are present);
-    without it the sums run over every row and only ``miss_i`` evaluates ``ok`` -- exact when
-    ``miss_i`` is 0, which the caller checks (a query with the guards otherwise).  Sums of the
-    same expression (``wx`` of a mean is ``ws``; the counts) are given the same text, so that
+    With ``guard`` every sum is restricted to the rows where ``ok`` (the values are present)
+    and ``miss_i`` counts the rows where not ``ok``; without it the sums run over every row
+    and ``miss_i`` counts only NULLs (:func:`nulls`, no test per row) -- exact when no value
+    is missing, which the caller checks with :func:`suspect` (NaN shows in the sums; a query
+    with the guards otherwise).  Sums of the same expression (``wx`` of a mean is ``ws``;
+    the counts) are given the same text, so that
     :func:`dedupe` computes them once.  ``unweighted`` adds the unweighted sums ``uy_i``,
     ``ux_i`` (residuals on a raking step).
     """
@@ -62,7 +101,7 @@ def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
         out[f"ws_{i}"] = masked(w)
         out[f"wx_{i}"] = masked(f"{w} * {xv}") if xv else out[f"ws_{i}"]
         out[f"n_{i}"] = masked("1", "0")
-        out[f"miss_{i}"] = f"CASE WHEN {ok} THEN 0 ELSE 1 END"
+        out[f"miss_{i}"] = f"CASE WHEN {ok} THEN 0 ELSE 1 END" if guard else nulls(q, (y, x))
         if squares:
             out[f"wyy_{i}"] = masked(f"{w} * {yv} * {yv}")
             if xv:
