@@ -296,8 +296,13 @@ class SurveyDesign:
         from ._validation import factorize_column
 
         key = ("levels", var) if sort else ("levels, unsorted", var)
-        return self._cached(key, lambda: factorize_column(self._data[var], sort=sort),
-                            per_design=False)
+
+        def compute():
+            every = self._cached(("every row",), lambda: _read_only(
+                np.ones(len(self._data), dtype=bool)), per_design=False)
+            return factorize_column(self._data[var], sort=sort, every_row=every)
+
+        return self._cached(key, compute, per_design=False)
 
     def with_weights(self, weights, adjustment=None) -> SurveyDesign:
         """A copy of this design with new sampling weights (same rows, same subset).

@@ -221,3 +221,18 @@ def test_validity_of_an_integer_column_is_a_read_only_true_mask():
     np.testing.assert_array_equal(ok, codes >= 0)
     codes, _, ok = factorize_column(pd.Series([1.0, np.nan, 2.0]))
     assert ok.tolist() == [True, False, True] and not ok.flags.writeable
+
+
+def test_integer_columns_of_a_design_share_one_validity_mask():
+    """The integer columns of one frame share one read-only all-True mask (no new mask, and
+    its page faults, per column); a column with missing values keeps its own."""
+    df = pd.DataFrame({"a": np.arange(12) % 3, "b": np.arange(12) % 4,
+                       "c": [1.0, np.nan] * 6, "w": 1.0})
+    d = sl.SurveyDesign(df, weights="w")
+    _, _, ok_a = d.factor_codes("a")
+    _, _, ok_b = d.factor_codes("b")
+    _, _, ok_c = d.factor_codes("c")
+    assert ok_a is ok_b and ok_a.all() and not ok_a.flags.writeable and len(ok_a) == 12
+    assert ok_c.tolist() == [True, False] * 6
+    shares = d.proportion("b")
+    np.testing.assert_allclose(shares.estimate.to_numpy(), [0.25] * 4, rtol=1e-15)
