@@ -178,8 +178,10 @@ class SurveyDesign:
     @property
     def weights(self) -> pd.Series:
         """Current sampling weights, zero for rows outside a subset."""
-        return pd.Series(self._weights * self._active, index=self._data.index, name="weight",
-                         copy=False)  # the product is a new array: no second copy
+        # a new array either way (no second copy); with every row active a copy, which is
+        # about 3x faster than the product with the mask
+        w = self._weights.copy() if self._active.all() else self._weights * self._active
+        return pd.Series(w, index=self._data.index, name="weight", copy=False)
 
     @property
     def lonely_psu(self) -> str:
