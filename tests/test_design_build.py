@@ -236,3 +236,14 @@ def test_integer_columns_of_a_design_share_one_validity_mask():
     assert ok_c.tolist() == [True, False] * 6
     shares = d.proportion("b")
     np.testing.assert_allclose(shares.estimate.to_numpy(), [0.25] * 4, rtol=1e-15)
+
+
+def test_weights_are_a_new_series_zero_outside_a_subset():
+    """``weights`` is the design's weights as a new array (changing it leaves the design as it
+    was), with 0 for the rows a subset leaves out."""
+    df = pd.DataFrame({"w": [1.0, 2.0, 3.0, 4.0], "a": [0, 1, 0, 1]})
+    d = sl.SurveyDesign(df, weights="w")
+    s = d.weights
+    s.iloc[0] = 99.0
+    assert d.weights.tolist() == [1.0, 2.0, 3.0, 4.0] and df["w"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert d.subset(df["a"] == 1).weights.tolist() == [0.0, 2.0, 0.0, 4.0]
