@@ -294,3 +294,23 @@ def test_cache_of_a_design_does_not_leak_into_weighted_or_subset_copies(strat_df
     s2 = fresh.subset(strat_df["h"] != "C").proportion("c")
     np.testing.assert_array_equal(s1.values, s2.values)
     assert s1.df == s2.df == int((strat_df["h"] != "C").sum()) - 2
+
+
+def test_ratio_design_effect_of_large_nearly_proportional_values():
+    """The SRS variance behind a ratio's design effect is ``sum w (y - R x)^2``: with values
+    near 2e6 and residuals near 1, the expansion ``sum w y^2 - 2 R sum w x y + R^2 sum w x^2``
+    of unshifted values kept about 4 digits (relative error 5e-4).  The squares are summed on
+    ``y - a`` and ``x - b``; the design effect is checked against the two-pass formula."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    x = 1e6 + rng.normal(0, 1e3, n)
+    y = 2 * x + rng.normal(0, 1, n)
+    w = rng.uniform(5, 15, n)
+    df = pd.DataFrame({"y": y, "x": x, "w": w, "h": np.arange(n) % 4, "p": np.arange(n) % 40})
+    r = sl.SurveyDesign(df, strata="h", psu="p", weights="w").ratio("y", "x")
+    R = (w * y).sum() / (w * x).sum()
+    e = y - R * x
+    W = w.sum()
+    v_srs = ((w * e * e).sum() / W * n / (n - 1) * (W / (w * x).sum()) ** 2
+             * (W - n) / (W * n))
+    assert r.deff.iloc[0] == pytest.approx(float(r.se.iloc[0]) ** 2 / v_srs, rel=1e-8)

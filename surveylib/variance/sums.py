@@ -81,7 +81,11 @@ class CellSums:
     ``shift[c]`` is a constant subtracted from ``y`` before summing (it keeps the per-unit
     subtraction of a mean well conditioned); ``wyy`` is summed on the shifted values.
     ``wsum`` is the sum of ``w`` per cell (equal to :attr:`den` without denominators);
-    ``wxy`` and ``wxx`` are ``None`` unless some cell has a denominator.
+    ``wxy`` and ``wxx`` are ``None`` unless some cell has a denominator.  ``dshift`` (two
+    arrays ``(a, b)``, or ``None`` for zeros) are constants near the means of ``y`` and ``x``
+    of the cells with a denominator: their ``wyy``, ``wxy``, ``wxx`` are summed on ``y - a``
+    and ``x - b`` (ratio residuals ``y - R x`` of large values nearly proportional lose most
+    digits in the unshifted expansion).
     """
 
     wy: np.ndarray
@@ -93,6 +97,7 @@ class CellSums:
     wxy: np.ndarray | None = None
     wxx: np.ndarray | None = None
     categorical: np.ndarray | None = None
+    dshift: tuple | None = None
 
     @property
     def num(self) -> np.ndarray:
@@ -117,7 +122,13 @@ class CellSums:
         r = est_shifted
         if self.wxy is None:
             return wyy - 2 * r * num + r**2 * self.wsum
-        return wyy - 2 * r * self.wxy + r**2 * self.wxx
+        ss = wyy - 2 * r * self.wxy + r**2 * self.wxx
+        if self.dshift is None:
+            return ss
+        # sum w (y - R x)^2 = sum w (a' - R b' + c)^2 with a' = y - a, b' = x - b and
+        # c = a - R b; the cross term is 2 c (sum w y - R sum w x - c sum w) = -2 c^2 sum w
+        c = self.dshift[0] - r * self.dshift[1]
+        return ss - c**2 * self.wsum
 
 
 def product_sums(key: np.ndarray, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
@@ -155,6 +166,7 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
     wxy: Any
     wxx: Any
     wxy = wxx = None
+    dshift: Any = None  # (a, b) per cell: the shifts of y and x in a ratio's squares
     wsum = np.zeros(k)
     categorical = np.zeros(k, dtype=bool)
     for grp in groups:
@@ -202,16 +214,21 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
             WX[:, span] += product_sums(key, wv, grp.x, P * D).reshape(P, D)
             wsum[span] = np.bincount(dom, wv, minlength=D) if D > 1 else wv.sum()
         shift[span] = m
-        if squares:
+        if squares and grp.x is None:
             wyy[span] = np.bincount(dom, wyv * yv, minlength=D) if D > 1 else np.dot(wyv, yv)
-            if grp.x is not None:
-                if wxy is None:
-                    wxy, wxx = np.zeros(k), np.zeros(k)
-                wx_ = wv * grp.x
-                wxy[span] = (np.bincount(dom, wx_ * yv, minlength=D) if D > 1
-                             else np.dot(wx_, yv))
-                wxx[span] = (np.bincount(dom, wx_ * grp.x, minlength=D) if D > 1
-                             else np.dot(wx_, grp.x))
+        elif squares:  # a ratio: the squares on y - a and x - b, a and b near the means
+            if wxy is None:
+                wxy, wxx = np.zeros(k), np.zeros(k)
+                dshift = (np.zeros(k), np.zeros(k))
+            a, b = float(values[:4096].mean()), float(grp.x[:4096].mean())
+            ya, xb = values - a, grp.x - b
+            wya, wxb = wv * ya, wv * xb
+            wyy[span] = np.bincount(dom, wya * ya, minlength=D) if D > 1 else np.dot(wya, ya)
+            wxy[span] = (np.bincount(dom, wxb * ya, minlength=D) if D > 1
+                         else np.dot(wxb, ya))
+            wxx[span] = (np.bincount(dom, wxb * xb, minlength=D) if D > 1
+                         else np.dot(wxb, xb))
+            dshift[0][span], dshift[1][span] = a, b
     den = WX.sum(axis=0)
     has_x = np.zeros(k, dtype=bool)
     for grp in groups:
@@ -219,4 +236,4 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
     wsum = np.where(has_x, wsum, den)
     if wxy is not None:  # cells without a denominator: x = 1
         wxy, wxx = np.where(has_x, wxy, WY.sum(axis=0)), np.where(has_x, wxx, wsum)
-    return CellSums(WY, WX, n, shift, wsum, wyy, wxy, wxx, categorical)
+    return CellSums(WY, WX, n, shift, wsum, wyy, wxy, wxx, categorical, dshift)
