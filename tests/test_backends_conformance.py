@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from weighting_steps import apply_step
 
 import surveylib as sl
 
@@ -365,19 +366,6 @@ WT_CASES = [c for c in WT["cases"] if all(s["op"] in ("poststratify", "rake")
 WT_PARAMS = [pytest.param(c, b, id=f"{b}-{c['id']}") for b in BACKENDS for c in WT_CASES]
 
 
-def weighting_step(d, step):
-    """The fixture's step (as tests/test_weighting.py applies it)."""
-    def frame(p):
-        out = pd.DataFrame({v: lev for v, lev in zip(p["variables"], p["levels"], strict=True)})
-        out["count"] = p["values"]
-        return out
-
-    if step["op"] == "poststratify":
-        return d.poststratify(step["by"], frame(step["population"]))
-    margins = {tuple(p["variables"]): frame(p) for p in step["margins"]}
-    return d.rake(margins, tol=step["tol"], max_iter=step["max_iter"])
-
-
 @pytest.mark.parametrize(("case", "backend"), WT_PARAMS)
 def test_weighting_against_r_and_pandas(case, backend, duck, request):
     """IPF on the engine's cell table, the new weight an engine expression: estimates and
@@ -391,7 +379,7 @@ def test_weighting_against_r_and_pandas(case, backend, duck, request):
     lazy = LazySurveyDesign(**source(backend, s["data"], duck, spark_session), **args)
     mem = sl.SurveyDesign(load(s["data"]), **args)
     for step in case["steps"]:
-        lazy, mem = weighting_step(lazy, step), weighting_step(mem, step)
+        lazy, mem = apply_step(lazy, step), apply_step(mem, step)
     for e in case["estimates"]:
         fn = "mean" if e["estimator"] == "mean" else "total"
         got = getattr(lazy, fn)(e["variables"], by=e["by"]).to_frame()

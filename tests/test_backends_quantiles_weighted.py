@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from weighting_steps import apply_step
 
 import surveylib as sl
 
@@ -47,19 +48,6 @@ def con():
     return c
 
 
-def weighting_step(d, step):
-    """The fixture's step (as tests/test_weighting.py applies it)."""
-    def frame(p):
-        out = pd.DataFrame({v: lev for v, lev in zip(p["variables"], p["levels"], strict=True)})
-        out["count"] = p["values"]
-        return out
-
-    if step["op"] == "poststratify":
-        return d.poststratify(step["by"], frame(step["population"]))
-    margins = {tuple(p["variables"]): frame(p) for p in step["margins"]}
-    return d.rake(margins, tol=step["tol"], max_iter=step["max_iter"])
-
-
 def designs(case, backend, con=None, spark=None):
     """The case's weighted design in memory and on ``backend`` (``dstrat``, R ``id=~1``, gets
     its row id ``snum`` as PSU on the engines: element sampling, the same variance)."""
@@ -77,7 +65,7 @@ def designs(case, backend, con=None, spark=None):
         lazy = LazySurveyDesign(**data, psu=s["psu"] or "snum", **args)
         mem = sl.SurveyDesign(load(s["data"]), psu=s["psu"], **args)
         for step in case["steps"]:
-            lazy, mem = weighting_step(lazy, step), weighting_step(mem, step)
+            lazy, mem = apply_step(lazy, step), apply_step(mem, step)
     return lazy, mem
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from weighting_steps import apply_step, pop_frame
 
 import surveylib as sl
 from surveylib import weighting as wt
@@ -45,36 +46,6 @@ def build(name: str) -> sl.SurveyDesign:
     s = FIXTURES["designs"][name]
     return sl.SurveyDesign(load(s["data"]), strata=s["strata"], psu=s["psu"], weights=s["weights"],
                            fpc=s["fpc"], nest=s["nest"])
-
-
-def pop_frame(p: dict) -> pd.DataFrame:
-    df = pd.DataFrame({v: lev for v, lev in zip(p["variables"], p["levels"], strict=True)})
-    df["count"] = p["values"]
-    return df
-
-
-def apply_step(d: sl.SurveyDesign, step: dict) -> sl.SurveyDesign:
-    op = step["op"]
-    if op == "poststratify":
-        return d.poststratify(step["by"], pop_frame(step["population"]))
-    if op == "rake":
-        margins = {tuple(p["variables"]): pop_frame(p) for p in step["margins"]}
-        return d.rake(margins, tol=step["tol"], max_iter=step["max_iter"])
-    if op == "calibrate":
-        if "totals_tables" in step:
-            totals = {}
-            for p in step["totals_tables"]:
-                v = p["variables"]
-                totals[tuple(v) if len(v) > 1 else v[0]] = pop_frame(p)
-        else:
-            totals = step["totals"]
-        return d.calibrate(totals, calfun=step["calfun"], bounds=step.get("bounds"),
-                           tol=step.get("epsilon", 1e-7), max_iter=step.get("maxit", 50))
-    if op == "trim":
-        return d.trim(upper=step.get("upper"), lower=step.get("lower"), strict=step["strict"])
-    if op == "nonresponse":
-        return wt.nonresponse_adjust(d, step["respondent"], step["classes"])
-    raise AssertionError(op)
 
 
 def run_case(case) -> sl.SurveyDesign:

@@ -1,0 +1,41 @@
+"""Applying the weighting steps of ``tests/conformance/fixtures/weighting.json`` (written by
+``tests/conformance/r/weighting.R``) to a design: the one translation of a fixture step into a
+surveylib call, shared by the in-memory and the backend tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from surveylib import weighting as wt
+
+
+def pop_frame(p: dict) -> pd.DataFrame:
+    """A fixture's population table: the levels of its variables and their counts."""
+    df = pd.DataFrame({v: lev for v, lev in zip(p["variables"], p["levels"], strict=True)})
+    df["count"] = p["values"]
+    return df
+
+
+def apply_step(d, step: dict):
+    """``d`` (in memory or over an engine) weighted by one fixture step."""
+    op = step["op"]
+    if op == "poststratify":
+        return d.poststratify(step["by"], pop_frame(step["population"]))
+    if op == "rake":
+        margins = {tuple(p["variables"]): pop_frame(p) for p in step["margins"]}
+        return d.rake(margins, tol=step["tol"], max_iter=step["max_iter"])
+    if op == "calibrate":
+        if "totals_tables" in step:
+            totals = {}
+            for p in step["totals_tables"]:
+                v = p["variables"]
+                totals[tuple(v) if len(v) > 1 else v[0]] = pop_frame(p)
+        else:
+            totals = step["totals"]
+        return d.calibrate(totals, calfun=step["calfun"], bounds=step.get("bounds"),
+                           tol=step.get("epsilon", 1e-7), max_iter=step.get("maxit", 50))
+    if op == "trim":
+        return d.trim(upper=step.get("upper"), lower=step.get("lower"), strict=step["strict"])
+    if op == "nonresponse":
+        return wt.nonresponse_adjust(d, step["respondent"], step["classes"])
+    raise AssertionError(op)
