@@ -26,6 +26,7 @@ from ._cells import (
     numeric_columns,
 )
 from ._fuller import score_interval
+from ._select import MIN_ROWS, Selection
 
 #: how far outside [0, 1] a Woodruff CDF limit may fall by rounding alone
 SHARE_TOL = 1e-12
@@ -153,6 +154,52 @@ def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule, cum
     return out
 
 
+class SortedDistribution:
+    """A variable's valid values sorted by (domain, value), with their weights, domains and
+    (for the step rules) cumulative weights: R's ``order`` and ``cumsum``."""
+
+    def __init__(self, var, y, w, g, valid, n_groups, qrule, by_cols):
+        if n_groups == 1:  # one domain: a stable sort of x alone (R `order`)
+            rows = None if valid.all() else np.flatnonzero(valid)
+            xv = y if rows is None else y[rows]
+            order = np.argsort(xv, kind="stable")
+            if rows is not None:
+                order = rows[order]
+            gs = np.zeros(len(order), dtype=np.int64)
+        else:
+            order = np.lexsort((y, np.where(valid, g, n_groups)))  # by domain, then x
+            order = order[valid[order]]
+            gs = g[order]
+        if np.any(np.bincount(gs, minlength=n_groups) == 0):
+            raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
+        self.xs, self.ws, self.gs, self.n_groups = y[order], w[order], gs, n_groups
+        self.cum = cumulative_weights(self.ws, gs, n_groups) if qrule in _STEP else None
+
+    def quantiles(self, probs, qrule):
+        """Quantiles at ``probs`` (a vector, or one row of probabilities per domain)."""
+        return rule_quantiles(self.xs, self.ws, self.gs, self.n_groups, probs, qrule, self.cum)
+
+    def group(self, d):
+        """The sorted values and weights of domain ``d``."""
+        sel = self.gs == d
+        return self.xs[sel], self.ws[sel]
+
+
+def distribution(var, y, w, g, valid, n_groups, qrule, by_cols):
+    """The distribution a variable's quantiles are read from: sorted near its targets only
+    (:class:`~._select.Selection`) for a step rule on many rows of one domain with positive
+    weights, else fully sorted (:class:`SortedDistribution`)."""
+    def full():
+        return SortedDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
+
+    if n_groups == 1 and qrule in _STEP and np.count_nonzero(valid) >= MIN_ROWS:
+        every = valid.all()
+        x, wv = (y, w) if every else (y[valid], w[valid])
+        if wv.min() > 0:
+            return Selection(x, wv, full)
+    return full()
+
+
 def share_interval(method, phat, se, lvl, dfs, n, ddf):
     """R ``woodruffCI``'s interval for the CDF share ``phat``: Wald on the share (``mean``),
     on its logit (``xlogit``) or arcsine square root (``asin``), or a beta interval with
@@ -211,6 +258,11 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     reported SE is the interval's length over ``2 t`` (R's convention).  With ``by=``, each
     domain uses its own degrees of freedom, as R ``svyby(..., svyquantile)``; ``df=`` overrides
     them for every cell (R's ``df`` argument), ``df=float("inf")`` gives normal quantiles.
+
+    Under a step rule one domain of 50,000 rows or more is not sorted whole: the rows near
+    each target are (:mod:`._select`), and every decision is certified to be the one R's
+    cumulative sums make, or the variable is sorted whole after all (the numbers are the
+    same either way).
     """
     check_option(interval_type, INTERVAL_TYPES, name="interval_type")
     if interval_type == "quantile":
@@ -224,26 +276,12 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     w_all = design.estimation_weights
     method = interval_type
     ind_cells = Cells(design, g, D, by_key=("by", *by_cols))
-    per_var = []  # (name, sorted x, sorted w, sorted domain, quantiles D x P)
+    per_var = []  # (name, distribution, quantiles D x P, valid rows, values)
     for var, (y, ok) in numeric_columns(design, variables, na_rm).items():
         valid = ok & (g >= 0) & (w_all != 0)
-        if D == 1:  # one domain: a stable sort of x alone (R `order`)
-            rows = None if valid.all() else np.flatnonzero(valid)
-            xv = y if rows is None else y[rows]
-            order = np.argsort(xv, kind="stable")
-            if rows is not None:
-                order = rows[order]
-            gs = np.zeros(len(order), dtype=np.int64)
-        else:
-            order = np.lexsort((y, np.where(valid, g, D)))  # stable: by domain, then x
-            order = order[valid[order]]
-            gs = g[order]
-        xs, ws = y[order], w_all[order]
-        if np.any(np.bincount(gs, minlength=D) == 0):
-            raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
-        cum = cumulative_weights(ws, gs, D) if qrule in _STEP else None
-        q = rule_quantiles(xs, ws, gs, D, probs, qrule, cum)
-        per_var.append((var, xs, ws, gs, q, valid, y, cum))
+        dist = distribution(var, y, w_all, g, valid, D, qrule, by_cols)
+        q = dist.quantiles(probs, qrule)
+        per_var.append((var, dist, q, valid, y))
         for j, p in enumerate(probs):  # Woodruff: the share at or below each quantile
             at = q[0, j] if D == 1 else q[np.where(valid, g, 0), j]
             ind = (y <= at).astype(float)
@@ -254,7 +292,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     # ind_cells are ordered (variable, prob, domain); results are (domain, variable, prob)
     d_i, v_i, p_i = (a.ravel() for a in np.indices((D, V, P)))
     idx = (v_i * P + p_i) * D + d_i
-    qhat = np.array([per_var[vi][4][d, j] for d, vi, j in zip(d_i, v_i, p_i, strict=True)])
+    qhat = np.array([per_var[vi][2][d, j] for d, vi, j in zip(d_i, v_i, p_i, strict=True)])
     dom_df = cell_domain_df(design, ind_cells)[idx]
     dfs = dom_df if df is None else np.full(len(idx), float(df))
 
@@ -265,7 +303,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
         low, high = np.empty(len(idx)), np.empty(len(idx))
         if method == "score":
             return _score_bounds(lvl, dfs_use)
-        for vi, (_, xs, ws, gs, *_, cum) in enumerate(per_var):
+        for vi, (_, dist, *_) in enumerate(per_var):
             sel = v_i == vi
             grid = np.zeros((D, P, 2))
             grid[d_i[sel], p_i[sel], 0] = p_low[sel]
@@ -273,8 +311,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
             # a share of exactly 0 or 1 can come out a rounding error outside [0, 1] (its
             # SE is 0 up to rounding): such ends are the extreme values, as in R
             inside = (grid >= -SHARE_TOL) & (grid <= 1 + SHARE_TOL)
-            qs = rule_quantiles(xs, ws, gs, D, np.clip(grid, 0, 1).reshape(D, 2 * P), qrule,
-                                cum)
+            qs = dist.quantiles(np.clip(grid, 0, 1).reshape(D, 2 * P), qrule)
             qs = np.where(inside.reshape(D, 2 * P), qs, np.nan).reshape(D, P, 2)
             low[sel] = qs[d_i[sel], p_i[sel], 0]
             high[sel] = qs[d_i[sel], p_i[sel], 1]
@@ -283,10 +320,9 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     def _score_bounds(lvl, dfs_use):
         low, high = np.empty(len(idx)), np.empty(len(idx))
         for k, (d, vi, j) in enumerate(zip(d_i, v_i, p_i, strict=True)):
-            var, xs, ws, gs, _, valid, y, _ = per_var[vi]
+            var, dist, _, valid, y = per_var[vi]
             rows = valid & (g == d)
-            sel = gs == d
-            xd, wd = xs[sel], ws[sel]
+            xd, wd = dist.group(d)
 
             def at(share, xd=xd, wd=wd):
                 return rule_quantiles(xd, wd, np.zeros(len(xd), dtype=np.int64), 1, [share],

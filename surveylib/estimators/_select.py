@@ -1,0 +1,210 @@
+"""Weighted quantiles of one variable without sorting all of it: the rows near each target
+are sorted, the rest only counted and summed.
+
+For the step rules (``math``/``hf1``, ``school``/``hf2``) a quantile at ``p`` is read off the
+sorted values at the position where the cumulative weight passes ``p * sum(w)``.  Only the
+rows around that position need sorting: a systematic sample of the values brackets the
+targets between two values ``lo < hi``; the rows with ``lo < x <= hi`` (a few per cent of
+them) are sorted stably; the rows with ``x <= lo`` contribute their count and their weight
+total to every position in the block.  About five passes over the rows (comparisons, masked
+sums) and a sort of the block replace the ``O(n log n)`` stable sort of every row.
+
+**Exactness.**  The full-sort path (:func:`~.quantiles.cumulative_weights`) decides each
+position on R's cumulative sums: extended precision, summed row by row in sorted order, and
+rounded to double.  Here the weight total below the block is summed in another order, so a
+cumulative weight may differ from R's in its last bits.  Every decision is therefore
+*certified*.  R's cumulative sums and total are within ``(n 2^-64 + u) T`` of the exact ones
+(``T`` the total, ``u = 2^-53``).  The sums here are first taken in double, within ``n u T``
+in any order; if a decision is too close for that, they are retaken on split weights: a high
+part on a grid ``g`` coarse enough that every sum of it is exact in double, and a low part
+whose sums err by at most ``n^2 u g`` (:func:`split_weights`).  A decision whose margin
+``|F - p * total|`` exceeds ``B``, eight times the sum of these errors plus an allowance for
+the target's own rounding, is R's decision, and no exact hit ``F = p * total`` is possible
+within it.  A decision inside ``B`` even on split sums (an exact hit such as an even number
+of equal weights at the median, or a near one), or a target that two brackets miss, sends the
+variable to the full sort; weights that are not all positive never take this path.  The
+numbers are always those of the full sort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+#: unit roundoff of double precision and of x86 extended precision
+U, U_EXT = 2.0**-53, 2.0**-64
+#: rows in the systematic sample that places the brackets
+SAMPLE = 8192
+#: rows per dot product: OpenBLAS runs longer products on threads, which stall when the
+#: machine is busy
+BLOCK = 1 << 18
+#: fewest rows for which selecting beats sorting them all
+MIN_ROWS = 50_000
+
+
+def split_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``w = hi + lo`` exactly, ``hi`` on a grid ``g`` so coarse that any sum of up to
+    ``len(w)`` of its values is exact in double, and ``|lo| <= g / 2``; returns
+    ``(hi, lo, g)``.
+
+    With ``|w| < 2^e`` and ``b = 52 - ceil(log2(n + 1))`` bits kept, ``g = 2^(e - b)``: every
+    partial sum is a multiple of ``g`` below ``n 2^e = 2^(e - b) n 2^b < 2^53 g``.  Adding and
+    subtracting ``1.5 * 2^(52) g`` rounds each weight to the grid (Dekker's splitting).
+    """
+    n = len(w)
+    e = int(np.frexp(np.max(np.abs(w)))[1])
+    bits = 52 - int(np.ceil(np.log2(n + 1)))
+    g = float(np.ldexp(1.0, e - bits))
+    big = 1.5 * g * 2.0**52
+    hi = (w + big) - big
+    return hi, w - hi, g
+
+
+class _Block(NamedTuple):
+    """The rows with ``lo < x <= hi`` sorted stably, and what lies below them."""
+
+    lo: float  # the bracket's lower value (-inf: none)
+    below: int  # rows with x <= lo
+    xs: np.ndarray  # the block's values, sorted
+    before: float  # the weight of the rows below
+    within: np.ndarray  # cumulative weights within the block (extended precision)
+    cum: np.ndarray  # cumulative weights from the first row (double)
+
+
+class Selection:
+    """Step-rule quantiles of ``x`` under weights ``w > 0`` (the valid rows of one domain),
+    sorted only near their targets; anything it cannot certify is answered by ``full()``,
+    the full-sort distribution (an object with ``quantiles(probs, qrule)``).
+
+    Sums are first taken in double (error at most ``n u T`` in any order); only when a
+    decision is too close for that bound are they retaken split (:func:`split_weights`),
+    before falling back to the full sort.
+    """
+
+    def __init__(self, x: np.ndarray, w: np.ndarray, full: Callable):
+        self.x, self.w, self.n = x, w, len(x)
+        self._full_factory, self._full = full, None
+        self.split: tuple[np.ndarray, np.ndarray] | None = None
+        self.total = float(np.sum(w))
+        self._set_bound(self.n * U * self.total)
+        self.blocks: list[_Block] = []
+
+    def _set_bound(self, sum_error: float) -> None:
+        """``B`` for sums that err by at most ``sum_error`` (module docstring)."""
+        err = (self.n * U_EXT + 2 * U) * self.total + sum_error
+        self.bound = 8 * err + 4 * U * self.total
+
+    def full(self):
+        """The full-sort distribution, built on first need."""
+        if self._full is None:
+            self._full = self._full_factory()
+        return self._full
+
+    def group(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """The sorted values and weights of domain ``d`` (from the full sort)."""
+        return self.full().group(d)
+
+    def quantiles(self, probs, qrule: str) -> np.ndarray:
+        """Quantiles at ``probs`` (a vector or a 1 x J array) under a step rule; (1 x J)."""
+        if self._full is None:
+            p = np.asarray(probs, dtype=np.float64).reshape(-1)
+            out = self._certified(p)
+            if out is None and self.split is None:  # too close for double sums: split them
+                self._split_sums()
+                out = self._certified(p)
+            if out is not None:
+                return out[None, :]
+        return self.full().quantiles(probs, qrule)
+
+    def _certified(self, p: np.ndarray) -> np.ndarray | None:
+        """Certified quantiles at ``p`` from the blocks, sorting up to two more blocks for
+        the targets none covers; None if some target stays uncertified."""
+        out = self._from_blocks(p)
+        for widen in (1.0, 4.0):  # one bracket, then a wider one
+            todo = np.isnan(out)
+            if not todo.any():
+                return out
+            self._add_blocks(p[todo], widen)
+            out[todo] = self._from_blocks(p[todo])
+        return None if np.isnan(out).any() else out
+
+    def _from_blocks(self, p: np.ndarray) -> np.ndarray:
+        """The certified quantile at each ``p`` from the blocks sorted so far; NaN where no
+        block certifies it."""
+        out = np.full(len(p), np.nan)
+        target = p * self.total
+        b, n = self.bound, self.n
+        for blk in self.blocks:
+            below, xs, cum, m = blk.below, blk.xs, blk.cum, len(blk.xs)
+            if m == 0:
+                continue
+            c = np.searchsorted(cum, target, side="right")  # block positions with F <= p T
+            low = np.where(c > 0, cum[np.maximum(c - 1, 0)],
+                           blk.before if below > 0 else -np.inf)
+            high = np.where(c < m, cum[np.minimum(c, m - 1)],
+                            np.inf if below + m == n else -np.inf)
+            # R's position: the last with F <= p T (the first if none), and the value after
+            # it unless it is an exact hit, which a certified margin rules out
+            at = np.minimum(np.maximum(below + c, 1), n - 1) - below
+            ok = (target - low > b) & (high - target > b) & (at >= 0) & (at < m)
+            out = np.where(np.isnan(out) & ok, xs[np.clip(at, 0, m - 1)], out)
+        return out
+
+    def _below(self, le: np.ndarray) -> np.longdouble:
+        """The weight of the rows in mask ``le``: in double, or split when :attr:`split`."""
+        total = np.longdouble(0)
+        parts = (self.w,) if self.split is None else self.split
+        for start in range(0, self.n, BLOCK):  # blocks below OpenBLAS's threading threshold
+            mask = le[start:start + BLOCK]
+            for part in parts:  # split: the high parts' sums are exact (multiples of g)
+                total += np.dot(part[start:start + BLOCK], mask)
+        return total
+
+    def _split_sums(self) -> None:
+        """Retake the total and every block's weight below with the split weights."""
+        hi, lo, g = split_weights(self.w)
+        self.split = (hi, lo)
+        self.total = float(np.sum(hi) + np.sum(lo))
+        self._set_bound(self.n * self.n * U * g)
+        for i, blk in enumerate(self.blocks):
+            before = self._below(self.x <= blk.lo)
+            self.blocks[i] = _Block(blk.lo, blk.below, blk.xs, float(before), blk.within,
+                                    (before + blk.within).astype(np.float64))
+
+    def _add_blocks(self, p: np.ndarray, widen: float) -> None:
+        """Sort the rows between sample values that bracket the shares ``p``: one block per
+        cluster of nearby shares."""
+        x, w, n = self.x, self.w, self.n
+        step = max(1, n // SAMPLE)
+        sx, sw = x[::step], w[::step]
+        order = np.argsort(sx, kind="stable")
+        sx, share = sx[order], np.cumsum(sw[order]) / np.sum(sw)
+        kish = np.sum(sw) ** 2 / np.sum(sw**2)
+        margin = widen * (3.5 * np.sqrt(0.25 / kish) + 2.0 / len(sx))
+        p = np.unique(p)
+        cut = np.flatnonzero(np.diff(p) > 4 * margin) + 1
+        for group in np.split(p, cut):  # a few clusters of probabilities
+            i_lo = np.searchsorted(share, group[0] - margin, side="left") - 1
+            i_hi = np.searchsorted(share, group[-1] + margin, side="left")
+            if i_lo >= 0:  # the bracket starts below the run of values at the lower target
+                i_lo = np.searchsorted(sx, sx[i_lo], side="left") - 1
+            self._add_block(sx[i_lo] if i_lo >= 0 else -np.inf,
+                            sx[i_hi] if i_hi < len(sx) else np.inf)
+
+    def _add_block(self, lo: float, hi: float) -> None:
+        """Sort the rows with ``lo < x <= hi`` (stably) and sum the weight below them."""
+        x, w = self.x, self.w
+        le_lo = x <= lo
+        rows = np.flatnonzero(~le_lo & (x <= hi))
+        xb = x[rows]
+        order = np.argsort(xb)  # unstable; ties are put back in row order below
+        xb = xb[order]
+        if len(xb) > 1 and (tie := xb[1:] == xb[:-1]).any():
+            run = np.concatenate([[0], np.cumsum(~tie)])
+            order = np.sort(run * len(xb) + order) % len(xb)  # by value, then row
+        within = np.cumsum(w[rows[order]].astype(np.longdouble))
+        before = self._below(le_lo)
+        self.blocks.append(_Block(float(lo), int(np.count_nonzero(le_lo)), xb, float(before),
+                                  within, (before + within).astype(np.float64)))
