@@ -33,6 +33,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import SurveyDesignError
+from ._qrules import STEP, cumulative_weights, rule_quantiles
+
 #: unit roundoff of double precision and of x86 extended precision
 U, U_EXT = 2.0**-53, 2.0**-64
 #: rows in the systematic sample that places the brackets
@@ -208,3 +211,89 @@ class Selection:
         before = self._below(le_lo)
         self.blocks.append(_Block(float(lo), int(np.count_nonzero(le_lo)), xb, float(before),
                                   within, (before + within).astype(np.float64)))
+
+
+class SortedDistribution:
+    """A variable's valid values sorted by (domain, value), with their weights, domains and
+    (for the step rules) cumulative weights: R's ``order`` and ``cumsum``."""
+
+    def __init__(self, var, y, w, g, valid, n_groups, qrule, by_cols):
+        if n_groups == 1:  # one domain: a stable sort of x alone (R `order`)
+            rows = None if valid.all() else np.flatnonzero(valid)
+            xv = y if rows is None else y[rows]
+            order = np.argsort(xv, kind="stable")
+            if rows is not None:
+                order = rows[order]
+            gs = np.zeros(len(order), dtype=np.int64)
+        else:
+            order = np.lexsort((y, np.where(valid, g, n_groups)))  # by domain, then x
+            order = order[valid[order]]
+            gs = g[order]
+        if np.any(np.bincount(gs, minlength=n_groups) == 0):
+            raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
+        self.xs, self.ws, self.gs, self.n_groups = y[order], w[order], gs, n_groups
+        self.cum = cumulative_weights(self.ws, gs, n_groups) if qrule in STEP else None
+
+    def quantiles(self, probs, qrule):
+        """Quantiles at ``probs`` (a vector, or one row of probabilities per domain)."""
+        return rule_quantiles(self.xs, self.ws, self.gs, self.n_groups, probs, qrule, self.cum)
+
+    def group(self, d):
+        """The sorted values and weights of domain ``d``."""
+        sel = self.gs == d
+        return self.xs[sel], self.ws[sel]
+
+
+class DomainDistribution:
+    """A variable's distribution in each of several domains (``by=``): the valid rows grouped
+    by domain once (a stable sort of the domain codes keeps each domain's rows in row order),
+    each domain then read as one domain is (:func:`distribution`)."""
+
+    def __init__(self, var, y, w, g, valid, n_groups, qrule, by_cols):
+        code = np.where(valid, g, n_groups)
+        counts = np.bincount(code, minlength=n_groups + 1)
+        if np.any(counts[:n_groups] == 0):
+            raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
+        small = np.int16 if n_groups < np.iinfo(np.int16).max else np.int64
+        order = np.argsort(code.astype(small), kind="stable")  # a radix sort for int16
+        ends = np.cumsum(counts[:n_groups])
+        xs, ws = y[order[:ends[-1]]], w[order[:ends[-1]]]
+        self.parts = [one_domain(var, xs[a:b], ws[a:b], qrule, by_cols)
+                      for a, b in zip(ends - counts[:n_groups], ends, strict=True)]
+
+    def quantiles(self, probs, qrule):
+        """Quantiles at ``probs`` (a vector, or one row of probabilities per domain)."""
+        probs = np.asarray(probs, dtype=np.float64)
+        rows = probs if probs.ndim == 2 else np.broadcast_to(probs, (len(self.parts), len(probs)))
+        return np.vstack([part.quantiles(r, qrule) for part, r in zip(self.parts, rows, strict=True)])
+
+    def group(self, d):
+        """The sorted values and weights of domain ``d``."""
+        return self.parts[d].group(0)
+
+
+def one_domain(var, x, w, qrule, by_cols):
+    """The distribution of the values ``x`` (weights ``w``) of one domain: by selection for a
+    step rule on :data:`MIN_ROWS` rows or more with positive weights, else sorted whole."""
+    n = len(x)
+
+    def full():
+        return SortedDistribution(var, x, w, np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool),
+                                  1, qrule, by_cols)
+
+    if qrule in STEP and n >= MIN_ROWS and w.min() > 0:
+        return Selection(x, w, full)
+    return full()
+
+
+def distribution(var, y, w, g, valid, n_groups, qrule, by_cols):
+    """Where a variable's quantiles are read from: selection (:class:`Selection`) in every
+    domain with many rows under a step rule, else the full sort (:class:`SortedDistribution`;
+    for several small domains one sort by domain and value)."""
+    n_valid = np.count_nonzero(valid)
+    if qrule not in STEP or n_valid < MIN_ROWS:
+        return SortedDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
+    if n_groups > 1:
+        return DomainDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
+    every = n_valid == len(valid)
+    return one_domain(var, y if every else y[valid], w if every else w[valid], qrule, by_cols)

@@ -26,14 +26,14 @@ from ._cells import (
     numeric_columns,
 )
 from ._fuller import score_interval
-from ._select import MIN_ROWS, Selection
+from ._qrules import STEP, rule_quantiles, weighted_quantiles
+from ._select import distribution
 
 #: how far outside [0, 1] a Woodruff CDF limit may fall by rounding alone
 SHARE_TOL = 1e-12
 QRULES = ("math", "school", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
 REPLICATE_QRULES = ("math", "school", "hf1", "hf2")
 INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score", "quantile")
-_STEP = {"math": "math", "hf1": "math", "school": "school", "hf2": "school"}
 
 
 def _check_probs(probs) -> np.ndarray:
@@ -42,162 +42,6 @@ def _check_probs(probs) -> np.ndarray:
         raise SurveyDesignError(f"probs={probs.tolist()} must lie strictly between 0 and 1.",
                                 parameter="probs", value=probs.tolist(), expected="(0, 1)")
     return probs
-
-
-def cumulative_weights(w_sorted, group_sorted, n_groups):
-    """Cumulative weights within each group of data sorted by group, for
-    :func:`weighted_quantiles`: ``(within, starts, ends, totals)``.
-
-    Summed in extended precision and rounded to double, as R's ``cumsum`` does, so exact hits
-    (``cumw == p * sum(w)``) are decided as in R.  Computed once per variable and reused for
-    the quantiles and the ends of their intervals.
-    """
-    cum = np.cumsum(w_sorted.astype(np.longdouble))
-    if n_groups == 1:  # one group: nothing to subtract
-        n = len(w_sorted)
-        within = cum.astype(np.float64)
-        starts, ends = np.array([0]), np.array([n])
-    else:
-        starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
-        ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
-        before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], np.longdouble(0))
-        within = (cum - np.repeat(before, ends - starts)).astype(np.float64)
-    return within, starts, ends, within[ends - 1]
-
-
-def weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule, cum=None):
-    """Quantiles within each group of data sorted by (group, x); R ``qs`` + ``qrule_*``.
-
-    ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  ``cum`` is
-    :func:`cumulative_weights` of the data, when already computed.
-    """
-    within, starts, ends, totals = (cumulative_weights(w_sorted, group_sorted, n_groups)
-                                    if cum is None else cum)
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim == 1:
-        probs = np.broadcast_to(probs, (n_groups, len(probs)))
-    out = np.empty(probs.shape)
-    for j in range(probs.shape[1]):  # a handful of probabilities; rows are vectorised
-        target = probs[:, j] * totals  # p * sum(w), in double as in R
-        # cumulative weights rise within a group, so the last position with cumw <= target
-        # is start + (number of such positions) - 1; R's `last` gives the first if none
-        if n_groups == 1:
-            count = np.array([np.count_nonzero(within <= target[0])])
-        else:
-            count = np.bincount(group_sorted, weights=within <= target[group_sorted],
-                                minlength=n_groups).astype(np.int64)
-        pos = starts + np.maximum(count, 1) - 1
-        nxt = np.minimum(pos + 1, ends - 1)
-        exact = probs[:, j] - within[pos] / totals == 0
-        qlow, qup = x_sorted[pos], x_sorted[nxt]
-        out[:, j] = np.where(exact, qlow if qrule == "math" else (qlow + qup) / 2, qup)
-    return out
-
-
-def _qs(x, w, p):
-    """R ``survey:::qs`` on sorted ``x``: positions and weight gaps around ``p``."""
-    cum = np.cumsum(w.astype(np.longdouble)).astype(np.float64)
-    tot = cum[-1]
-    hits = np.flatnonzero(cum <= p * tot)
-    pos = hits[-1] if len(hits) else 0  # R's `last`: the first position if none
-    nxt = pos if pos == len(x) - 1 else pos + 1
-    return pos, nxt, p - cum[pos] / tot, cum[nxt] / tot - p
-
-
-def _one_quantile(x, w, p, qrule):
-    """R ``qrule_<qrule>(x, w, p)`` for one group, ``x`` sorted and ``w > 0``."""
-    if qrule == "hf3":
-        ux, inv = np.unique(x, return_inverse=True)
-        uw = np.bincount(inv, w)
-        pos, nxt, wlow, _ = _qs(ux, uw, p)
-        return ux[pos] if wlow == 0 and (pos + 1) % 2 == 0 else ux[nxt]
-    if qrule == "hf4":
-        pos, nxt, wlow, wup = _qs(x, w, p)
-        with np.errstate(invalid="ignore"):  # p at the largest value: NaN, as R
-            gamma = wlow / (wup + wlow)
-        return x[pos] * (1 - gamma) + x[nxt] * gamma
-    cum = np.cumsum(w.astype(np.longdouble)).astype(np.float64)
-    prev = np.concatenate([[0.0], cum[:-1]])
-    n = len(x)
-    if qrule == "hf5":
-        pk = (cum - w / 2) / cum[-1]
-    elif qrule == "hf6":
-        pk = cum / (cum[-1] + w[-1])
-    elif qrule == "hf7":  # R divides by the second-to-last cumulative weight
-        pk = prev / cum[n - 2] if n > 1 else np.zeros(1)
-    elif qrule == "hf8":
-        pk = (prev * 1 / 3 + cum * 2 / 3) / (cum[-1] + w[-1] / 3)
-    else:  # hf9
-        pk = (prev * 3 / 8 + cum * 5 / 8) / (cum[-1] + w[-1] / 4)
-    return float(np.interp(p, pk, x))  # R approx(pk, x, p, rule=2)
-
-
-def rule_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs, qrule, cum=None):
-    """Quantiles within each group of data sorted by (group, x) under any of R's rules.
-
-    ``probs`` is a vector or an (n_groups x J) array; returns (n_groups x J).  The step rules
-    (math/hf1, school/hf2) are vectorised over groups (:func:`weighted_quantiles`); the others
-    are computed group by group.
-    """
-    if qrule in _STEP:
-        return weighted_quantiles(x_sorted, w_sorted, group_sorted, n_groups, probs,
-                                  _STEP[qrule], cum)
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim == 1:
-        probs = np.broadcast_to(probs, (n_groups, len(probs)))
-    starts = np.searchsorted(group_sorted, np.arange(n_groups), side="left")
-    ends = np.searchsorted(group_sorted, np.arange(n_groups), side="right")
-    out = np.empty(probs.shape)
-    for d in range(n_groups):  # a few domains
-        x, w = x_sorted[starts[d]:ends[d]], w_sorted[starts[d]:ends[d]]
-        out[d] = [_one_quantile(x, w, p, qrule) for p in probs[d]]
-    return out
-
-
-class SortedDistribution:
-    """A variable's valid values sorted by (domain, value), with their weights, domains and
-    (for the step rules) cumulative weights: R's ``order`` and ``cumsum``."""
-
-    def __init__(self, var, y, w, g, valid, n_groups, qrule, by_cols):
-        if n_groups == 1:  # one domain: a stable sort of x alone (R `order`)
-            rows = None if valid.all() else np.flatnonzero(valid)
-            xv = y if rows is None else y[rows]
-            order = np.argsort(xv, kind="stable")
-            if rows is not None:
-                order = rows[order]
-            gs = np.zeros(len(order), dtype=np.int64)
-        else:
-            order = np.lexsort((y, np.where(valid, g, n_groups)))  # by domain, then x
-            order = order[valid[order]]
-            gs = g[order]
-        if np.any(np.bincount(gs, minlength=n_groups) == 0):
-            raise SurveyDesignError(f"variable {var!r} has no values in some domain of {by_cols}.")
-        self.xs, self.ws, self.gs, self.n_groups = y[order], w[order], gs, n_groups
-        self.cum = cumulative_weights(self.ws, gs, n_groups) if qrule in _STEP else None
-
-    def quantiles(self, probs, qrule):
-        """Quantiles at ``probs`` (a vector, or one row of probabilities per domain)."""
-        return rule_quantiles(self.xs, self.ws, self.gs, self.n_groups, probs, qrule, self.cum)
-
-    def group(self, d):
-        """The sorted values and weights of domain ``d``."""
-        sel = self.gs == d
-        return self.xs[sel], self.ws[sel]
-
-
-def distribution(var, y, w, g, valid, n_groups, qrule, by_cols):
-    """The distribution a variable's quantiles are read from: sorted near its targets only
-    (:class:`~._select.Selection`) for a step rule on many rows of one domain with positive
-    weights, else fully sorted (:class:`SortedDistribution`)."""
-    def full():
-        return SortedDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
-
-    if n_groups == 1 and qrule in _STEP and np.count_nonzero(valid) >= MIN_ROWS:
-        every = valid.all()
-        x, wv = (y, w) if every else (y[valid], w[valid])
-        if wv.min() > 0:
-            return Selection(x, wv, full)
-    return full()
 
 
 def share_interval(method, phat, se, lvl, dfs, n, ddf):
@@ -259,10 +103,10 @@ def quantile(design, variables, probs=(0.5,), *, by=None, na_rm: bool = False,
     domain uses its own degrees of freedom, as R ``svyby(..., svyquantile)``; ``df=`` overrides
     them for every cell (R's ``df`` argument), ``df=float("inf")`` gives normal quantiles.
 
-    Under a step rule one domain of 50,000 rows or more is not sorted whole: the rows near
+    Under a step rule a domain of 50,000 rows or more is not sorted whole: the rows near
     each target are (:mod:`._select`), and every decision is certified to be the one R's
-    cumulative sums make, or the variable is sorted whole after all (the numbers are the
-    same either way).
+    cumulative sums make, or the domain is sorted whole after all (the numbers are the same
+    either way).
     """
     check_option(interval_type, INTERVAL_TYPES, name="interval_type")
     if interval_type == "quantile":
@@ -385,7 +229,7 @@ def _rep_quantile_one(xs, wmat, p, qrule):
 def _replicate_quantile(design, variables, probs, *, by, na_rm, qrule, level, df):
     """Quantiles recomputed under every replicate (R ``interval.type="quantile"``)."""
     check_option(qrule, REPLICATE_QRULES, name="qrule")
-    qrule = _STEP[qrule]
+    qrule = STEP[qrule]
     check_level(level)
     probs = _check_probs(probs)
     engine = design.engine

@@ -48,7 +48,7 @@ def test_quantile_rules_and_interval_types(case, path, monkeypatch):
     ``path="selected"`` takes the selection path (rows sorted only near their targets,
     ``estimators/_select.py``) that one domain under a step rule takes from 50,000 rows."""
     if path == "selected":
-        monkeypatch.setattr("surveylib.estimators.quantiles.MIN_ROWS", 1)
+        monkeypatch.setattr("surveylib.estimators._select.MIN_ROWS", 1)
     rows = pd.DataFrame(case["rows"])
     itype = case["interval_type"]
     if case["design"] == "rclus1":
