@@ -182,3 +182,16 @@ def test_domains_take_selection_where_large():
     for d in (0, 1):
         for a, b in zip(dist.group(d), joint.group(d), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_many_or_small_domains_keep_the_joint_sort(monkeypatch):
+    rng = np.random.default_rng(4)
+    n = 60_000
+    y, w, ok = rng.normal(size=n), rng.uniform(1, 2, n), np.ones(n, dtype=bool)
+    small = _select.distribution("y", y, w, np.arange(n) % 2, ok, 2, "math", ["g"])
+    assert isinstance(small, SortedDistribution)  # no domain reaches MIN_ROWS
+    monkeypatch.setattr(_select, "MIN_ROWS", 100)
+    many = _select.distribution("y", y, w, np.arange(n) % 300, ok, 300, "math", ["g"])
+    assert isinstance(many, SortedDistribution)  # more than MAX_DOMAINS
+    some = _select.distribution("y", y, w, np.arange(n) % 30, ok, 30, "math", ["g"])
+    assert isinstance(some, _select.DomainDistribution)

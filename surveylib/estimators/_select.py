@@ -45,6 +45,8 @@ SAMPLE = 8192
 BLOCK = 1 << 18
 #: fewest rows for which selecting beats sorting them all
 MIN_ROWS = 50_000
+#: most domains read one by one (beyond, one sort by domain and value costs less)
+MAX_DOMAINS = 256
 
 
 def split_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -288,12 +290,15 @@ def one_domain(var, x, w, qrule, by_cols):
 
 def distribution(var, y, w, g, valid, n_groups, qrule, by_cols):
     """Where a variable's quantiles are read from: selection (:class:`Selection`) in every
-    domain with many rows under a step rule, else the full sort (:class:`SortedDistribution`;
-    for several small domains one sort by domain and value)."""
+    domain with many rows under a step rule (up to :data:`MAX_DOMAINS` domains), else the full
+    sort (:class:`SortedDistribution`; for several domains one sort by domain and value)."""
     n_valid = np.count_nonzero(valid)
     if qrule not in STEP or n_valid < MIN_ROWS:
         return SortedDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
     if n_groups > 1:
+        large = np.bincount(g[valid], minlength=n_groups) >= MIN_ROWS
+        if n_groups > MAX_DOMAINS or not large.any():
+            return SortedDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
         return DomainDistribution(var, y, w, g, valid, n_groups, qrule, by_cols)
     every = n_valid == len(valid)
     return one_domain(var, y if every else y[valid], w if every else w[valid], qrule, by_cols)
