@@ -116,10 +116,15 @@ def variable_values(design, var, *, na_rm: bool) -> tuple[np.ndarray, np.ndarray
 def _value_checks(y: np.ndarray, ok: np.ndarray, active: np.ndarray) -> tuple:
     """(infinite values, the first one's row, whether any value is present, missing values)
     among the design's rows."""
-    inf = ok & active & np.isinf(y)
-    n_inf = int(inf.sum())
-    first = int(np.flatnonzero(inf)[0]) if n_inf else -1
-    return n_inf, first, bool((ok & active).any()), int((~ok & active).sum())
+    inf = np.isinf(y)
+    n_inf, first = 0, -1
+    if inf.any():  # rare: only then the masks
+        inf &= ok & active
+        n_inf = int(np.count_nonzero(inf))
+        first = int(np.flatnonzero(inf)[0]) if n_inf else -1
+    if np.count_nonzero(ok) == len(ok):  # nothing missing: no mask to combine
+        return n_inf, first, bool(active.any()), 0
+    return n_inf, first, bool((ok & active).any()), int(np.count_nonzero(~ok & active))
 
 
 def _refuse_missing(var, ok, active, what: str) -> None:
@@ -167,7 +172,8 @@ def numeric_columns(design, variables, na_rm) -> dict:
     """Values and validity of each variable; ``na_rm='complete'`` keeps rows valid on all."""
     check_na_rm(na_rm)
     variables = check_variables(variables)
-    check_columns(design.data, variables, role="analysis")
+    design.memo(("estimators", "columns present", tuple(variables)),  # once per data
+                lambda: check_columns(design.data, variables, role="analysis"), scope="data")
     out = {v: variable_values(design, v, na_rm=bool(na_rm)) for v in variables}
     if na_rm == "complete":
         joint = np.logical_and.reduce([ok for _, ok in out.values()])
@@ -221,7 +227,10 @@ class Cells:
         """Rows in some domain with non-zero weight, and whether that is every row."""
 
         def compute():
-            rows = (self.g >= 0) & (self.w != 0)  # calibrated weights may be negative
+            one = self.g.strides == (0,) and (not self.g.size or self.g[0] >= 0)
+            rows = self.w != 0  # calibrated weights may be negative
+            if not one:  # not the one-domain broadcast of 0, which holds every row
+                rows &= self.g >= 0
             rows.flags.writeable = False
             return rows, bool(rows.all())
 

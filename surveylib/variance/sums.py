@@ -205,7 +205,10 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
         if center and grp.x is None:  # a constant shift leaves a mean's deviations unchanged;
             m = float(values[:4096].mean())  # one near the mean keeps them well conditioned
         yv = values - m if m else values
-        wyv = wv * yv
+        if squares:
+            wyv = wv * yv
+        else:  # yv is not needed again: weight it in place (one n-vector, not two)
+            wyv = np.multiply(wv, yv, out=yv if m else None)
         WY[:, span] += np.bincount(key, wyv, minlength=P * D).reshape(P, D)
         if grp.x is None:
             WX[:, span] += cached("unit x domain weights", lambda key=key, wv=wv: (
