@@ -134,14 +134,14 @@ def floor_median(df: pd.DataFrame):
     rows = np.flatnonzero(~le & (y <= hi))
     order = np.argsort(y[rows])
     ys = y[rows][order]
-    cum = np.dot(w, le) + np.cumsum(w[rows[order]])
+    cum = np.einsum("i,i->", w, le) + np.cumsum(w[rows[order]])
 
     def at(p):
         return ys[np.searchsorted(cum, p * total, side="right")]
 
     q = at(0.5)
     below = y <= q
-    phat = np.dot(w, below) / total
+    phat = np.einsum("i,i->", w, below) / total
     totals = np.bincount(psu, w * (below - phat), minlength=600)[:, None] / total
     se_p = np.sqrt(floor_vcov(totals, PSU_STRATUM, N_H)[0, 0])
     t = stats.t.ppf(0.975, DEGF)

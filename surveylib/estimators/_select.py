@@ -40,9 +40,6 @@ from ._qrules import STEP, cumulative_weights, rule_quantiles
 U, U_EXT = 2.0**-53, 2.0**-64
 #: rows in the systematic sample that places the brackets
 SAMPLE = 8192
-#: rows per dot product: OpenBLAS runs longer products on threads, which stall when the
-#: machine is busy
-BLOCK = 1 << 18
 #: fewest rows for which selecting beats sorting them all
 MIN_ROWS = 50_000
 #: most domains read one by one (beyond, one sort by domain and value costs less)
@@ -158,14 +155,12 @@ class Selection:
         return out
 
     def _below(self, le: np.ndarray) -> np.longdouble:
-        """The weight of the rows in mask ``le``: in double, or split when :attr:`split`."""
-        total = np.longdouble(0)
+        """The weight of the rows in mask ``le``: in double, or split when :attr:`split`
+        (the high parts' sums are exact, multiples of ``g``).  ``einsum``, not ``dot``:
+        OpenBLAS runs long dot products on threads, which stall when the machine is busy."""
         parts = (self.w,) if self.split is None else self.split
-        for start in range(0, self.n, BLOCK):  # blocks below OpenBLAS's threading threshold
-            mask = le[start:start + BLOCK]
-            for part in parts:  # split: the high parts' sums are exact (multiples of g)
-                total += np.dot(part[start:start + BLOCK], mask)
-        return total
+        return sum((np.longdouble(np.einsum("i,i->", part, le)) for part in parts),
+                   np.longdouble(0))
 
     def _split_sums(self) -> None:
         """Retake the total and every block's weight below with the split weights."""
