@@ -314,3 +314,32 @@ def test_ratio_design_effect_of_large_nearly_proportional_values():
     v_srs = ((w * e * e).sum() / W * n / (n - 1) * (W / (w * x).sum()) ** 2
              * (W - n) / (W * n))
     assert r.deff.iloc[0] == pytest.approx(float(r.se.iloc[0]) ** 2 / v_srs, rel=1e-8)
+
+
+def _srs_variance_of_mean(y, w):
+    """R's without-replacement SRS variance of a weighted mean, by the two-pass formula."""
+    n, W = len(y), w.sum()
+    e = y - (w * y).sum() / W
+    return (w * e * e).sum() / W * n / (n - 1) * (W - n) / (W * n)
+
+
+def test_total_and_replicate_mean_design_effects_of_large_values():
+    """Totals, and means on replicate designs, are summed without centring; their squares
+    are now taken around a value near the mean.  Values near 3e7 with spread 1: the unshifted
+    ``sum w y^2 - (sum w y)^2 / sum w`` kept no digit (the total's design effect was 20% off).
+    Checked against the two-pass formula: the total's SRS variance is ``W^2`` times the
+    mean's."""
+    rng = np.random.default_rng(8)
+    n = 4000
+    y = 3e7 + rng.normal(0, 1, n)
+    w = rng.uniform(5, 15, n)
+    df = pd.DataFrame({"y": y, "w": w, "h": np.arange(n) % 4, "p": np.arange(n) % 40})
+    d = sl.SurveyDesign(df, strata="h", psu="p", weights="w")
+    v_mean = _srs_variance_of_mean(y, w)
+    t = d.total("y")
+    assert t.deff.iloc[0] == pytest.approx(float(t.se.iloc[0]) ** 2 / (v_mean * w.sum() ** 2),
+                                           rel=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.SurveyWarning)
+        m = d.to_replicates("jkn").mean("y")
+    assert m.deff.iloc[0] == pytest.approx(float(m.se.iloc[0]) ** 2 / v_mean, rel=1e-8)

@@ -30,6 +30,7 @@ from ..estimators._cells import (
 from ..estimators.intervals import CI_METHODS, proportion_interval
 from ..results import Estimate
 from ..variance.sums import CellSums
+from ._deff import residual_squares
 from .errors import NotPushedDownError
 from .queries import (
     dedupe,
@@ -98,6 +99,7 @@ class _Plan:
         self.specs = []
         self.level_sql = {}  # label -> SQL expression of a categorical's level (default: y)
         self.element_df = None  # each cell's domain df, set by the element path
+        self.shift = None  # column -> constant the squares are taken around (design effects)
 
     def run(self, kind, deff):
         if self.design.element and self.design.engine.kind == "taylor":
@@ -142,7 +144,11 @@ class _Plan:
             weighted = ["ws"] + [f"{s}_{i}" for s in WEIGHTED for i in range(len(numeric))]
             frames = [adj.apply(f, [c for c in weighted if c in f]) for f in frames]
         self.frames = frames
-        return self._assemble(frames, kind, deff)
+        out = self._assemble(frames, kind, deff)
+        if self.shift is None and self.retry_shift:  # design effects lost > 6 digits
+            self.shift = self.retry_shift
+            return self.run(kind, deff)
+        return out
 
     def _run_element(self, kind, deff):
         """Element sampling (no ``psu=``): per-stratum sums and Gram matrices, no unit table
@@ -167,7 +173,7 @@ class _Plan:
         reps = list(d.rep_columns)
         while True:
             exprs = numeric_exprs(q, w, items, squares=squares, guard=guard,
-                                  unweighted=unweighted)
+                                  unweighted=unweighted, shift=self.shift)
             exprs.update(replicate_exprs(q, reps, items, guard=guard))
             if cover:
                 exprs.update(cw=w, cn="1")
@@ -323,13 +329,12 @@ class _Plan:
         else:
             v = replicate_columns_vcov(engine, kind, self.rep, est, nobs)
         deffs = None
+        self.retry_shift = None
         if deff is not False:
-            wxy = wxx = None
-            if has_x.any():
-                wxy = np.where(has_x, vec["wxy"], num)
-                wxx = np.where(has_x, vec["wxx"], wsum)
-            sums = CellSums(wy, wx, nobs, shift, wsum, vec["wyy"], wxy, wxx, categorical)
-            deffs = design_effects(kind, deff, v, sums.resid_ss(kind, est), wsum, den, nobs)
+            resid = residual_squares(self, kind, est, nobs, len(dkeys), {
+                **vec, "num": num, "den": den, "wsum": wsum, "has_x": has_x,
+                "categorical": categorical})
+            deffs = design_effects(kind, deff, v, resid, wsum, den, nobs)
         else:
             deffs = np.full(k, np.nan)
         self.present_units = present_units

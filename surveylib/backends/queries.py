@@ -78,7 +78,7 @@ def grouped(table: str, keys: list, exprs: dict, where: str, *, aggregate: bool)
 
 
 def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
-                  unweighted: bool = False) -> dict:
+                  unweighted: bool = False, shift: dict | None = None) -> dict:
     """Sums for numeric cells: ``items`` holds ``(y, x or None, ok)`` per variable.
 
     With ``guard`` every sum is restricted to the rows where ``ok`` (the values are present)
@@ -88,7 +88,8 @@ def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
     with the guards otherwise).  Sums of the same expression (``wx`` of a mean is ``ws``;
     the counts) are given the same text, so that
     :func:`dedupe` computes them once.  ``unweighted`` adds the unweighted sums ``uy_i``,
-    ``ux_i`` (residuals on a raking step).
+    ``ux_i`` (residuals on a raking step).  ``shift`` (column -> constant) takes the squares
+    on ``y - a`` and ``x - b`` (design effects of values large against their spread).
     """
     out = {}
     for i, (y, x, ok) in enumerate(items):
@@ -103,10 +104,14 @@ def numeric_exprs(q, w: str, items: list, *, squares: bool, guard: bool = True,
         out[f"n_{i}"] = masked("1", "0")
         out[f"miss_{i}"] = f"CASE WHEN {ok} THEN 0 ELSE 1 END" if guard else nulls(q, (y, x))
         if squares:
-            out[f"wyy_{i}"] = masked(f"{w} * {yv} * {yv}")
+            ys, xs = yv, xv
+            if shift:  # the shifted values, each once in the text
+                ys = f"({yv} - CAST({shift[y]!r} AS DOUBLE))"
+                xs = f"({xv} - CAST({shift[x]!r} AS DOUBLE))" if xv else None
+            out[f"wyy_{i}"] = masked(f"{w} * {ys} * {ys}")
             if xv:
-                out[f"wxy_{i}"] = masked(f"{w} * {xv} * {yv}")
-                out[f"wxx_{i}"] = masked(f"{w} * {xv} * {xv}")
+                out[f"wxy_{i}"] = masked(f"{w} * {xs} * {ys}")
+                out[f"wxx_{i}"] = masked(f"{w} * {xs} * {xs}")
         if unweighted:
             out[f"uy_{i}"] = masked(yv)
             out[f"ux_{i}"] = masked(xv) if xv else out[f"n_{i}"]

@@ -83,9 +83,11 @@ class CellSums:
     ``wsum`` is the sum of ``w`` per cell (equal to :attr:`den` without denominators);
     ``wxy`` and ``wxx`` are ``None`` unless some cell has a denominator.  ``dshift`` (two
     arrays ``(a, b)``, or ``None`` for zeros) are constants near the means of ``y`` and ``x``
-    of the cells with a denominator: their ``wyy``, ``wxy``, ``wxx`` are summed on ``y - a``
-    and ``x - b`` (ratio residuals ``y - R x`` of large values nearly proportional lose most
-    digits in the unshifted expansion).
+    the squares were summed around, beyond ``shift``: ``wyy``, ``wxy``, ``wxx`` are sums on
+    ``y - shift - a`` and ``x - b`` (ratio residuals ``y - R x`` of large values nearly
+    proportional, and squares of values large against their spread, lose most digits in the
+    unshifted expansion).  Sums that are not centred (totals; replicate engines) have their
+    squares taken around such an ``a``.
     """
 
     wy: np.ndarray
@@ -117,6 +119,9 @@ class CellSums:
         """
         num = self.num
         wyy = np.where(self.categorical, num, self.wyy)  # type: ignore[arg-type]  # set with squares=True, which design effects use
+        if self.wxy is None and self.dshift is not None:  # squares taken around shift + a
+            num = num - self.dshift[0] * self.wsum
+            est_shifted = est_shifted - self.dshift[0]
         if kind == "total":
             return wyy - num**2 / np.where(self.wsum == 0, 1.0, self.wsum)  # type: ignore[arg-type]  # likewise
         r = est_shifted
@@ -218,10 +223,18 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
             wsum[span] = np.bincount(dom, wv, minlength=D) if D > 1 else wv.sum()
         shift[span] = m
         if squares and grp.x is None:
+            if not center:  # the sums are not centred: the squares around a near the mean
+                a = float(values[:4096].mean())
+                if dshift is None:
+                    dshift = (np.zeros(k), np.zeros(k))
+                dshift[0][span] = a
+                yv = values - a
+                wyv = wv * yv
             wyy[span] = np.bincount(dom, wyv * yv, minlength=D) if D > 1 else np.dot(wyv, yv)
         elif squares:  # a ratio: the squares on y - a and x - b, a and b near the means
             if wxy is None:
                 wxy, wxx = np.zeros(k), np.zeros(k)
+            if dshift is None:
                 dshift = (np.zeros(k), np.zeros(k))
             a, b = float(values[:4096].mean()), float(grp.x[:4096].mean())
             ya, xb = values - a, grp.x - b
@@ -237,6 +250,7 @@ def unit_cell_sums(groups, *, w: np.ndarray, g: np.ndarray, n_domains: int, k: i
     for grp in groups:
         has_x[grp.cells(D)] = grp.x is not None
     wsum = np.where(has_x, wsum, den)
-    if wxy is not None:  # cells without a denominator: x = 1
-        wxy, wxx = np.where(has_x, wxy, WY.sum(axis=0)), np.where(has_x, wxx, wsum)
+    if wxy is not None:  # cells without a denominator: x = 1 (y around shift + dshift[0])
+        num = WY.sum(axis=0) if dshift is None else WY.sum(axis=0) - dshift[0] * wsum
+        wxy, wxx = np.where(has_x, wxy, num), np.where(has_x, wxx, wsum)
     return CellSums(WY, WX, n, shift, wsum, wyy, wxy, wxx, categorical, dshift)
