@@ -446,10 +446,20 @@ def design_key(df: pd.DataFrame, col, *, role: str, labels: bool = False):
     return (codes, np.asarray(uniques, dtype=object)) if labels else codes
 
 
-def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:
-    """Weights must be finite and positive; raise :class:`WeightError` naming the column."""
-    if len(w) and w.min() > 0 and np.isfinite(w.max()):  # two reductions: NaN fails the first
-        return
+def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> float | None:
+    """Weights must be finite and positive; raise :class:`WeightError` naming the column.
+
+    Returns ``float(w.sum())``, the sum the check takes (``None`` in the rare case that
+    finite weights sum to infinity): two reductions, the minimum (NaN fails ``> 0``) and the
+    sum (finite only when every value is), and the sum is kept for whoever needs it.
+    """
+    if len(w) and w.min() > 0:
+        with np.errstate(over="ignore"):  # an overflowing sum is no error: checked below
+            total = float(w.sum())
+        if np.isfinite(total):
+            return total
+        if np.isfinite(w.max()):  # finite weights whose sum overflows
+            return None
     expected = "finite numbers > 0"
 
     def error(problem: str, hint: str) -> WeightError:
@@ -471,6 +481,7 @@ def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:
             f"{rows})",
             "sampling weights must be > 0 — drop out-of-scope rows with subset() instead of zero "
             "weights")
+    return None  # no rows
 
 
 def boolean_mask(mask, n: int, df: pd.DataFrame) -> np.ndarray:

@@ -269,7 +269,7 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
         coded = code_rows(design, variables, active)
         w_joint = np.bincount(coded.inv, weights=w_active, minlength=coded.n_joint)
         coded.inv.flags.writeable = False  # shared by every rake of this design
-        return coded, w_joint, float(w_active.sum())
+        return coded, w_joint, design.base_weight_sum() if everyone else float(w_active.sum())
 
     coded, w_joint, s0 = design.memo(("weighting", "rake codes", variables), code)
     matches = [match_cells(design, t, active, w0, coded=coded, joint_weights=w_joint)
