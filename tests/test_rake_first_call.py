@@ -187,3 +187,52 @@ def test_rake_to_dict_margins_equals_rake_to_series_margins():
     r1, r2 = d.rake(MARGINS), d.rake(as_series)
     np.testing.assert_array_equal(r1.weights.to_numpy(), r2.weights.to_numpy())
     pd.testing.assert_frame_equal(r1.adjustments[-1].table, r2.adjustments[-1].table)
+
+
+# ----- joint cells and their weights, block by block ----------------------------------------
+@pytest.mark.parametrize("block", [None, 64])
+@pytest.mark.parametrize("case", ["all combinations", "combinations absent", "missing values",
+                                  "subset", "late combination", "sparse code space"])
+def test_joint_weights_equal_a_bincount_over_the_joint_cells(monkeypatch, case, block):
+    """code_rows with weights sums them by joint cell as it codes the rows (np.add.at block by
+    block): the sums equal np.bincount(inv, weights) bit for bit, and the coding equals
+    np.unique over the rows of level codes, on every path (several blocks, absent cells
+    renumbered, missing values, a subset, the sparse path for large code spaces)."""
+    import surveylib.weighting._coding as coding
+    from surveylib._validation import factorize_column
+
+    if block:
+        monkeypatch.setattr(coding, "JOINT_BLOCK", block)
+    rng = np.random.default_rng(17)
+    n = 5000
+    df = pd.DataFrame({"a": rng.integers(0, 4, n), "b": rng.choice([3, 7, 8], n),
+                       "c": rng.choice(["x", "y"], n), "w": rng.uniform(0.5, 300.0, n)})
+    variables = ["a", "b", "c"]
+    active = np.ones(n, dtype=bool)
+    if case == "combinations absent":
+        df.loc[(df["a"] == 2) & (df["b"] == 7), "a"] = 1
+    elif case == "missing values":
+        df["b"] = df["b"].astype(float).where(np.arange(n) % 13 != 0)
+    elif case == "subset":
+        active = np.arange(n) % 3 != 0
+    elif case == "late combination":
+        df.loc[(df["a"] == 3) & (df["b"] == 8), "a"] = 0
+        df.loc[n - 1, ["a", "b"]] = [3, 8]
+    elif case == "sparse code space":  # 10 n possible cells > 4 n: coded by sorting
+        monkeypatch.setattr(coding, "_DENSE_CELLS", 0)
+        df["id"] = rng.permutation(n)
+        df["d"] = rng.integers(0, 10, n)
+        variables = ["id", "d"]
+    d = sl.SurveyDesign(df, weights="w")
+    w = df["w"].to_numpy()[active]
+    coded = coding.code_rows(d, variables, active, weights=w)
+    plain = coding.code_rows(d, variables, active)
+    assert plain.joint_weights is None
+    np.testing.assert_array_equal(coded.inv, plain.inv)
+    np.testing.assert_array_equal(coded.comp, plain.comp)
+    ref = np.bincount(coded.inv, weights=w, minlength=coded.n_joint)
+    assert coded.joint_weights.tobytes() == ref.tobytes()
+    codes = np.column_stack([factorize_column(df[v])[0] for v in variables])[active]
+    uniq, inv = np.unique(codes, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(coded.inv, inv.reshape(-1))
+    np.testing.assert_array_equal(coded.comp, uniq.T)

@@ -266,8 +266,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     w_active = w0 if everyone else w0[active]
 
     def code():
-        coded = code_rows(design, variables, active)
-        w_joint = np.bincount(coded.inv, weights=w_active, minlength=coded.n_joint)
+        coded = code_rows(design, variables, active, weights=w_active)
+        w_joint = coded.joint_weights  # summed as the rows were coded
         coded.inv.flags.writeable = False  # shared by every rake of this design
         return coded, w_joint, design.base_weight_sum() if everyone else float(w_active.sum())
 
