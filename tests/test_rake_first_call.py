@@ -236,3 +236,26 @@ def test_joint_weights_equal_a_bincount_over_the_joint_cells(monkeypatch, case, 
     uniq, inv = np.unique(codes, axis=0, return_inverse=True)
     np.testing.assert_array_equal(coded.inv, inv.reshape(-1))
     np.testing.assert_array_equal(coded.comp, uniq.T)
+
+
+def test_rake_table_built_on_first_read_holds_each_margin_level():
+    """The raking record's table (built when first read) has one row per margin level: its
+    label, the target, and the weight totals of the level before and after raking as sums of
+    the rows' weights give them; read twice, it is the same frame."""
+    df = _frame()
+    d = sl.SurveyDesign(df, strata="h", psu="psu", weights="w")
+    r = d.rake(MARGINS)
+    adj = r.adjustments[-1]
+    tab = adj.table
+    assert tab is adj.table
+    assert [str(t) for t in tab.dtypes] == ["str", "str"] + ["float64"] * 4
+    assert tab["margin"].tolist() == ["a"] * 5 + ["b"] * 4
+    assert tab["level"].tolist() == [f"np.int64({k})" for k in range(5)] + [
+        f"np.int64({k})" for k in range(4)]
+    target = [v for m in MARGINS.values() for v in m.values()]
+    np.testing.assert_array_equal(tab["target"], target)
+    before = np.r_[df.groupby("a")["w"].sum(), df.groupby("b")["w"].sum()]
+    after = np.r_[r.weights.groupby(df["a"]).sum(), r.weights.groupby(df["b"]).sum()]
+    np.testing.assert_allclose(tab["before"], before, rtol=1e-12)
+    np.testing.assert_allclose(tab["after"], after, rtol=1e-12)
+    np.testing.assert_array_equal(tab["discrepancy"], tab["after"] - tab["target"])
