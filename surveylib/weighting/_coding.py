@@ -157,7 +157,7 @@ def code_rows(source, variables, active: np.ndarray, *,
     value of a row is its joint cell, with no second pass to renumber the rows.
     """
     variables = tuple(variables)
-    n_act = int(active.sum())
+    n_act = int(np.count_nonzero(active))  # (a sum of booleans is 10x slower)
     everyone = n_act == len(active)
     codes, levels, shifts = [], [], []
     for v in variables:
