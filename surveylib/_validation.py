@@ -328,6 +328,31 @@ def numeric_column(df: pd.DataFrame, col, *, role: str, allow_na: bool = True) -
     return arr
 
 
+def integer_range(values: np.ndarray) -> tuple[Any, Any]:
+    """``(values.min(), values.max())`` of a non-empty integer array, as numpy scalars of its
+    dtype.
+
+    Ids from 0 (the usual coding: 0 among the first ``PRESENCE_PREFIX`` values) take one pass
+    over the rows instead of two: the maximum of the values read as unsigned integers is
+    their maximum when none is negative (a negative value reads as ``>= 2**(bits-1)``, above
+    any non-negative one), and the minimum is then 0.  Other arrays take ``min`` and ``max``.
+
+    Examples
+    --------
+    >>> [int(x) for x in integer_range(np.array([3, 0, 7]))]
+    [0, 7]
+    >>> [int(x) for x in integer_range(np.array([0, -5, 2]))]  # a negative: min and max
+    [-5, 2]
+    """
+    zero = values.dtype.type(0)
+    if values[:PRESENCE_PREFIX].min() == zero:
+        unsigned = values.view(values.dtype.str.replace("i", "u"))
+        top = unsigned.max()
+        if top <= np.iinfo(values.dtype).max:  # no negative value
+            return zero, values.dtype.type(top)
+    return values.min(), values.max()
+
+
 def integer_offsets(values: np.ndarray, *, limit: int) -> tuple[np.ndarray, int, Any] | None:
     """Offsets ``0..span-1`` of an integer array from its minimum (``intp``), ``span`` and the
     minimum, when ``span`` is at most ``limit``; ``None`` for other arrays (floats, objects,
@@ -338,7 +363,7 @@ def integer_offsets(values: np.ndarray, *, limit: int) -> tuple[np.ndarray, int,
     """
     if values.dtype.kind not in "iu" or not len(values):
         return None
-    lo, hi = values.min(), values.max()
+    lo, hi = integer_range(values)
     span = int(hi) - int(lo) + 1  # Python ints: no overflow at the ends of int64
     if span > limit:
         return None
@@ -421,10 +446,20 @@ def design_key(df: pd.DataFrame, col, *, role: str, labels: bool = False):
     return (codes, np.asarray(uniques, dtype=object)) if labels else codes
 
 
-def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:
-    """Weights must be finite and positive; raise :class:`WeightError` naming the column."""
-    if len(w) and w.min() > 0 and np.isfinite(w.max()):  # two reductions: NaN fails the first
-        return
+def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> float | None:
+    """Weights must be finite and positive; raise :class:`WeightError` naming the column.
+
+    Returns ``float(w.sum())``, the sum the check takes (``None`` in the rare case that
+    finite weights sum to infinity): two reductions, the minimum (NaN fails ``> 0``) and the
+    sum (finite only when every value is), and the sum is kept for whoever needs it.
+    """
+    if len(w) and w.min() > 0:
+        with np.errstate(over="ignore"):  # an overflowing sum is no error: checked below
+            total = float(w.sum())
+        if np.isfinite(total):
+            return total
+        if np.isfinite(w.max()):  # finite weights whose sum overflows
+            return None
     expected = "finite numbers > 0"
 
     def error(problem: str, hint: str) -> WeightError:
@@ -446,6 +481,7 @@ def check_weights(w: np.ndarray, *, col: str, kind: str = "weights") -> None:
             f"{rows})",
             "sampling weights must be > 0 — drop out-of-scope rows with subset() instead of zero "
             "weights")
+    return None  # no rows
 
 
 def boolean_mask(mask, n: int, df: pd.DataFrame) -> np.ndarray:

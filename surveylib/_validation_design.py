@@ -85,11 +85,22 @@ def design_weights(df: pd.DataFrame, stages: tuple, *, weights, probs, fpc_cols
     """The sampling weight of every row and where it came from, in words: the weights
     column, the inverse of the probabilities column, the product of ``N_h / n_h`` (or
     ``1 / pi``) over the stages with an fpc, or 1 with an :class:`AssumptionWarning`."""
+    w, source, _ = weights_and_sum(df, stages, weights=weights, probs=probs, fpc_cols=fpc_cols,
+                                   stacklevel=4)
+    return w, source
+
+
+def weights_and_sum(df: pd.DataFrame, stages: tuple, *, weights, probs, fpc_cols,
+                    stacklevel: int = 3) -> tuple[np.ndarray, str, float | None]:
+    """:func:`design_weights` and, for a weights column, ``float(w.sum())`` as the check of
+    the weights took it (``None`` otherwise): the design keeps it, so the first weighting
+    step does not sum the rows again.  ``stacklevel`` points the equal-weights warning at
+    the caller of ``SurveyDesign(...)`` (3 when called from its constructor)."""
     n = len(df)
     if weights is not None:
         w = numeric_column(df, weights, role="weights")
-        check_weights(w, col=weights)
-        return w, f"weights {weights!r}"
+        total = check_weights(w, col=weights)
+        return w, f"weights {weights!r}", total
     if probs is not None:
         p = numeric_column(df, probs, role="probs")
         check_weights(p, col=probs, kind="probs")
@@ -98,19 +109,19 @@ def design_weights(df: pd.DataFrame, stages: tuple, *, weights, probs, fpc_cols
                 f"probs column {probs!r} has values above 1 (max {p.max():g}); "
                 "inclusion probabilities lie in (0, 1] — did you mean weights=?"
             )
-        return 1.0 / p, f"probs {probs!r}"
+        return 1.0 / p, f"probs {probs!r}", None
     if fpc_cols:
         w = np.ones(n)
         for st in stages[: len(fpc_cols)]:
             w = w * st.unit_weight_factor[st.unit]
-        return w, "weights from fpc"
+        return w, "weights from fpc", None
     warnings.warn(
         "no weights, probs or fpc given: assuming equal probability (weight 1 for "
         "every row), as R svydesign does.",
         AssumptionWarning,
-        stacklevel=3,  # the caller of SurveyDesign(...)
+        stacklevel=stacklevel,
     )
-    return np.ones(n), "equal weights"
+    return np.ones(n), "equal weights", None
 
 
 def check_single_psu(stage, psu_cols) -> None:

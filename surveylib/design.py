@@ -22,7 +22,7 @@ from ._validation import (
     numeric_column,
     renamed_keywords,
 )
-from ._validation_design import check_lonely, check_single_psu, design_columns, design_weights
+from ._validation_design import check_lonely, check_single_psu, design_columns, weights_and_sum
 from .errors import SurveyDesignError
 from .variance.pps import check_pps, pps_variance_of
 from .variance.taylor import Stage
@@ -125,11 +125,15 @@ class SurveyDesign:
         self._stages = build_stages(df, strata_col, psu_cols, fpc_cols, nest,
                                     pps=pps is not None)
         self._multistage = bool(fpc_cols) and len(self._stages) > 1
-        w, self._weight_source = design_weights(df, self._stages, weights=weights, probs=probs,
-                                                fpc_cols=fpc_cols)
+        w, self._weight_source, w_sum = weights_and_sum(df, self._stages, weights=weights,
+                                                        probs=probs, fpc_cols=fpc_cols)
         self._weights = w
-        self._column_cache: dict = {}  # derived column codes, shared by designs over these data
+        if w_sum is not None:  # the check of the weights summed them: kept, not summed again
+            self._cached("base weight sum", lambda: w_sum)
         self._active = np.ones(len(df), dtype=bool)
+        # derived column codes, shared by designs over these data; the all-True mask of every
+        # row (factor_codes' validity of integer columns) is this design's mask, not a second
+        self._column_cache: dict = {("every row",): _read_only(self._active)}
         self._adjustments: tuple = ()
         self._pps = pps
         self._pps_dcheck = pps_variance_of(pps, pps_variance, self._stages[0], w)
@@ -218,6 +222,12 @@ class SurveyDesign:
     def base_weights(self) -> np.ndarray:
         """Current sampling weights of every row, subset or not (read-only array)."""
         return _read_only(self._weights)
+
+    def base_weight_sum(self) -> float:
+        """``float(base_weights.sum())``: the sum of the weights of every row, subset or not
+        (computed once per design; a design built from a weights column reuses the sum taken
+        when the weights were checked)."""
+        return self._cached("base weight sum", lambda: float(self._weights.sum()))
 
     @property
     def estimation_weights(self) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 
 import surveylib as sl
 from surveylib._stages import _nested_integer_ids
-from surveylib._validation import factorize_column, integer_codes
+from surveylib._validation import PRESENCE_PREFIX, factorize_column, integer_codes, integer_range
 from surveylib.errors import SurveyDesignError
 
 
@@ -46,6 +46,25 @@ def test_integer_codes_equal_sorted_factorize(values):
 ])
 def test_integer_codes_refuses_what_it_cannot_code(values):
     assert integer_codes(values) is None
+
+
+@pytest.mark.parametrize("values", [
+    np.r_[np.arange(600), np.arange(5000) % 600].astype(np.int64),  # ids from 0: one pass
+    np.r_[0, np.full(PRESENCE_PREFIX + 10, 9), -3].astype(np.int64),  # a negative after the prefix
+    np.array([0, 5, -2**63], dtype=np.int64),                    # int64's bottom reads as 2**63
+    np.array([0, 2**63 - 1], dtype=np.int64),                    # int64's top
+    np.array([0, -1, 7], dtype=np.int8),
+    np.array([0, 255, 7], dtype=np.uint8),
+    np.array([0, 2**64 - 1], dtype=np.uint64),
+    np.r_[np.full(PRESENCE_PREFIX, 4), 0].astype(np.int64),    # 0 only after the prefix
+    np.array([3, 1, 2], dtype=np.int32),                       # no 0: min and max
+])
+def test_integer_range_equals_min_and_max(values):
+    """The one-pass range of ids from 0 (maximum read as unsigned) equals ``min`` and ``max``,
+    with their types, whatever the sign of the values after the first rows."""
+    lo, hi = integer_range(values)
+    assert (lo, hi) == (values.min(), values.max())
+    assert type(lo) is type(values.min()) and type(hi) is type(values.max())
 
 
 def _frame(rng, n=400, offset=0, scale=1, spread=7):

@@ -24,15 +24,17 @@ import numpy as np
 import pandas as pd
 
 from .._validation import (
-    PRESENCE_PREFIX,
     as_list,
     check_columns,
     close_matches,
     data_error,
-    factorize_column,
     invalid_argument,
 )
 from ..errors import WeightingError
+from ._coding import CodedRows, code_rows, column_codes
+
+__all__ = ["CellMatch", "CodedRows", "PopulationTable", "code_rows", "column_codes",
+           "match_cells", "population_table"]
 
 SHARE_TOL = 1e-6
 
@@ -44,20 +46,31 @@ class PopulationTable:
     Attributes
     ----------
     variables : tuple of str
-    keys : DataFrame, one column per variable, one row per cell (population order)
     values : float array, counts or shares of each cell
     is_share : bool, True when the values sum to 1 (then they are shares)
     what : str, the name used in messages (e.g. "margin ('sex', 'agegrp')")
     parameter : str, the argument that gave the table (``population``, ``margins``, ``totals``),
         the ``parameter`` field of the errors about it
+    given_keys : DataFrame or None, the keys as read from the table given
+    levels : list or None, the levels of a dict of one variable whose keys are all ``int``
+        (within int64) or all ``str`` (:func:`plain_levels`); :attr:`keys` is then built
+        only when asked for
+    keys : DataFrame, one column per variable, one row per cell (population order)
     """
 
     variables: tuple
-    keys: pd.DataFrame
     values: np.ndarray
     is_share: bool
     what: str
     parameter: str = "population"
+    given_keys: pd.DataFrame | None = None
+    levels: list | None = None
+
+    @functools.cached_property
+    def keys(self) -> pd.DataFrame:
+        if self.given_keys is not None:
+            return self.given_keys
+        return pd.DataFrame([(x,) for x in self.levels or []], columns=list(self.variables))
 
     def error(self, problem: str, hint: str, *, value=None, expected=None) -> WeightingError:
         """A :class:`WeightingError` about this table: ``"<what>: <problem>; <hint>."``."""
@@ -65,6 +78,9 @@ class PopulationTable:
                           parameter=self.parameter, value=value, expected=expected)
 
     def label(self, i: int) -> str:
+        if self.levels is not None:  # as keys.iat[i, 0] reads: int64 or str
+            x = self.levels[i]
+            return repr(np.int64(x) if type(x) is int else x)
         if len(self.variables) == 1:
             return repr(self.keys.iat[i, 0])
         row = self.keys.iloc[i]
@@ -73,6 +89,26 @@ class PopulationTable:
     def scaled(self, total: float) -> np.ndarray:
         """Counts: the values; shares: the values times ``total``."""
         return self.values * total if self.is_share else self.values.copy()
+
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+EXACT_INT = 2**53  # ints up to this size are exact as floats
+
+
+def plain_levels(levels: list) -> list | None:
+    """``levels`` when every one is an ``int`` within int64 or every one a ``str`` (``bool``
+    and numpy scalars are not), else ``None``.
+
+    Such levels compare and hash alike in a dict and in a pandas index, form an int64 or a
+    string column, and, as the keys of a dict, are distinct also as text: a population table
+    of them is matched with dict lookups and its key frame built only when asked for.
+    """
+    if all(type(x) is str for x in levels):
+        return levels
+    lo, hi = INT64_RANGE
+    if all(type(x) is int and lo <= x <= hi for x in levels):
+        return levels
+    return None
 
 
 def _norm(v) -> str:
@@ -92,7 +128,10 @@ def population_table(spec, variables, *, what: str, parameter: str = "population
     """
     variables = tuple(as_list(variables))
     k = len(variables)
-    empty = PopulationTable(variables, pd.DataFrame(), np.zeros(0), False, what, parameter)
+    empty = PopulationTable(variables, np.zeros(0), False, what, parameter,
+                            given_keys=pd.DataFrame())
+    levels, vals, raw = None, None, None
+    keys: pd.DataFrame | None
     if isinstance(spec, pd.DataFrame):
         missing = [v for v in variables if v not in spec.columns]
         if missing:
@@ -125,7 +164,8 @@ def population_table(spec, variables, *, what: str, parameter: str = "population
         if not items:
             raise empty.error("the population table is empty", "give a value for every level")
         if k == 1:
-            rows = [(key,) for key, _ in items]
+            levels = plain_levels([key for key, _ in items])
+            rows = [(key,) for key, _ in items] if levels is None else []
         else:
             rows = []
             for key, _ in items:
@@ -136,25 +176,32 @@ def population_table(spec, variables, *, what: str, parameter: str = "population
                         f"{tuple('...' for _ in variables)}", value=key,
                         expected=f"a tuple of {k} levels")
                 rows.append(key)
-        keys = pd.DataFrame(rows, columns=list(variables))
-        raw = pd.Series([v for _, v in items])
+        keys = None if levels is not None else pd.DataFrame(rows, columns=list(variables))
+        vals = [v for _, v in items]
+        if not all(type(v) is float or (type(v) is int and abs(v) <= EXACT_INT) for v in vals):
+            raw = pd.Series(vals)  # any other values: as pandas reads them
     else:
         raise invalid_argument(
             parameter, spec, "a dict, Series or DataFrame of counts or shares",
             "give a count per level, e.g. {level: count}", shown=f"<{type(spec).__name__}>")
-    if len(keys) == 0:
+    if keys is not None and len(keys) == 0:
         raise empty.error("the population table is empty", "give a value for every level")
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if raw is None:  # numbers of a dict: the floats pandas would read
+        values = np.array(vals, dtype=np.float64)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    table = PopulationTable(variables, keys, values, False, what, parameter)
+    table = PopulationTable(variables, values, False, what, parameter, given_keys=keys,
+                            levels=levels)
     if len(bad):
+        raw = pd.Series(vals) if raw is None else raw
         raise table.error(
             f"population value for level {table.label(bad[0])} is {raw.iloc[bad[0]]!r}",
             "population counts and shares must be finite numbers >= 0",
             value=raw.iloc[bad[0]], expected="a finite number >= 0")
-    dup = _text_duplicates(keys, spec)
+    dup = _text_duplicates(table.keys, spec) if levels is None else np.zeros(0, dtype=bool)
     if dup.any():
-        label = table.label(int(np.flatnonzero(dup.to_numpy())[0]))
+        label = table.label(int(np.flatnonzero(np.asarray(dup))[0]))
         raise table.error(f"level {label} appears twice in the population table",
                           "give each level once", value=label)
     total = values.sum()
@@ -162,7 +209,8 @@ def population_table(spec, variables, *, what: str, parameter: str = "population
         raise table.error(f"the population values sum to {total:g}", "they must add up to > 0",
                           value=float(total), expected="> 0")
     is_share = abs(total - 1.0) <= SHARE_TOL
-    return PopulationTable(variables, keys, values, is_share, what, parameter)
+    return PopulationTable(variables, values, is_share, what, parameter, given_keys=keys,
+                           levels=levels)
 
 
 def _text_duplicates(keys: pd.DataFrame, spec) -> pd.Series:
@@ -178,171 +226,19 @@ def _text_duplicates(keys: pd.DataFrame, spec) -> pd.Series:
     return keys.astype(str).duplicated()
 
 
-# ----- coding the rows ---------------------------------------------------------------------
-# Every per-row step is integer arithmetic on level codes: each column is factorised once (and
-# cached on the design, shared with the estimators' categorical codes), the rows being weighted
-# are coded to the joint cells of the variables with one ``bincount``, and everything that
-# compares levels -- matching them to a population table, as values or as text -- happens on
-# the small table of distinct values and joint cells, never on the rows.
+def _level_index(distinct: list, levels: pd.Series | list) -> np.ndarray:
+    """Position in ``levels`` of each value of ``distinct`` (-1: absent); by value, else as text.
 
-_DENSE_CELLS = 1 << 22  # joint code spaces up to this size are compressed with bincount
-
-
-def _factorize(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, list, np.ndarray]:
-    """(codes, levels, ok) of a column: int64 codes (-1 = missing) into ``levels``."""
-    return factorize_column(s, sort=sort)
-
-
-def column_codes(source, var) -> tuple[np.ndarray, list, np.ndarray]:
-    """Level codes of column ``var`` (-1 = missing), its distinct values and validity.
-
-    ``source`` is a design (its :meth:`~surveylib.SurveyDesign.factor_codes`, cached per data and
-    shared with the estimators' categorical codes) or a DataFrame (coded afresh).
+    ``levels`` as a list: distinct plain levels (:func:`plain_levels`), and ``distinct`` plain
+    too; they are looked up in a dict, which finds what the pandas index finds for them.
     """
-    if isinstance(source, pd.DataFrame):
-        return _factorize(source[var], sort=False)
-    try:
-        return source.factor_codes(var, sort=True)
-    except TypeError:  # values that do not sort (mixed types): code them unsorted
-        return source.factor_codes(var, sort=False)
-
-
-def _compress(flat: np.ndarray, size: int) -> np.ndarray:
-    """Codes ``0..K-1`` of the distinct values of ``flat`` (in increasing order of value)."""
-    if size <= max(_DENSE_CELLS, 4 * len(flat)):
-        present = np.bincount(flat, minlength=size) > 0
-        remap = np.cumsum(present) - 1
-        return remap[flat]
-    return np.unique(flat, return_inverse=True)[1].reshape(-1)
-
-
-@dataclass(frozen=True, eq=False)
-class CodedRows:
-    """The rows being weighted, coded to the joint cells of some variables.
-
-    Attributes
-    ----------
-    variables : tuple of str
-    levels : tuple of lists, the distinct values of each variable in the data
-    inv : (n_active,) int64, the joint cell of each active row (in row order)
-    comp : (n_vars, K) int64, each joint cell's code of each variable (-1 = missing)
-    active : (n,) bool
-    counts : (K,) int64, active rows per joint cell (counted on first use: the messages that
-        report them)
-    """
-
-    variables: tuple
-    levels: tuple
-    inv: np.ndarray
-    comp: np.ndarray
-    active: np.ndarray
-
-    @property
-    def n_joint(self) -> int:
-        return self.comp.shape[1]
-
-    @functools.cached_property
-    def counts(self) -> np.ndarray:
-        return np.bincount(self.inv, minlength=self.n_joint)
-
-    def rows_in(self, joint_mask: np.ndarray) -> np.ndarray:
-        """Positions (in the data) of the active rows whose joint cell is in ``joint_mask``."""
-        return np.flatnonzero(self.active)[joint_mask[self.inv]]
-
-    def to_rows(self, per_joint: np.ndarray, fill=-1) -> np.ndarray:
-        """A per-joint-cell array spread to every row (``fill`` outside the active rows)."""
-        out = np.full(len(self.active), fill, dtype=per_joint.dtype)
-        out[self.active] = per_joint[self.inv]
-        return out
-
-
-def _cells_present(flat: np.ndarray, size: int) -> np.ndarray:
-    """Which of the values ``0..size-1`` occur in ``flat``: read off the first
-    ``PRESENCE_PREFIX`` rows when those hold every value, else off every row."""
-    present = np.zeros(size, dtype=bool)
-    present[flat[:PRESENCE_PREFIX]] = True
-    if not present.all():
-        present[flat] = True
-    return present
-
-
-def code_rows(source, variables, active: np.ndarray) -> CodedRows:
-    """Code the ``active`` rows of ``source`` (design or DataFrame) to the joint cells of
-    ``variables``: one multiply-add per variable and row, then the cells present.
-
-    The joint cells are numbered in the lexicographic order of the variables' codes (missing,
-    -1, first).  A variable with missing values takes ``levels + 1`` digits (its code + 1),
-    one without ``levels`` (its code): the order, and so the numbering, is the same.  When
-    every combination occurs (read off the first rows when they hold them all), the mixed-radix
-    value of a row is its joint cell, with no second pass to renumber the rows.
-    """
-    variables = tuple(variables)
-    n_act = int(active.sum())
-    everyone = n_act == len(active)
-    codes, levels, shifts = [], [], []
-    for v in variables:
-        c, lev, ok = column_codes(source, v)
-        codes.append(c if everyone else c[active])
-        levels.append(lev)
-        shifts.append(int(not (ok if everyone else ok[active]).all()))  # 1: code + 1, 0 = NA
-    flat: np.ndarray | None = None
-    size = 1
-    radices: list = []  # of the variables coded since the last compression
-    shifted: list = []
-    pending = False  # the multiplication by the next radix already done
-    for j, (c, lev, shift) in enumerate(zip(codes, levels, shifts, strict=True)):
-        radix = len(lev) + shift
-        if flat is not None and size * radix > (1 << 62):
-            flat = _compress(flat, size)
-            size = int(flat.max()) + 1 if n_act else 1
-            radices, shifted = [], []
-        if flat is None:  # one new array for all the variables: the first code times the
-            # next radix (when it cannot overflow), else the first code
-            nxt = len(levels[j + 1]) + shifts[j + 1] if j + 1 < len(codes) else 1
-            scale = nxt if radix * nxt <= (1 << 62) else 1
-            flat = np.multiply(c, scale, dtype=np.int64) if scale > 1 else c.astype(np.int64)
-            if shift:
-                flat += scale
-            pending = scale > 1
-        else:
-            if not pending:
-                flat *= radix
-            pending = False
-            flat += c
-            if shift:
-                flat += 1
-        size *= radix
-        radices.append(radix)
-        shifted.append(shift)
-    if flat is None:
-        flat = np.zeros(n_act, dtype=np.int64)
-    if n_act and len(radices) == len(codes) and size <= max(_DENSE_CELLS, 4 * n_act):
-        # the cells present, and each cell's codes read off its mixed-radix value (no pass
-        # over the rows to find a row of each cell)
-        present_mask = _cells_present(flat, size)
-        present = np.flatnonzero(present_mask)
-        if len(present) == size:  # every combination: the values are the joint cells
-            inv = flat
-        else:
-            inv = (np.cumsum(present_mask) - 1).take(flat)  # flat is new (writeable): take
-        comp = np.empty((len(codes), len(present)), dtype=np.int64)
-        rem = present
-        for j in range(len(codes) - 1, -1, -1):
-            rem, digit = np.divmod(rem, radices[j])
-            comp[j] = digit - shifted[j]
-        return CodedRows(variables, tuple(levels), inv, comp, active)
-    inv = _compress(flat, size) if n_act else flat
-    k = int(inv.max()) + 1 if n_act else 0
-    rep = np.zeros(k, dtype=np.int64)
-    rep[inv] = np.arange(n_act)  # any row of a cell represents it: its rows share every code
-    comp = np.array([c[rep] for c in codes], dtype=np.int64).reshape(len(codes), k)
-    return CodedRows(variables, tuple(levels), inv, comp, active)
-
-
-def _level_index(distinct: list, levels: pd.Series) -> np.ndarray:
-    """Position in ``levels`` of each value of ``distinct`` (-1: absent); by value, else as text."""
-    lev_index = pd.Index(levels.to_numpy(dtype=object))
-    idx = lev_index.get_indexer(pd.Index(distinct, dtype=object))
+    if isinstance(levels, list):
+        lev_index: Any = levels
+        pos = {x: i for i, x in enumerate(levels)}
+        idx = np.array([pos.get(x, -1) for x in distinct], dtype=np.int64)
+    else:
+        lev_index = pd.Index(levels.to_numpy(dtype=object))
+        idx = lev_index.get_indexer(pd.Index(distinct, dtype=object))
     if (idx < 0).any():
         lookup: dict = {}
         for j, s in enumerate(_norm(v) for v in lev_index):
@@ -403,11 +299,19 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
                 f"being weighted (first at position {first})",
                 "recode them into a level of the population table or drop those rows first",
                 value=v, expected="no missing values")
-        levels = table.keys.iloc[:, j]
-        uniq_levels = pd.Series(pd.unique(levels.to_numpy(dtype=object)), dtype=object)
         lev_list = coded.levels[coded.variables.index(v)]
         present = np.flatnonzero(np.bincount(comp, minlength=len(lev_list)))
-        idx = _level_index([lev_list[i] for i in present], uniq_levels)
+        distinct = [lev_list[i] for i in present]
+        uniq_levels: pd.Series | list
+        if table.levels is not None and plain_levels(distinct) is not None:
+            # plain levels on both sides: dict lookups; a dict's keys are distinct, in order
+            uniq_levels, key_codes = table.levels, np.arange(len(table.levels))
+        else:
+            levels = table.keys.iloc[:, j]
+            uniq_levels = pd.Series(pd.unique(levels.to_numpy(dtype=object)), dtype=object)
+            key_codes = pd.Index(uniq_levels.to_numpy(dtype=object)).get_indexer(
+                pd.Index(levels.to_numpy(dtype=object), dtype=object))
+        idx = _level_index(distinct, uniq_levels)
         if (idx < 0).any():
             # name the absent levels in order of their first row, as a scan of the rows would
             first = np.full(coded.n_joint, len(coded.inv), dtype=np.int64)
@@ -428,8 +332,6 @@ def match_cells(source, table: PopulationTable, active: np.ndarray, weights: np.
                 value=missing, expected=list(uniq_levels))
         to_level = np.full(len(lev_list), -1, dtype=np.int64)
         to_level[present] = idx
-        key_codes = pd.Index(uniq_levels.to_numpy(dtype=object)).get_indexer(
-            pd.Index(levels.to_numpy(dtype=object), dtype=object))
         per_var.append((to_level[comp], key_codes, len(uniq_levels)))
     dims = tuple(m for _, _, m in per_var)
     joint_flat = np.zeros(coded.n_joint, dtype=np.int64)

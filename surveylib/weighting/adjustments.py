@@ -22,6 +22,7 @@ not weighted (outside a subset), so records stay valid after later ``subset`` ca
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,7 +138,6 @@ class Raking:
     """
 
     margins: tuple
-    table: pd.DataFrame
     iterations: int
     converged: bool
     max_change: float
@@ -149,6 +149,19 @@ class Raking:
     margin_ratios: tuple = field(repr=False)  # per margin: (K,) weight ratio after that margin
     old_weights: np.ndarray = field(repr=False)
     targets: tuple = field(repr=False)  # per margin: the population spec as given (for reapply)
+    # per margin: (name, its PopulationTable, target, before, after): the rows of ``table``
+    level_totals: tuple = field(repr=False)
+
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        """One row per margin level (built when first read: a first rake on a new design
+        spends ~0.4 ms on this small frame)."""
+        rows = []
+        for name, t, tg, b, a in self.level_totals:
+            for i in range(len(tg)):
+                rows.append((name, t.label(i).strip("'"), tg[i], b[i], a[i], a[i] - tg[i]))
+        return pd.DataFrame(rows, columns=["margin", "level", "target", "before", "after",
+                                           "discrepancy"])
 
     def _margin_weights(self, m: int) -> np.ndarray:
         r = self.margin_ratios[m]

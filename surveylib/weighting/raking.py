@@ -266,10 +266,10 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     w_active = w0 if everyone else w0[active]
 
     def code():
-        coded = code_rows(design, variables, active)
-        w_joint = np.bincount(coded.inv, weights=w_active, minlength=coded.n_joint)
+        coded = code_rows(design, variables, active, weights=w_active)
+        w_joint = coded.joint_weights  # summed as the rows were coded
         coded.inv.flags.writeable = False  # shared by every rake of this design
-        return coded, w_joint, float(w_active.sum())
+        return coded, w_joint, design.base_weight_sum() if everyone else float(w_active.sum())
 
     coded, w_joint, s0 = design.memo(("weighting", "rake codes", variables), code)
     matches = [match_cells(design, t, active, w0, coded=coded, joint_weights=w_joint)
@@ -351,11 +351,8 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
     worst_level = tables[worst].label(int(np.argmax(np.abs(disc[worst]))))
     worst_disc = float(disc[worst][np.argmax(np.abs(disc[worst]))])
     converged = stalled and max_disc <= disc_tol
-    rows = []
-    for t, tg, b, a in zip(tables, targets, before, after, strict=True):
-        for i in range(len(tg)):
-            rows.append((margin_name(t.variables), t.label(i).strip("'"), tg[i], b[i], a[i], a[i] - tg[i]))
-    tab = pd.DataFrame(rows, columns=["margin", "level", "target", "before", "after", "discrepancy"])
+    level_totals = tuple((margin_name(t.variables), t, tg, b, a)
+                         for t, tg, b, a in zip(tables, targets, before, after, strict=True))
     if stalled and not converged and bounded:
         msg = (f"raking with bounds ({lo:g}, {hi:g}) cannot meet {tables[worst].what}: level "
                f"{worst_level} is off by {worst_disc:.6g} after {it} passes with every weight "
@@ -373,7 +370,7 @@ def rake(design, margins, *, tol: float = 1e-7, max_iter: int = 100, bounds=None
                f"{worst_level}. Raise max_iter, loosen tol, check that the margins come from one "
                "population, or collapse sparse levels")
     adj = Raking(
-        margins=tuple(t.variables for t in tables), table=tab, iterations=it,
+        margins=tuple(t.variables for t in tables), level_totals=level_totals, iterations=it,
         converged=converged, max_change=change, max_discrepancy=max_disc, tol=tol,
         bounds=None if not bounded else (lo, hi), cells=cells, margin_levels=tuple(levels),
         margin_ratios=tuple(ratios), old_weights=w0, targets=tuple(spec for _, spec in parsed),
