@@ -302,6 +302,30 @@ def test_bootstrap_with_fpc_without_replacement():
     np.testing.assert_array_equal(sums, np.tile(st.n_units, (30, 1)))
 
 
+def test_bootstrap_factors_follow_the_seeded_draws():
+    """The Rao-Wu counts from the generator's stream, written out independently: for each
+    replicate (a row of ``u``) the ``n_h`` PSUs drawn in each stratum, with the PSUs ordered
+    by stratum; a PSU's factor is how often it was drawn.  Pins the seeded factors (the P x R
+    layout the counts are built in must not change which PSU a draw picks)."""
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"h": np.repeat([0, 1, 2], [30, 50, 20]), "w": rng.uniform(1, 2, 100)})
+    df["psu"] = df["h"] * 100 + np.arange(100) % np.array([5, 9, 3])[df["h"]]  # 5, 9, 3 PSUs
+    d = sl.SurveyDesign(df, strata="h", psu="psu", weights="w")  # no fpc: with replacement
+    R = 40
+    rep = d.to_replicates("bootstrap", replicates=R, seed=11)
+    st = d._stages[0]
+    us, n_h = st.unit_stratum, np.asarray(st.n_units)
+    order = np.argsort(us, kind="stable")
+    first = np.concatenate([[0], np.cumsum(n_h)[:-1]])
+    strat = np.repeat(np.arange(len(n_h)), n_h)
+    u = np.random.default_rng(11).random((R, len(us)))
+    want = np.zeros((len(us), R))
+    for r in range(R):
+        picked = order[first[strat] + np.floor(u[r] * n_h[strat]).astype(int)]
+        want[:, r] = np.bincount(picked, minlength=len(us))
+    np.testing.assert_array_equal(rep._replicates.factors, want)
+
+
 # ----- bad input --------------------------------------------------------------------------------
 def cols_df():
     return load("rep_cols_apiclus1.csv").copy()

@@ -323,7 +323,7 @@ def bootstrap_factors(unit_stratum, n_units, popsize, replicates: int, rng, *, s
     offsets = np.concatenate([[0], np.cumsum(n_units)[:-1]])
     m = n_units - 1 if sub else n_units.copy()
     finite = np.isfinite(popsize) & (not sub)
-    counts: np.ndarray = np.zeros((replicates, n_psu))
+    counts: np.ndarray = np.zeros((n_psu, replicates))  # P x R, built in place (C order)
     draw = np.where(finite, 0, m)
     total = int(draw.sum())
     if total:
@@ -331,18 +331,18 @@ def bootstrap_factors(unit_stratum, n_units, popsize, replicates: int, rng, *, s
         u = rng.random((replicates, total))
         pick = offsets[strat] + np.minimum((u * n_units[strat]).astype(np.int64),
                                            n_units[strat] - 1)
-        flat = (np.arange(replicates)[:, None] * n_psu + order[pick]).ravel()
-        counts = np.bincount(flat, minlength=replicates * n_psu).reshape(replicates, n_psu)
+        flat = (order[pick] * replicates + np.arange(replicates)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=replicates * n_psu).reshape(n_psu, replicates)
         counts = counts.astype(np.float64)
     for h in np.flatnonzero(finite):  # without-replacement bootstrap: one draw per stratum
         psus = order[offsets[h]: offsets[h] + n_units[h]]
         nh, big_n = int(n_units[h]), int(round(popsize[h]))
         copies = np.full(nh, big_n // nh, dtype=np.int64)
         copies[rng.permutation(nh)[: big_n % nh]] += 1
-        counts[:, psus] = rng.multivariate_hypergeometric(copies, nh, size=replicates)
+        counts[psus, :] = rng.multivariate_hypergeometric(copies, nh, size=replicates).T
     if sub:
-        counts = counts * (n_units / (n_units - 1.0))[unit_stratum][None, :]
-    return counts.T
+        counts = counts * (n_units / (n_units - 1.0))[unit_stratum][:, None]
+    return counts
 
 
 # ----- replicate weights and the covariance ---------------------------------------------------
