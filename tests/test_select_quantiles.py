@@ -74,16 +74,34 @@ def test_continuous_data_are_never_fully_sorted():
     assert sum(len(b.xs) for b in sel.blocks) < 0.35 * len(x)
 
 
-def test_exact_hit_goes_to_the_full_sort():
-    """Equal weights and an even count: the median is an exact hit (F = T / 2), which only
-    R's own cumulative sums can decide; the path hands it to the full sort."""
+def test_exact_hit_on_grid_weights_is_decided_exactly():
+    """Equal weights of 1 and an even count: the median is an exact hit (F = T / 2).  Integer
+    weights sum exactly in any order (and in R's extended precision), so the path decides
+    the hit as R does without the full sort: the lower value (math), the average (school)."""
     x = np.arange(100_000, dtype=float)[::-1].copy()
-    w = np.ones(100_000)
+    for w in (np.ones(100_000), np.tile([1.0, 3.0], 50_000), np.full(100_000, 0.375)):
+        sel = Selection(x, w, lambda: pytest.fail("the full sort was built"))
+        for rule in ("math", "school"):
+            got = sel.quantiles([0.5, 0.25, 0.75, 0.1], rule)
+            np.testing.assert_array_equal(got, sorted_path(x, w).quantiles([0.5, 0.25, 0.75,
+                                                                             0.1], rule))
+        assert sel.exact
+    one = Selection(x, np.ones(100_000), lambda: pytest.fail("the full sort was built"))
+    assert one.quantiles([0.5], "math")[0, 0] == 49_999.0
+    assert one.quantiles([0.5], "school")[0, 0] == 49_999.5
+
+
+def test_hit_off_the_grid_goes_to_the_full_sort():
+    """Equal weights of 1.7 (not on a binary grid) and an even count: F(n/2) and T/2 agree
+    to the last bits, which only R's own cumulative sums decide; the full sort answers."""
+    x = np.arange(100_000, dtype=float)
+    w = np.full(100_000, 1.7)
     built = []
     sel = Selection(x, w, lambda: built.append(1) or sorted_path(x, w))
-    assert sel.quantiles([0.5], "math")[0, 0] == 49_999.0  # R: the lower value at a hit
-    assert sel.quantiles([0.5], "school")[0, 0] == 49_999.5
-    assert built == [1]
+    for rule in ("math", "school"):
+        np.testing.assert_array_equal(sel.quantiles([0.5], rule),
+                                      sorted_path(x, w).quantiles([0.5], rule))
+    assert built == [1] and not sel.exact
 
 
 def test_near_hit_is_certified_by_the_split_sums():

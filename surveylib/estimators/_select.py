@@ -89,6 +89,7 @@ class Selection:
         self.x, self.w, self.n = x, w, len(x)
         self._full_factory, self._full = full, None
         self.split: tuple[np.ndarray, np.ndarray] | None = None
+        self.exact = False  # every sum exact (weights on the split's grid): no bound needed
         self.total = float(np.sum(w))
         self._set_bound(self.n * U * self.total)
         self.blocks: list[_Block] = []
@@ -112,29 +113,29 @@ class Selection:
         """Quantiles at ``probs`` (a vector or a 1 x J array) under a step rule; (1 x J)."""
         if self._full is None:
             p = np.asarray(probs, dtype=np.float64).reshape(-1)
-            out = self._certified(p)
+            out = self._certified(p, STEP[qrule])
             if out is None and self.split is None:  # too close for double sums: split them
                 self._split_sums()
-                out = self._certified(p)
+                out = self._certified(p, STEP[qrule])
             if out is not None:
                 return out[None, :]
         return self.full().quantiles(probs, qrule)
 
-    def _certified(self, p: np.ndarray) -> np.ndarray | None:
+    def _certified(self, p: np.ndarray, rule: str) -> np.ndarray | None:
         """Certified quantiles at ``p`` from the blocks, sorting up to two more blocks for
         the targets none covers; None if some target stays uncertified."""
-        out = self._from_blocks(p)
+        out = self._from_blocks(p, rule)
         for widen in (1.0, 4.0):  # one bracket, then a wider one
             todo = np.isnan(out)
             if not todo.any():
                 return out
             self._add_blocks(p[todo], widen)
-            out[todo] = self._from_blocks(p[todo])
+            out[todo] = self._from_blocks(p[todo], rule)
         return None if np.isnan(out).any() else out
 
-    def _from_blocks(self, p: np.ndarray) -> np.ndarray:
-        """The certified quantile at each ``p`` from the blocks sorted so far; NaN where no
-        block certifies it."""
+    def _from_blocks(self, p: np.ndarray, rule: str) -> np.ndarray:
+        """The certified quantile at each ``p`` from the blocks sorted so far (``rule``:
+        ``"math"`` or ``"school"``); NaN where no block certifies it."""
         out = np.full(len(p), np.nan)
         target = p * self.total
         b, n = self.bound, self.n
@@ -148,10 +149,21 @@ class Selection:
             high = np.where(c < m, cum[np.minimum(c, m - 1)],
                             np.inf if below + m == n else -np.inf)
             # R's position: the last with F <= p T (the first if none), and the value after
-            # it unless it is an exact hit, which a certified margin rules out
-            at = np.minimum(np.maximum(below + c, 1), n - 1) - below
-            ok = (target - low > b) & (high - target > b) & (at >= 0) & (at < m)
-            out = np.where(np.isnan(out) & ok, xs[np.clip(at, 0, m - 1)], out)
+            # it unless p - F / T == 0 (an exact hit)
+            pos = np.maximum(below + c, 1) - 1
+            nxt = np.minimum(pos + 1, n - 1) - below
+            if self.exact:  # every sum is R's own: its decision, exact hits included
+                ok = (target >= low) & (target < high) & (nxt >= 0) & (nxt < m)
+                at = pos - below  # pos in the block (-1: the row just below it)
+                f_pos = np.where(at >= 0, cum[np.clip(at, 0, m - 1)], blk.before)
+                hit = p - f_pos / self.total == 0
+                ok &= ~hit | (at >= 0)  # a hit reads x[pos] too
+                q_low, q_up = xs[np.clip(at, 0, m - 1)], xs[np.clip(nxt, 0, m - 1)]
+                value = np.where(hit, q_low if rule == "math" else (q_low + q_up) / 2, q_up)
+            else:  # a margin beyond the bound: R's decision, and no exact hit
+                ok = (target - low > b) & (high - target > b) & (nxt >= 0) & (nxt < m)
+                value = xs[np.clip(nxt, 0, m - 1)]
+            out = np.where(np.isnan(out) & ok, value, out)
         return out
 
     def _below(self, le: np.ndarray) -> np.longdouble:
@@ -168,6 +180,9 @@ class Selection:
         self.split = (hi, lo)
         self.total = float(np.sum(hi) + np.sum(lo))
         self._set_bound(self.n * self.n * U * g)
+        # weights on the grid (integers, halves, equal dyadic weights): every partial sum is
+        # exact, in any order and in R's extended precision alike, so decisions are R's
+        self.exact = not lo.any()
         for i, blk in enumerate(self.blocks):
             before = self._below(self.x <= blk.lo)
             self.blocks[i] = _Block(blk.lo, blk.below, blk.xs, float(before), blk.within,
