@@ -20,10 +20,12 @@ part on a grid ``g`` coarse enough that every sum of it is exact in double, and 
 whose sums err by at most ``n^2 u g`` (:func:`split_weights`).  A decision whose margin
 ``|F - p * total|`` exceeds ``B``, eight times the sum of these errors plus an allowance for
 the target's own rounding, is R's decision, and no exact hit ``F = p * total`` is possible
-within it.  A decision inside ``B`` even on split sums (an exact hit such as an even number
-of equal weights at the median, or a near one), or a target that two brackets miss, sends the
-variable to the full sort; weights that are not all positive never take this path.  The
-numbers are always those of the full sort.
+within it.  When the weights lie on the grid (integers, equal dyadic weights: the low parts
+are all zero) every partial sum is exact, in any order and in R's extended precision alike,
+so the block's sums are R's own and even an exact hit (an even number of equal weights at the
+median) is decided as R decides it.  Otherwise a decision inside ``B`` even on split sums, or
+a target that two brackets miss, sends the variable to the full sort; weights that are not all
+positive never take this path.  The numbers are always those of the full sort.
 """
 
 from __future__ import annotations
