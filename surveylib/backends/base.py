@@ -74,19 +74,21 @@ class LazyDesign:
         """Weighted means (R ``svymean``); see :func:`surveylib.estimators.mean`."""
         return _est.mean(self, variables, by=by, na_rm=na_rm, deff=deff)
 
-    def total(self, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
+    def total(self, variables, *, by=None, na_rm=False, deff=True,
+              drop_empty: bool = True) -> Estimate:
         """Totals (R ``svytotal``); see :func:`surveylib.estimators.total`."""
-        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff)
+        return _est.total(self, variables, by=by, na_rm=na_rm, deff=deff,
+                          drop_empty=drop_empty)
 
     def ratio(self, numerator, denominator, *, by=None, na_rm=False, deff=True) -> Estimate:
         """Ratios of totals (R ``svyratio``); see :func:`surveylib.estimators.ratio`."""
         return _est.ratio(self, numerator, denominator, by=by, na_rm=na_rm, deff=deff)
 
     def proportion(self, variables, *, by=None, na_rm=False, ci_method="logit",
-                   deff=True) -> Estimate:
+                   deff=True, drop_empty: bool = True) -> Estimate:
         """Shares of every level (R ``svymean(~factor)``, ``svyciprop``)."""
         return _est.proportion(self, variables, by=by, na_rm=na_rm, ci_method=ci_method,
-                               deff=deff)
+                               deff=deff, drop_empty=drop_empty)
 
     def quantile(self, variables, probs=(0.5,), *, by=None, na_rm=False, qrule="math",
                  level=0.95, df=None, interval_type="mean") -> Estimate:

@@ -64,20 +64,23 @@ def check_numeric(design, variables, role="analysis"):
                 parameter=role, value=v, expected="a numeric column")
 
 
-def _levels(design, var) -> list:
-    """Sorted distinct values of ``var`` over every row (as ``factorize(sort=True)``)."""
+def _levels(design, var, drop_empty: bool = True) -> list:
+    """Sorted distinct values of ``var`` (as ``factorize(sort=True)``): those of the design's
+    rows (``drop_empty``, as in memory), or of every row of the table (the analogue of a
+    factor's unused levels: share 0, SE 0)."""
     cache = design.__dict__.setdefault("level_cache", {})
-    if var not in cache:
+    key = (var, drop_empty)
+    if key not in cache:
         src, q = design.source, design.source.quote
         numeric = src.is_numeric(var)
-        vals = src.fetch(f"SELECT DISTINCT {q(var)} AS v FROM {src.table} WHERE "
-                         f"{present(q, var, numeric=numeric)}")["v"]
-        cache[var] = list(vals.sort_values(kind="stable"))
-        if len(cache[var]) > 200:
-            raise ColumnError(f"variable {var!r} has {len(cache[var])} distinct values; "
+        where = conj(design.where if drop_empty else "", present(q, var, numeric=numeric))
+        vals = src.fetch(f"SELECT DISTINCT {q(var)} AS v FROM {src.table} WHERE {where}")["v"]
+        cache[key] = list(vals.sort_values(kind="stable"))
+        if len(cache[key]) > 200:
+            raise ColumnError(f"variable {var!r} has {len(cache[key])} distinct values; "
                               "proportion() is for categorical variables.", parameter=var,
-                              value=len(cache[var]))
-    return cache[var]
+                              value=len(cache[key]))
+    return cache[key]
 
 
 def missing_error(var, bad, what):
@@ -446,14 +449,16 @@ def mean(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
     return _result(design, plan, "mean", "ratio", deff)
 
 
-def total(design, variables, *, by=None, na_rm=False, deff=True) -> Estimate:
-    """Totals pushed down; a non-numeric variable gives the total of each level."""
+def total(design, variables, *, by=None, na_rm=False, deff=True,
+          drop_empty=True) -> Estimate:
+    """Totals pushed down; a non-numeric variable gives the total of each level (of the
+    design's rows; ``drop_empty=False``: of every row of the table)."""
     check_deff(deff)
     plan = _Plan(design, by, na_rm)
     variables = as_list(variables)
     design.check_columns(variables, role="analysis")
     plan.specs = [(v, v, None, None) if design.source.is_numeric(v) else
-                  (v, v, None, _levels(design, v)) for v in variables]
+                  (v, v, None, _levels(design, v, drop_empty)) for v in variables]
     return _result(design, plan, "total", "total", deff)
 
 
@@ -468,8 +473,9 @@ def ratio(design, numerator, denominator, *, by=None, na_rm=False, deff=True) ->
 
 
 def proportion(design, variables, *, by=None, na_rm=False, ci_method="logit",
-               deff=True) -> Estimate:
-    """Shares of every level pushed down (see :func:`surveylib.estimators.proportion`)."""
+               deff=True, drop_empty=True) -> Estimate:
+    """Shares of every level pushed down (see :func:`surveylib.estimators.proportion`): the
+    levels of the design's rows, or (``drop_empty=False``) of every row of the table."""
     check_deff(deff)
     check_option(ci_method, CI_METHODS, name="ci_method")
     method = "wald" if ci_method == "mean" else ci_method
@@ -482,7 +488,7 @@ def proportion(design, variables, *, by=None, na_rm=False, ci_method="logit",
     plan = _Plan(design, by, na_rm)
     variables = as_list(variables)
     design.check_columns(variables, role="analysis")
-    plan.specs = [(v, v, None, _levels(design, v)) for v in variables]
+    plan.specs = [(v, v, None, _levels(design, v, drop_empty)) for v in variables]
     return _result(design, plan, "proportion", "ratio", deff, ci_method=method,
                    interval=None if method == "wald" else method)
 
