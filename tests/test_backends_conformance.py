@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fixture_estimates import run_estimate
 from weighting_steps import apply_step
 
 import surveylib as sl
@@ -101,27 +102,21 @@ def _build(design_id, backend, duck, spark_session):
         return LazySurveyDesign(**source(backend, spec["data"], duck, spark_session), **args)
 
 
+def subset(d, case, data, backend):
+    """``d`` restricted to the case's subset column (== 1), if it has one."""
+    col = case.get("subset")
+    if not col:
+        return d
+    if backend == "pandas":
+        return d.subset(load(data)[col] == 1)
+    q = "`" if backend == "spark" else '"'
+    return d.subset(f"{q}{col}{q} = 1")
+
+
 def run(case, backend, duck, spark_session):
     d = build(case["design"], backend, duck, spark_session)
-    if case["subset"]:
-        col = case["subset"]
-        if backend == "pandas":
-            d = d.subset(load(FIXTURES["designs"][case["design"]]["data"])[col] == 1)
-        else:
-            q = "`" if backend == "spark" else '"'
-            d = d.subset(f"{q}{col}{q} = 1")
-    a = dict(case["args"])
-    if a["na_rm"] and len(a["variables"]) > 1:
-        a["na_rm"] = "complete"  # R drops rows missing on any variable of the formula
-    est = case["estimator"]
-    if est == "mean":
-        return d.mean(a["variables"], by=a["by"], na_rm=a["na_rm"])
-    if est == "total":
-        return d.total(a["variables"], by=a["by"], na_rm=a["na_rm"])
-    if est == "ratio":
-        return d.ratio(a["variables"], a["denominator"], by=a["by"], na_rm=a["na_rm"])
-    return d.proportion(a["variables"], by=a["by"], na_rm=a["na_rm"],
-                        ci_method=a.get("ci_method") or "wald")
+    return run_estimate(subset(d, case, FIXTURES["designs"][case["design"]]["data"], backend),
+                        case)
 
 
 def match_rows(case, frame):
@@ -245,28 +240,11 @@ def replicate_design(design_id, backend, duck, spark_session):
     return _designs[key]
 
 
-
-
 def run_replicate(case, backend, duck, spark_session):
+    """The case on ``backend`` (a quantile: interval.type="mean", Woodruff with the replicate
+    share SE)."""
     d = replicate_design(case["design"], backend, duck, spark_session)
-    if case.get("subset"):
-        col = case["subset"]
-        if backend == "pandas":
-            d = d.subset(load(REP["designs"][case["design"]]["data"])[col] == 1)
-        else:
-            q = "`" if backend == "spark" else '"'
-            d = d.subset(f"{q}{col}{q} = 1")
-    a = case["args"]
-    est = case["estimator"]
-    if est == "mean":
-        return d.mean(a["variables"], by=a["by"])
-    if est == "total":
-        return d.total(a["variables"], by=a["by"])
-    if est == "ratio":
-        return d.ratio(a["variables"], a["denominator"], by=a["by"])
-    if est == "quantile":  # interval.type="mean": Woodruff with the replicate share SE
-        return d.quantile(a["variables"], a["probs"], by=a["by"])
-    return d.proportion(a["variables"], by=a["by"], ci_method="wald")
+    return run_estimate(subset(d, case, REP["designs"][case["design"]]["data"], backend), case)
 
 
 @pytest.mark.parametrize(("case", "backend"), REP_PARAMS)
@@ -409,13 +387,6 @@ QUANTILE = [c for c in FIXTURES["cases"] if c["estimator"] == "quantile"
 Q_PARAMS = [pytest.param(c, b, id=f"{b}-{c['id']}") for b in BACKENDS for c in QUANTILE]
 
 
-def _quantile(d, case):
-    a = case["args"]
-    df = case["df"] if "df=degf" in case["r_call"] else None
-    return d.quantile(a["variables"], a["probs"], by=a["by"], na_rm=a["na_rm"],
-                      qrule=a["qrule"], level=a["level"], df=df)
-
-
 def _quantile_rows(case, frame):
     out = []
     for row in case["rows"]:
@@ -433,7 +404,8 @@ def test_quantile_against_r_and_pandas(case, backend, duck, request):
     SEs and t intervals (domain df by domains) equal R's (1e-8) and memory's (1e-10)."""
     spark_session = spark_or_none(request, backend)
     d = build(case["design"], backend, duck, spark_session)
-    res, ref = _quantile(d, case), _quantile(build(case["design"], "pandas", duck, None), case)
+    res = run_estimate(d, case)
+    ref = run_estimate(build(case["design"], "pandas", duck, None), case)
     level = case["args"]["level"]
     frame, ref_frame = res.to_frame(level=level), ref.to_frame(level=level)
     pos = _quantile_rows(case, frame)

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from weighting_steps import apply_step
 
 import surveylib as sl
 from surveylib import weighting as wt
@@ -61,26 +62,6 @@ def build(design_id: str) -> ReplicateDesign:
                               type=s["type"])
     assert math.isclose(rep.scale, s["scale"], rel_tol=1e-12)
     return rep
-
-
-def pop_frame(p: dict) -> pd.DataFrame:
-    df = pd.DataFrame({v: lev for v, lev in zip(p["variables"], p["levels"], strict=True)})
-    df["count"] = p["values"]
-    return df
-
-
-def apply_step(d, step):
-    op = step["op"]
-    if op == "poststratify":
-        return d.poststratify(step["by"], pop_frame(step["population"]))
-    if op == "rake":
-        margins = {tuple(p["variables"]): pop_frame(p) for p in step["margins"]}
-        return d.rake(margins, tol=step["tol"], max_iter=step["max_iter"])
-    if op == "calibrate":
-        return d.calibrate(step["totals"], calfun=step["calfun"], bounds=step.get("bounds"))
-    if op == "trim":
-        return d.trim(upper=step["upper"], lower=step["lower"])
-    raise AssertionError(op)
 
 
 CASES = FIX["cases"]

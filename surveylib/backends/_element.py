@@ -32,8 +32,10 @@ deviations of the mean.  When the covariance still loses more than 6 digits to c
 (``sum_g (|A_g| sqrt(diag G_g))^2`` over the result, per cell) the query is run once more
 with each column shifted by its own estimate.  The sums are the engine's ``SUM`` of doubles.
 
-Replicates made from an element design (``to_replicates``) need a factor per row: that path
-still brings back one row per respondent (:func:`row_units`), up to ``max_units``.
+The SQL (the shifts' ``LIMIT`` query and the ``GROUP BY``) is written in
+:mod:`._element_query`.  Replicates made from an element design (``to_replicates``) need a
+factor per row: that path still brings back one row per respondent (:func:`row_units`), up to
+``max_units``.
 """
 
 from __future__ import annotations
@@ -46,11 +48,10 @@ from ..errors import SurveyDesignError
 from ..estimators._cells import design_effects
 from ..variance.engine import TaylorEngine
 from ..variance.taylor import Stage
+from ._element_query import IN, Query, shifts
 from .errors import EmptySourceError, NotPushedDownError
-from .queries import Aggregate, dedupe, nulls, num, present, suspect
+from .queries import num, present, suspect
 
-#: rows the shift of a column is taken from
-SHIFT_ROWS = 4096
 #: digits the covariance may lose to cancellation before the query is run again
 MAX_LOST = 1e6
 
@@ -238,103 +239,6 @@ def row_units(design):
 
 
 # ----- estimates ---------------------------------------------------------------------------
-IN = "__surveylib_in"
-
-
-def shifts(design, columns) -> dict:
-    """Each column's shift: its mean over at most ``SHIFT_ROWS`` rows with a value (one
-    ``LIMIT`` query for the columns not seen before; memoised by the design)."""
-    cache = design.__dict__.setdefault("shift_cache", {})
-    need = list(dict.fromkeys(c for c in columns if c not in cache))
-    if need:
-        src, q = design.source, design.source.quote
-        avg = ", ".join(f"AVG(CASE WHEN {present(q, c)} THEN {num(q, c)} END) AS m_{j}"
-                        for j, c in enumerate(need))
-        cols = ", ".join(q(c) for c in need)
-        frame = src.fetch(f"SELECT {avg} FROM (SELECT {cols} FROM {src.table} "
-                          f"LIMIT {SHIFT_ROWS}) s")
-        for j, c in enumerate(need):
-            v = pd.to_numeric(frame[f"m_{j}"], errors="coerce").iloc[0]
-            cache[c] = float(v) if pd.notna(v) and np.isfinite(v) else 0.0
-    return {c: cache[c] for c in columns}
-
-
-def _product(*factors) -> str:
-    parts = [f"({f})" for f in factors if f != "1.0"]
-    return " * ".join(parts) if parts else "1.0"
-
-
-class _Query:
-    """The components and the one ``GROUP BY`` of a call (see the module docstring)."""
-
-    def __init__(self, plan, oks, shift, *, guard, squares):
-        d = plan.design
-        q = d.source.quote
-        self.adj = d.adjustments[0] if d.adjustments else None
-        comps = ["1.0"]
-
-        def add(e):
-            if e not in comps:
-                comps.append(e)
-            return comps.index(e)
-
-        self.index = {}
-        for i, (_label, y, x, lev) in enumerate(plan.specs):
-            if lev is not None:
-                continue
-            ok = oks[i]
-
-            def value(col, ok=ok):
-                e = f"{num(q, col)} - CAST({shift[col]!r} AS DOUBLE)"
-                return f"CASE WHEN {ok} THEN {e} ELSE 0.0 END" if guard else e
-
-            io = add(f"CASE WHEN {ok} THEN 1.0 ELSE 0.0 END") if guard else 0
-            self.index[i] = (add(value(y)), add(value(x)) if x else None, io)
-        self.comps, m = comps, len(comps)
-        w = self.adj.base_weight_sql if self.adj else d.weight_sql
-        exprs = {"n": "1"}
-        exprs.update({f"s_{j}": _product(w, comps[j]) for j in range(m)})
-        pairs = [(j, k) for j in range(m) for k in range(j, m)]
-        exprs.update({f"g_{j}_{k}": _product(w, w, comps[j], comps[k]) for j, k in pairs})
-        if squares:
-            exprs.update({f"h_{j}_{k}": _product(w, comps[j], comps[k]) for j, k in pairs})
-        raking = self.adj is not None and self.adj.raking
-        self.unweighted = [j for j in range(1, m) if raking or
-                           any(j == io for _, _, io in self.index.values())]
-        exprs.update({f"c_{j}": comps[j] for j in self.unweighted})
-        if not guard:  # NULLs counted; NaN shows in the sums (.queries.suspect)
-            exprs.update({f"miss_{i}": nulls(q, plan.specs[i][1:3]) for i in self.index})
-        keys = {}
-        if d.strata_column:
-            keys[d.strata_column] = q(d.strata_column)
-        keys.update({b: q(b) for b in plan.by})
-        for i, (label, y, _x, lev) in enumerate(plan.specs):
-            if lev is not None:
-                keys[f"lev_{i}"] = plan.level_sql.get(label) or q(y)
-        where = d.where
-        self.flag = False
-        if self.adj is not None:
-            keys.update({v: q(v) for v in self.adj.variables})
-            where = d.weight_where
-            if d.where != where:  # rows the step weighted but a later subset leaves out
-                keys[IN] = f"CASE WHEN {d.where} THEN 1 ELSE 0 END"
-                self.flag = True
-        unique, self.alias = dedupe(exprs)
-        sel = [f"{e} AS {q(a)}" for a, e in keys.items()]
-        sel += [f"{e.sql if isinstance(e, Aggregate) else f'SUM({e})'} AS {name}"
-                for name, e in unique.items()]
-        src = d.source
-        self.sql = f"SELECT {', '.join(sel)} FROM {src.table} WHERE {where}"
-        if keys:
-            self.sql += f" GROUP BY {', '.join(keys.values())}"
-
-    def fetch(self, design) -> pd.DataFrame:
-        frame = design.source.fetch(self.sql)
-        for name, first in self.alias.items():
-            frame[name] = frame[first]
-        return frame
-
-
 def estimate(plan, kind, deff):
     """``plan.run`` of an element design (:class:`.estimate._Plan`): ``(est, vcov, n, deff,
     domain keys, cell keys)``; each cell's domain degrees of freedom go to
@@ -353,7 +257,7 @@ def estimate(plan, kind, deff):
     guard = any(known.get((d.where, ok), False) for ok in oks.values())
     again = True
     while True:
-        query = _Query(plan, oks, shift, guard=guard, squares=deff is not False)
+        query = Query(plan, oks, shift, guard=guard, squares=deff is not False)
         frame = query.fetch(d)
         inside = frame[IN].to_numpy(bool) if query.flag else slice(None)
         if not guard:  # where missing values may be, the guarded query counts them

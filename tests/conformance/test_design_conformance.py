@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fixture_estimates import run_estimate
 
 import surveylib as sl
 
@@ -55,28 +56,16 @@ def close(actual, expected, rtol=RTOL, atol=1e-12):
     return math.isclose(float(actual), float(expected), rel_tol=rtol, abs_tol=atol)
 
 
-def run(case):
+def case_design(case) -> sl.SurveyDesign:
+    """The case's design, restricted to its subset if it has one."""
     d = build(case["design"])
     if case["subset"]:
         d = d.subset(load(FIXTURES["designs"][case["design"]]["data"])[case["subset"]] == 1)
-    a = dict(case["args"])
-    if a["na_rm"] and len(a["variables"]) > 1:
-        a["na_rm"] = "complete"  # R drops rows missing on any variable of the formula
-    est = case["estimator"]
-    if est == "mean":
-        return d.mean(a["variables"], by=a["by"], na_rm=a["na_rm"])
-    if est == "total":
-        return d.total(a["variables"], by=a["by"], na_rm=a["na_rm"])
-    if est == "ratio":
-        return d.ratio(a["variables"], a["denominator"], by=a["by"], na_rm=a["na_rm"])
-    if est == "proportion":
-        return d.proportion(a["variables"], by=a["by"], na_rm=a["na_rm"],
-                            ci_method=a.get("ci_method", "wald"))
-    if est == "quantile":
-        df = case["df"] if "df=degf" in case["r_call"] else None
-        return d.quantile(a["variables"], a["probs"], by=a["by"], na_rm=a["na_rm"],
-                          qrule=a["qrule"], level=a["level"], df=df)
-    raise AssertionError(est)
+    return d
+
+
+def run(case):
+    return run_estimate(case_design(case), case)
 
 
 def match_rows(case, frame: pd.DataFrame) -> list[int]:
@@ -146,20 +135,7 @@ def test_against_r(case):
 
 
 def run_deff_replace(case):
-    d = build(case["design"])
-    if case["subset"]:
-        d = d.subset(load(FIXTURES["designs"][case["design"]]["data"])[case["subset"]] == 1)
-    a = dict(case["args"])
-    if a["na_rm"] and len(a["variables"]) > 1:
-        a["na_rm"] = "complete"
-    if case["estimator"] == "mean":
-        return d.mean(a["variables"], by=a["by"], na_rm=a["na_rm"], deff="replace").deff_values
-    if case["estimator"] == "total":
-        return d.total(a["variables"], by=a["by"], na_rm=a["na_rm"], deff="replace").deff_values
-    if case["estimator"] == "ratio":
-        return d.ratio(a["variables"], a["denominator"], by=a["by"], na_rm=a["na_rm"],
-                       deff="replace").deff_values
-    return d.proportion(a["variables"], by=a["by"], na_rm=a["na_rm"], deff="replace").deff_values
+    return run_estimate(case_design(case), case, deff="replace").deff_values
 
 
 ERROR_CASES = [c for c in FIXTURES["cases"] if c.get("expect_error")]
