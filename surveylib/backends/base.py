@@ -140,6 +140,11 @@ class LazyDesign:
         new.remember_len(int(rows["n"].sum()))
         return new
 
+    def locate(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` ready for :meth:`restricted` of many subsets (here as they are; a design
+        over units finds each row's unit once)."""
+        return rows
+
     def remember_len(self, n: int) -> None:
         """Record ``len(self)`` counted elsewhere (the query :meth:`__len__` would send)."""
         self.__dict__.setdefault("len_cache", {})[self.where] = int(n)
@@ -177,7 +182,8 @@ class LazyDesign:
         would be subset with its own queries.
         """
         by = list(by)
-        frame = self.count_rows(list(dict.fromkeys([*by, *self.subset_keys()])), self.where)
+        frame = self.locate(self.count_rows(list(dict.fromkeys([*by, *self.subset_keys()])),
+                                            self.where))
         groups = {(k if isinstance(k, tuple) else (k,)): idx for k, idx in
                   frame.groupby(by, sort=False, dropna=True).indices.items()}
         dfs = self.domain_degf(by) if conditions else None

@@ -44,6 +44,8 @@ from .sources import open_source
 ONE = "__surveylib_one"
 #: the unit table's column of each unit's first row in the source
 ORDER = "__surveylib_first_row"
+#: the column of a count's unit (row of the unit table, or stratum) once located
+UNIT = "__surveylib_unit"
 
 
 class LazySurveyDesign(LazyDesign):
@@ -276,6 +278,14 @@ class LazySurveyDesign(LazyDesign):
             return [self.strata_column] if self.strata_column else []
         return list(self.unit_keys)
 
+    def locate(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` (counts by :meth:`subset_keys`) with the unit of each (its row of the unit
+        table; the stratum under element sampling) in a column :data:`UNIT`, found once for
+        the subsets of many domains (:meth:`restricted` reads it)."""
+        if self.element and self.engine.kind != "taylor":  # counts by stratum: ranked within
+            return rows
+        return rows.assign(**{UNIT: self.unit_index(rows)})
+
     def restricted(self, condition: str, rows: pd.DataFrame) -> LazySurveyDesign:
         """The subset of the rows meeting ``condition`` made from ``rows``, their counts by
         :meth:`subset_keys` (no query): the units (strata) with rows are the in-memory
@@ -296,7 +306,7 @@ class LazySurveyDesign(LazyDesign):
                 if h is None:
                     counts[0] = n
                 else:
-                    counts[stratum_index(self, rows)] = rows["n"].to_numpy(float)
+                    counts[self.units_of(rows)] = rows["n"].to_numpy(float)
                 return new.evolve(local=local.with_counts(np.minimum(counts,
                                                                      local.active_counts)))
             # replicates of an element design: the first rows of each stratum
@@ -308,9 +318,14 @@ class LazySurveyDesign(LazyDesign):
                 active = rank < limit.reindex(self.units[h].to_numpy()).fillna(0).to_numpy()
         else:
             active = np.zeros(len(self.units), dtype=bool)
-            active[self.unit_index(rows)] = True
+            active[self.units_of(rows)] = True
         local = self.unit_design.with_active(active & np.asarray(self.unit_design.active))
         return new.evolve(local=local)
+
+    def units_of(self, rows: pd.DataFrame) -> np.ndarray:
+        """The unit of every row of ``rows``: its column :data:`UNIT` (:meth:`locate`), else
+        :meth:`unit_index`."""
+        return rows[UNIT].to_numpy() if UNIT in rows else self.unit_index(rows)
 
     def to_replicates(self, method: str, replicates=None, seed=None, rho=None, *, mse=False):
         """Replicate weights generated from the PSU ids (R ``as.svrepdesign``): the P x R
