@@ -189,11 +189,16 @@ def test_weighted_design_and_subset_before_the_table(con):
               sl.SurveyDesign(frame(), **a).subset(keep), "d30", methods=("F",))
 
 
-def test_a_domain_without_rows_is_an_error(con):
-    """As ``subset``: a condition no row meets raises, naming the condition."""
+def test_a_domain_the_counts_do_not_hold(con):
+    """A domain whose values match no counted group is left to ``subset`` (its own queries):
+    without rows an error naming the condition, as ``subset``; with rows, ``subset``'s."""
     d = LazySurveyDesign("survey", connection=con, **DESIGNS["strata and PSUs"])
     with pytest.raises(sl.SurveyDesignError, match='"d3" = 7. of table'):
         d.domain_subsets(["d3"], {(7,): '"d3" = 7'})
+    sub, n, df = d.domain_subsets(["d3"], {("one",): '"d3" = 1'})[("one",)]
+    want = d.subset('"d3" = 1')
+    assert (n, df, sub.describe()) == (len(want), want.degf(), want.describe())
+    assert n == int((frame()["d3"] == 1).sum())
 
 
 def test_on_spark(con, spark):

@@ -16,7 +16,7 @@ import pandas as pd
 from .._validation import as_list
 from ..errors import ColumnError, SurveyWarning
 from . import estimate as _est
-from .errors import EmptySourceError, NotPushedDownError
+from .errors import NotPushedDownError
 from .queries import conjunction
 from .sources import Source
 
@@ -178,8 +178,9 @@ class LazyDesign:
         which each domain's design is made locally (:meth:`restricted`, the rule of
         :meth:`subset`); over stored replicate columns the ranks of every domain's replicate
         weights come from one grouped scan of their Gram matrices (:meth:`domain_degf`).  A
-        domain the counts do not hold (none, as the domains are those of the design's rows)
-        would be subset with its own queries.
+        domain the counts do not hold (its values not equal to any counted group's, or no
+        rows) is left to :meth:`subset` and its own queries, which raise
+        :class:`~.errors.EmptySourceError` where no row meets the condition.
         """
         by = list(by)
         frame = self.locate(self.count_rows(list(dict.fromkeys([*by, *self.subset_keys()])),
@@ -190,10 +191,10 @@ class LazyDesign:
         out = {}
         for key, condition in conditions.items():
             idx = groups.get(tuple(key))
-            if idx is None:  # as subset() says of a condition no row meets
-                raise EmptySourceError(f"the subset {condition!r} of {self.source.label} "
-                                       "contains no rows.", parameter="condition",
-                                       value=condition)
+            if idx is None:  # not counted: subset() queries (and says if no row meets it)
+                sub = self.subset(condition)
+                out[key] = (sub, len(sub), sub.degf())
+                continue
             sub = self.restricted(condition, frame.iloc[idx].reset_index(drop=True))
             df = dfs.get(tuple(key)) if dfs is not None else None
             out[key] = (sub, len(sub), sub.degf() if df is None else df)
@@ -240,6 +241,11 @@ class LazyDesign:
         q = self.source.quote
         return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
                                  f"{self.source.table}")
+
+    def subset(self, condition: str):
+        """Restrict estimation to rows meeting a SQL condition (defined by each kind of
+        design)."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     def design_columns(self) -> list:
         """The columns that define the design (defined by each kind of design)."""
