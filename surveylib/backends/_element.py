@@ -49,7 +49,7 @@ from ..estimators._cells import design_effects
 from ..variance.engine import TaylorEngine
 from ..variance.taylor import Stage
 from ._element_query import IN, Query, shifts
-from .errors import EmptySourceError, NotPushedDownError
+from .errors import NotPushedDownError
 from .queries import num, present, suspect
 
 #: digits the covariance may lose to cancellation before the query is run again
@@ -183,24 +183,6 @@ def stratum_index(design, frame: pd.DataFrame) -> np.ndarray:
                                 "on (it changed since); build the design again.",
                                 parameter="data", value=design.source.label)
     return idx
-
-
-def subset_local(design, new, condition) -> ElementDesign:
-    """The per-stratum rows of the subset ``new`` of ``design`` (one ``GROUP BY``)."""
-    src, q = design.source, design.source.quote
-    h = design.strata_column
-    if h is None:
-        cnt = src.fetch(f"SELECT COUNT(*) AS n FROM {src.table} WHERE {new.where}")
-        counts = cnt["n"].to_numpy(float)
-    else:
-        cnt = src.fetch(f"SELECT {q(h)}, COUNT(*) AS n FROM {src.table} WHERE {new.where} "
-                        f"GROUP BY {q(h)}")
-        counts = np.zeros(len(design.units))
-        counts[stratum_index(design, cnt)] = cnt["n"].to_numpy(float)
-    if not counts.any():
-        raise EmptySourceError(f"the subset {condition!r} of {src.label} contains no rows.",
-                               parameter="condition", value=condition)
-    return design.local.with_counts(np.minimum(counts, design.local.active_counts))
 
 
 def row_units(design):

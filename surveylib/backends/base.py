@@ -119,6 +119,89 @@ class LazyDesign:
                                               f"{self.where}")["n"].iloc[0])
         return cache[self.where]
 
+    # ----- subsets from counted rows ------------------------------------------------------------
+    def subset_keys(self) -> list:
+        """The columns whose row counts make a subset's design (none here: its rows alone;
+        a design over PSUs needs the units with rows, an element design the strata's rows)."""
+        return []
+
+    def count_rows(self, keys: list, where: str) -> pd.DataFrame:
+        """``SELECT keys, COUNT(*) AS n FROM t WHERE where GROUP BY keys`` (one row without
+        keys)."""
+        src, q = self.source, self.source.quote
+        cols = ", ".join(q(c) for c in keys)
+        sql = f"SELECT {cols + ', ' if keys else ''}COUNT(*) AS n FROM {src.table} WHERE {where}"
+        return src.fetch(sql + (f" GROUP BY {cols}" if keys else ""))
+
+    def restricted(self, condition: str, rows: pd.DataFrame):
+        """The subset of the rows meeting ``condition`` (:meth:`subset`'s design) made from
+        ``rows``, their counts by :meth:`subset_keys` (:meth:`count_rows`): no query.  Here
+        the SQL condition and the row count; designs whose variances need more (the units
+        with rows) redefine it."""
+        new = self.evolve(filters=self.filters + (condition,))
+        new.remember_len(int(rows["n"].sum()))
+        return new
+
+    def locate(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` ready for :meth:`restricted` of many subsets (here as they are; a design
+        over units finds each row's unit once)."""
+        return rows
+
+    def remember_len(self, n: int) -> None:
+        """Record ``len(self)`` counted elsewhere (the query :meth:`__len__` would send)."""
+        self.__dict__.setdefault("len_cache", {})[self.where] = int(n)
+
+    def domain_degf(self, by: list) -> dict | None:
+        """Degrees of freedom of every domain of ``by`` as its subset's ``degf()`` computes
+        them, where that needs the rows (keyed by the tuple of the domain's values); ``None``
+        where a subset's ``degf()`` needs no query (the unit table's or the strata's rule)."""
+        return None
+
+    def domain_subsets(self, by: list, conditions: dict) -> dict:
+        """Each domain's subset, its rows and degrees of freedom, in a fixed number of queries
+        whatever the number of domains.
+
+        Parameters
+        ----------
+        by : list of str
+            The domain columns.
+        conditions : dict
+            Domain (tuple of its ``by`` values) -> its SQL condition.
+
+        Returns
+        -------
+        dict
+            Domain -> ``(design, n, df)``: ``design`` is ``self.subset(condition)``'s
+            design, ``n`` and ``df`` its ``len()`` and ``degf()``.
+
+        Notes
+        -----
+        One ``GROUP BY by, subset_keys`` counts every domain's rows by unit (or stratum), from
+        which each domain's design is made locally (:meth:`restricted`, the rule of
+        :meth:`subset`); over stored replicate columns the ranks of every domain's replicate
+        weights come from one grouped scan of their Gram matrices (:meth:`domain_degf`).  A
+        domain the counts do not hold (its values not equal to any counted group's, or no
+        rows) is left to :meth:`subset` and its own queries, which raise
+        :class:`~.errors.EmptySourceError` where no row meets the condition.
+        """
+        by = list(by)
+        frame = self.locate(self.count_rows(list(dict.fromkeys([*by, *self.subset_keys()])),
+                                            self.where))
+        groups = {(k if isinstance(k, tuple) else (k,)): idx for k, idx in
+                  frame.groupby(by, sort=False, dropna=True).indices.items()}
+        dfs = self.domain_degf(by) if conditions else None
+        out = {}
+        for key, condition in conditions.items():
+            idx = groups.get(tuple(key))
+            if idx is None:  # not counted: subset() queries (and says if no row meets it)
+                sub = self.subset(condition)
+                out[key] = (sub, len(sub), sub.degf())
+                continue
+            sub = self.restricted(condition, frame.iloc[idx].reset_index(drop=True))
+            df = dfs.get(tuple(key)) if dfs is not None else None
+            out[key] = (sub, len(sub), sub.degf() if df is None else df)
+        return out
+
     def glm(self, *args, **kwargs):
         """Not pushed down: see :meth:`in_memory`."""
         raise self._needs_rows("glm()", "iterated per-row fits")
@@ -160,6 +243,11 @@ class LazyDesign:
         q = self.source.quote
         return self.source.fetch(f"SELECT {', '.join(q(c) for c in cols)} FROM "
                                  f"{self.source.table}")
+
+    def subset(self, condition: str):
+        """Restrict estimation to rows meeting a SQL condition (defined by each kind of
+        design)."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     def design_columns(self) -> list:
         """The columns that define the design (defined by each kind of design)."""

@@ -35,7 +35,6 @@ from ._element import (
     row_units,
     strata_table,
     stratum_index,
-    subset_local,
 )
 from .base import LazyDesign
 from .errors import BackendError, EmptySourceError, NotPushedDownError
@@ -45,6 +44,8 @@ from .sources import open_source
 ONE = "__surveylib_one"
 #: the unit table's column of each unit's first row in the source
 ORDER = "__surveylib_first_row"
+#: the column of a count's unit (row of the unit table, or stratum) once located
+UNIT = "__surveylib_unit"
 
 
 class LazySurveyDesign(LazyDesign):
@@ -267,32 +268,64 @@ class LazySurveyDesign(LazyDesign):
         """Restrict estimation to rows meeting a SQL condition, keeping the whole design for
         variances (R ``subset``); e.g. ``d.subset("age >= 18 AND region = 'North'")``."""
         self._check_condition(condition)
+        where = self.evolve(filters=self.filters + (condition,)).where
+        return self.restricted(condition, self.count_rows(self.subset_keys(), where))
+
+    def subset_keys(self) -> list:
+        """The columns a subset's design is made from: the rows of each unit (each stratum
+        under element sampling, whose rows are not enumerated)."""
+        if self.element:
+            return [self.strata_column] if self.strata_column else []
+        return list(self.unit_keys)
+
+    def locate(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` (counts by :meth:`subset_keys`) with the unit of each (its row of the unit
+        table; the stratum under element sampling) in a column :data:`UNIT`, found once for
+        the subsets of many domains (:meth:`restricted` reads it)."""
+        if self.element and self.engine.kind != "taylor":  # counts by stratum: ranked within
+            return rows
+        return rows.assign(**{UNIT: self.unit_index(rows)})
+
+    def restricted(self, condition: str, rows: pd.DataFrame) -> LazySurveyDesign:
+        """The subset of the rows meeting ``condition`` made from ``rows``, their counts by
+        :meth:`subset_keys` (no query): the units (strata) with rows are the in-memory
+        design's active ones, so its ``degf()`` is R's ``degf`` of the subset."""
         new = self.evolve(filters=self.filters + (condition,))
-        src, q = self.source, self.source.quote
-        if self.element and self.engine.kind == "taylor":  # rows per stratum
-            return new.evolve(local=subset_local(self, new, condition))
-        if self.element:  # replicates of an element design: the first rows of each stratum
-            key = self.strata_column
-            if key is None:
-                cnt = src.fetch(f"SELECT COUNT(*) AS n FROM {src.table} WHERE {new.where}")
-                active = np.arange(len(self.units)) < int(cnt["n"].iloc[0])
-            else:
-                cnt = src.fetch(f"SELECT {q(key)}, COUNT(*) AS n FROM {src.table} WHERE "
-                                f"{new.where} GROUP BY {q(key)}")
-                rank = self.units.groupby(key, sort=False).cumcount().to_numpy()
-                limit = pd.Series(cnt["n"].to_numpy(), index=cnt[key].to_numpy())
-                active = rank < limit.reindex(self.units[key].to_numpy()).fillna(0).to_numpy()
-        else:
-            keys = ", ".join(q(c) for c in self.unit_keys)
-            hit = src.fetch(f"SELECT {keys} FROM {src.table} WHERE {new.where} GROUP BY {keys}")
-            active = np.zeros(len(self.units), dtype=bool)
-            if len(hit):
-                active[self.unit_index(hit)] = True
-        if not active.any():
+        src = self.source
+        n = int(rows["n"].sum())
+        if not n:
             raise EmptySourceError(f"the subset {condition!r} of {src.label} contains no rows.",
                                    parameter="condition", value=condition)
+        new.remember_len(n)
+        if self.element:
+            h = self.strata_column
+            if self.engine.kind == "taylor":  # rows per stratum
+                local = self.local
+                assert isinstance(local, ElementDesign), "Taylor element design"  # internal invariant, not user input
+                counts = np.zeros(len(self.units))
+                if h is None:
+                    counts[0] = n
+                else:
+                    counts[self.units_of(rows)] = rows["n"].to_numpy(float)
+                return new.evolve(local=local.with_counts(np.minimum(counts,
+                                                                     local.active_counts)))
+            # replicates of an element design: the first rows of each stratum
+            if h is None:
+                active = np.arange(len(self.units)) < n
+            else:
+                rank = self.units.groupby(h, sort=False).cumcount().to_numpy()
+                limit = pd.Series(rows["n"].to_numpy(), index=rows[h].to_numpy())
+                active = rank < limit.reindex(self.units[h].to_numpy()).fillna(0).to_numpy()
+        else:
+            active = np.zeros(len(self.units), dtype=bool)
+            active[self.units_of(rows)] = True
         local = self.unit_design.with_active(active & np.asarray(self.unit_design.active))
         return new.evolve(local=local)
+
+    def units_of(self, rows: pd.DataFrame) -> np.ndarray:
+        """The unit of every row of ``rows``: its column :data:`UNIT` (:meth:`locate`), else
+        :meth:`unit_index`."""
+        return rows[UNIT].to_numpy() if UNIT in rows else self.unit_index(rows)
 
     def to_replicates(self, method: str, replicates=None, seed=None, rho=None, *, mse=False):
         """Replicate weights generated from the PSU ids (R ``as.svrepdesign``): the P x R

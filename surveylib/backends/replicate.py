@@ -204,6 +204,15 @@ class LazyReplicateDesign(LazyDesign):
         ranks = self.replicate_ranks([], self.where)
         return int(ranks["rank"].iloc[0]) - 1
 
+    def domain_degf(self, by: list) -> dict:
+        """Each domain's ``subset(...).degf()`` from one grouped scan of the Gram matrices
+        (keyed by the tuple of the domain's values)."""
+        ranks = self.replicate_ranks(list(by), self.where)
+        keys = ranks[list(by)].itertuples(index=False, name=None)
+        if self.df_override is not None:
+            return dict.fromkeys(keys, self.degf())
+        return {k: int(r) - 1 for k, r in zip(keys, ranks["rank"], strict=True)}
+
     def replicate_ranks(self, by: list, where: str) -> pd.DataFrame:
         """Rank of the replicate weights of the rows meeting ``where`` in each domain of
         ``by`` (a column ``rank`` beside the domain columns), from their Gram matrices."""

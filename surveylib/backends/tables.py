@@ -5,7 +5,9 @@ The cells of ``row`` x ``col`` are one categorical variable whose level is compu
 is missing: those rows leave the table and stay in the design, R ``na.rm=TRUE``); one
 ``GROUP BY unit, domain, cell`` gives the per-(PSU, cell) sums of the counts and shares, and
 the variance engine their covariances.  The tests are :func:`surveylib.inference.raoscott.
-independence_test` on those small matrices, unchanged.
+independence_test` on those small matrices, unchanged; by domains, on each domain's subset
+design, its rows and df, all made from one grouped query (:meth:`~.base.LazyDesign.
+domain_subsets`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def domain_condition(q, values: dict) -> str:
 class LazyCrosstab(Crosstab):
     """A :class:`~surveylib.inference.tables.Crosstab` over an engine: its shares within rows
     and columns are the engine's proportions (on first use) and its tests by domain run on
-    the design's SQL subset of each domain."""
+    the design's SQL subset of each domain (every domain's made from one grouped query)."""
 
     def _shares(self, var: str, within: str) -> Estimate:
         """Shares of ``var``'s levels within each level of ``within``, pushed down."""
@@ -67,18 +69,21 @@ class LazyCrosstab(Crosstab):
         keys = self.cell_shares.keys
         dom_cols = list(self.by)
         nr, nc = len(self.row_levels), len(self.col_levels)
+        domains = keys[dom_cols].drop_duplicates()
+        conditions = {tuple(dk): domain_condition(q, dict(zip(dom_cols, dk, strict=True)))
+                      for dk in domains.itertuples(index=False, name=None)}
+        # every domain's subset design, rows and df from one grouped query (not 2 per domain)
+        subsets = design.domain_subsets(dom_cols, conditions)
+        rows = {(k if isinstance(k, tuple) else (k,)): np.asarray(idx, dtype=np.int64)
+                for k, idx in keys.groupby(dom_cols, sort=False).indices.items()}  # its cells
         out = {}
-        for _, dk in keys[dom_cols].drop_duplicates().iterrows():
-            sel = np.ones(len(keys), dtype=bool)
-            for c in dom_cols:
-                sel &= (keys[c] == dk[c]).to_numpy()
-            idx = np.flatnonzero(sel)
-            sub = design.subset(domain_condition(q, {c: dk[c] for c in dom_cols}))
-            key = tuple(dk[c] for c in dom_cols)
+        for key in conditions:
+            idx = rows[key]
+            sub, n, df = subsets[key]
             out[key if len(key) > 1 else key[0]] = independence_test(
                 sub, self.cell_shares.values[idx],
                 self.cell_shares.vcov_matrix[np.ix_(idx, idx)], self.counts.values[idx],
-                self.counts.vcov_matrix[np.ix_(idx, idx)], nr, nc, len(sub), sub.degf(),
+                self.counts.vcov_matrix[np.ix_(idx, idx)], nr, nc, n, df,
                 method, self.row, self.col, (self.row_levels, self.col_levels))
         return out
 
