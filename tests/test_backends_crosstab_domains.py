@@ -17,6 +17,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
+from query_log import counted
 
 import surveylib as sl
 from surveylib.inference.raoscott import independence_test
@@ -65,18 +66,6 @@ def con():
     c.sql("CREATE TABLE small AS SELECT * FROM frame WHERE psu % 5 = 0")  # replicates of rows
     c.unregister("frame")
     return c
-
-
-def counted(design):
-    """The design and the list of the queries its source runs from now on."""
-    calls, fetch = [], design.source.fetch
-
-    def run(sql):
-        calls.append(sql)
-        return fetch(sql)
-
-    design.source.fetch = run
-    return design, calls
 
 
 def old_way(tab, method: str) -> dict:

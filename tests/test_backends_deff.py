@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from query_log import counted
 
 import surveylib as sl
 
@@ -29,14 +30,8 @@ def frame(centre: float) -> pd.DataFrame:
 def designs(df):
     con = duckdb.connect()
     con.register("t", df)
-    lazy = LazySurveyDesign("t", connection=con, strata="st", psu="psu", weights="w")
-    calls, fetch = [], lazy.source.fetch
-
-    def counted(sql):
-        calls.append(sql)
-        return fetch(sql)
-
-    lazy.source.fetch = counted
+    lazy, calls = counted(LazySurveyDesign("t", connection=con, strata="st", psu="psu",
+                                           weights="w"))
     return sl.SurveyDesign(df, strata="st", psu="psu", weights="w"), lazy, calls
 
 

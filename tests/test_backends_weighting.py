@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from query_log import counted
 
 import surveylib as sl
 
@@ -45,15 +46,7 @@ def con():
 
 def lazy(con):
     """A fresh design over DuckDB and the list of the queries its source runs from now on."""
-    d = LazySurveyDesign("apiclus1", connection=con, **ARGS)
-    calls, fetch = [], d.source.fetch
-
-    def counted(sql):
-        calls.append(sql)
-        return fetch(sql)
-
-    d.source.fetch = counted
-    return d, calls
+    return counted(LazySurveyDesign("apiclus1", connection=con, **ARGS))
 
 
 def memory():
