@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from coding_cases import coded_by_sorting, coding_frame
 
 import surveylib as sl
 from surveylib._validation import check_weights
@@ -199,26 +200,15 @@ def test_joint_weights_equal_a_bincount_over_the_joint_cells(monkeypatch, case, 
     np.unique over the rows of level codes, on every path (several blocks, absent cells
     renumbered, missing values, a subset, the sparse path for large code spaces)."""
     import surveylib.weighting._coding as coding
-    from surveylib._validation import factorize_column
 
     if block:
         monkeypatch.setattr(coding, "JOINT_BLOCK", block)
     rng = np.random.default_rng(17)
     n = 5000
-    df = pd.DataFrame({"a": rng.integers(0, 4, n), "b": rng.choice([3, 7, 8], n),
-                       "c": rng.choice(["x", "y"], n), "w": rng.uniform(0.5, 300.0, n)})
+    df, active = coding_frame(rng, n, "all combinations" if case == "sparse code space" else case,
+                              weights=lambda rng: rng.uniform(0.5, 300.0, n))
     variables = ["a", "b", "c"]
-    active = np.ones(n, dtype=bool)
-    if case == "combinations absent":
-        df.loc[(df["a"] == 2) & (df["b"] == 7), "a"] = 1
-    elif case == "missing values":
-        df["b"] = df["b"].astype(float).where(np.arange(n) % 13 != 0)
-    elif case == "subset":
-        active = np.arange(n) % 3 != 0
-    elif case == "late combination":
-        df.loc[(df["a"] == 3) & (df["b"] == 8), "a"] = 0
-        df.loc[n - 1, ["a", "b"]] = [3, 8]
-    elif case == "sparse code space":  # 10 n possible cells > 4 n: coded by sorting
+    if case == "sparse code space":  # 10 n possible cells > 4 n: coded by sorting
         monkeypatch.setattr(coding, "_DENSE_CELLS", 0)
         df["id"] = rng.permutation(n)
         df["d"] = rng.integers(0, 10, n)
@@ -232,10 +222,9 @@ def test_joint_weights_equal_a_bincount_over_the_joint_cells(monkeypatch, case, 
     np.testing.assert_array_equal(coded.comp, plain.comp)
     ref = np.bincount(coded.inv, weights=w, minlength=coded.n_joint)
     assert coded.joint_weights.tobytes() == ref.tobytes()
-    codes = np.column_stack([factorize_column(df[v])[0] for v in variables])[active]
-    uniq, inv = np.unique(codes, axis=0, return_inverse=True)
-    np.testing.assert_array_equal(coded.inv, inv.reshape(-1))
-    np.testing.assert_array_equal(coded.comp, uniq.T)
+    comp, inv, _ = coded_by_sorting(df, variables, active)
+    np.testing.assert_array_equal(coded.inv, inv)
+    np.testing.assert_array_equal(coded.comp, comp)
 
 
 def test_rake_table_built_on_first_read_holds_each_margin_level():

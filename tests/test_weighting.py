@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from coding_cases import CODING_CASES, coded_by_sorting, coding_frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from weighting_steps import apply_step, pop_frame
@@ -729,43 +730,17 @@ def test_totals_no_positive_weights_reach_are_errors(totals, match, calfun):
     pd.testing.assert_frame_equal(df, before)
 
 
-def _coded_by_sorting(df, variables, active):
-    """Reference coding of the joint cells: the distinct rows of the level codes (-1 =
-    missing) in lexicographic order, by np.unique over the active rows."""
-    from surveylib._validation import factorize_column
-
-    codes = np.column_stack([factorize_column(df[v])[0] for v in variables])[active]
-    uniq, inv, counts = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
-    return uniq.T, inv.reshape(-1), counts
-
-
-@pytest.mark.parametrize("case", ["all combinations", "combinations absent", "missing values",
-                                  "subset", "late combination", "missing, first variable"])
+@pytest.mark.parametrize("case", CODING_CASES)
 def test_code_rows_equals_sorting_the_level_codes(case):
     """The joint cells of code_rows (the mixed-radix values themselves when every combination
     occurs; digits without a missing slot for variables without missing values) equal the
     distinct rows of the level codes in lexicographic order, on every path."""
     from surveylib.weighting._population import code_rows
 
-    rng = np.random.default_rng(11)
-    n = 6000
-    df = pd.DataFrame({"a": rng.integers(0, 4, n), "b": rng.choice([3, 7, 8], n),
-                       "c": rng.choice(["x", "y"], n), "w": 1.0})
-    active = np.ones(n, dtype=bool)
-    if case == "combinations absent":
-        df.loc[(df["a"] == 2) & (df["b"] == 7), "a"] = 1
-    elif case == "missing values":
-        df["b"] = df["b"].astype(float).where(np.arange(n) % 13 != 0)
-    elif case == "subset":
-        active = np.arange(n) % 3 != 0
-    elif case == "missing, first variable":
-        df["a"] = df["a"].astype(float).where(np.arange(n) % 11 != 0)
-    elif case == "late combination":  # (a=3, b=8) only in the last row: past the first rows
-        df.loc[(df["a"] == 3) & (df["b"] == 8), "a"] = 0
-        df.loc[n - 1, ["a", "b"]] = [3, 8]
+    df, active = coding_frame(np.random.default_rng(11), 6000, case)
     d = sl.SurveyDesign(df, weights="w")
     coded = code_rows(d, ["a", "b", "c"], active)
-    comp, inv, counts = _coded_by_sorting(df, ["a", "b", "c"], active)
+    comp, inv, counts = coded_by_sorting(df, ["a", "b", "c"], active)
     np.testing.assert_array_equal(coded.comp, comp)
     np.testing.assert_array_equal(coded.inv, inv)
     np.testing.assert_array_equal(coded.counts, counts)
